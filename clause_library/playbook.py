@@ -1,0 +1,119 @@
+"""The approved-clause library and playbook, loaded from the human-editable YAML files in clauses/.
+
+Each file is one clause category: the approved clause text, the negotiating positions (preferred,
+fallback, walk-away and who to escalate to), the contract types that must contain it, and machine-checkable
+rules. Editing a file and running `python app.py library index` is all it takes to change the playbook.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+CLAUSES_DIR = Path(__file__).parent / "clauses"
+
+ReviewFunction = Literal["legal", "security", "finance", "procurement"]
+Severity = Literal["info", "low", "medium", "high", "critical"]
+Position = Literal["preferred", "fallback", "beyond_fallback", "walk_away", "missing"]
+SEVERITY_ORDER: dict[str, int] = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+
+
+class PatternFix(BaseModel):
+    """A regex substitution applied inside the matched clause text: the minimal edit for a forbidden term."""
+
+    find: str
+    replace: str
+
+
+class Rule(BaseModel):
+    id: str
+    kind: Literal["duration_max", "duration_min", "percent_max", "jurisdiction_allowed", "forbidden_pattern"]
+    description: str
+    severity: Severity
+    context: str | None = Field(default=None, description="regex near a number that says it is the one measured")
+    unit: Literal["hours", "days", "months", "years"] | None = None
+    preferred_value: float | str | None = None
+    fallback_value: float | None = None
+    walk_away_value: float | None = None
+    allowed: list[str] = Field(default_factory=list)
+    pattern: str | None = None
+    fix: list[PatternFix] = Field(default_factory=list)
+    position_on_fail: Position = "beyond_fallback"
+
+    @model_validator(mode="after")
+    def _parameters_match_kind(self) -> Rule:
+        numeric = self.kind in ("duration_max", "duration_min", "percent_max")
+        if numeric and None in (self.preferred_value, self.fallback_value, self.walk_away_value):
+            raise ValueError(f"rule {self.id}: numeric rules need preferred, fallback and walk-away values")
+        if self.kind.startswith("duration") and self.unit is None:
+            raise ValueError(f"rule {self.id}: duration rules need a unit")
+        if self.kind == "forbidden_pattern" and not self.pattern:
+            raise ValueError(f"rule {self.id}: forbidden_pattern needs a pattern")
+        if self.kind == "jurisdiction_allowed" and not (self.allowed and self.preferred_value):
+            raise ValueError(f"rule {self.id}: jurisdiction rules need allowed values and a preferred value")
+        for regex in [self.context, self.pattern, *(f.find for f in self.fix)]:
+            if regex:
+                re.compile(regex)
+        return self
+
+
+class PlaybookEntry(BaseModel):
+    preferred: str
+    fallback: str
+    walk_away: str
+    escalate_to: ReviewFunction
+    required_for: list[str] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=list)
+
+
+class ClauseCategory(BaseModel):
+    id: str
+    label: str
+    cuad_category: str | None = None
+    description: str
+    heading: str = Field(description="regex for a section heading that introduces this category")
+    signals: list[str] = Field(description="regexes whose presence in a sentence points to this category")
+    approved_clause: str
+    playbook: PlaybookEntry
+
+    @field_validator("signals")
+    @classmethod
+    def _compile(cls, value: list[str]) -> list[str]:
+        for regex in value:
+            re.compile(regex)
+        return value
+
+
+class ClauseLibrary(BaseModel):
+    categories: dict[str, ClauseCategory]
+
+    def get(self, category_id: str) -> ClauseCategory:
+        return self.categories[category_id]
+
+    def required_for(self, contract_type: str) -> list[ClauseCategory]:
+        return [c for c in self.categories.values() if contract_type in c.playbook.required_for]
+
+
+def load_library(directory: Path = CLAUSES_DIR) -> ClauseLibrary:
+    categories: dict[str, ClauseCategory] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            category = ClauseCategory.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        except Exception as exc:  # a broken playbook file must say which file and why
+            raise ValueError(f"clause library file {path.name} is invalid: {exc}") from exc
+        if category.id != path.stem:
+            raise ValueError(f"clause library file {path.name} declares id {category.id!r}; they must match")
+        categories[category.id] = category
+    if not categories:
+        raise ValueError(f"no clause library files in {directory}")
+    return ClauseLibrary(categories=categories)
+
+
+@lru_cache(maxsize=1)
+def default_library() -> ClauseLibrary:
+    return load_library()

@@ -1,0 +1,160 @@
+"""The approved clauses in a persistent Chroma collection, embedded with the offline MiniLM model.
+
+Chroma's default embedding function downloads an ONNX model, so this store always passes its own
+(registered so Chroma can rebuild it from the collection's config) — on create and on every get.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from clause_library.playbook import ClauseLibrary
+
+COLLECTION = "approved_clauses"
+
+
+def _embedding_function_class():
+    from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+    from chromadb.utils.embedding_functions import register_embedding_function
+
+    @register_embedding_function
+    class OfflineMiniLM(EmbeddingFunction[Documents]):
+        def __init__(self) -> None:
+            pass
+
+        def __call__(self, input: Documents) -> Embeddings:
+            from model_backends.embeddings import get_embedder
+
+            return [row for row in get_embedder().embed(list(input))]
+
+        @staticmethod
+        def name() -> str:
+            return "clauseflow-offline-minilm"
+
+        def get_config(self) -> dict:
+            return {}
+
+        @staticmethod
+        def build_from_config(config: dict) -> OfflineMiniLM:
+            return OfflineMiniLM()
+
+    return OfflineMiniLM
+
+
+_EMBEDDING_CLASS = None
+
+
+def offline_embedding_function():
+    global _EMBEDDING_CLASS
+    if _EMBEDDING_CLASS is None:
+        _EMBEDDING_CLASS = _embedding_function_class()
+    return _EMBEDDING_CLASS()
+
+
+@dataclass(frozen=True)
+class LibraryHit:
+    category_id: str
+    kind: str  # "approved_clause" | "description" | "sentence"
+    text: str
+    similarity: float
+
+
+@dataclass(frozen=True)
+class Prototypes:
+    """All indexed texts with their vectors, for fast in-memory scoring of many document sentences."""
+
+    category_ids: list[str]
+    vectors: np.ndarray
+
+
+def library_fingerprint(library: ClauseLibrary) -> str:
+    digest = hashlib.sha256()
+    for category in sorted(library.categories.values(), key=lambda c: c.id):
+        digest.update(category.model_dump_json().encode())
+    return digest.hexdigest()[:16]
+
+
+def _entries(library: ClauseLibrary) -> list[tuple[str, str, str, str]]:
+    """(id, category, kind, text) for everything indexed: the clause, its sentences and its description."""
+    rows = []
+    for category in library.categories.values():
+        rows.append((f"{category.id}:clause", category.id, "approved_clause", category.approved_clause))
+        rows.append((f"{category.id}:description", category.id, "description", f"{category.label}. {category.description}"))
+        sentences = [s for s in re.split(r"(?<=[.;])\s+", category.approved_clause) if len(s) > 30]
+        for n, sentence in enumerate(sentences if len(sentences) > 1 else []):
+            rows.append((f"{category.id}:sentence:{n}", category.id, "sentence", sentence))
+    return rows
+
+
+class ClauseStore:
+    def __init__(self, directory: Path) -> None:
+        import chromadb
+        from chromadb.config import Settings
+
+        directory.mkdir(parents=True, exist_ok=True)
+        self._client = chromadb.PersistentClient(
+            path=str(directory), settings=Settings(anonymized_telemetry=False, allow_reset=False)
+        )
+        self._embedding = offline_embedding_function()
+
+    def _collection(self, create: bool = False):
+        if create:
+            return self._client.get_or_create_collection(
+                COLLECTION, embedding_function=self._embedding, metadata={"hnsw:space": "cosine"}
+            )
+        return self._client.get_collection(COLLECTION, embedding_function=self._embedding)
+
+    def is_current(self, library: ClauseLibrary) -> bool:
+        try:
+            collection = self._collection()
+        except Exception:  # collection does not exist yet
+            return False
+        return (collection.metadata or {}).get("library_fingerprint") == library_fingerprint(library)
+
+    def index(self, library: ClauseLibrary) -> int:
+        """(Re)build the collection from the YAML library; returns the number of indexed texts."""
+        try:
+            self._client.delete_collection(COLLECTION)
+        except Exception:  # nothing to delete on first run
+            pass
+        collection = self._client.create_collection(
+            COLLECTION,
+            embedding_function=self._embedding,
+            metadata={"hnsw:space": "cosine", "library_fingerprint": library_fingerprint(library)},
+        )
+        rows = _entries(library)
+        collection.add(
+            ids=[r[0] for r in rows],
+            documents=[r[3] for r in rows],
+            metadatas=[{"category": r[1], "kind": r[2]} for r in rows],
+        )
+        return len(rows)
+
+    def ensure_indexed(self, library: ClauseLibrary) -> None:
+        if not self.is_current(library):
+            self.index(library)
+
+    def search(self, text: str, *, limit: int = 5, category: str | None = None) -> list[LibraryHit]:
+        collection = self._collection()
+        where = {"category": category} if category else None
+        result = collection.query(query_texts=[text], n_results=limit, where=where)
+        hits = []
+        for doc, meta, distance in zip(result["documents"][0], result["metadatas"][0], result["distances"][0]):
+            hits.append(LibraryHit(meta["category"], meta["kind"], doc, round(1.0 - float(distance), 4)))
+        return hits
+
+    def approved_clause(self, category_id: str) -> str | None:
+        result = self._collection().get(ids=[f"{category_id}:clause"])
+        return result["documents"][0] if result["documents"] else None
+
+    def prototypes(self) -> Prototypes:
+        result = self._collection().get(include=["embeddings", "metadatas"])
+        return Prototypes(
+            category_ids=[m["category"] for m in result["metadatas"]],
+            vectors=np.asarray(result["embeddings"], dtype=np.float32),
+        )

