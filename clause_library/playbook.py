@@ -36,6 +36,7 @@ class Rule(BaseModel):
     description: str
     severity: Severity
     context: str | None = Field(default=None, description="regex near a number that says it is the one measured")
+    not_context: str | None = Field(default=None, description="regex just after a number that says it is not")
     unit: Literal["hours", "days", "months", "years"] | None = None
     preferred_value: float | str | None = None
     fallback_value: float | None = None
@@ -56,7 +57,7 @@ class Rule(BaseModel):
             raise ValueError(f"rule {self.id}: forbidden_pattern needs a pattern")
         if self.kind == "jurisdiction_allowed" and not (self.allowed and self.preferred_value):
             raise ValueError(f"rule {self.id}: jurisdiction rules need allowed values and a preferred value")
-        for regex in [self.context, self.pattern, *(f.find for f in self.fix)]:
+        for regex in [self.context, self.not_context, self.pattern, *(f.find for f in self.fix)]:
             if regex:
                 re.compile(regex)
         return self

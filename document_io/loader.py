@@ -164,7 +164,8 @@ def _join_pdf_lines(text: str) -> list[str]:
             continue
         starts_block = bool(_HEADING.match(line))
         previous_closed = bool(current) and current[-1].endswith((".", ":", ";"))
-        if current and starts_block and previous_closed:
+        previous_is_title = bool(current) and current[-1].isupper() and len(current[-1]) < 100
+        if current and ((starts_block and previous_closed) or previous_is_title):
             paragraphs.append(" ".join(current))
             current = []
         current.append(line)

@@ -1,0 +1,137 @@
+"""Classifier agent: contract type, parties, our side, inherent risk, and which functions must review.
+
+Local engine: the title decides the type when it names one (it almost always does); otherwise the
+keyword profile of the opening text. Parties come from the preamble's defined terms, and our side from
+matching our own names (configuration) against them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, Field
+
+from agents.schema import ContractProfile, ContractType, Party, RiskLevel, Side
+from document_io.models import SourceDocument
+
+# Most specific first: "Master Subscription Agreement" is SaaS, "Data Processing Addendum" is a DPA.
+_TYPE_PATTERNS: list[tuple[ContractType, str]] = [
+    ("dpa", r"data processing (agreement|addendum)|\bdpa\b"),
+    ("nda", r"non-?disclosure|confidentiality agreement|\bnda\b|secrecy agreement"),
+    ("sow", r"statement of work|\bsow\b|work order"),
+    ("saas", r"software[- ]as[- ]a[- ]service|\bsaas\b|subscription|cloud services|hosting"),
+    ("reseller", r"reseller|resale|value added"),
+    ("distribution", r"distribut"),
+    ("franchise", r"franchise"),
+    ("joint_venture", r"joint venture|collaboration|strategic alliance"),
+    ("supply", r"supply|manufactur|purchase agreement|procurement agreement|purchasing"),
+    ("licence", r"licen[cs]e|licensing"),
+    ("msa", r"master (services? |purchase |)agreement|master agreement"),
+    ("services", r"services? agreement|consulting|outsourcing|maintenance|support agreement|development agreement|agency"),
+    ("employment", r"employment"),
+    ("lease", r"\blease\b"),
+]
+_CUSTOMER_ROLES = r"customer|client|buyer|purchaser|licensee|subscriber|recipient|receiving party|distributor|reseller|controller"
+_SUPPLIER_ROLES = r"supplier|vendor|provider|licensor|seller|contractor|consultant|disclosing party|processor|manufacturer|company"
+_PREAMBLE_PARTY = re.compile(
+    r"(?:between|and)\s+(?P<name>[A-Z][\w.,&' -]{2,80}?)\s*(?:,[^()]{0,120})?\((?:the\s+|each\s+a\s+)?[\"“'](?P<role>[A-Za-z ]{2,30})[\"”']",
+)
+
+
+class ClassifierInput(BaseModel):
+    document: SourceDocument
+    our_names: list[str] = Field(description="names our organisation signs under")
+
+
+def classify(data: ClassifierInput) -> ContractProfile:
+    document = data.document
+    title = _title(document)
+    contract_type, confidence, type_reason = _contract_type(title, document.text[:4000])
+    parties = _parties(document.text[:3000], data.our_names)
+    side, side_reason = _our_side(parties, document.text[:3000], contract_type)
+    functions, function_reasons = _review_functions(contract_type, document.text)
+    risk, risk_reason = _inherent_risk(contract_type, document.text)
+    counterparty = next((p.name for p in parties if not p.is_us), None)
+    return ContractProfile(
+        title=title,
+        contract_type=contract_type,
+        type_confidence=confidence,
+        parties=parties,
+        counterparty=counterparty,
+        our_side=side,
+        inherent_risk=risk,
+        review_functions=functions,
+        reasons=[type_reason, side_reason, risk_reason, *function_reasons],
+    )
+
+
+def _title(document: SourceDocument) -> str:
+    for paragraph in document.paragraphs[:8]:
+        text = paragraph.text.strip()
+        if text and len(text) <= 120:
+            return text
+    return document.name
+
+
+def _contract_type(title: str, opening: str) -> tuple[ContractType, float, str]:
+    for contract_type, pattern in _TYPE_PATTERNS:
+        if re.search(pattern, title, re.IGNORECASE):
+            return contract_type, 0.95, f"type {contract_type}: the title '{title[:60]}' says so"
+    counts = {t: len(re.findall(p, opening, re.IGNORECASE)) for t, p in _TYPE_PATTERNS}
+    best = max(counts, key=lambda t: counts[t])
+    if counts[best] == 0:
+        return "other", 0.3, "type other: neither the title nor the opening names a known contract type"
+    total = sum(counts.values())
+    return best, round(min(0.9, 0.4 + 0.5 * counts[best] / total), 2), f"type {best}: most frequent type terms in the opening"
+
+
+def _parties(preamble: str, our_names: list[str]) -> list[Party]:
+    parties: list[Party] = []
+    for match in _PREAMBLE_PARTY.finditer(preamble):
+        name = match.group("name").strip(" ,")
+        name = re.sub(r"^(and|between)\s+", "", name, flags=re.IGNORECASE)
+        if any(p.name == name for p in parties):
+            continue
+        is_us = any(n.lower() in name.lower() for n in our_names if n)
+        parties.append(Party(name=name, role=match.group("role").strip(), is_us=is_us))
+        if len(parties) == 2:
+            break
+    return parties
+
+
+def _our_side(parties: list[Party], preamble: str, contract_type: ContractType) -> tuple[Side, str]:
+    us = next((p for p in parties if p.is_us), None)
+    if contract_type == "nda" and re.search(r"\bmutual\b|each party (may|will) disclose", preamble, re.IGNORECASE):
+        return "mutual", "side mutual: a mutual NDA"
+    if us is None:
+        return "unknown", "side unknown: none of our names appears among the parties"
+    role = (us.role or "").lower()
+    if re.search(_CUSTOMER_ROLES, role):
+        return "customer", f"side customer: we are defined as '{us.role}'"
+    if re.search(_SUPPLIER_ROLES, role):
+        return "supplier", f"side supplier: we are defined as '{us.role}'"
+    return "unknown", f"side unknown: our defined term '{us.role}' is not a known role"
+
+
+def _review_functions(contract_type: ContractType, text: str) -> tuple[list[str], list[str]]:
+    functions, reasons = ["legal"], ["legal reviews every contract"]
+    lowered = text.lower()
+    if contract_type in ("saas", "dpa") or re.search(r"personal data|security (incident|breach|measures)|data protection|soc 2|iso 27001", lowered):
+        functions.append("security")
+        reasons.append("security: the contract involves data protection or information security")
+    if re.search(r"\bfees?\b|\binvoice|\bpayment|\bprice|usd|\$|€|£", lowered):
+        functions.append("finance")
+        reasons.append("finance: the contract sets fees, prices or payment terms")
+    if contract_type in ("supply", "msa", "saas", "services", "sow", "distribution", "reseller", "licence") or "purchase order" in lowered:
+        functions.append("procurement")
+        reasons.append(f"procurement: a {contract_type} contract commits spend with a supplier")
+    return functions, reasons
+
+
+def _inherent_risk(contract_type: ContractType, text: str) -> tuple[RiskLevel, str]:
+    lowered = text.lower()
+    if contract_type in ("saas", "dpa") and "personal data" in lowered:
+        return "high", "risk high: personal data is processed by a third party"
+    if contract_type in ("msa", "saas", "supply", "licence", "distribution", "services", "reseller", "joint_venture", "franchise"):
+        return "medium", f"risk medium: a {contract_type} commits money and liability"
+    return "low", f"risk low: a {contract_type} has limited commercial exposure by nature"

@@ -1,0 +1,198 @@
+"""Compliance agent: the contract against the playbook rules, and spend against the executed terms.
+
+- required clauses for the contract type that extraction did not find → "missing" findings;
+- numeric thresholds and allowed jurisdictions, measured inside the clauses of their category;
+- forbidden terms, searched in the whole contract (they hide outside their natural section);
+- text that tries to instruct the reviewing tool (from extraction) → security findings;
+- with purchase orders / invoices: spend over the contract's annual fees, invoices without a PO.
+Every finding cites the sentence it is about as a verified span.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from datetime import date
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from agents.legal_text import sentence_spans
+from agents.schema import ComplianceReport, ContractProfile, ExtractionResult, Finding, Span, SpendCheck
+from clause_library.playbook import SEVERITY_ORDER, ClauseLibrary, Severity
+from clause_library.rule_engine import RuleHit, evaluate
+from document_io.models import SourceDocument
+
+_CORE_CATEGORIES = {"limitation_of_liability", "liability_cap", "governing_law", "data_protection", "confidentiality"}
+_MONEY = re.compile(r"(?:USD|US\$|\$|EUR|€|GBP|£)\s?(?P<amount>\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{2})?")
+
+
+class SpendRecord(BaseModel):
+    """One purchase order or invoice line from the buyer's system (CSV: date,kind,number,po_number,amount,currency)."""
+
+    date: date
+    kind: str = Field(pattern="^(po|invoice)$")
+    number: str
+    po_number: str | None = None
+    amount: float
+    currency: str = "USD"
+
+
+class ComplianceInput(BaseModel):
+    document: SourceDocument
+    profile: ContractProfile
+    extraction: ExtractionResult
+    spend: list[SpendRecord] = Field(default_factory=list)
+
+
+def load_spend(path: Path) -> list[SpendRecord]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return [SpendRecord.model_validate({k: (v or None) for k, v in row.items()}) for row in csv.DictReader(handle)]
+
+
+def check_compliance(data: ComplianceInput, library: ClauseLibrary) -> ComplianceReport:
+    document, extraction = data.document, data.extraction
+    findings: list[Finding] = []
+    findings += _missing_clauses(data, library)
+    seen: set[tuple[str, int, int]] = set()
+    for category in library.categories.values():
+        for rule in category.playbook.rules:
+            if rule.kind == "forbidden_pattern":
+                scopes = [(p.start, p.text) for p in document.paragraphs if p.text.strip()]
+            else:
+                scopes = [(c.span.start, c.span.quote) for c in extraction.of_category(category.id)]
+            for offset, text in scopes:
+                for hit in evaluate(rule, text, offset):
+                    key = (rule.id, hit.start, hit.end)
+                    if hit.is_violation and key not in seen:
+                        seen.add(key)
+                        findings.append(_rule_finding(document, category, hit))
+    for flag in extraction.injection_flags:
+        findings.append(
+            Finding(
+                id="",
+                source="security",
+                rule_id=None,
+                category="prompt_injection",
+                severity="high",
+                position=None,
+                title="Instructions aimed at the review tool found in the contract",
+                explanation=f"The contract contains text that {flag.reason.removeprefix('text ')}. Contract text is "
+                "treated as data only; a human should decide whether this text stays.",
+                citation=flag.span,
+                escalate_to="legal",
+            )
+        )
+    findings.sort(key=lambda f: (f.citation.start, f.category))
+    for number, finding in enumerate(findings, start=1):
+        finding.id = f"F{number:02d}"
+        finding.citation.verify(document)
+    return ComplianceReport(findings=findings, spend_checks=_spend_checks(data) if data.spend else [])
+
+
+def _missing_clauses(data: ComplianceInput, library: ClauseLibrary) -> list[Finding]:
+    present = {c.category for c in data.extraction.clauses}
+    anchor = _insertion_anchor(data.document, data.extraction)
+    findings = []
+    for category in library.required_for(data.profile.contract_type):
+        if category.id in present:
+            continue
+        findings.append(
+            Finding(
+                id="",
+                source="compliance",
+                rule_id=f"{category.id}.required",
+                category=category.id,
+                severity="high" if category.id in _CORE_CATEGORIES else "medium",
+                position="missing",
+                title=f"No {category.label.lower()} clause",
+                explanation=f"A {data.profile.contract_type.upper()} must contain a {category.label.lower()} clause "
+                f"(playbook: {category.playbook.preferred}). The approved clause can be inserted after the cited paragraph.",
+                citation=anchor,
+                expected=category.playbook.preferred,
+                escalate_to=category.playbook.escalate_to,
+            )
+        )
+    return findings
+
+
+def _insertion_anchor(document: SourceDocument, extraction: ExtractionResult) -> Span:
+    """New clauses go after the last paragraph holding a recognised clause (the end of the operative terms)."""
+    if extraction.clauses:
+        last = max(extraction.clauses, key=lambda c: c.span.end)
+        paragraph = document.paragraph_at(last.span.start)
+    else:
+        paragraph = [p for p in document.paragraphs if p.text.strip()][-1]
+    return Span.of(document, paragraph.start, paragraph.end)
+
+
+def _rule_finding(document: SourceDocument, category, hit: RuleHit) -> Finding:
+    rule = hit.rule
+    severity: Severity = rule.severity
+    escalate = None
+    if hit.position == "fallback":
+        severity = "low"
+    elif hit.position == "walk_away":
+        severity = _raise(rule.severity)
+        escalate = category.playbook.escalate_to
+    ladder = {
+        "fallback": f"acceptable only as our fallback ({category.playbook.fallback})",
+        "beyond_fallback": f"worse than our fallback ({category.playbook.fallback})",
+        "walk_away": f"at our walk-away point ({category.playbook.walk_away})",
+    }[hit.position]
+    return Finding(
+        id="",
+        source="compliance",
+        rule_id=rule.id,
+        category=category.id,
+        severity=severity,
+        position=hit.position,
+        title=rule.description,
+        explanation=f"The contract says '{hit.measured}', which is {ladder}. Preferred: {category.playbook.preferred}",
+        citation=_sentence_around(document, hit.start, hit.end),
+        measured=hit.measured,
+        expected=str(rule.preferred_value) if rule.preferred_value is not None else category.playbook.preferred,
+        escalate_to=escalate,
+    )
+
+
+def _raise(severity: Severity) -> Severity:
+    order = sorted(SEVERITY_ORDER, key=SEVERITY_ORDER.get)
+    return order[min(len(order) - 1, SEVERITY_ORDER[severity] + 1)]  # type: ignore[return-value]
+
+
+def _sentence_around(document: SourceDocument, start: int, end: int) -> Span:
+    paragraph = document.paragraph_at(start)
+    for s, e in sentence_spans(paragraph.text):
+        if paragraph.start + s <= start and end <= paragraph.start + e:
+            return Span.of(document, paragraph.start + s, paragraph.start + e)
+    return Span.of(document, paragraph.start, paragraph.end)
+
+
+def _spend_checks(data: ComplianceInput) -> list[SpendCheck]:
+    checks = []
+    fee_clauses = [c for c in data.extraction.clauses if c.category in ("payment_terms", "price_escalation")]
+    amounts = [int(m.group("amount").replace(",", "")) for c in fee_clauses for m in _MONEY.finditer(c.span.quote)]
+    invoices = [r for r in data.spend if r.kind == "invoice"]
+    if amounts and invoices:
+        annual_fee = max(amounts)
+        latest = max(r.date for r in invoices)
+        window = [r for r in invoices if (latest - r.date).days < 365]
+        total = sum(r.amount for r in window)
+        checks.append(
+            SpendCheck(
+                title="Invoiced spend within the contract's annual fees",
+                ok=total <= annual_fee,
+                detail=f"{total:,.2f} invoiced in the 12 months to {latest.isoformat()} against annual fees of {annual_fee:,}",
+            )
+        )
+    purchase_orders = {r.number for r in data.spend if r.kind == "po"}
+    orphan = [r.number for r in invoices if not r.po_number or r.po_number not in purchase_orders]
+    checks.append(
+        SpendCheck(
+            title="Every invoice matches a purchase order",
+            ok=not orphan,
+            detail="all invoices match a PO" if not orphan else f"invoices without a matching PO: {', '.join(orphan)}",
+        )
+    )
+    return checks

@@ -1,0 +1,223 @@
+"""Small, exact text tools the local engine relies on: sentences, durations, percentages, jurisdictions,
+and word-level minimal diffs. Every function returns character offsets into the text it was given."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from document_io.docx_redline import TextEdit
+
+# --- sentences --------------------------------------------------------------------------------------
+
+_ABBREVIATIONS = r"(?<!\bInc)(?<!\bLtd)(?<!\bCo)(?<!\bNo)(?<!\bCorp)(?<!\bU\.S)(?<!\be\.g)(?<!\bi\.e)(?<!\bSt)(?<!\bMr)(?<!\bMs)(?<!\bDr)(?<!\bvs)(?<!\bSec)"
+_SENTENCE_END = re.compile(_ABBREVIATIONS + r"[.;!?](?=\s+[\"'(]?[A-Z0-9(])")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Sentence boundaries, trimmed of surrounding whitespace; section numbers like '4.2' are not ends."""
+    spans, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        end = match.end()
+        if re.search(r"(^|\s)\d+(\.\d+)*\.$", text[start:end]) and end - start < 12:
+            continue  # "4.2." heading number on its own
+        spans.append((start, end))
+        start = end
+    spans.append((start, len(text)))
+    result = []
+    for s, e in spans:
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            result.append((s, e))
+    return result
+
+
+# --- numbers ----------------------------------------------------------------------------------------
+
+_UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+          "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_WORD_VALUES = {w: i for i, w in enumerate(_UNITS)} | {w: 10 * i for i, w in enumerate(_TENS) if w}
+_NUMBER_WORD = r"(?:" + "|".join(sorted(_WORD_VALUES, key=len, reverse=True)) + r"|hundred|thousand)"
+_WORD_NUMBER = _NUMBER_WORD + r"(?:(?:[\s-]+|\s+and\s+)" + _NUMBER_WORD + r")*"
+
+
+def words_to_number(words: str) -> int | None:
+    total, current = 0, 0
+    for token in re.split(r"[\s-]+", words.lower()):
+        if token == "and" or not token:
+            continue
+        if token == "hundred":
+            current = max(current, 1) * 100
+        elif token == "thousand":
+            total += max(current, 1) * 1000
+            current = 0
+        elif token in _WORD_VALUES:
+            current += _WORD_VALUES[token]
+        else:
+            return None
+    return total + current
+
+
+def number_to_words(value: int) -> str:
+    if value < 20:
+        return _UNITS[value]
+    if value < 100:
+        tens, units = divmod(value, 10)
+        return _TENS[tens] + (f"-{_UNITS[units]}" if units else "")
+    if value < 1000:
+        hundreds, rest = divmod(value, 100)
+        return f"{_UNITS[hundreds]} hundred" + (f" and {number_to_words(rest)}" if rest else "")
+    thousands, rest = divmod(value, 1000)
+    return f"{number_to_words(thousands)} thousand" + (f" {number_to_words(rest)}" if rest else "")
+
+
+# --- durations --------------------------------------------------------------------------------------
+
+_UNIT_WORD = r"(?P<unit>(?:business |calendar |working )?(?:hours?|days?|weeks?|months?|years?))(?:'|’)?"
+_DURATION = re.compile(
+    r"\b(?:(?P<words>" + _WORD_NUMBER + r")\s*\(\s*(?P<digits>\d{1,4})\s*\)|(?P<bare>\d{1,4})|(?P<only_words>" + _WORD_NUMBER + r"))"
+    + r"[\s-]*" + _UNIT_WORD + r"(?![a-z])",
+    re.IGNORECASE,
+)
+_NET = re.compile(r"\bnet\s*(?P<bare>\d{1,3})\b", re.IGNORECASE)
+_TO_DAYS = {"hour": 1 / 24, "day": 1, "week": 7, "month": 365.25 / 12, "year": 365.25}
+
+
+@dataclass(frozen=True)
+class Duration:
+    start: int
+    end: int
+    value: float
+    unit: str  # singular base unit: hour, day, week, month, year
+    unit_text: str
+    style: str  # "words_digits" | "digits" | "words" | "net"
+
+    def in_unit(self, unit: str) -> float:
+        return self.value * _TO_DAYS[self.unit] / _TO_DAYS[unit.rstrip("s")]
+
+
+def find_durations(text: str) -> list[Duration]:
+    found = []
+    for m in _DURATION.finditer(text):
+        if m.group("digits"):
+            value, style = int(m.group("digits")), "words_digits"
+        elif m.group("bare"):
+            value, style = int(m.group("bare")), "digits"
+        else:
+            parsed = words_to_number(m.group("only_words"))
+            if parsed is None:
+                continue
+            value, style = parsed, "words"
+        unit_text = m.group("unit")
+        base = re.sub(r"^(business|calendar|working) ", "", unit_text.lower()).rstrip("s")
+        found.append(Duration(m.start(), m.end("unit"), value, base, unit_text, style))
+    for m in _NET.finditer(text):
+        if not any(d.start <= m.start() < d.end for d in found):
+            found.append(Duration(m.start(), m.end(), int(m.group("bare")), "day", "", "net"))
+    return sorted(found, key=lambda d: d.start)
+
+
+def format_duration(value: float, like: Duration) -> str:
+    """Write `value` (in `like`'s unit) in the same style as the original, e.g. 'thirty (30) days'."""
+    number = int(round(value))
+    if like.style == "net":
+        return f"net {number}"
+    unit_text = like.unit_text
+    if number == 1 and unit_text.lower().endswith("s"):
+        unit_text = unit_text[:-1]
+    elif number != 1 and not unit_text.lower().endswith("s"):
+        unit_text = unit_text + "s"
+    words = number_to_words(number)
+    if like.style == "words_digits":
+        return f"{words} ({number}) {unit_text}"
+    if like.style == "words":
+        return f"{words} {unit_text}"
+    return f"{number} {unit_text}"
+
+
+# --- percentages ------------------------------------------------------------------------------------
+
+_PERCENT = re.compile(
+    r"\b(?:(?P<words>" + _WORD_NUMBER + r")\s+(?:percent|per cent)\s*\(\s*(?P<digits>\d{1,3}(?:\.\d+)?)\s*%\s*\)"
+    r"|(?P<bare>\d{1,3}(?:\.\d+)?)\s*(?:%|percent|per cent))",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Percent:
+    start: int
+    end: int
+    value: float
+    style: str
+
+
+def find_percents(text: str) -> list[Percent]:
+    result = []
+    for m in _PERCENT.finditer(text):
+        if m.group("digits"):
+            result.append(Percent(m.start(), m.end(), float(m.group("digits")), "words_digits"))
+        else:
+            result.append(Percent(m.start(), m.end(), float(m.group("bare")), "digits"))
+    return result
+
+
+def format_percent(value: float, like: Percent) -> str:
+    number = int(value) if float(value).is_integer() else value
+    if like.style == "words_digits" and isinstance(number, int):
+        return f"{number_to_words(number)} percent ({number}%)"
+    return f"{number}%"
+
+
+# --- jurisdictions ----------------------------------------------------------------------------------
+
+_JURISDICTION = re.compile(
+    r"laws? of (?P<name>(?:the )?(?:State of |Commonwealth of |Province of |Republic of |Kingdom of )?"
+    r"[A-Z][A-Za-z]+(?:[ -](?:and |of |the )?[A-Z][A-Za-z]+)*)",
+)
+
+
+@dataclass(frozen=True)
+class Jurisdiction:
+    start: int
+    end: int
+    name: str
+
+    @property
+    def normalised(self) -> str:
+        return re.sub(r"^(the )?(state|commonwealth|province|republic|kingdom) of ", "", self.name.lower()).strip()
+
+
+def find_jurisdiction(text: str) -> Jurisdiction | None:
+    match = _JURISDICTION.search(text)
+    if not match:
+        return None
+    return Jurisdiction(match.start("name"), match.end("name"), match.group("name"))
+
+
+# --- minimal edits ----------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
+
+
+def minimal_edits(old: str, new: str, offset: int = 0) -> list[TextEdit]:
+    """Word-level diff of `old` → `new` as edits in document coordinates (`offset` is where `old` starts)."""
+    old_tokens = _TOKEN.findall(old)
+    new_tokens = _TOKEN.findall(new)
+    starts, position = [], 0
+    for token in old_tokens:
+        starts.append(position)
+        position += len(token)
+    starts.append(position)
+    matcher = difflib.SequenceMatcher(a=old_tokens, b=new_tokens, autojunk=False)
+    edits = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        edits.append(TextEdit(start=offset + starts[i1], end=offset + starts[i2], new_text="".join(new_tokens[j1:j2])))
+    return edits

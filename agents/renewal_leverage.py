@@ -1,0 +1,162 @@
+"""Renewal leverage agent: effective date, term, auto-renewal, notice period, the notice deadline, price
+escalators, and a negotiation brief from spend and vendor-performance data.
+
+The deadline arithmetic: the current term ends at effective date + initial term, rolled forward by the
+renewal term while that end is in the past and the contract renews automatically; the notice deadline
+is that end minus the notice period.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+from dateutil.relativedelta import relativedelta
+from pydantic import BaseModel, Field
+
+from agents.compliance import SpendRecord
+from agents.legal_text import find_percents
+from agents.schema import ExtractionResult, NegotiationBrief, RenewalTerms, Span
+from clause_library.playbook import default_library
+from clause_library.rule_engine import evaluate
+from document_io.models import SourceDocument
+
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_DATE = re.compile(
+    rf"(?P<mdy>(?:{_MONTHS})\s+\d{{1,2}},?\s+\d{{4}})|(?P<dmy>\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS}),?\s+\d{{4}})|(?P<iso>\d{{4}}-\d{{2}}-\d{{2}})",
+    re.IGNORECASE,
+)
+_EFFECTIVE = re.compile(r"effective (date|as of)|dated as of|entered into (as of|on)|made (as of|on)|commenc", re.IGNORECASE)
+
+
+_UNIT_DAYS = {"hours": 1 / 24, "days": 1.0, "months": 365.25 / 12, "years": 365.25}
+
+
+class PerformanceRecord(BaseModel):
+    """Vendor performance per period (CSV: period,sla_target,sla_actual,incidents)."""
+
+    period: str
+    sla_target: float
+    sla_actual: float
+    incidents: int = 0
+
+
+class RenewalInput(BaseModel):
+    document: SourceDocument
+    extraction: ExtractionResult
+    today: date
+    spend: list[SpendRecord] = Field(default_factory=list)
+    performance: list[PerformanceRecord] = Field(default_factory=list)
+
+
+def load_performance(path: Path) -> list[PerformanceRecord]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return [PerformanceRecord.model_validate(row) for row in csv.DictReader(handle)]
+
+
+def analyse_renewal(data: RenewalInput) -> NegotiationBrief:
+    document, extraction = data.document, data.extraction
+    terms = RenewalTerms(effective_date=None, initial_term_months=None, auto_renews=False, renewal_term_months=None, notice_days=None)
+    _effective_date(document, terms)
+    _measure(terms, extraction, "term.initial_max", "initial_term_months", "term_citation", "months")
+    renewal = extraction.of_category("auto_renewal")
+    terms.auto_renews = any(re.search(r"automatic|renew", c.span.quote, re.IGNORECASE) for c in renewal)
+    _measure(terms, extraction, "auto_renewal.term_max", "renewal_term_months", "renewal_citation", "months")
+    _measure(terms, extraction, "renewal_notice.max_days", "notice_days", "notice_citation", "days")
+    _escalator(terms, extraction)
+    _deadline(terms, data.today)
+    return _brief(terms, data)
+
+
+def _effective_date(document: SourceDocument, terms: RenewalTerms) -> None:
+    from dateutil import parser
+
+    opening = document.text[:5000]
+    candidates = list(_DATE.finditer(opening))
+    ranked = sorted(candidates, key=lambda m: 0 if _EFFECTIVE.search(opening[max(0, m.start() - 120) : m.start()]) else 1)
+    for match in ranked:
+        try:
+            terms.effective_date = parser.parse(re.sub(r"(\d)(st|nd|rd|th)", r"\1", match.group(0))).date()
+        except (ValueError, OverflowError):
+            continue
+        terms.effective_date_citation = Span.of(document, match.start(), match.end())
+        return
+
+
+def _measure(terms, extraction, rule_id: str, field: str, citation_field: str, unit: str) -> None:
+    """Measure with the playbook rule that defines this number, so compliance and renewal agree on it."""
+    category_id = rule_id.split(".")[0]
+    rule = next(r for r in default_library().get(category_id).playbook.rules if r.id == rule_id)
+    for clause in extraction.of_category(category_id):
+        for hit in evaluate(rule, clause.span.quote, clause.span.start):
+            if hit.value is None:
+                continue
+            value = hit.value * _UNIT_DAYS[rule.unit] / _UNIT_DAYS[unit]
+            setattr(terms, field, int(round(value)) if unit == "days" else round(value, 1))
+            setattr(terms, citation_field, Span(start=hit.start, end=hit.end, quote=hit.measured))
+            return
+
+
+def _escalator(terms: RenewalTerms, extraction: ExtractionResult) -> None:
+    for clause in extraction.of_category("price_escalation"):
+        percents = find_percents(clause.span.quote)
+        if percents:
+            p = percents[0]
+            terms.price_escalator = f"up to {p.value:g}% increase"
+            terms.price_escalator_citation = Span(start=clause.span.start + p.start, end=clause.span.start + p.end,
+                                                  quote=clause.span.quote[p.start : p.end])
+            return
+        if re.search(r"\bCPI\b|consumer price index|inflation", clause.span.quote, re.IGNORECASE):
+            terms.price_escalator = "CPI-linked increase"
+            terms.price_escalator_citation = clause.span
+            return
+        if re.search(r"(increase|change) (the )?(fees|prices)", clause.span.quote, re.IGNORECASE):
+            terms.price_escalator = "uncapped increase right"
+            terms.price_escalator_citation = clause.span
+            return
+
+
+def _deadline(terms: RenewalTerms, today: date) -> None:
+    if terms.effective_date is None or terms.initial_term_months is None:
+        return
+    end = terms.effective_date + relativedelta(months=int(round(terms.initial_term_months))) - timedelta(days=1)
+    step = terms.renewal_term_months if terms.auto_renews and terms.renewal_term_months else None
+    while step and end < today:
+        end = end + relativedelta(months=int(round(step)))
+    terms.current_term_end = end
+    if terms.notice_days is not None:
+        terms.notice_deadline = end - timedelta(days=terms.notice_days)
+        terms.days_until_deadline = (terms.notice_deadline - today).days
+
+
+def _brief(terms: RenewalTerms, data: RenewalInput) -> NegotiationBrief:
+    points: list[str] = []
+    if terms.auto_renews and terms.renewal_term_months and terms.renewal_term_months > 12:
+        points.append(f"Auto-renews for {terms.renewal_term_months:g} months at a time: ask for 12-month renewals.")
+    if terms.notice_days and terms.notice_days > 90:
+        points.append(f"{terms.notice_days}-day non-renewal notice is long: ask for 60 days.")
+    if terms.price_escalator:
+        points.append(f"Price escalator ({terms.price_escalator}): ask for a cap of 3% or CPI, whichever is lower.")
+    annual_spend = None
+    invoices = [r for r in data.spend if r.kind == "invoice"]
+    if invoices:
+        latest = max(r.date for r in invoices)
+        annual_spend = round(sum(r.amount for r in invoices if (latest - r.date).days < 365), 2)
+        points.append(f"Annual spend of {annual_spend:,.2f} gives volume leverage: ask for a 5–10% renewal discount.")
+    sla = None
+    if data.performance:
+        sla = round(sum(p.sla_actual for p in data.performance) / len(data.performance), 2)
+        misses = [p.period for p in data.performance if p.sla_actual < p.sla_target]
+        if misses:
+            points.append(f"SLA missed in {len(misses)} period(s) ({', '.join(misses)}): claim service credits before renewing.")
+    if terms.days_until_deadline is None:
+        action = "Confirm the effective date, term and notice period by hand: the contract does not state them all."
+    elif terms.days_until_deadline < 0:
+        action = f"The notice deadline for this term passed on {terms.notice_deadline}; plan for the next term or negotiate an exit."
+    elif terms.days_until_deadline <= 120:
+        action = f"Decide now: notice of non-renewal is due by {terms.notice_deadline} ({terms.days_until_deadline} days)."
+    else:
+        action = f"Diary the notice deadline {terms.notice_deadline} ({terms.days_until_deadline} days) and start talks 60 days before."
+    return NegotiationBrief(terms=terms, leverage_points=points, recommended_action=action, annual_spend=annual_spend, sla_attainment=sla)

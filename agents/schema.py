@@ -1,0 +1,185 @@
+"""Pydantic models at the boundaries between agents: what each agent hands the next, and what the reviewer sees.
+
+Every piece of text an agent claims is in the contract travels as a `Span`, and `Span.verify` checks it
+against the document before anything is shown to a reviewer.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from clause_library.playbook import Position, ReviewFunction, Severity
+from document_io.docx_redline import ParagraphInsertion, TextEdit
+from document_io.models import SourceDocument
+
+ContractType = Literal[
+    "nda", "msa", "saas", "dpa", "sow", "licence", "supply", "distribution", "reseller", "services",
+    "franchise", "joint_venture", "employment", "lease", "other",
+]
+Side = Literal["customer", "supplier", "mutual", "unknown"]
+RiskLevel = Literal["low", "medium", "high", "critical"]
+DecisionAction = Literal["approve", "modify", "reject", "escalate"]
+
+
+class GroundingError(ValueError):
+    """A quoted text that is not in the document at the claimed place."""
+
+
+class Span(BaseModel):
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    quote: str
+
+    def verify(self, document: SourceDocument) -> Span:
+        if self.end <= self.start or document.text[self.start : self.end] != self.quote:
+            raise GroundingError(f"quote {self.quote[:60]!r} is not at {self.start}-{self.end} of {document.name}")
+        return self
+
+    @classmethod
+    def of(cls, document: SourceDocument, start: int, end: int) -> Span:
+        return cls(start=start, end=end, quote=document.text[start:end])
+
+
+# --- classifier -------------------------------------------------------------------------------------
+
+
+class Party(BaseModel):
+    name: str
+    role: str | None = Field(default=None, description="the defined term, e.g. 'Supplier', 'Customer'")
+    is_us: bool = False
+
+
+class ContractProfile(BaseModel):
+    title: str
+    contract_type: ContractType
+    type_confidence: float = Field(ge=0, le=1)
+    parties: list[Party]
+    counterparty: str | None
+    our_side: Side
+    inherent_risk: RiskLevel
+    review_functions: list[ReviewFunction]
+    reasons: list[str] = Field(description="why this type, side, risk and these functions")
+
+
+# --- clause extraction ------------------------------------------------------------------------------
+
+
+class ExtractedClause(BaseModel):
+    category: str
+    span: Span
+    score: float = Field(ge=0, le=1)
+    method: Literal["rules", "embedding", "rules+embedding", "llm"]
+
+
+class InjectionFlag(BaseModel):
+    """Text inside the contract that addresses an AI / reviewer instead of the parties. Never obeyed."""
+
+    span: Span
+    reason: str
+
+
+class ExtractionResult(BaseModel):
+    clauses: list[ExtractedClause]
+    injection_flags: list[InjectionFlag] = Field(default_factory=list)
+
+    def of_category(self, category: str) -> list[ExtractedClause]:
+        return [c for c in self.clauses if c.category == category]
+
+
+# --- compliance -------------------------------------------------------------------------------------
+
+
+class Finding(BaseModel):
+    id: str
+    source: Literal["compliance", "renewal", "security"]
+    rule_id: str | None
+    category: str
+    severity: Severity
+    position: Position | None = Field(description="where the contract sits on the playbook ladder")
+    title: str
+    explanation: str
+    citation: Span
+    measured: str | None = Field(default=None, description="the value found, e.g. '180 days'")
+    expected: str | None = Field(default=None, description="the playbook's preferred value")
+    escalate_to: ReviewFunction | None = None
+
+
+class SpendCheck(BaseModel):
+    title: str
+    ok: bool
+    detail: str
+
+
+class ComplianceReport(BaseModel):
+    findings: list[Finding]
+    spend_checks: list[SpendCheck] = Field(default_factory=list)
+
+
+# --- redlining --------------------------------------------------------------------------------------
+
+
+class Suggestion(BaseModel):
+    """One item the reviewer must decide. `edits` are minimal changes inside `citation`;
+    `insertion` adds a missing clause after the cited paragraph; a flag-only item has neither."""
+
+    id: str
+    finding_id: str
+    category: str
+    severity: Severity
+    kind: Literal["edit", "insert", "flag"]
+    title: str
+    citation: Span
+    proposed_text: str | None = Field(description="the cited text as it would read after the edits, or the new clause")
+    edits: list[TextEdit] = Field(default_factory=list)
+    insertion: ParagraphInsertion | None = None
+    rationale: str
+    playbook_position: str = Field(description="the playbook position this suggestion moves toward")
+    library_clause_id: str | None = None
+    escalate_to: ReviewFunction | None = None
+
+
+class RedlineSet(BaseModel):
+    suggestions: list[Suggestion]
+
+
+# --- renewal leverage -------------------------------------------------------------------------------
+
+
+class RenewalTerms(BaseModel):
+    effective_date: date | None
+    effective_date_citation: Span | None = None
+    initial_term_months: float | None
+    term_citation: Span | None = None
+    auto_renews: bool
+    renewal_term_months: float | None
+    renewal_citation: Span | None = None
+    notice_days: int | None
+    notice_citation: Span | None = None
+    current_term_end: date | None = None
+    notice_deadline: date | None = None
+    days_until_deadline: int | None = None
+    price_escalator: str | None = None
+    price_escalator_citation: Span | None = None
+
+
+class NegotiationBrief(BaseModel):
+    terms: RenewalTerms
+    leverage_points: list[str]
+    recommended_action: str
+    annual_spend: float | None = None
+    sla_attainment: float | None = None
+
+
+# --- human review -----------------------------------------------------------------------------------
+
+
+class Decision(BaseModel):
+    suggestion_id: str
+    action: DecisionAction
+    reviewer: str = Field(min_length=1)
+    decided_at: datetime
+    modified_text: str | None = Field(default=None, description="the reviewer's own text, for 'modify'")
+    comment: str | None = None

@@ -1,0 +1,115 @@
+"""Evaluate one playbook rule on a piece of contract text.
+
+A `RuleHit` says what was measured (exact offsets), where it sits on the playbook ladder
+(preferred → fallback → beyond fallback → walk-away) and the replacement text that would bring that exact
+piece to the preferred position, written in the contract's own style ("sixty (60) days").
+Compliance turns hits into findings; redlining turns the replacements into minimal tracked changes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from agents.legal_text import find_durations, find_jurisdiction, find_percents, format_duration, format_percent
+from clause_library.playbook import Position, Rule
+
+_BEFORE, _AFTER = 80, 20
+
+
+@dataclass(frozen=True)
+class RuleHit:
+    rule: Rule
+    start: int
+    end: int
+    measured: str
+    position: Position
+    replacement: str | None
+    value: float | None = None  # the measured number, in the rule's unit
+
+    @property
+    def is_violation(self) -> bool:
+        return self.position != "preferred"
+
+
+def evaluate(rule: Rule, text: str, offset: int = 0) -> list[RuleHit]:
+    """Hits of `rule` in `text`; offsets are shifted by `offset` (the text's place in the document)."""
+    if rule.kind in ("duration_max", "duration_min"):
+        hits = _durations(rule, text)
+    elif rule.kind == "percent_max":
+        hits = _percents(rule, text)
+    elif rule.kind == "jurisdiction_allowed":
+        hits = _jurisdiction(rule, text)
+    else:
+        hits = _forbidden(rule, text)
+    return [RuleHit(h.rule, h.start + offset, h.end + offset, h.measured, h.position, h.replacement, h.value) for h in hits]
+
+
+def _in_context(rule: Rule, text: str, start: int, end: int) -> bool:
+    if not rule.context:
+        return True
+    before, after = text[max(0, start - _BEFORE) : start], text[end : end + _AFTER]
+    if not re.search(rule.context, before + " " + after, re.IGNORECASE):
+        return False
+    return not (rule.not_context and re.search(rule.not_context, after, re.IGNORECASE))
+
+
+def _ladder(rule: Rule, value: float, higher_is_worse: bool) -> Position:
+    preferred, fallback, walk_away = float(rule.preferred_value), rule.fallback_value, rule.walk_away_value
+    worse = (lambda a, b: a > b) if higher_is_worse else (lambda a, b: a < b)
+    if not worse(value, preferred):
+        return "preferred"
+    if not worse(value, fallback):
+        return "fallback"
+    if not worse(value, walk_away):
+        return "beyond_fallback"
+    return "walk_away"
+
+
+def _durations(rule: Rule, text: str) -> list[RuleHit]:
+    hits = []
+    unit = rule.unit.rstrip("s")
+    for duration in find_durations(text):
+        if not _in_context(rule, text, duration.start, duration.end):
+            continue
+        value = duration.in_unit(unit)
+        position = _ladder(rule, value, higher_is_worse=rule.kind == "duration_max")
+        preferred_in_own_unit = float(rule.preferred_value) * duration.in_unit(unit) / value if value else None
+        replacement = format_duration(preferred_in_own_unit, duration) if preferred_in_own_unit else None
+        hits.append(RuleHit(rule, duration.start, duration.end, text[duration.start : duration.end], position, replacement, value))
+    return hits
+
+
+def _percents(rule: Rule, text: str) -> list[RuleHit]:
+    hits = []
+    for percent in find_percents(text):
+        if not _in_context(rule, text, percent.start, percent.end):
+            continue
+        position = _ladder(rule, percent.value, higher_is_worse=True)
+        replacement = format_percent(float(rule.preferred_value), percent)
+        hits.append(RuleHit(rule, percent.start, percent.end, text[percent.start : percent.end], position, replacement, percent.value))
+    return hits
+
+
+def _jurisdiction(rule: Rule, text: str) -> list[RuleHit]:
+    found = find_jurisdiction(text)
+    if found is None:
+        return []
+    allowed = {a.lower() for a in rule.allowed}
+    position: Position = "preferred" if found.normalised in allowed else rule.position_on_fail
+    if position == "preferred" and found.normalised != str(rule.preferred_value).lower().replace("the state of ", ""):
+        position = "fallback"
+    return [RuleHit(rule, found.start, found.end, found.name, position, str(rule.preferred_value))]
+
+
+def _forbidden(rule: Rule, text: str) -> list[RuleHit]:
+    hits = []
+    for match in re.finditer(rule.pattern, text, re.IGNORECASE):
+        original = match.group(0)
+        fixed = original
+        for fix in rule.fix:
+            fixed = re.sub(fix.find, fix.replace, fixed, count=1, flags=re.IGNORECASE)
+        hits.append(
+            RuleHit(rule, match.start(), match.end(), original, rule.position_on_fail, fixed if fixed != original else None)
+        )
+    return hits
