@@ -115,7 +115,7 @@ class _RevisionStamp:
 
 
 def _max_id(root: etree._Element) -> int:
-    ids = [int(v) for v in root.xpath("//@w:id", namespaces={"w": W_NS}) if str(v).lstrip("-").isdigit()]
+    ids = [int(v) for v in etree.XPath("//@w:id", namespaces={"w": W_NS})(root) if str(v).lstrip("-").isdigit()]
     return max(ids, default=0)
 
 

@@ -1,0 +1,80 @@
+"""The review report: one pydantic model, written as JSON for machines and Markdown for people."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from agents.schema import ComplianceReport, ContractProfile, Decision, NegotiationBrief, RiskLevel, Suggestion
+
+
+class ReviewReport(BaseModel):
+    document: str
+    source_path: str
+    sha256: str
+    thread_id: str
+    overall_risk: RiskLevel
+    profile: ContractProfile
+    compliance: ComplianceReport
+    suggestions: list[Suggestion]
+    decisions: dict[str, Decision]
+    renewal: NegotiationBrief
+
+
+def render_markdown(report: ReviewReport) -> str:
+    p, r = report.profile, report.renewal.terms
+    lines = [
+        f"# Contract review — {report.document}",
+        "",
+        f"- **Type:** {p.contract_type.upper()} ({p.title}), confidence {p.type_confidence:.0%}",
+        f"- **Parties:** " + "; ".join(f"{x.name} ({x.role or 'no defined role'}{', us' if x.is_us else ''})" for x in p.parties),
+        f"- **Our side:** {p.our_side}",
+        f"- **Overall risk:** {report.overall_risk} (inherent: {p.inherent_risk})",
+        f"- **Must review:** {', '.join(p.review_functions)}",
+        f"- **Thread:** `{report.thread_id}` · source sha256 `{report.sha256[:12]}`",
+        "",
+        "## Key dates",
+        "",
+        f"- Effective date: {r.effective_date or 'not found'}",
+        f"- Initial term: {f'{r.initial_term_months:g} months' if r.initial_term_months else 'not found'}",
+        f"- Auto-renewal: {'yes' if r.auto_renews else 'no'}"
+        + (f", {r.renewal_term_months:g}-month renewal terms" if r.renewal_term_months else ""),
+        f"- Notice to stop renewal: {f'{r.notice_days} days' if r.notice_days is not None else 'not found'}",
+        f"- Current term ends: {r.current_term_end or 'unknown'}",
+        f"- Notice deadline: {r.notice_deadline or 'unknown'}"
+        + (f" ({r.days_until_deadline} days from the review date)" if r.days_until_deadline is not None else ""),
+        "",
+        "## Findings and decisions",
+        "",
+    ]
+    findings = {f.id: f for f in report.compliance.findings}
+    for s in report.suggestions:
+        finding = findings.get(s.finding_id)
+        decision = report.decisions.get(s.id)
+        lines += [
+            f"### {s.id} · {s.severity.upper()} · {s.category} — {s.title}",
+            "",
+            f"> {s.citation.quote}",
+            "",
+            f"*Cited at characters {s.citation.start}–{s.citation.end}.*"
+            + (f" Playbook position: **{finding.position}**." if finding and finding.position else ""),
+            "",
+            s.rationale,
+            "",
+        ]
+        if s.proposed_text is not None:
+            lines += [f"Proposed: {s.proposed_text or '(delete the cited text)'}", ""]
+        if s.escalate_to:
+            lines += [f"Escalate to: **{s.escalate_to}**", ""]
+        if decision:
+            lines += [f"**Decision:** {decision.action} by {decision.reviewer} at {decision.decided_at:%Y-%m-%d %H:%M} UTC"
+                      + (f" — “{decision.comment}”" if decision.comment else ""), ""]
+            if decision.modified_text:
+                lines += [f"Reviewer's text: {decision.modified_text}", ""]
+    if report.compliance.spend_checks:
+        lines += ["## Spend against the executed terms", ""]
+        lines += [f"- {'OK' if c.ok else 'PROBLEM'} — {c.title}: {c.detail}" for c in report.compliance.spend_checks]
+        lines.append("")
+    lines += ["## Renewal brief", "", f"**Recommended:** {report.renewal.recommended_action}", ""]
+    lines += [f"- {point}" for point in report.renewal.leverage_points] or ["- No leverage points found."]
+    lines.append("")
+    return "\n".join(lines)

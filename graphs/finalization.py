@@ -1,0 +1,70 @@
+"""Turn the reviewer's decisions into the deliverables: the redlined DOCX and the review report.
+
+approve → the suggestion's own edits; modify → a word-level diff of the cited text against the reviewer's
+text (or the reviewer's text as the inserted clause); reject / escalate → no change to the document.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+from agents.legal_text import minimal_edits
+from agents.schema import Decision, Suggestion
+from document_io.docx_redline import ParagraphInsertion, RedlineConflict, TextEdit, write_tracked_changes
+from document_io.models import SourceDocument
+from document_io.review_report import ReviewReport, render_markdown
+
+
+class UndecidedSuggestions(RuntimeError):
+    pass
+
+
+def changes_for(suggestions: list[Suggestion], decisions: dict[str, Decision]) -> tuple[list[TextEdit], list[ParagraphInsertion]]:
+    edits: list[TextEdit] = []
+    insertions: list[ParagraphInsertion] = []
+    undecided = [s.id for s in suggestions if s.id not in decisions]
+    if undecided:
+        raise UndecidedSuggestions(f"undecided suggestions: {', '.join(undecided)}")
+    for suggestion in suggestions:
+        decision = decisions[suggestion.id]
+        if decision.action not in ("approve", "modify"):
+            continue
+        if suggestion.kind == "insert":
+            text = decision.modified_text if decision.action == "modify" else suggestion.insertion.text
+            insertions.append(ParagraphInsertion(after_paragraph=suggestion.insertion.after_paragraph, text=text))
+        elif decision.action == "modify":
+            edits += minimal_edits(suggestion.citation.quote, decision.modified_text or "", suggestion.citation.start)
+        else:
+            edits += suggestion.edits
+    _check_overlaps(edits)
+    return edits, insertions
+
+
+def _check_overlaps(edits: list[TextEdit]) -> None:
+    ordered = sorted(edits, key=lambda e: (e.start, e.end))
+    for before, after in zip(ordered, ordered[1:]):
+        if after.start < before.end or (after.start == before.start and after.end == before.end == after.start):
+            raise RedlineConflict(
+                f"two accepted changes touch the same words (characters {after.start}-{before.end}); "
+                "reject or modify one of them"
+            )
+
+
+def write_outputs(report: ReviewReport, document: SourceDocument, base_docx: Path, output_dir: Path,
+                  suggestions: list[Suggestion], decisions: dict[str, Decision], reviewer: str) -> dict[str, str]:
+    edits, insertions = changes_for(suggestions, decisions)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    redlined = write_tracked_changes(
+        base_docx.read_bytes(), document, edits, insertions, author=reviewer, when=datetime.now(timezone.utc)
+    )
+    paths = {
+        "redlined_docx": output_dir / f"{document.name}.redlined.docx",
+        "report_md": output_dir / f"{document.name}.review.md",
+        "report_json": output_dir / f"{document.name}.review.json",
+    }
+    paths["redlined_docx"].write_bytes(redlined)
+    paths["report_md"].write_text(render_markdown(report), encoding="utf-8")
+    paths["report_json"].write_text(json.dumps(report.model_dump(mode="json"), indent=2), encoding="utf-8")
+    return {k: str(v) for k, v in paths.items()}

@@ -1,0 +1,178 @@
+"""The review graph:
+
+    classify → extract ─┬→ compliance → redline ─┬→ human_review ⟲ → finalize
+                        └→ renewal ──────────────┘
+
+`human_review` calls `interrupt()` until every suggestion has a decision; the SQLite checkpointer keeps the
+parked thread across processes and reboots. Nothing is written to the user's output folder before that.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import interrupt
+
+from agents.classifier import ClassifierInput, classify
+from agents.clause_extraction import ExtractionInput, extract_clauses
+from agents.compliance import ComplianceInput, SpendRecord, check_compliance
+from agents.redlining import RedliningInput, propose_redlines
+from agents.renewal_leverage import PerformanceRecord, RenewalInput, analyse_renewal
+from agents.schema import (
+    ComplianceReport,
+    ContractProfile,
+    Decision,
+    ExtractionResult,
+    NegotiationBrief,
+    RedlineSet,
+    RiskLevel,
+)
+from clause_library.playbook import SEVERITY_ORDER
+from document_io.models import SourceDocument
+from document_io.review_report import ReviewReport
+from graphs.finalization import write_outputs
+from graphs.state import ReviewState
+from model_backends.local_engine import LocalEngine
+
+
+class InvalidDecisions(ValueError):
+    pass
+
+
+def validate_decisions(payload: dict, redlines: RedlineSet) -> dict[str, Decision]:
+    """The resume payload from a reviewer: {"decisions": [Decision, ...]}; unknown ids are refused."""
+    known = {s.id: s for s in redlines.suggestions}
+    decisions = {}
+    for raw in payload.get("decisions", []):
+        decision = Decision.model_validate(raw)
+        if decision.suggestion_id not in known:
+            raise InvalidDecisions(f"no suggestion {decision.suggestion_id}; known: {', '.join(known)}")
+        if decision.action == "modify" and decision.modified_text is None:
+            raise InvalidDecisions(f"{decision.suggestion_id}: 'modify' needs the new text")
+        decisions[decision.suggestion_id] = decision
+    return decisions
+
+
+def overall_risk(profile: ContractProfile, compliance: ComplianceReport) -> RiskLevel:
+    worst = max((SEVERITY_ORDER[f.severity] for f in compliance.findings), default=0)
+    from_findings = {4: "critical", 3: "high", 2: "medium"}.get(worst, "low")
+    levels = ["low", "medium", "high", "critical"]
+    return max(profile.inherent_risk, from_findings, key=levels.index)  # type: ignore[return-value]
+
+
+def build_graph(engine: LocalEngine, checkpointer=None):
+    document_of = lambda state: SourceDocument.model_validate(state["document"])  # noqa: E731
+
+    def classify_node(state: ReviewState) -> dict:
+        profile = classify(ClassifierInput(document=document_of(state), our_names=state.get("our_names", [])))
+        return {"profile": profile.model_dump(mode="json")}
+
+    def extract_node(state: ReviewState) -> dict:
+        result = extract_clauses(ExtractionInput(document=document_of(state)), engine)
+        return {"extraction": result.model_dump(mode="json")}
+
+    def compliance_node(state: ReviewState) -> dict:
+        report = check_compliance(
+            ComplianceInput(
+                document=document_of(state),
+                profile=ContractProfile.model_validate(state["profile"]),
+                extraction=ExtractionResult.model_validate(state["extraction"]),
+                spend=[SpendRecord.model_validate(r) for r in state.get("spend", [])],
+            ),
+            engine.library,
+        )
+        return {"compliance": report.model_dump(mode="json")}
+
+    def redline_node(state: ReviewState) -> dict:
+        redlines = propose_redlines(
+            RedliningInput(document=document_of(state), compliance=ComplianceReport.model_validate(state["compliance"])),
+            engine,
+        )
+        return {"redlines": redlines.model_dump(mode="json")}
+
+    def renewal_node(state: ReviewState) -> dict:
+        brief = analyse_renewal(
+            RenewalInput(
+                document=document_of(state),
+                extraction=ExtractionResult.model_validate(state["extraction"]),
+                today=date.fromisoformat(state["today"]),
+                spend=[SpendRecord.model_validate(r) for r in state.get("spend", [])],
+                performance=[PerformanceRecord.model_validate(r) for r in state.get("performance", [])],
+            )
+        )
+        return {"brief": brief.model_dump(mode="json")}
+
+    def human_review_node(state: ReviewState) -> dict:
+        redlines = RedlineSet.model_validate(state["redlines"])
+        decided = state.get("decisions") or {}
+        pending = [s.id for s in redlines.suggestions if s.id not in decided]
+        answer = interrupt({"pending": pending, "decided": sorted(decided)})
+        decisions = validate_decisions(answer or {}, redlines)
+        update: dict = {"decisions": {k: v.model_dump(mode="json") for k, v in decisions.items()}}
+        if answer and answer.get("sign_off_by"):
+            update["signed_off_by"] = answer["sign_off_by"]
+        return update
+
+    def after_review(state: ReviewState) -> str:
+        redlines = RedlineSet.model_validate(state["redlines"])
+        decided = state.get("decisions") or {}
+        complete = all(s.id in decided for s in redlines.suggestions)
+        return "finalize" if complete and state.get("signed_off_by") else "human_review"
+
+    def finalize_node(state: ReviewState, config) -> dict:
+        document = document_of(state)
+        redlines = RedlineSet.model_validate(state["redlines"])
+        profile = ContractProfile.model_validate(state["profile"])
+        compliance = ComplianceReport.model_validate(state["compliance"])
+        decisions = {k: Decision.model_validate(v) for k, v in state["decisions"].items()}
+        report = ReviewReport(
+            document=document.name,
+            source_path=document.source_path,
+            sha256=document.sha256,
+            thread_id=config["configurable"]["thread_id"],
+            overall_risk=overall_risk(profile, compliance),
+            profile=profile,
+            compliance=compliance,
+            suggestions=redlines.suggestions,
+            decisions=decisions,
+            renewal=NegotiationBrief.model_validate(state["brief"]),
+        )
+        outputs = write_outputs(
+            report, document, Path(state["base_docx_path"]), Path(state["output_dir"]),
+            redlines.suggestions, decisions, reviewer=state["signed_off_by"],
+        )
+        return {"outputs": outputs}
+
+    graph = StateGraph(ReviewState)
+    graph.add_node("classify", classify_node)
+    graph.add_node("extract", extract_node)
+    graph.add_node("compliance", compliance_node)
+    graph.add_node("renewal", renewal_node)
+    graph.add_node("redline", redline_node)
+    graph.add_node("human_review", human_review_node)
+    graph.add_node("finalize", finalize_node)
+    graph.add_edge(START, "classify")
+    graph.add_edge("classify", "extract")
+    graph.add_edge("extract", "compliance")
+    graph.add_edge("extract", "renewal")
+    graph.add_edge("compliance", "redline")
+    graph.add_edge(["redline", "renewal"], "human_review")
+    graph.add_conditional_edges("human_review", after_review, ["human_review", "finalize"])
+    graph.add_edge("finalize", END)
+    return graph.compile(checkpointer=checkpointer)
+
+
+def sqlite_checkpointer(path: Path) -> SqliteSaver:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteSaver(sqlite3.connect(str(path), check_same_thread=False))
+
+
+def langgraph_dev_graph():
+    """Entry for `langgraph dev` (langgraph.json): the platform supplies its own checkpointer."""
+    from graphs.configuration import ReviewConfig
+
+    return build_graph(LocalEngine(ReviewConfig.from_env().data_dir))

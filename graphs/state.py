@@ -1,0 +1,33 @@
+"""The graph's state. Values are plain JSON (pydantic `model_dump(mode="json")`) so checkpoints stay
+readable and load in any later version; nodes validate them back into the agents' models."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypedDict
+
+
+def merge_decisions(current: dict[str, Any] | None, update: dict[str, Any] | None) -> dict[str, Any]:
+    """Later decisions on the same suggestion replace earlier ones (the audit log keeps every one)."""
+    return {**(current or {}), **(update or {})}
+
+
+class ReviewState(TypedDict, total=False):
+    # input
+    document: dict
+    base_docx_path: str
+    output_dir: str
+    our_names: list[str]
+    today: str
+    spend: list[dict]
+    performance: list[dict]
+    # agents' outputs
+    profile: dict
+    extraction: dict
+    compliance: dict
+    redlines: dict
+    brief: dict
+    # human review
+    decisions: Annotated[dict[str, dict], merge_decisions]
+    signed_off_by: str
+    # finalisation
+    outputs: dict
