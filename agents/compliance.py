@@ -136,9 +136,9 @@ def _rule_finding(document: SourceDocument, category, hit: RuleHit) -> Finding:
         severity = _raise(rule.severity)
         escalate = category.playbook.escalate_to
     ladder = {
-        "fallback": f"acceptable only as our fallback ({category.playbook.fallback})",
-        "beyond_fallback": f"worse than our fallback ({category.playbook.fallback})",
-        "walk_away": f"at our walk-away point ({category.playbook.walk_away})",
+        "fallback": f"acceptable only as our fallback ({category.playbook.fallback.rstrip('.')})",
+        "beyond_fallback": f"worse than our fallback ({category.playbook.fallback.rstrip('.')})",
+        "walk_away": f"at our walk-away point ({category.playbook.walk_away.rstrip('.')})",
     }[hit.position]
     return Finding(
         id="",
@@ -148,7 +148,7 @@ def _rule_finding(document: SourceDocument, category, hit: RuleHit) -> Finding:
         severity=severity,
         position=hit.position,
         title=rule.description,
-        explanation=f"The contract says '{hit.measured}', which is {ladder}. Preferred: {category.playbook.preferred}",
+        explanation=f"The contract says '{hit.measured}', which is {ladder}. Preferred: {category.playbook.preferred.rstrip('.')}.",
         citation=_sentence_around(document, hit.start, hit.end),
         measured=hit.measured,
         expected=str(rule.preferred_value) if rule.preferred_value is not None else category.playbook.preferred,

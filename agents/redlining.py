@@ -110,7 +110,7 @@ def _suggest(document: SourceDocument, finding: Finding, engine: LocalEngine) ->
         kind="edit",
         proposed_text=revised,
         edits=edits,
-        rationale=f"{finding.explanation}.{escalation} Fallback if refused: {playbook.fallback}",
+        rationale=f"{finding.explanation}{escalation} Fallback if refused: {playbook.fallback}",
         playbook_position=f"preferred: {playbook.preferred}",
         library_clause_id=f"{category.id}:clause",
     )

@@ -1,0 +1,248 @@
+"""Clauseflow command line.
+
+    python app.py review samples/msa_orion.docx          # run the agents, park at the human checkpoint
+    python app.py decide <thread> --interactive          # decide one suggestion at a time
+    python app.py decide <thread> --approve S01 S02 --reject S03 --modify S04 "new text" --reviewer "A. Lee"
+    python app.py show <thread> | list | history <thread>
+    python app.py library index | library search "text"
+
+Exit codes: 0 ok, 1 usage or state error, 2 one or more files could not be reviewed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 1
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        print("interrupted; decisions already recorded are kept", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the CLI promise: one line, no traceback (CLAUSEFLOW_DEBUG=1 shows it)
+        if os.environ.get("CLAUSEFLOW_DEBUG"):
+            raise
+        print(f"error: {' '.join(str(exc).split()) or type(exc).__name__}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="clauseflow", description="Contract review with a human in the loop.")
+    parser.add_argument("--data-dir", help="durable state (default: $CLAUSEFLOW_DATA_DIR or ./data)")
+    sub = parser.add_subparsers(dest="command")
+
+    review = sub.add_parser("review", help="review contracts up to the human checkpoint")
+    review.add_argument("paths", nargs="+", type=Path)
+    review.add_argument("--out", type=Path, default=Path("out"), help="where finalised outputs go (default ./out)")
+    review.add_argument("--spend", type=Path, help="CSV of purchase orders / invoices: date,kind,number,po_number,amount,currency")
+    review.add_argument("--performance", type=Path, help="CSV of vendor performance: period,sla_target,sla_actual,incidents")
+    review.set_defaults(handler=_review)
+
+    decide = sub.add_parser("decide", help="approve / modify / reject / escalate suggestions and resume the review")
+    decide.add_argument("thread")
+    decide.add_argument("--reviewer", default=os.environ.get("CLAUSEFLOW_REVIEWER") or os.environ.get("USER") or "reviewer")
+    decide.add_argument("--approve", nargs="*", default=[], metavar="ID")
+    decide.add_argument("--reject", nargs="*", default=[], metavar="ID")
+    decide.add_argument("--escalate", nargs="*", default=[], metavar="ID")
+    decide.add_argument("--modify", nargs=2, action="append", default=[], metavar=("ID", "TEXT"))
+    decide.add_argument("--approve-all", action="store_true", help="approve every suggestion still pending")
+    decide.add_argument("--comment", help="a comment stored with these decisions")
+    decide.add_argument("--interactive", "-i", action="store_true", help="decide pending suggestions one at a time")
+    decide.add_argument("--no-finalize", action="store_true", help="record decisions but do not finalise yet")
+    decide.set_defaults(handler=_decide)
+
+    show = sub.add_parser("show", help="show a review's suggestions and decisions")
+    show.add_argument("thread")
+    show.set_defaults(handler=_show)
+    sub.add_parser("list", help="list reviews").set_defaults(handler=_list)
+    history = sub.add_parser("history", help="replay a review's decision log")
+    history.add_argument("thread")
+    history.set_defaults(handler=_history)
+
+    library = sub.add_parser("library", help="the approved clause library")
+    library_sub = library.add_subparsers(dest="library_command", required=True)
+    library_sub.add_parser("index", help="(re)index clause_library/clauses/*.yaml into Chroma").set_defaults(handler=_library_index)
+    search = library_sub.add_parser("search", help="search approved clauses by meaning")
+    search.add_argument("text")
+    search.add_argument("--limit", type=int, default=5)
+    search.set_defaults(handler=_library_search)
+    return parser
+
+
+def _config(args):
+    from graphs.configuration import ReviewConfig
+
+    return ReviewConfig.from_env(args.data_dir)
+
+
+def _service(args):
+    from graphs.review_service import ReviewService
+
+    return ReviewService(_config(args))
+
+
+# --- review -----------------------------------------------------------------------------------------
+
+
+def _review(args) -> int:
+    from agents.compliance import load_spend
+    from agents.renewal_leverage import load_performance
+    from cli_output import print_review
+    from document_io.errors import DocumentError
+
+    spend = load_spend(args.spend) if args.spend else None
+    performance = load_performance(args.performance) if args.performance else None
+    service = _service(args)
+    failed = 0
+    for path in args.paths:
+        try:
+            status = service.start(path, args.out, spend=spend, performance=performance)
+        except DocumentError as exc:
+            failed += 1
+            print(f"error: {exc.reason}", file=sys.stderr)
+            continue
+        print_review(status)
+    if failed:
+        print(f"{failed} of {len(args.paths)} file(s) could not be reviewed", file=sys.stderr)
+        return 2
+    return 0
+
+
+# --- decide -----------------------------------------------------------------------------------------
+
+
+def _decide(args) -> int:
+    from agents.schema import Decision
+    from cli_output import print_finalised, print_review
+
+    service = _service(args)
+    status = service.status(args.thread)
+    now = datetime.now(timezone.utc)
+
+    def decision(sid: str, action: str, text: str | None = None) -> Decision:
+        return Decision(suggestion_id=sid, action=action, reviewer=args.reviewer, decided_at=now,
+                        modified_text=text, comment=args.comment)
+
+    if args.interactive:
+        return _decide_interactively(service, status, args.reviewer, args.no_finalize)
+    decisions = [decision(s, "approve") for s in args.approve]
+    decisions += [decision(s, "reject") for s in args.reject]
+    decisions += [decision(s, "escalate") for s in args.escalate]
+    decisions += [decision(s, "modify", text) for s, text in args.modify]
+    if args.approve_all:
+        named = {d.suggestion_id for d in decisions}
+        decisions += [decision(s, "approve") for s in status.pending if s not in named]
+    if not decisions and status.pending:
+        print("error: nothing to record; name suggestions with --approve/--reject/--escalate/--modify or use -i", file=sys.stderr)
+        return 1
+    complete = not (set(status.pending) - {d.suggestion_id for d in decisions})
+    sign_off = args.reviewer if complete and not args.no_finalize else None
+    status = service.decide(args.thread, decisions, sign_off_by=sign_off)
+    if status.finalised:
+        print_finalised(status)
+    else:
+        print_review(status)
+    return 0
+
+
+def _decide_interactively(service, status, reviewer: str, no_finalize: bool) -> int:
+    from agents.schema import Decision
+    from cli_output import console, print_finalised, print_suggestion
+
+    choices = {"a": "approve", "m": "modify", "r": "reject", "e": "escalate"}
+    by_id = {s.id: s for s in status.redlines.suggestions}
+    for sid in list(status.pending):
+        print_suggestion(by_id[sid], status)
+        answer = ""
+        while answer not in (*choices, "s", "q"):
+            answer = console.input("[bold][a]pprove [m]odify [r]eject [e]scalate [s]kip [q]uit > [/]").strip().lower()[:1]
+        if answer == "q":
+            break
+        if answer == "s":
+            continue
+        text = console.input("new text > ") if answer == "m" else None
+        comment = console.input("comment (optional) > ").strip() or None
+        now = datetime.now(timezone.utc)
+        last = status.pending == [sid]
+        status = service.decide(
+            status.thread_id,
+            [Decision(suggestion_id=sid, action=choices[answer], reviewer=reviewer, decided_at=now, modified_text=text, comment=comment)],
+            sign_off_by=reviewer if last and not no_finalize else None,
+        )
+    if status.finalised:
+        print_finalised(status)
+    else:
+        console.print(f"{len(status.pending)} suggestion(s) still pending in {status.thread_id}")
+    return 0
+
+
+# --- inspection -------------------------------------------------------------------------------------
+
+
+def _show(args) -> int:
+    from cli_output import print_finalised, print_review
+
+    status = _service(args).status(args.thread)
+    print_review(status)
+    if status.finalised:
+        print_finalised(status)
+    return 0
+
+
+def _list(args) -> int:
+    from cli_output import print_reviews
+    from graphs.audit_log import AuditLog
+
+    print_reviews(AuditLog(_config(args).audit_path).reviews())
+    return 0
+
+
+def _history(args) -> int:
+    from cli_output import console
+    from graphs.audit_log import AuditLog
+
+    log = AuditLog(_config(args).audit_path)
+    if log.review(args.thread) is None:
+        print(f"error: no review with thread id {args.thread!r}", file=sys.stderr)
+        return 1
+    for d in log.history(args.thread):
+        extra = f" → {d.modified_text!r}" if d.modified_text else ""
+        note = f" ({d.comment})" if d.comment else ""
+        console.print(f"{d.decided_at:%Y-%m-%d %H:%M:%S} {d.reviewer}: {d.action} {d.suggestion_id}{extra}{note}")
+    return 0
+
+
+def _library_index(args) -> int:
+    from clause_library.playbook import load_library
+    from clause_library.vector_store import ClauseStore
+
+    count = ClauseStore(_config(args).data_dir / "chroma").index(load_library())
+    print(f"indexed {count} texts from clause_library/clauses into Chroma")
+    return 0
+
+
+def _library_search(args) -> int:
+    from clause_library.playbook import default_library
+    from clause_library.vector_store import ClauseStore
+
+    store = ClauseStore(_config(args).data_dir / "chroma")
+    store.ensure_indexed(default_library())
+    for hit in store.search(args.text, limit=args.limit):
+        print(f"{hit.similarity:.3f}  {hit.category_id:<28} {hit.kind:<15} {hit.text[:100]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Terminal rendering for app.py: suggestions with their cited text and the redline as a readable diff."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+console = Console(highlight=False, soft_wrap=True)
+_SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
+
+
+def redline_text(suggestion) -> Text:
+    """The cited text with deletions struck through in red and insertions in green."""
+    quote, offset = suggestion.citation.quote, suggestion.citation.start
+    text, cursor = Text(), 0
+    if suggestion.kind == "insert":
+        text.append(f"(after: {quote[:80]}…)\n", style="dim")
+        text.append(suggestion.proposed_text or "", style="green underline")
+        return text
+    for edit in sorted(suggestion.edits, key=lambda e: e.start):
+        text.append(quote[cursor : edit.start - offset])
+        deleted, inserted = quote[edit.start - offset : edit.end - offset], edit.new_text
+        if not console.is_terminal:  # plain output (pipes, logs): wdiff-style markers instead of colour
+            deleted, inserted = (f"[-{deleted}-]" if deleted else ""), (f"{{+{inserted}+}}" if inserted else "")
+        text.append(deleted, style="red strike")
+        text.append(inserted, style="green underline")
+        cursor = edit.end - offset
+    text.append(quote[cursor:])
+    return text
+
+
+def print_suggestion(suggestion, status) -> None:
+    decision = status.decisions.get(suggestion.id)
+    header = Text()
+    header.append(f"{suggestion.id} ", style="bold")
+    header.append(f" {suggestion.severity.upper()} ", style=_SEVERITY_STYLE[suggestion.severity])
+    header.append(f" {suggestion.category} — {suggestion.title}")
+    if decision:
+        header.append(f"  [{decision.action} by {decision.reviewer}]", style="bold green")
+    console.print(header)
+    console.print(Text(f"  cites {suggestion.citation.start}-{suggestion.citation.end}: ", style="dim") + Text(f"“{suggestion.citation.quote}”"))
+    if suggestion.kind == "flag":
+        console.print(Text("  no automatic wording: flagged for the reviewer", style="magenta"))
+    else:
+        console.print(Text("  redline: ", style="dim") + redline_text(suggestion))
+    console.print(Text(f"  why: {suggestion.rationale}", style="dim"))
+    if suggestion.escalate_to:
+        console.print(Text(f"  escalate to {suggestion.escalate_to}", style="bold magenta"))
+    console.print()
+
+
+def print_review(status) -> None:
+    p, terms = status.profile, status.brief.terms
+    existed = " (already under review)" if status.already_existed else ""
+    console.rule(f"{status.document.name}{existed}")
+    console.print(
+        f"type [bold]{p.contract_type.upper()}[/] · counterparty {p.counterparty or 'unknown'} · our side {p.our_side} · "
+        f"risk [bold]{status.overall_risk}[/] · review by {', '.join(p.review_functions)}"
+    )
+    if terms.notice_deadline:
+        console.print(f"renewal notice deadline {terms.notice_deadline} ({terms.days_until_deadline} days) · {status.brief.recommended_action}")
+    console.print()
+    for suggestion in status.redlines.suggestions:
+        print_suggestion(suggestion, status)
+    pending = len(status.pending)
+    console.print(f"thread [bold]{status.thread_id}[/] · {len(status.redlines.suggestions)} suggestion(s), {pending} pending")
+    if not status.finalised:
+        console.print(f"next: python app.py decide {status.thread_id} --interactive")
+
+
+def print_finalised(status) -> None:
+    console.print(f"[bold green]finalised[/] {status.thread_id}")
+    for label, path in (status.outputs or {}).items():
+        console.print(f"  {label}: {path}")
+
+
+def print_reviews(rows: list[dict]) -> None:
+    table = Table("thread", "contract", "type", "counterparty", "risk", "suggestions", "status", "created")
+    for r in rows:
+        table.add_row(r["thread_id"], r["name"], r["contract_type"] or "", r["counterparty"] or "", r["risk"] or "",
+                      str(r["suggestions"]), r["status"], r["created_at"])
+    console.print(table)
