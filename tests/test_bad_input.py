@@ -1,0 +1,100 @@
+"""Bad files: a one-line reason, no traceback, exit code 2, and a batch goes on with the rest."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from conftest import SAMPLES
+from document_io.errors import (
+    CorruptDocument, DocumentTooLarge, EmptyDocument, NoTextLayer, NotEnglish, UnsupportedFormat,
+)
+from document_io.loader import load_document
+from test_review_cli import cli
+
+GERMAN = (
+    "Dieser Vertrag unterliegt dem Recht der Bundesrepublik Deutschland. Der Lieferant verpflichtet sich, die Waren "
+    "innerhalb von dreißig Tagen nach Eingang der Bestellung zu liefern. Die Haftung ist auf den Auftragswert begrenzt."
+)
+
+
+def _scanned_pdf(path):
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_fill_color(200, 200, 200)
+    pdf.rect(20, 20, 150, 100, style="F")  # a picture of a page, no text layer
+    pdf.output(str(path))
+
+
+@pytest.fixture
+def bad_files(tmp_path):
+    files = {}
+    (files.__setitem__("empty", tmp_path / "empty.docx"))
+    files["empty"].write_bytes(b"")
+    files["wrong_ext"] = tmp_path / "contract.xlsx"
+    files["wrong_ext"].write_bytes(b"PK\x03\x04 spreadsheet")
+    files["corrupt_docx"] = tmp_path / "broken.docx"
+    files["corrupt_docx"].write_bytes((SAMPLES / "msa_orion.docx").read_bytes()[:3000])
+    files["corrupt_pdf"] = tmp_path / "broken.pdf"
+    files["corrupt_pdf"].write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >> garbage")
+    files["binary"] = tmp_path / "binary.txt"
+    files["binary"].write_bytes(bytes(range(256)) * 40)
+    files["huge"] = tmp_path / "huge.txt"
+    with files["huge"].open("wb") as handle:
+        handle.truncate(50 * 1024 * 1024)
+    files["german"] = tmp_path / "vertrag.txt"
+    files["german"].write_text(GERMAN * 3, encoding="utf-8")
+    files["scanned"] = tmp_path / "scanned.pdf"
+    _scanned_pdf(files["scanned"])
+    files["renamed"] = tmp_path / "actually_text.docx"
+    files["renamed"].write_text("This is plain text pretending to be Word.", encoding="utf-8")
+    return files
+
+
+@pytest.mark.parametrize(
+    "key,error,words",
+    [
+        ("empty", EmptyDocument, "empty"),
+        ("wrong_ext", UnsupportedFormat, "unsupported file type .xlsx"),
+        ("corrupt_docx", CorruptDocument, "corrupt DOCX"),
+        ("corrupt_pdf", CorruptDocument, "corrupt PDF"),
+        ("binary", CorruptDocument, "binary content"),
+        ("huge", DocumentTooLarge, "50.0 MB is over the 20 MB limit"),
+        ("german", NotEnglish, "German"),
+        ("scanned", NoTextLayer, "no text layer"),
+        ("renamed", CorruptDocument, "not a DOCX file"),
+    ],
+)
+def test_each_bad_file_gets_its_reason(bad_files, key, error, words):
+    with pytest.raises(error) as caught:
+        load_document(bad_files[key])
+    assert words in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_cli_batch_reports_each_bad_file_in_one_line_and_reviews_the_good_one(bad_files, tmp_path):
+    good = tmp_path / "nda.docx"
+    shutil.copy(SAMPLES / "nda_bluepeak.docx", good)
+    paths = [str(p) for p in bad_files.values()] + [str(good)]
+    result = cli("review", *paths, "--out", str(tmp_path / "out"), data_dir=tmp_path / "data", check=False)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == len(bad_files)
+    assert f"{len(bad_files)} of {len(paths)} file(s) could not be reviewed" in result.stderr
+    assert "type NDA" in result.stdout  # the good file was still reviewed
+
+
+def test_cli_single_bad_file_exits_non_zero_without_traceback(bad_files, tmp_path):
+    result = cli("review", str(bad_files["scanned"]), data_dir=tmp_path, check=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[0].startswith("error: scanned.pdf: the PDF has no text layer")
+
+
+def test_unknown_thread_is_a_clear_error(tmp_path):
+    result = cli("decide", "no-such-thread", "--approve", "S01", data_dir=tmp_path, check=False)
+    assert result.returncode == 1 and "no review with thread id 'no-such-thread'" in result.stderr
+    assert "Traceback" not in result.stderr

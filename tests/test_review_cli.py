@@ -1,0 +1,108 @@
+"""The whole review through the CLI, each step in a new process: park at interrupt, decide, resume, finalise."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+
+import pytest
+from lxml import etree
+
+from conftest import ROOT, SAMPLES
+from document_io.wordml import W_NS
+
+
+def cli(*args, data_dir, stdin: str | None = None, check: bool = True):
+    env = {**os.environ, "CLAUSEFLOW_DATA_DIR": str(data_dir), "CLAUSEFLOW_TODAY": "2026-11-23", "COLUMNS": "200"}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), *args], cwd=ROOT, env=env, input=stdin or "",
+        capture_output=True, text=True, timeout=300,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"exit {result.returncode}: {result.stderr}")
+    return result
+
+
+def _thread(stdout: str) -> str:
+    return re.search(r"thread (\S+) ·", stdout).group(1)
+
+
+@pytest.fixture(scope="module")
+def parked(tmp_path_factory):
+    data = tmp_path_factory.mktemp("data")
+    out = tmp_path_factory.mktemp("out")
+    result = cli("review", str(SAMPLES / "msa_orion.docx"), "--out", str(out), data_dir=data)
+    return data, out, result.stdout
+
+
+def test_review_prints_suggestions_with_citations_and_parks(parked):
+    data, out, stdout = parked
+    assert "type MSA" in stdout and "Orion Consulting Group LLC" in stdout
+    assert "S01" in stdout and "cites" in stdout and "[-ten-]{+thirty+}" in stdout
+    assert "5 suggestion(s), 5 pending" in stdout
+    assert not any(out.iterdir())  # nothing finalised before the human decides
+
+
+def test_decide_in_new_processes_then_finalise(parked):
+    data, out, stdout = parked
+    thread = _thread(stdout)
+    again = cli("review", str(SAMPLES / "msa_orion.docx"), "--out", str(out), data_dir=data)
+    assert "already under review" in again.stdout and _thread(again.stdout) == thread
+
+    first = cli("decide", thread, "--approve", "S01", "--reviewer", "Alice Lee", data_dir=data)
+    assert "3 pending" not in first.stdout and "4 pending" in first.stdout
+    assert not any(out.iterdir())
+
+    final = cli(
+        "decide", thread, "--reviewer", "Alice Lee", "--approve", "S04", "--reject", "S02", "--escalate", "S03",
+        "--modify", "S05", "This Agreement shall be governed by the laws of the State of Delaware.", data_dir=data,
+    )
+    assert "finalised" in final.stdout
+    docx_path = out / "msa_orion.redlined.docx"
+    report = json.loads((out / "msa_orion.review.json").read_text())
+    assert report["decisions"]["S03"]["action"] == "escalate"
+    assert report["decisions"]["S01"]["reviewer"] == "Alice Lee"
+    assert report["profile"]["contract_type"] == "msa" and report["overall_risk"] == "critical"
+    markdown = (out / "msa_orion.review.md").read_text()
+    assert "Key dates" in markdown and "Renewal brief" in markdown and "> Customer's liability" in markdown
+
+    with zipfile.ZipFile(io.BytesIO(docx_path.read_bytes())) as package:
+        root = etree.fromstring(package.read("word/document.xml"))
+    deleted = ["".join(d.itertext()) for d in root.iter(f"{{{W_NS}}}del")]
+    inserted = ["".join(i.itertext()) for i in root.iter(f"{{{W_NS}}}ins")]
+    assert "ten" in deleted and "thirty" in inserted  # S01 approved
+    assert " not" in inserted  # S04 approved
+    assert "Delaware" in "".join(inserted)  # S05 modified
+    assert not any("limited as set out" in i for i in inserted)  # S03 escalated, not applied
+    assert not any("one" == i for i in inserted)  # S02 rejected
+    assert {d.get(f"{{{W_NS}}}author") for d in root.iter(f"{{{W_NS}}}ins")} == {"Alice Lee"}
+
+    history = cli("history", thread, data_dir=data).stdout.splitlines()
+    assert [line.split(": ", 1)[1] for line in history][:2] == ["approve S01", "approve S04"]
+    assert len(history) == 5
+    refused = cli("decide", thread, "--approve", "S01", data_dir=data, check=False)
+    assert refused.returncode == 1 and "already finalised" in refused.stderr
+
+
+def test_interactive_decisions_one_at_a_time(tmp_path):
+    out = tmp_path / "out"
+    parked = cli("review", str(SAMPLES / "dpa_medisafe.pdf"), "--out", str(out), data_dir=tmp_path)
+    thread = _thread(parked.stdout)
+    # S01 approve, S02 skip, then quit: S01 is kept durably, nothing finalised
+    cli("decide", thread, "-i", "--reviewer", "Bo", data_dir=tmp_path, stdin="a\n\ns\nq\n")
+    status = cli("show", thread, data_dir=tmp_path).stdout
+    assert "[approve by Bo]" in status and "2 pending" in status
+    done = cli("decide", thread, "-i", "--reviewer", "Bo", data_dir=tmp_path, stdin="m\nNew audit clause.\nour text\ne\n\n")
+    assert "finalised" in done.stdout
+    assert (out / "dpa_medisafe.redlined.docx").exists()
+
+
+def test_library_commands(tmp_path):
+    assert "indexed" in cli("library", "index", data_dir=tmp_path).stdout
+    hits = cli("library", "search", "invoices payable within thirty days", data_dir=tmp_path).stdout.splitlines()
+    assert "payment_terms" in hits[0]
