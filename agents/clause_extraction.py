@@ -82,13 +82,8 @@ def _similarity(engine: LocalEngine, texts: list[str]) -> list[dict[str, float]]
     vectors = engine.embedder.embed(texts)
     scores = vectors @ prototypes.vectors.T
     ids = np.array(prototypes.category_ids)
-    result = []
-    for row in scores:
-        best: dict[str, float] = {}
-        for category_id in set(prototypes.category_ids):
-            best[category_id] = float(row[ids == category_id].max())
-        result.append(best)
-    return result
+    per_category = {c: scores[:, ids == c].max(axis=1) for c in set(prototypes.category_ids)}
+    return [{c: float(column[row]) for c, column in per_category.items()} for row in range(len(texts))]
 
 
 def _score(unit: _Unit, category, similarity: float) -> tuple[float, str]:

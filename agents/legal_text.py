@@ -98,7 +98,12 @@ class Duration:
     style: str  # "words_digits" | "digits" | "words" | "net"
 
     def in_unit(self, unit: str) -> float:
-        return self.value * _TO_DAYS[self.unit] / _TO_DAYS[unit.rstrip("s")]
+        return convert(self.value, self.unit, unit)
+
+
+def convert(value: float, from_unit: str, to_unit: str) -> float:
+    """Convert between hours/days/weeks/months/years (singular or plural names)."""
+    return value * _TO_DAYS[from_unit.rstrip("s")] / _TO_DAYS[to_unit.rstrip("s")]
 
 
 def find_durations(text: str) -> list[Duration]:

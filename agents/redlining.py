@@ -43,17 +43,6 @@ def check_suggestion(document: SourceDocument, suggestion: Suggestion) -> None:
             raise GroundingError(f"{suggestion.id}: edit {edit.start}-{edit.end} is outside its citation")
 
 
-def apply_edits(text: str, edits: list[TextEdit], offset: int) -> str:
-    """The cited text as it reads after `edits` (document coordinates; `offset` is where `text` starts)."""
-    result, cursor = [], 0
-    for edit in sorted(edits, key=lambda e: e.start):
-        result.append(text[cursor : edit.start - offset])
-        result.append(edit.new_text)
-        cursor = edit.end - offset
-    result.append(text[cursor:])
-    return "".join(result)
-
-
 def _suggest(document: SourceDocument, finding: Finding, engine: LocalEngine) -> Suggestion:
     base = dict(
         id="",

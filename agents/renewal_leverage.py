@@ -17,7 +17,7 @@ from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, Field
 
 from agents.compliance import SpendRecord
-from agents.legal_text import find_percents
+from agents.legal_text import convert, find_percents
 from agents.schema import ExtractionResult, NegotiationBrief, RenewalTerms, Span
 from clause_library.playbook import default_library
 from clause_library.rule_engine import evaluate
@@ -29,9 +29,6 @@ _DATE = re.compile(
     re.IGNORECASE,
 )
 _EFFECTIVE = re.compile(r"effective (date|as of)|dated as of|entered into (as of|on)|made (as of|on)|commenc", re.IGNORECASE)
-
-
-_UNIT_DAYS = {"hours": 1 / 24, "days": 1.0, "months": 365.25 / 12, "years": 365.25}
 
 
 class PerformanceRecord(BaseModel):
@@ -93,7 +90,7 @@ def _measure(terms, extraction, rule_id: str, field: str, citation_field: str, u
         for hit in evaluate(rule, clause.span.quote, clause.span.start):
             if hit.value is None:
                 continue
-            value = hit.value * _UNIT_DAYS[rule.unit] / _UNIT_DAYS[unit]
+            value = convert(hit.value, rule.unit, unit)
             setattr(terms, field, int(round(value)) if unit == "days" else round(value, 1))
             setattr(terms, citation_field, Span(start=hit.start, end=hit.end, quote=hit.measured))
             return

@@ -119,10 +119,19 @@ def _max_id(root: etree._Element) -> int:
     return max(ids, default=0)
 
 
-def _apply_paragraph_edits(paragraph: etree._Element, edits: list[TextEdit], revision: _RevisionStamp) -> None:
-    for before, after in zip(edits, edits[1:]):
+def ensure_disjoint(edits: list[TextEdit]) -> None:
+    """Refuse edits that touch the same characters (or insert at the same point): Word cannot show both."""
+    ordered = sorted(edits, key=lambda e: (e.start, e.end))
+    for before, after in zip(ordered, ordered[1:]):
         if after.start < before.end or (after.start == before.start and after.end == before.end):
-            raise RedlineConflict("two approved edits overlap in one paragraph; decide one of them differently")
+            raise RedlineConflict(
+                f"two accepted changes touch the same words (characters {after.start}-{before.end}); "
+                "reject or modify one of them"
+            )
+
+
+def _apply_paragraph_edits(paragraph: etree._Element, edits: list[TextEdit], revision: _RevisionStamp) -> None:
+    ensure_disjoint(edits)
     for cut in sorted({b for e in edits for b in (e.start, e.end)}):
         _split_at(paragraph, cut)
     runs = _runs_with_offsets(paragraph)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from agents.legal_text import minimal_edits
 from agents.schema import Decision, Suggestion
-from document_io.docx_redline import ParagraphInsertion, RedlineConflict, TextEdit, write_tracked_changes
+from document_io.docx_redline import ParagraphInsertion, TextEdit, ensure_disjoint, write_tracked_changes
 from document_io.models import SourceDocument
 from document_io.review_report import ReviewReport, render_markdown
 
@@ -38,18 +38,8 @@ def changes_for(suggestions: list[Suggestion], decisions: dict[str, Decision]) -
             edits += minimal_edits(suggestion.citation.quote, decision.modified_text or "", suggestion.citation.start)
         else:
             edits += suggestion.edits
-    _check_overlaps(edits)
+    ensure_disjoint(edits)  # refuse before resuming the graph, not halfway through writing
     return edits, insertions
-
-
-def _check_overlaps(edits: list[TextEdit]) -> None:
-    ordered = sorted(edits, key=lambda e: (e.start, e.end))
-    for before, after in zip(ordered, ordered[1:]):
-        if after.start < before.end or (after.start == before.start and after.end == before.end == after.start):
-            raise RedlineConflict(
-                f"two accepted changes touch the same words (characters {after.start}-{before.end}); "
-                "reject or modify one of them"
-            )
 
 
 def write_outputs(report: ReviewReport, document: SourceDocument, base_docx: Path, output_dir: Path,
