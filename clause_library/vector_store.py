@@ -154,6 +154,8 @@ class ClauseStore:
 
     def prototypes(self) -> Prototypes:
         result = self._collection().get(include=["embeddings", "metadatas"])
+        if not result["metadatas"]:
+            raise RuntimeError(f"the clause store at {self._path} is empty; run `python app.py library index`")
         return Prototypes(
             category_ids=[m["category"] for m in result["metadatas"]],
             vectors=np.asarray(result["embeddings"], dtype=np.float32),

