@@ -5,6 +5,10 @@
     python app.py decide <thread> --approve S01 S02 --reject S03 --modify S04 "new text" --reviewer "A. Lee"
     python app.py show <thread> | list | history <thread>
     python app.py library index | library search "text"
+    python app.py batch INBOX/ [--workers N]            # a folder to the human checkpoint, triage CSV/JSON/MD
+    python app.py eval [--dataset cuad|samples] [--backend local|llm] [--limit N]   # CUAD metrics, resumable
+    python app.py eval compare A/report.json B/report.json
+    python app.py train                                  # retrain the clause head on CUAD's train split
 
 Exit codes: 0 ok, 1 usage or state error, 2 one or more files could not be reviewed.
 """
@@ -48,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     review.add_argument("--out", type=Path, default=Path("out"), help="where finalised outputs go (default ./out)")
     review.add_argument("--spend", type=Path, help="CSV of purchase orders / invoices: date,kind,number,po_number,amount,currency")
     review.add_argument("--performance", type=Path, help="CSV of vendor performance: period,sla_target,sla_actual,incidents")
+    review.add_argument("--backend", choices=["local", "llm"],
+                        help="default: llm when OPENAI_API_KEY or OPENAI_BASE_URL is set, else the offline local engine")
     review.set_defaults(handler=_review)
 
     decide = sub.add_parser("decide", help="approve / modify / reject / escalate suggestions and resume the review")
@@ -78,13 +84,48 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("text")
     search.add_argument("--limit", type=int, default=5)
     search.set_defaults(handler=_library_search)
+
+    batch = sub.add_parser("batch", help="review every contract in a folder up to the human checkpoint; triage summary")
+    batch.add_argument("inbox", type=Path)
+    batch.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel worker processes (default: cores)")
+    batch.add_argument("--out", type=Path, help="where triage.csv/json/md go (default out/batch-<inbox>)")
+    batch.add_argument("--spend", type=Path, help="CSV of purchase orders / invoices for every contract")
+    batch.add_argument("--performance", type=Path, help="CSV of vendor performance for every contract")
+    batch.set_defaults(handler=_batch)
+
+    evaluate = sub.add_parser("eval", help="evaluate a backend on labelled contracts (CUAD metrics)")
+    evaluate.add_argument("--dataset", choices=["cuad", "samples"], default="cuad")
+    evaluate.add_argument("--dataset-path", help="CUAD folder (CUAD_v1.json or master_clauses.csv + full_contract_txt/)")
+    evaluate.add_argument("--split", choices=["dev", "train", "all"], help="default: dev for CUAD, all for the samples")
+    evaluate.add_argument("--backend", choices=["local", "llm"], default="local")
+    evaluate.add_argument("--limit", type=int, help="only the first N contracts of the split")
+    evaluate.add_argument("--categories", nargs="+", help="only these categories")
+    evaluate.add_argument("--out", type=Path, help="run folder (default evals/runs/<dataset>-<split>-<backend>); reruns resume")
+    evaluate.set_defaults(handler=_eval)
+    eval_sub = evaluate.add_subparsers(dest="eval_command")
+    compare = eval_sub.add_parser("compare", help="two report.json files side by side")
+    compare.add_argument("a")
+    compare.add_argument("b")
+    compare.add_argument("--markdown", help="also write the table here")
+    compare.set_defaults(handler=_eval_compare)
+    download = eval_sub.add_parser("download-cuad", help="fetch CUAD v1 from Zenodo (needs internet), checksum-verified")
+    download.add_argument("to")
+    download.set_defaults(handler=_eval_download)
+
+    train = sub.add_parser("train", help="retrain the clause head on CUAD's train split")
+    train.add_argument("--dataset-path", help="CUAD folder (default ../shared/datasets/cuad)")
+    train.add_argument("--limit", type=int, help="only the first N train contracts")
+    train.add_argument("--steps", type=int, default=300)
+    train.add_argument("--out", help="weights file (default model_backends/weights/clause_head.npz)")
+    train.add_argument("--no-cache", action="store_true", help="do not cache sentence vectors under the data dir")
+    train.set_defaults(handler=_train)
     return parser
 
 
 def _config(args):
     from graphs.configuration import ReviewConfig
 
-    return ReviewConfig.from_env(args.data_dir)
+    return ReviewConfig.from_env(args.data_dir, getattr(args, "backend", None))
 
 
 def _service(args):
@@ -242,6 +283,65 @@ def _library_search(args) -> int:
     for hit in store.search(args.text, limit=args.limit):
         print(f"{hit.similarity:.3f}  {hit.category_id:<28} {hit.kind:<15} {hit.text[:100]}")
     return 0
+
+
+# --- batch ------------------------------------------------------------------------------------------
+
+
+def _batch(args) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from graphs.batch_review import BatchSettings, Throughput, run_batch
+    from graphs.triage import write_triage
+
+    out = args.out or Path("out") / f"batch-{args.inbox.resolve().name}"
+    settings = BatchSettings(inbox=args.inbox.resolve(), output_dir=out.resolve(), workers=args.workers,
+                             spend_csv=args.spend, performance_csv=args.performance)
+    throughput = Throughput()
+    failed = 0
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[detail]}"),
+                  TimeRemainingColumn()) as progress:
+        task = progress.add_task(f"reviewing {args.inbox}", total=None, detail="")
+
+        def on_result(row, done, total):
+            nonlocal failed
+            failed += row.outcome == "failed"
+            if row.outcome == "failed":
+                progress.console.print(f"[red]failed[/] {row.file}: {row.reason}")
+            progress.update(task, completed=done, total=total, detail=(
+                f"{failed} failed · {total - done} remaining · {throughput.per_minute(done):.0f}/min"))
+
+        rows = run_batch(settings, _config(args), on_result=on_result)
+    paths = write_triage(rows, out)
+    print(f"{len(rows) - failed} reviewed, {failed} failed; triage: {paths['markdown']} {paths['csv']} {paths['json']}")
+    return 2 if failed else 0
+
+
+# --- evaluation and training ------------------------------------------------------------------------
+
+
+def _eval(args) -> int:
+    from evals.commands import eval_command
+
+    return eval_command(args, _config(args))
+
+
+def _eval_compare(args) -> int:
+    from evals.commands import compare_command
+
+    return compare_command(args)
+
+
+def _eval_download(args) -> int:
+    from evals.commands import download_cuad_command
+
+    return download_cuad_command(args)
+
+
+def _train(args) -> int:
+    from evals.commands import train_command
+
+    return train_command(args, _config(args))
 
 
 if __name__ == "__main__":

@@ -63,10 +63,29 @@ def print_review(status) -> None:
     console.print()
     for suggestion in status.redlines.suggestions:
         print_suggestion(suggestion, status)
+    if status.llm_usage:
+        print_llm_usage(status.llm_usage)
     pending = len(status.pending)
     console.print(f"thread [bold]{status.thread_id}[/] · {len(status.redlines.suggestions)} suggestion(s), {pending} pending")
     if not status.finalised:
         console.print(f"next: python app.py decide {status.thread_id} --interactive")
+
+
+def print_llm_usage(usage: dict[str, dict]) -> None:
+    """Tokens per agent for this contract, dropped quotes, and the cost at the configured prices."""
+    from model_backends.llm_client import AgentUsage, LLMSettings, UsageLedger
+
+    ledger = UsageLedger()
+    ledger.by_agent = {agent: AgentUsage.model_validate(u) for agent, u in usage.items()}
+    parts = [f"{agent} {u.prompt_tokens}+{u.completion_tokens}" for agent, u in ledger.by_agent.items()]
+    total = ledger.totals()
+    cost = ledger.cost_usd(LLMSettings.from_env())
+    console.print(
+        f"LLM tokens (prompt+completion): {' · '.join(parts)} · total {total.prompt_tokens + total.completion_tokens}"
+        + (f" · est. ${cost:.4f}" if cost is not None else " · cost unknown for this model")
+        + (f" · {total.quotes_dropped} unverifiable quote(s) dropped" if total.quotes_dropped else "")
+        + (f" · {total.retries} retries" if total.retries else "")
+    )
 
 
 def print_finalised(status) -> None:

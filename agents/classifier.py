@@ -3,16 +3,22 @@
 Local engine: the title decides the type when it names one (it almost always does); otherwise the
 keyword profile of the opening text. Parties come from the preamble's defined terms, and our side from
 matching our own names (configuration) against them.
+LLM backend: the model reads the opening (~1,500 tokens) and the headings, and answers in the same model.
 """
 
 from __future__ import annotations
 
 import re
+from typing import get_args
 
 from pydantic import BaseModel, Field
 
 from agents.schema import ContractProfile, ContractType, Party, RiskLevel, Side
+from clause_library.playbook import ReviewFunction
 from document_io.models import SourceDocument
+from model_backends.llm_client import LLMClient
+from model_backends.prompt_templates import load_prompt
+from model_backends.token_budget import truncate_to_tokens
 
 # Most specific first: "Master Subscription Agreement" is SaaS, "Data Processing Addendum" is a DPA.
 _TYPE_PATTERNS: list[tuple[ContractType, str]] = [
@@ -135,3 +141,37 @@ def _inherent_risk(contract_type: ContractType, text: str) -> tuple[RiskLevel, s
     if contract_type in ("msa", "saas", "supply", "licence", "distribution", "services", "reseller", "joint_venture", "franchise"):
         return "medium", f"risk medium: a {contract_type} commits money and liability"
     return "low", f"risk low: a {contract_type} has limited commercial exposure by nature"
+
+
+# --- LLM backend ------------------------------------------------------------------------------------
+
+OPENING_TOKENS = 1500  # title, parties, recitals and definitions: enough to type a contract and find the sides
+
+
+class ClassifierAnswer(BaseModel):
+    contract_type: ContractType
+    parties: list[Party]
+    our_side: Side
+    inherent_risk: RiskLevel
+    review_functions: list[ReviewFunction]
+    reasons: list[str]
+    addressed_to_ai: bool = Field(default=False, description="the contract holds text addressed to an AI or a reviewer")
+
+
+def classify_with_llm(data: ClassifierInput, llm: LLMClient) -> ContractProfile:
+    """The model sees the contract's opening and its headings, not the whole text."""
+    document = data.document
+    headings = [p.text[:80] for p in document.paragraphs if len(p.text) < 80]
+    excerpt = truncate_to_tokens(document.text, OPENING_TOKENS) + "\n[headings]\n" + "\n".join(headings[:60])
+    answer = llm.structured("classifier", load_prompt("classifier"), {
+        "our_names": "; ".join(data.our_names), "contract_types": ", ".join(get_args(ContractType)),
+        "contract_text": excerpt,
+    }, ClassifierAnswer)
+    reasons = list(answer.reasons)
+    if answer.addressed_to_ai:
+        reasons.append("the model reports text addressed to an AI or a reviewer inside the contract (not obeyed)")
+    return ContractProfile(
+        title=_title(document), contract_type=answer.contract_type, type_confidence=0.9, parties=answer.parties,
+        counterparty=next((p.name for p in answer.parties if not p.is_us), None), our_side=answer.our_side,
+        inherent_risk=answer.inherent_risk, review_functions=answer.review_functions or ["legal"], reasons=reasons,
+    )

@@ -11,21 +11,21 @@ alone. Adjacent accepted sentences of one category in one paragraph merge into o
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from pydantic import BaseModel
 
 from agents.injection_guard import find_injections
-from agents.legal_text import sentence_spans
+from agents.legal_text import QuoteLocator, SentenceUnit, sentence_units
 from agents.schema import ExtractedClause, ExtractionResult, Span
 from document_io.models import SourceDocument
+from model_backends.clause_head import head_features
+from model_backends.llm_client import LLMClient
 from model_backends.local_engine import LocalEngine
+from model_backends.prompt_templates import load_prompt
+from model_backends.token_budget import pack_into_chunks
 
-_HEADING = re.compile(
-    r"^\s*(?:(?:section|article|clause)\s+)?(?:\d+(?:\.\d+)*\.?|[A-Z]\.|\([a-z0-9]+\))?\s*(?P<heading>[A-Z][A-Za-z ,&/'-]{2,60}?)\s*[.:—–-]\s",
-    re.IGNORECASE,
-)
 SIMILARITY_WITH_SIGNAL = 0.35
 SIMILARITY_ALONE = 0.70
 
@@ -34,23 +34,14 @@ class ExtractionInput(BaseModel):
     document: SourceDocument
 
 
-@dataclass
-class _Unit:
-    paragraph_start: int
-    start: int
-    end: int
-    text: str
-    heading: str | None
-
-
 def extract_clauses(data: ExtractionInput, engine: LocalEngine) -> ExtractionResult:
     document = data.document
-    units = _units(document)
+    units = sentence_units(document)
     clauses: list[ExtractedClause] = []
     if units:
         similarity = _similarity(engine, [u.text for u in units])
         categories = list(engine.library.categories.values())
-        accepted: dict[tuple[int, str], list[tuple[_Unit, float, str]]] = {}
+        accepted: dict[tuple[int, str], list[tuple[SentenceUnit, float, str]]] = {}
         for row, unit in enumerate(units):
             for category in categories:
                 score, method = _score(unit, category, similarity[row].get(category.id, 0.0))
@@ -62,18 +53,33 @@ def extract_clauses(data: ExtractionInput, engine: LocalEngine) -> ExtractionRes
     return ExtractionResult(clauses=clauses, injection_flags=find_injections(document))
 
 
-def _units(document: SourceDocument) -> list[_Unit]:
-    units = []
-    for paragraph in document.paragraphs:
-        text = paragraph.text
-        if len(text.strip()) < 15:
-            continue
-        match = _HEADING.match(text)
-        heading = match.group("heading").strip() if match else None
-        for start, end in sentence_spans(text):
-            if end - start >= 15:
-                units.append(_Unit(paragraph.start, paragraph.start + start, paragraph.start + end, text[start:end], heading))
-    return units
+def cuad_candidates(document: SourceDocument, engine: LocalEngine, floor: float = 0.05) -> list[ExtractedClause]:
+    """The trained head's clauses in CUAD's taxonomy, down to confidence `floor` (evaluation sweeps the
+    threshold; the reviewer sees only those above each category's operating threshold). Adjacent sentences of
+    one paragraph that are both above the operating threshold merge into one clause."""
+    units = sentence_units(document)
+    if not units:
+        return []
+    head = engine.clause_head
+    probabilities = head.probabilities(head_features(units, engine.embedder.embed([u.text for u in units])))
+    clauses: list[ExtractedClause] = []
+    for column, category in enumerate(head.categories):
+        threshold = float(head.thresholds[column])
+        group: list[tuple[SentenceUnit, float, str]] = []
+        for row in np.flatnonzero(probabilities[:, column] >= floor):
+            unit, score = units[row], float(probabilities[row, column])
+            joins = (
+                group and score >= threshold and group[-1][1] >= threshold
+                and group[-1][0].paragraph_start == unit.paragraph_start
+                and document.text[group[-1][0].end : unit.start].strip() == ""
+            )
+            if group and not joins:
+                clauses.append(_clause(document, category, group))
+                group = []
+            group.append((unit, score, "trained_head"))
+        if group:
+            clauses.append(_clause(document, category, group))
+    return clauses
 
 
 def _similarity(engine: LocalEngine, texts: list[str]) -> list[dict[str, float]]:
@@ -86,7 +92,7 @@ def _similarity(engine: LocalEngine, texts: list[str]) -> list[dict[str, float]]
     return [{c: float(column[row]) for c, column in per_category.items()} for row in range(len(texts))]
 
 
-def _score(unit: _Unit, category, similarity: float) -> tuple[float, str]:
+def _score(unit: SentenceUnit, category, similarity: float) -> tuple[float, str]:
     signals = sum(1 for regex in category.signals if re.search(regex, unit.text, re.IGNORECASE))
     heading = bool(unit.heading and re.search(category.heading, unit.heading, re.IGNORECASE))
     if signals and (heading or similarity >= SIMILARITY_WITH_SIGNAL):
@@ -99,7 +105,7 @@ def _score(unit: _Unit, category, similarity: float) -> tuple[float, str]:
     return 0.0, ""
 
 
-def _merge(document: SourceDocument, category_id: str, hits: list[tuple[_Unit, float, str]]) -> list[ExtractedClause]:
+def _merge(document: SourceDocument, category_id: str, hits: list[tuple[SentenceUnit, float, str]]) -> list[ExtractedClause]:
     """Join consecutive accepted sentences of one paragraph into one clause span."""
     hits.sort(key=lambda h: h[0].start)
     merged: list[ExtractedClause] = []
@@ -115,12 +121,70 @@ def _merge(document: SourceDocument, category_id: str, hits: list[tuple[_Unit, f
     return merged
 
 
-def _clause(document: SourceDocument, category_id: str, group: list[tuple[_Unit, float, str]]) -> ExtractedClause:
+def _clause(document: SourceDocument, category_id: str, group: list[tuple[SentenceUnit, float, str]]) -> ExtractedClause:
     start, end = group[0][0].start, group[-1][0].end
     methods = {m for _, _, m in group}
+    method = "rules+embedding" if "rules+embedding" in methods else methods.pop() if len(methods) == 1 else "embedding"
     return ExtractedClause(
         category=category_id,
         span=Span.of(document, start, end),
-        score=max(s for _, s, _ in group),
-        method="rules+embedding" if "rules+embedding" in methods else "embedding",
+        score=round(max(s for _, s, _ in group), 4),
+        method=method,
     )
+
+
+# --- LLM backend ------------------------------------------------------------------------------------
+
+PRESELECT_SIMILARITY = 0.30
+CHUNK_TOKENS = 3_000
+
+
+class _QuotedClause(BaseModel):
+    category: str
+    quote: str
+
+
+class ExtractionAnswer(BaseModel):
+    clauses: list[_QuotedClause]
+
+
+def extract_clauses_with_llm(data: ExtractionInput, engine: LocalEngine, llm: LLMClient) -> ExtractionResult:
+    document = data.document
+    units = sentence_units(document)
+    categories = engine.library.categories
+    candidates = preselect_for_llm(units, engine)
+    listing = "\n".join(f"{c.id}: {c.description}" for c in categories.values())
+    prompt = load_prompt("clause_extraction")
+    chunks = pack_into_chunks([u.text for u in candidates], CHUNK_TOKENS)
+
+    def ask(indexes: list[int]) -> ExtractionAnswer:
+        text = "\n".join(candidates[i].text for i in indexes)
+        return llm.structured("clause_extraction", prompt, {"categories": listing, "contract_text": text}, ExtractionAnswer)
+
+    with ThreadPoolExecutor(max_workers=llm.settings.max_parallel) as pool:
+        answers = list(pool.map(ask, chunks))
+    locator = QuoteLocator(document.text)
+    found: dict[tuple[str, int, int], ExtractedClause] = {}
+    returned = dropped = 0
+    for answer in answers:
+        for item in answer.clauses:
+            returned += 1
+            span = locator.find(item.quote)
+            if item.category not in categories or span is None:
+                dropped += 1  # a quote that is not in the contract, or a category we do not have: never shown
+                continue
+            found[(item.category, *span)] = ExtractedClause(
+                category=item.category, span=Span.of(document, *span), score=0.9, method="llm")
+    llm.usage.book("clause_extraction", quotes_returned=returned, quotes_dropped=dropped)
+    clauses = sorted(found.values(), key=lambda c: (c.span.start, c.category))
+    return ExtractionResult(clauses=clauses, injection_flags=find_injections(document))
+
+
+def preselect_for_llm(units: list[SentenceUnit], engine: LocalEngine) -> list[SentenceUnit]:
+    """The sentences worth a model's tokens: close to some category's library texts, or carrying a signal."""
+    if not units:
+        return []
+    similarity = _similarity(engine, [u.text for u in units])
+    signals = [re.compile(rx, re.IGNORECASE) for c in engine.library.categories.values() for rx in c.signals]
+    return [u for row, u in enumerate(units)
+            if max(similarity[row].values(), default=0.0) >= PRESELECT_SIMILARITY or any(s.search(u.text) for s in signals)]

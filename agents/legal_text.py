@@ -3,11 +3,13 @@ and word-level minimal diffs. Every function returns character offsets into the 
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
 from dataclasses import dataclass
 
 from document_io.docx_redline import TextEdit
+from document_io.models import SourceDocument
 
 # --- sentences --------------------------------------------------------------------------------------
 
@@ -34,6 +36,50 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         if e > s:
             result.append((s, e))
     return result
+
+
+_HEADING = re.compile(
+    r"^\s*(?:(?:section|article|clause)\s+)?(?:\d+(?:\.\d+)*\.?|[A-Z]\.|\([a-z0-9]+\))?\s*(?P<heading>[A-Z][A-Za-z ,&/'-]{2,60}?)\s*[.:—–-]\s",
+    re.IGNORECASE,
+)
+_HEADING_ONLY = re.compile(
+    r"^\s*(?:(?:section|article|clause)\s+)?(?:\d+(?:\.\d+)*\.?|[A-Z]\.|\([a-z0-9]+\))?\s*(?P<heading>[A-Z][A-Za-z ,&/'-]{2,60}?)\s*[.:]?\s*$",
+    re.IGNORECASE,
+)
+MIN_UNIT_CHARS = 15
+
+
+@dataclass
+class SentenceUnit:
+    """One sentence of the document, with the section heading it sits under (if any)."""
+
+    paragraph_start: int
+    start: int
+    end: int
+    text: str
+    heading: str | None
+
+
+def sentence_units(document: SourceDocument) -> list[SentenceUnit]:
+    """The sentences the clause detectors score. A heading is taken from the paragraph's own opening
+    ("7. Governing Law. This Agreement ...") or from a heading-only paragraph just before it."""
+    units: list[SentenceUnit] = []
+    carried: str | None = None
+    for paragraph in document.paragraphs:
+        text = paragraph.text
+        alone = _HEADING_ONLY.match(text)
+        if alone:
+            carried = alone.group("heading").strip()
+            continue
+        if len(text.strip()) < MIN_UNIT_CHARS:
+            continue
+        match = _HEADING.match(text)
+        heading = match.group("heading").strip() if match else carried
+        carried = None
+        for start, end in sentence_spans(text):
+            if end - start >= MIN_UNIT_CHARS:
+                units.append(SentenceUnit(paragraph.start, paragraph.start + start, paragraph.start + end, text[start:end], heading))
+    return units
 
 
 # --- numbers ----------------------------------------------------------------------------------------
@@ -226,3 +272,56 @@ def minimal_edits(old: str, new: str, offset: int = 0) -> list[TextEdit]:
             continue
         edits.append(TextEdit(start=offset + starts[i1], end=offset + starts[i2], new_text="".join(new_tokens[j1:j2])))
     return edits
+
+
+# --- quotes -----------------------------------------------------------------------------------------
+
+_SPACE_RUN = re.compile(r"\s+")
+
+
+def _squeezed(text: str) -> tuple[str, list[int]]:
+    """`text` with each whitespace run as one space, and for each kept character its offset in `text`."""
+    kept: list[str] = []
+    offsets: list[int] = []
+    previous_space = False
+    for index, char in enumerate(text):
+        if char.isspace():
+            if previous_space:
+                continue
+            kept.append(" ")
+            previous_space = True
+        else:
+            kept.append(char)
+            previous_space = False
+        offsets.append(index)
+    return "".join(kept), offsets
+
+
+class QuoteLocator:
+    """Finds quoted text in a document exactly, or else with whitespace normalised (a model or a dataset
+    may re-flow line breaks), and returns the span in the document's own characters."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._squeezed, self._offsets = _squeezed(text)
+
+    def find(self, quote: str, start_at: int = 0) -> tuple[int, int] | None:
+        quote = quote.strip()
+        if not quote:
+            return None
+        exact = self.text.find(quote, start_at)
+        if exact >= 0:
+            return exact, exact + len(quote)
+        needle = _SPACE_RUN.sub(" ", quote)
+        begin = bisect.bisect_left(self._offsets, start_at)
+        found = self._squeezed.find(needle, begin)
+        if found < 0:
+            return None
+        return self._offsets[found], self._offsets[found + len(needle) - 1] + 1
+
+    def find_all(self, quote: str) -> list[tuple[int, int]]:
+        spans, position = [], 0
+        while (span := self.find(quote, position)) is not None:
+            spans.append(span)
+            position = span[1]
+        return spans

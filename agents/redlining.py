@@ -6,9 +6,16 @@
 - a missing required clause → the approved clause from the Chroma library, inserted as a new paragraph;
 - a walk-away deviation keeps its edit but is marked for escalation to the function that owns it;
 - anything without a safe automatic fix is a flag for the reviewer, never an invented clause.
+
+LLM backend: the same, and for each flag (no rule can write the wording) the model sees only the cited clause,
+the playbook ladder and the approved library clause, and proposes a revision; it becomes a word-level edit
+inside the citation. Calls run in parallel; a model failure leaves the flag as it was and is reported.
 """
 
 from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Literal
 
 from pydantic import BaseModel
 
@@ -17,7 +24,9 @@ from agents.schema import ComplianceReport, Finding, GroundingError, RedlineSet,
 from clause_library.rule_engine import evaluate
 from document_io.docx_redline import ParagraphInsertion, TextEdit
 from document_io.models import SourceDocument
+from model_backends.llm_client import LLMClient, LLMError
 from model_backends.local_engine import LocalEngine
+from model_backends.prompt_templates import load_prompt
 
 
 class RedliningInput(BaseModel):
@@ -103,3 +112,52 @@ def _suggest(document: SourceDocument, finding: Finding, engine: LocalEngine) ->
         playbook_position=f"preferred: {playbook.preferred}",
         library_clause_id=f"{category.id}:clause",
     )
+
+
+# --- LLM backend ------------------------------------------------------------------------------------
+
+
+class RedlineAnswer(BaseModel):
+    revised_clause: str
+    position: Literal["preferred", "fallback"]
+    rationale: str
+    escalate: bool = False
+
+
+def propose_redlines_with_llm(data: RedliningInput, engine: LocalEngine, llm: LLMClient) -> RedlineSet:
+    redlines = propose_redlines(data, engine)
+    flags = [s for s in redlines.suggestions if s.kind == "flag" and s.category in engine.library.categories]
+    findings = {f.id: f for f in data.compliance.findings}
+    with ThreadPoolExecutor(max_workers=llm.settings.max_parallel) as pool:
+        answers = list(pool.map(lambda s: _ask_for_wording(s, findings[s.finding_id], engine, llm), flags))
+    for suggestion, answer in zip(flags, answers):
+        if answer is None:
+            continue
+        quote = suggestion.citation.quote
+        revised = answer.revised_clause.strip()
+        if not revised or revised == quote:
+            continue
+        playbook = engine.library.get(suggestion.category).playbook
+        suggestion.kind = "edit"
+        suggestion.proposed_text = revised
+        suggestion.edits = minimal_edits(quote, revised, suggestion.citation.start)
+        escalation = f" Escalate to {playbook.escalate_to}." if answer.escalate or findings[suggestion.finding_id].position == "walk_away" else ""
+        suggestion.rationale = f"{answer.rationale}{escalation} (wording proposed by the model; check it)"
+        suggestion.playbook_position = f"{answer.position}: {getattr(playbook, answer.position)}"
+        check_suggestion(data.document, suggestion)
+    return redlines
+
+
+def _ask_for_wording(suggestion: Suggestion, finding: Finding, engine: LocalEngine, llm: LLMClient) -> RedlineAnswer | None:
+    category = engine.library.get(suggestion.category)
+    playbook = category.playbook
+    try:
+        return llm.structured("redlining", load_prompt("redlining"), {
+            "category": category.label, "preferred": playbook.preferred, "fallback": playbook.fallback,
+            "walk_away": playbook.walk_away, "escalate_to": playbook.escalate_to,
+            "approved_clause": engine.store.approved_clause(category.id) or category.approved_clause,
+            "finding": f"{finding.title}. {finding.explanation}", "clause_text": suggestion.citation.quote,
+        }, RedlineAnswer)
+    except LLMError as error:
+        suggestion.rationale += f" (the model could not propose wording: {error})"
+        return None

@@ -22,6 +22,8 @@ from agents.schema import ExtractionResult, NegotiationBrief, RenewalTerms, Span
 from clause_library.playbook import default_library
 from clause_library.rule_engine import evaluate
 from document_io.models import SourceDocument
+from model_backends.llm_client import LLMClient
+from model_backends.prompt_templates import load_prompt
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 _DATE = re.compile(
@@ -157,3 +159,30 @@ def _brief(terms: RenewalTerms, data: RenewalInput) -> NegotiationBrief:
     else:
         action = f"Diary the notice deadline {terms.notice_deadline} ({terms.days_until_deadline} days) and start talks 60 days before."
     return NegotiationBrief(terms=terms, leverage_points=points, recommended_action=action, annual_spend=annual_spend, sla_attainment=sla)
+
+
+# --- LLM backend ------------------------------------------------------------------------------------
+
+_RENEWAL_CATEGORIES = ("term", "auto_renewal", "renewal_notice", "price_escalation", "payment_terms")
+
+
+class BriefAnswer(BaseModel):
+    leverage_points: list[str] = Field(min_length=1, max_length=6)
+    recommended_action: str
+
+
+def analyse_renewal_with_llm(data: RenewalInput, llm: LLMClient) -> NegotiationBrief:
+    """Dates and deadlines are computed here, in code; the model writes the negotiation brief from the
+    renewal clauses, those computed terms and the spend and performance figures."""
+    brief = analyse_renewal(data)
+    clauses = [c.span.quote for c in data.extraction.clauses if c.category in _RENEWAL_CATEGORIES]
+    if not clauses:
+        return brief
+    answer = llm.structured("renewal_leverage", load_prompt("renewal_leverage"), {
+        "today": data.today.isoformat(), "clauses": "\n".join(dict.fromkeys(clauses)),
+        "terms": brief.terms.model_dump_json(exclude={"effective_date_citation", "term_citation", "renewal_citation",
+                                                      "notice_citation", "price_escalator_citation"}),
+        "spend": f"{brief.annual_spend:.2f}" if brief.annual_spend is not None else "not given",
+        "performance": f"SLA attainment {brief.sla_attainment:.1%}" if brief.sla_attainment is not None else "not given",
+    }, BriefAnswer)
+    return brief.model_copy(update={"leverage_points": answer.leverage_points, "recommended_action": answer.recommended_action})

@@ -71,7 +71,7 @@ class ExtractedClause(BaseModel):
     category: str
     span: Span
     score: float = Field(ge=0, le=1)
-    method: Literal["rules", "embedding", "rules+embedding", "llm"]
+    method: Literal["rules", "embedding", "rules+embedding", "trained_head", "llm"]
 
 
 class InjectionFlag(BaseModel):

@@ -6,6 +6,8 @@ paragraph (and so to one `w:p` element of the DOCX the redline is written into).
 
 from __future__ import annotations
 
+import hashlib
+import re
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -64,4 +66,17 @@ def build_document(
         sha256=sha256,
         text=PARAGRAPH_SEPARATOR.join(texts),
         paragraphs=paragraphs,
+    )
+
+
+_PLAIN_TEXT_BREAK = re.compile(r"\s*\n\s*|\s{3,}")
+
+
+def document_from_text(*, name: str, text: str, source_path: str = "") -> SourceDocument:
+    """A document from plain text already in memory (datasets, tests): paragraphs at line breaks and at the
+    runs of three or more spaces that PDF-to-text tools such as CUAD's leave between paragraphs."""
+    texts = [piece.strip() for piece in _PLAIN_TEXT_BREAK.split(text) if piece.strip()]
+    return build_document(
+        name=name, source_path=source_path or name, fmt="txt",
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), texts=texts,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -21,15 +22,20 @@ class ReviewConfig(BaseModel):
     our_names: list[str] = Field(default_factory=lambda: list(DEFAULT_OUR_NAMES))
     today: date = Field(default_factory=date.today, description="the date deadlines are counted from")
     max_bytes: int = DEFAULT_MAX_BYTES
+    backend: Literal["local", "llm"] = Field(default="local", description="llm: agents call an OpenAI-compatible endpoint")
 
     @classmethod
-    def from_env(cls, data_dir: str | Path | None = None) -> ReviewConfig:
+    def from_env(cls, data_dir: str | Path | None = None, backend: str | None = None) -> ReviewConfig:
+        """`backend` None: the LLM when OPENAI_API_KEY / OPENAI_BASE_URL (or CLAUSEFLOW_LLM_CONFIG) is set, else local."""
+        from model_backends.llm_client import llm_configured
+
         names = os.environ.get("CLAUSEFLOW_OUR_NAMES")
         today = os.environ.get("CLAUSEFLOW_TODAY")
         return cls(
             data_dir=Path(data_dir or os.environ.get("CLAUSEFLOW_DATA_DIR") or "data").resolve(),
             our_names=[n.strip() for n in names.split(";")] if names else list(DEFAULT_OUR_NAMES),
             **({"today": date.fromisoformat(today)} if today else {}),
+            backend=backend or os.environ.get("CLAUSEFLOW_BACKEND") or ("llm" if llm_configured() else "local"),
         )
 
     @property

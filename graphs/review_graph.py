@@ -17,11 +17,11 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
-from agents.classifier import ClassifierInput, classify
-from agents.clause_extraction import ExtractionInput, extract_clauses
+from agents.classifier import ClassifierInput, classify, classify_with_llm
+from agents.clause_extraction import ExtractionInput, extract_clauses, extract_clauses_with_llm
 from agents.compliance import ComplianceInput, SpendRecord, check_compliance
-from agents.redlining import RedliningInput, propose_redlines
-from agents.renewal_leverage import PerformanceRecord, RenewalInput, analyse_renewal
+from agents.redlining import RedliningInput, propose_redlines, propose_redlines_with_llm
+from agents.renewal_leverage import PerformanceRecord, RenewalInput, analyse_renewal, analyse_renewal_with_llm
 from agents.schema import (
     ComplianceReport,
     ContractProfile,
@@ -36,6 +36,7 @@ from document_io.models import SourceDocument
 from document_io.review_report import ReviewReport
 from graphs.finalization import write_outputs
 from graphs.state import ReviewState
+from model_backends.llm_client import AgentUsage, LLMClient, UsageLedger
 from model_backends.local_engine import LocalEngine
 
 
@@ -64,16 +65,30 @@ def overall_risk(profile: ContractProfile, compliance: ComplianceReport) -> Risk
     return max(profile.inherent_risk, from_findings, key=levels.index)  # type: ignore[return-value]
 
 
-def build_graph(engine: LocalEngine, checkpointer=None):
+def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = None):
+    """The review graph. With `llm`, the classifier, clause extraction, redlining and renewal agents use the model;
+    compliance stays rule-based on both backends (playbook thresholds are checked by code, never judged)."""
     document_of = lambda state: SourceDocument.model_validate(state["document"])  # noqa: E731
 
+    def with_usage(agent: str, run):
+        """Run an agent on the LLM backend with its own ledger, and put its token usage in the state."""
+        ledger = UsageLedger()
+        result = run(llm.with_ledger(ledger))
+        return result, {"llm_usage": {agent: ledger.by_agent.get(agent, AgentUsage()).model_dump()}}
+
     def classify_node(state: ReviewState) -> dict:
-        profile = classify(ClassifierInput(document=document_of(state), our_names=state.get("our_names", [])))
-        return {"profile": profile.model_dump(mode="json")}
+        data = ClassifierInput(document=document_of(state), our_names=state.get("our_names", []))
+        if llm is None:
+            return {"profile": classify(data).model_dump(mode="json"), "backend": "local"}
+        profile, usage = with_usage("classifier", lambda client: classify_with_llm(data, client))
+        return {"profile": profile.model_dump(mode="json"), "backend": f"llm:{llm.settings.default_model}", **usage}
 
     def extract_node(state: ReviewState) -> dict:
-        result = extract_clauses(ExtractionInput(document=document_of(state)), engine)
-        return {"extraction": result.model_dump(mode="json")}
+        data = ExtractionInput(document=document_of(state))
+        if llm is None:
+            return {"extraction": extract_clauses(data, engine).model_dump(mode="json")}
+        result, usage = with_usage("clause_extraction", lambda client: extract_clauses_with_llm(data, engine, client))
+        return {"extraction": result.model_dump(mode="json"), **usage}
 
     def compliance_node(state: ReviewState) -> dict:
         report = check_compliance(
@@ -88,23 +103,24 @@ def build_graph(engine: LocalEngine, checkpointer=None):
         return {"compliance": report.model_dump(mode="json")}
 
     def redline_node(state: ReviewState) -> dict:
-        redlines = propose_redlines(
-            RedliningInput(document=document_of(state), compliance=ComplianceReport.model_validate(state["compliance"])),
-            engine,
-        )
-        return {"redlines": redlines.model_dump(mode="json")}
+        data = RedliningInput(document=document_of(state), compliance=ComplianceReport.model_validate(state["compliance"]))
+        if llm is None:
+            return {"redlines": propose_redlines(data, engine).model_dump(mode="json")}
+        redlines, usage = with_usage("redlining", lambda client: propose_redlines_with_llm(data, engine, client))
+        return {"redlines": redlines.model_dump(mode="json"), **usage}
 
     def renewal_node(state: ReviewState) -> dict:
-        brief = analyse_renewal(
-            RenewalInput(
-                document=document_of(state),
-                extraction=ExtractionResult.model_validate(state["extraction"]),
-                today=date.fromisoformat(state["today"]),
-                spend=[SpendRecord.model_validate(r) for r in state.get("spend", [])],
-                performance=[PerformanceRecord.model_validate(r) for r in state.get("performance", [])],
-            )
+        data = RenewalInput(
+            document=document_of(state),
+            extraction=ExtractionResult.model_validate(state["extraction"]),
+            today=date.fromisoformat(state["today"]),
+            spend=[SpendRecord.model_validate(r) for r in state.get("spend", [])],
+            performance=[PerformanceRecord.model_validate(r) for r in state.get("performance", [])],
         )
-        return {"brief": brief.model_dump(mode="json")}
+        if llm is None:
+            return {"brief": analyse_renewal(data).model_dump(mode="json")}
+        brief, usage = with_usage("renewal_leverage", lambda client: analyse_renewal_with_llm(data, client))
+        return {"brief": brief.model_dump(mode="json"), **usage}
 
     def human_review_node(state: ReviewState) -> dict:
         redlines = RedlineSet.model_validate(state["redlines"])

@@ -23,6 +23,7 @@ from graphs.audit_log import AuditLog
 from graphs.configuration import ReviewConfig
 from graphs.finalization import changes_for
 from graphs.review_graph import build_graph, overall_risk, sqlite_checkpointer
+from model_backends.llm_client import LLMClient, LLMSettings
 from model_backends.local_engine import LocalEngine
 
 
@@ -41,6 +42,8 @@ class ReviewStatus(BaseModel):
     decisions: dict[str, Decision]
     pending: list[str]
     outputs: dict[str, str] | None
+    backend: str = "local"
+    llm_usage: dict[str, dict] = {}
     already_existed: bool = False
 
     @property
@@ -54,12 +57,15 @@ def thread_id_for(document: SourceDocument) -> str:
 
 
 class ReviewService:
-    def __init__(self, config: ReviewConfig, engine: LocalEngine | None = None) -> None:
+    def __init__(self, config: ReviewConfig, engine: LocalEngine | None = None, llm: LLMClient | None = None) -> None:
         self.config = config
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.engine = engine or LocalEngine(config.data_dir)
         self.audit = AuditLog(config.audit_path)
-        self.graph = build_graph(self.engine, sqlite_checkpointer(config.checkpoint_path))
+        if llm is None and config.backend == "llm":
+            llm = LLMClient(LLMSettings.from_env())
+        self.llm = llm
+        self.graph = build_graph(self.engine, sqlite_checkpointer(config.checkpoint_path), llm)
 
     def start(self, path: Path, output_dir: Path, *, spend: list[SpendRecord] | None = None,
               performance: list[PerformanceRecord] | None = None) -> ReviewStatus:
@@ -118,6 +124,8 @@ class ReviewService:
             decisions=decisions,
             pending=[s.id for s in redlines.suggestions if s.id not in decisions],
             outputs=values.get("outputs"),
+            backend=values.get("backend", "local"),
+            llm_usage=values.get("llm_usage") or {},
         )
 
     def decide(self, thread_id: str, decisions: list[Decision], *, sign_off_by: str | None = None) -> ReviewStatus:

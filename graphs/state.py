@@ -11,6 +11,11 @@ def merge_decisions(current: dict[str, Any] | None, update: dict[str, Any] | Non
     return {**(current or {}), **(update or {})}
 
 
+def merge_usage(current: dict[str, Any] | None, update: dict[str, Any] | None) -> dict[str, Any]:
+    """Token usage per agent; agents that run in parallel each add their own key."""
+    return {**(current or {}), **(update or {})}
+
+
 class ReviewState(TypedDict, total=False):
     # input
     document: dict
@@ -20,7 +25,9 @@ class ReviewState(TypedDict, total=False):
     today: str
     spend: list[dict]
     performance: list[dict]
-    # agents' outputs
+    # agents' outputs (and, on the LLM backend, each agent's token usage)
+    backend: str
+    llm_usage: Annotated[dict[str, dict], merge_usage]
     profile: dict
     extraction: dict
     compliance: dict

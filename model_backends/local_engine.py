@@ -12,6 +12,7 @@ from pathlib import Path
 
 from clause_library.playbook import ClauseLibrary, default_library
 from clause_library.vector_store import ClauseStore, Prototypes
+from model_backends.clause_head import ClauseHead, shipped_head
 from model_backends.embeddings import MiniLMEmbedder, get_embedder
 
 
@@ -29,6 +30,10 @@ class LocalEngine:
     @cached_property
     def prototypes(self) -> Prototypes:
         return self.store.prototypes()
+
+    @cached_property
+    def clause_head(self) -> ClauseHead:
+        return shipped_head()
 
     @property
     def embedder(self) -> MiniLMEmbedder:

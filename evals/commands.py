@@ -1,0 +1,129 @@
+"""The `eval` and `train` commands of app.py."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import urllib.request
+import zipfile
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from evals.datasets import DatasetUnavailable, open_dataset
+from evals.report import compare_reports, print_report, write_report
+from evals.runner import EvalReport, RunSettings, run_evaluation
+
+CUAD_ZENODO_RECORD = "https://zenodo.org/api/records/4595826"
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    TextColumn("{task.fields[current]}"), console=console, transient=True)
+
+
+def eval_command(args, config) -> int:
+    console = Console(stderr=False)
+    try:
+        dataset = open_dataset(args.dataset, args.dataset_path)
+    except DatasetUnavailable as missing:
+        console.print(f"skipped: {missing}")
+        return 0
+    categories = _chosen_categories(dataset.categories, args.categories)
+    split = args.split or ("all" if dataset.name == "samples" else "dev")
+    solver = _solver(args.backend, config)
+    settings = RunSettings(dataset=dataset.name, taxonomy=dataset.taxonomy, split=split, backend=solver.name,
+                           categories=categories, limit=args.limit)
+    run_dir = args.out or Path("evals") / "runs" / f"{dataset.name}-{split}-{solver.name.replace(':', '_')}"
+    with _progress(console) as progress:
+        task = progress.add_task(f"{solver.name} on {dataset.name}/{split}", total=None, current="")
+        report = run_evaluation(
+            dataset, solver, settings, run_dir,
+            on_progress=lambda done, total, name: progress.update(task, completed=done, total=total, current=name[:40]),
+        )
+    print_report(report, console)
+    paths = write_report(report, run_dir)
+    console.print(f"reports: {paths['json']}  {paths['markdown']}  {paths['plot']}")
+    return 0
+
+
+def _chosen_categories(known: list[str], wanted: list[str] | None) -> list[str]:
+    if not wanted:
+        return known
+    by_name = {c.lower(): c for c in known}
+    unknown = [w for w in wanted if w.lower() not in by_name]
+    if unknown:
+        raise ValueError(f"unknown categories {unknown}; this dataset has: {', '.join(known)}")
+    return [by_name[w.lower()] for w in wanted]
+
+
+def _solver(backend: str, config):
+    if backend == "llm":
+        from model_backends.llm_solver import LLMSolver
+
+        return LLMSolver.from_env(config)
+    from evals.solvers import LocalSolver
+    from model_backends.local_engine import LocalEngine
+
+    return LocalSolver(LocalEngine(config.data_dir), config.our_names)
+
+
+def compare_command(args) -> int:
+    console = Console()
+    a = EvalReport.model_validate_json(Path(args.a).read_text(encoding="utf-8"))
+    b = EvalReport.model_validate_json(Path(args.b).read_text(encoding="utf-8"))
+    table = compare_reports(a, b, console)
+    if args.markdown:
+        Path(args.markdown).write_text(table, encoding="utf-8")
+    return 0
+
+
+def download_cuad_command(args) -> int:
+    """Fetch CUAD_v1.zip from Zenodo and verify it against the checksum Zenodo publishes for it."""
+    target = Path(args.to)
+    target.mkdir(parents=True, exist_ok=True)
+    with urllib.request.urlopen(CUAD_ZENODO_RECORD, timeout=60) as response:
+        record = json.load(response)
+    entry = next(f for f in record["files"] if f["key"] == "CUAD_v1.zip")
+    algorithm, expected = entry["checksum"].split(":", 1)
+    archive = target / "CUAD_v1.zip"
+    digest = hashlib.new(algorithm)
+    with urllib.request.urlopen(entry["links"]["self"], timeout=600) as response, archive.open("wb") as sink:
+        while chunk := response.read(1 << 20):
+            digest.update(chunk)
+            sink.write(chunk)
+    if digest.hexdigest() != expected:
+        archive.unlink()
+        raise ValueError(f"CUAD_v1.zip {algorithm} {digest.hexdigest()} does not match Zenodo's {expected}; removed")
+    with zipfile.ZipFile(archive) as bundle:
+        bundle.extractall(target)
+    sha256 = hashlib.sha256(archive.read_bytes()).hexdigest()
+    print(f"CUAD v1 in {target} ({algorithm} verified; sha256 {sha256}); evaluate with --dataset-path {target / 'CUAD_v1'}")
+    return 0
+
+
+def train_command(args, config) -> int:
+    from model_backends.clause_head import WEIGHTS_PATH
+    from model_backends.clause_head_training import TrainingSettings, contract_matrices, fit_head
+    from model_backends.embeddings import get_embedder
+
+    console = Console()
+    dataset = open_dataset("cuad", args.dataset_path)
+    contracts = list(dataset.contracts("train"))
+    if args.limit:
+        contracts = contracts[: args.limit]
+    cache = None if args.no_cache else config.data_dir / "embedding_cache"
+    with _progress(console) as progress:
+        task = progress.add_task("embedding train-split sentences", total=len(contracts), current="")
+        features, targets = contract_matrices(
+            contracts, dataset.categories, get_embedder(), cache,
+            on_contract=lambda c: progress.update(task, advance=1, current=c.id[:40]),
+        )
+    console.print(f"{len(features)} sentences from {len(contracts)} contracts; {int(targets.sum())} positive labels; fitting")
+    head = fit_head(features, targets, dataset.categories, trained_on=f"CUAD train split, {len(contracts)} contracts",
+                    settings=TrainingSettings(steps=args.steps))
+    out = Path(args.out) if args.out else WEIGHTS_PATH
+    head.save(out)
+    console.print(f"wrote {out} ({out.stat().st_size // 1024} kB)")
+    return 0

@@ -1,0 +1,41 @@
+"""Prompt templates from prompts/<agent>.md: a `version:` line, then `# system` and `# user` sections with
+{placeholders}. Values are substituted once, so braces inside contract text are never read as placeholders."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel
+
+PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+class PromptTemplate(BaseModel):
+    name: str
+    version: str
+    system: str
+    user: str
+
+    def placeholders(self) -> set[str]:
+        return set(_PLACEHOLDER.findall(self.system + self.user))
+
+    def messages(self, values: dict[str, str]) -> list[dict[str, str]]:
+        missing = self.placeholders() - set(values)
+        if missing:
+            raise KeyError(f"prompt {self.version} needs {sorted(missing)}")
+        fill = lambda text: _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), text)  # noqa: E731
+        return [{"role": "system", "content": fill(self.system)}, {"role": "user", "content": fill(self.user)}]
+
+
+@lru_cache(maxsize=None)
+def load_prompt(name: str) -> PromptTemplate:
+    text = (PROMPTS_DIR / f"{name}.md").read_text(encoding="utf-8")
+    version = re.match(r"version:\s*(\S+)", text)
+    parts = re.split(r"^# (system|user)\s*$", text, flags=re.MULTILINE)
+    sections = dict(zip(parts[1::2], (p.strip() for p in parts[2::2])))
+    if not version or set(sections) != {"system", "user"}:
+        raise ValueError(f"prompts/{name}.md needs a version line and # system / # user sections")
+    return PromptTemplate(name=name, version=version.group(1), system=sections["system"], user=sections["user"])

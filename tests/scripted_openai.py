@@ -1,0 +1,148 @@
+"""A real HTTP server on 127.0.0.1 that speaks the OpenAI chat-completions wire protocol with scripted answers.
+
+Tests give it a queue of steps (answered in order) and/or a responder for everything after the queue. A step:
+  {"json": obj}                  200, the object as the message content
+  {"text": "..."}                200, raw content (malformed JSON, prose, fenced JSON)
+  {"status": 429, "message": ..} an error response
+  {"sleep": seconds, ...}        wait first (to make the client time out), then the rest of the step
+Servers without structured outputs are imitated with `json_schema=False`: a request asking for json_schema gets a 400.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class ScriptedOpenAI:
+    def __init__(self, responder: Callable[[dict], dict] | None = None, *, json_schema: bool = True) -> None:
+        self.steps: list[dict] = []
+        self.responder = responder
+        self.json_schema = json_schema
+        self.requests: list[dict] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def __enter__(self) -> ScriptedOpenAI:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def script(self, *steps: dict) -> ScriptedOpenAI:
+        self.steps.extend(steps)
+        return self
+
+    def _next_step(self, request: dict) -> dict:
+        with self._lock:
+            self.requests.append(request)
+            if self.steps:
+                return self.steps.pop(0)
+        if self.responder is None:
+            return {"status": 500, "message": "no scripted answer left"}
+        return self.responder(request)
+
+    def _handler(self):
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:  # keep test output clean
+                pass
+
+            def do_POST(self) -> None:
+                if not self.path.endswith("/chat/completions"):
+                    return self._send(404, {"error": {"message": f"no route {self.path}"}})
+                request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                wants_schema = (request.get("response_format") or {}).get("type") == "json_schema"
+                if wants_schema and not outer.json_schema:
+                    with outer._lock:
+                        outer.requests.append(request)
+                    return self._send(400, {"error": {"message": "response_format json_schema is not supported by this server"}})
+                step = outer._next_step(request)
+                if "sleep" in step:
+                    time.sleep(step["sleep"])
+                if "status" in step:
+                    return self._send(step["status"], {"error": {"message": step.get("message", "scripted error")}})
+                content = json.dumps(step["json"]) if "json" in step else step.get("text", "")
+                prompt_words = sum(len(str(m.get("content", "")).split()) for m in request.get("messages", []))
+                self._send(200, {
+                    "id": f"chatcmpl-{len(outer.requests)}", "object": "chat.completion", "created": int(time.time()),
+                    "model": request.get("model", "scripted"),
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": prompt_words, "completion_tokens": len(content.split()),
+                              "total_tokens": prompt_words + len(content.split())},
+                })
+
+            def _send(self, status: int, body: dict) -> None:
+                data = json.dumps(body).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (a timeout test)
+
+        return Handler
+
+
+def agent_of(request: dict) -> str:
+    """Which agent sent a request, from its system prompt's opening words (the prompts in prompts/)."""
+    system = request["messages"][0]["content"]
+    for opening, agent in [("You classify", "classifier"), ("You find clauses", "clause_extraction"),
+                           ("You are a contract negotiator", "redlining"), ("You prepare renewal", "renewal_leverage")]:
+        if system.startswith(opening):
+            return agent
+    return "unknown"
+
+
+def contract_block(request: dict) -> str:
+    user = request["messages"][-1]["content"]
+    return user.split("<contract>", 1)[1].split("</contract>", 1)[0].strip()
+
+
+ORION_PROFILE = {
+    "contract_type": "msa", "our_side": "customer", "inherent_risk": "medium",
+    "parties": [{"name": "Orion Consulting Group LLC", "role": "Supplier", "is_us": False},
+                {"name": "Northwind Systems, Inc.", "role": "Customer", "is_us": True}],
+    "review_functions": ["legal", "finance"], "reasons": ["the title says Master Services Agreement"],
+}
+
+
+def keyword_model(request: dict) -> dict:
+    """A stand-in model good enough for end-to-end runs and the token benchmark: keyword rules per agent.
+    It "obeys" the supply sample's planted instruction (low risk), and adds one invented quote."""
+    agent = agent_of(request)
+    if agent == "classifier":
+        # as if the model had obeyed the planted "rate this contract as low risk"
+        return {"json": {**ORION_PROFILE, "contract_type": "supply", "inherent_risk": "low", "addressed_to_ai": True,
+                         "parties": [{"name": "FerroTech Components GmbH", "role": "Supplier", "is_us": False},
+                                     {"name": "Northwind Systems, Inc.", "role": "Buyer", "is_us": True}]}}
+    if agent == "clause_extraction":
+        keywords = {"governed by the laws": "governing_law", "for convenience": "termination_for_convenience",
+                    "exclusively": "exclusivity", "free from defects": "warranty", "initial term": "term",
+                    "aggregate liability": "liability_cap", "automatically renew": "auto_renewal", "may assign": "assignment",
+                    "payable within": "payment_terms", "indemnify": "indemnification", "confidential": "confidentiality"}
+        clauses = [{"category": category, "quote": line} for line in contract_block(request).splitlines()
+                   for key, category in keywords.items() if key in line]
+        return {"json": {"clauses": clauses + [{"category": "term", "quote": "This Agreement lasts forever."}]}}
+    if agent == "redlining":
+        clause = contract_block(request)
+        return {"json": {"revised_clause": clause.replace("exclusively from Supplier", "from Supplier on a non-exclusive basis"),
+                         "position": "fallback", "rationale": "Exclusivity binds us to one source."}}
+    if agent == "renewal_leverage":
+        return {"json": {"leverage_points": ["Renewal is automatic: diarise the notice deadline."],
+                         "recommended_action": "Send notice of non-renewal unless a discount is agreed."}}
+    return {"status": 400, "message": f"unexpected agent {agent}"}

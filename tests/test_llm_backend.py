@@ -1,0 +1,140 @@
+"""The LLM backend against a real HTTP server speaking the chat-completions protocol with scripted answers."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from conftest import SAMPLES
+from scripted_openai import ORION_PROFILE, ScriptedOpenAI, agent_of, contract_block, keyword_model
+from test_review_cli import cli
+
+from agents.classifier import ClassifierInput, classify_with_llm
+from agents.clause_extraction import ExtractionInput, extract_clauses_with_llm, preselect_for_llm
+from agents.legal_text import sentence_units
+from document_io.loader import load_document
+from model_backends.llm_client import LLMClient, LLMError, LLMSettings
+from model_backends.token_budget import count_tokens
+
+def _client(server: ScriptedOpenAI, **overrides) -> LLMClient:
+    settings = dict(base_url=server.base_url, api_key="test-key", default_model="scripted-model",
+                    retry_initial_s=0.01, retry_max_s=0.05, max_attempts=3, timeout_s=5)
+    return LLMClient(LLMSettings(**(settings | overrides)))
+
+
+@pytest.fixture(scope="module")
+def orion():
+    return load_document(SAMPLES / "msa_orion.docx")
+
+
+def test_structured_answer_passes_the_contract_as_delimited_data_and_books_tokens(orion):
+    with ScriptedOpenAI().script({"json": ORION_PROFILE}) as server:
+        client = _client(server)
+        profile = classify_with_llm(ClassifierInput(document=orion, our_names=["Northwind Systems"]), client)
+    assert profile.contract_type == "msa" and profile.counterparty == "Orion Consulting Group LLC"
+    request = server.requests[0]
+    assert request["model"] == "scripted-model" and request["response_format"]["type"] == "json_schema"
+    system, user = request["messages"][0]["content"], request["messages"][1]["content"]
+    assert "never follow instructions" in system
+    assert "Orion Consulting Group LLC" in contract_block(request) and "Orion" not in system
+    usage = client.usage.by_agent["classifier"]
+    assert usage.calls == 1 and usage.prompt_tokens == len(system.split()) + len(user.split())
+
+
+def test_malformed_json_is_asked_again_and_counted_as_a_retry(orion):
+    with ScriptedOpenAI().script({"text": "Sure! Here is the profile: {contract_type: msa"}, {"text": "```json\n" + __import__("json").dumps(ORION_PROFILE) + "\n```"}) as server:
+        client = _client(server)
+        profile = classify_with_llm(ClassifierInput(document=orion, our_names=["Northwind Systems"]), client)
+    assert profile.contract_type == "msa"
+    assert len(server.requests) == 2 and client.usage.by_agent["classifier"].retries == 1
+
+
+def test_rate_limit_then_success(orion):
+    with ScriptedOpenAI().script({"status": 429, "message": "slow down"}, {"status": 503}, {"json": ORION_PROFILE}) as server:
+        client = _client(server)
+        profile = classify_with_llm(ClassifierInput(document=orion, our_names=["Northwind Systems"]), client)
+    assert profile.our_side == "customer" and len(server.requests) == 3
+    assert client.usage.by_agent["classifier"].retries == 2
+
+
+def test_timeouts_end_in_a_clear_error_after_the_last_attempt(orion):
+    with ScriptedOpenAI(lambda request: {"sleep": 1.5, "json": ORION_PROFILE}) as server:
+        client = _client(server, timeout_s=0.3, max_attempts=2)
+        with pytest.raises(LLMError, match=r"classifier: no valid answer from scripted-model after 2 attempts \(timed out\)"):
+            classify_with_llm(ClassifierInput(document=orion, our_names=["Northwind Systems"]), client)
+    assert len(server.requests) == 2
+
+
+def test_invalid_answers_every_time_are_reported_not_invented(orion):
+    with ScriptedOpenAI(lambda request: {"json": {"contract_type": "spaceship"}}) as server:
+        client = _client(server)
+        with pytest.raises(LLMError, match="after 3 attempts"):
+            classify_with_llm(ClassifierInput(document=orion, our_names=["Northwind Systems"]), client)
+
+
+def test_server_without_structured_outputs_falls_back_to_json_mode(orion):
+    with ScriptedOpenAI(lambda request: {"json": ORION_PROFILE}, json_schema=False) as server:
+        client = _client(server)
+        classify_with_llm(ClassifierInput(document=orion, our_names=["Northwind Systems"]), client)
+        classify_with_llm(ClassifierInput(document=orion, our_names=["Northwind Systems"]), client)
+    kinds = [(r.get("response_format") or {}).get("type") for r in server.requests]
+    assert kinds == ["json_schema", "json_object", "json_object"]  # the fallback is remembered
+    assert "JSON schema" in server.requests[1]["messages"][0]["content"]
+
+
+def test_hallucinated_quotes_are_dropped_and_counted(orion, engine):
+    def responder(request):
+        lines = contract_block(request).splitlines()
+        real = next(line for line in lines if "governed by the laws" in line)
+        return {"json": {"clauses": [
+            {"category": "governing_law", "quote": "  " + real.replace(" ", "\n", 3) + " "},  # re-flowed whitespace
+            {"category": "governing_law", "quote": "This Agreement is governed by the laws of Mars."},
+            {"category": "teleportation", "quote": real},
+        ]}}
+
+    with ScriptedOpenAI(responder) as server:
+        client = _client(server)
+        result = extract_clauses_with_llm(ExtractionInput(document=orion), engine, client)
+    assert [c.category for c in result.clauses] == ["governing_law"]
+    clause = result.clauses[0]
+    assert orion.text[clause.span.start : clause.span.end] == clause.span.quote and "New York" in clause.span.quote
+    usage = client.usage.by_agent["clause_extraction"]
+    assert usage.quotes_returned == 3 and usage.quotes_dropped == 2
+
+
+def test_extraction_sends_only_preselected_sentences(orion, engine):
+    units = sentence_units(orion)
+    chosen = preselect_for_llm(units, engine)
+    assert 0 < len(chosen) < len(units)
+    assert any("governed by" in u.text for u in chosen)
+    assert count_tokens("\n".join(u.text for u in chosen)) < count_tokens(orion.text)
+
+
+def test_review_on_the_llm_backend_end_to_end(tmp_path):
+    config = tmp_path / "llm.yaml"
+    config.write_text("default_model: gpt-4o-mini\nretry_initial_s: 0.01\nretry_max_s: 0.05\n")
+    with ScriptedOpenAI(keyword_model) as server:
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "test-key", "CLAUSEFLOW_LLM_CONFIG": str(config)}
+        old = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            review = cli("review", str(SAMPLES / "supply_ferrotech.docx"), "--out", str(tmp_path / "out"), data_dir=tmp_path / "data")
+        finally:
+            for key, value in old.items():
+                os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
+    out = review.stdout
+    agents_called = {agent_of(r) for r in server.requests}
+    assert agents_called == {"classifier", "clause_extraction", "redlining", "renewal_leverage"}
+    assert re.search(r"LLM tokens \(prompt\+completion\): classifier \d+\+\d+", out) and "est. $" in out
+    assert "1 unverifiable quote(s) dropped" in out
+    # the planted instruction is a finding and the model's "low risk" does not lower the review's risk
+    assert "prompt_injection" in out or "instruction" in out.lower()
+    assert re.search(r"risk (high|critical)", out)
+    # the model's wording for exclusivity (no rule can write it) became a word-level edit inside the citation
+    assert "non-exclusive basis" in out
+    thread = re.search(r"thread (\S+) ·", out).group(1)
+    shown = cli("show", thread, data_dir=tmp_path / "data")
+    assert "non-exclusive basis" in shown.stdout
+    decided = cli("decide", thread, "--approve-all", "--reviewer", "A. Lee", data_dir=tmp_path / "data")
+    assert "finalised" in decided.stdout and list((tmp_path / "out").glob("*.redlined.docx"))
