@@ -6,6 +6,7 @@
     python app.py show <thread> | list | history <thread>
     python app.py library index | library search "text"
     python app.py batch INBOX/ [--workers N]            # a folder to the human checkpoint, triage CSV/JSON/MD
+    python app.py serve                                  # the reviewer web page; `user add NAME --functions legal`
     python app.py eval [--dataset cuad|samples] [--backend local|llm] [--limit N]   # CUAD metrics, resumable
     python app.py eval compare A/report.json B/report.json
     python app.py train                                  # retrain the clause head on CUAD's train split
@@ -92,6 +93,19 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--spend", type=Path, help="CSV of purchase orders / invoices for every contract")
     batch.add_argument("--performance", type=Path, help="CSV of vendor performance for every contract")
     batch.set_defaults(handler=_batch)
+
+    serve = sub.add_parser("serve", help="the reviewer web page on 127.0.0.1")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(handler=_serve)
+    user = sub.add_parser("user", help="reviewer accounts for the web page")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    user_add = user_sub.add_parser("add", help="add (or reset) a reviewer; asks for the password")
+    user_add.add_argument("username")
+    user_add.add_argument("--functions", nargs="+", required=True, choices=["legal", "security", "finance", "procurement"])
+    user_add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    user_add.set_defaults(handler=_user_add)
+    user_sub.add_parser("list", help="list reviewers").set_defaults(handler=_user_list)
 
     evaluate = sub.add_parser("eval", help="evaluate a backend on labelled contracts (CUAD metrics)")
     evaluate.add_argument("--dataset", choices=["cuad", "samples"], default="cuad")
@@ -315,6 +329,43 @@ def _batch(args) -> int:
     paths = write_triage(rows, out)
     print(f"{len(rows) - failed} reviewed, {failed} failed; triage: {paths['markdown']} {paths['csv']} {paths['json']}")
     return 2 if failed else 0
+
+
+# --- web page and accounts ---------------------------------------------------------------------------
+
+
+def _serve(args) -> int:
+    import uvicorn
+
+    from web_app.server import create_app
+
+    print(f"Clauseflow reviewer page on http://{args.host}:{args.port}/ (add reviewers with `python app.py user add`)")
+    uvicorn.run(create_app(_config(args)), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def _user_add(args) -> int:
+    import getpass
+
+    from web_app.accounts import Accounts
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"password for {args.username}: ")
+        if password != getpass.getpass("again: "):
+            raise ValueError("the passwords differ")
+    Accounts(_config(args).audit_path).add_user(args.username, password, args.functions)
+    print(f"reviewer {args.username} can decide for: {', '.join(args.functions)}")
+    return 0
+
+
+def _user_list(args) -> int:
+    from web_app.accounts import Accounts
+
+    for reviewer in Accounts(_config(args).audit_path).users():
+        print(f"{reviewer.username}: {', '.join(reviewer.functions)}")
+    return 0
 
 
 # --- evaluation and training ------------------------------------------------------------------------

@@ -150,10 +150,17 @@ class ExtractionAnswer(BaseModel):
 
 def extract_clauses_with_llm(data: ExtractionInput, engine: LocalEngine, llm: LLMClient) -> ExtractionResult:
     document = data.document
-    units = sentence_units(document)
-    categories = engine.library.categories
-    candidates = preselect_for_llm(units, engine)
-    listing = "\n".join(f"{c.id}: {c.description}" for c in categories.values())
+    categories = {c.id: c.description for c in engine.library.categories.values()}
+    candidates = preselect_for_llm(sentence_units(document), engine)
+    clauses = quoted_clauses_from_llm(document, candidates, categories, llm)
+    return ExtractionResult(clauses=clauses, injection_flags=find_injections(document))
+
+
+def quoted_clauses_from_llm(document: SourceDocument, candidates: list[SentenceUnit], categories: dict[str, str],
+                            llm: LLMClient) -> list[ExtractedClause]:
+    """Ask the model which candidate sentences belong to which category (id -> description), in token-budgeted
+    chunks sent in parallel; keep only quotes found in the document and categories that exist."""
+    listing = "\n".join(f"{category}: {description}" for category, description in categories.items())
     prompt = load_prompt("clause_extraction")
     chunks = pack_into_chunks([u.text for u in candidates], CHUNK_TOKENS)
 
@@ -176,8 +183,7 @@ def extract_clauses_with_llm(data: ExtractionInput, engine: LocalEngine, llm: LL
             found[(item.category, *span)] = ExtractedClause(
                 category=item.category, span=Span.of(document, *span), score=0.9, method="llm")
     llm.usage.book("clause_extraction", quotes_returned=returned, quotes_dropped=dropped)
-    clauses = sorted(found.values(), key=lambda c: (c.span.start, c.category))
-    return ExtractionResult(clauses=clauses, injection_flags=find_injections(document))
+    return sorted(found.values(), key=lambda c: (c.span.start, c.category))
 
 
 def preselect_for_llm(units: list[SentenceUnit], engine: LocalEngine) -> list[SentenceUnit]:

@@ -1,0 +1,70 @@
+"""The evaluation solver for the LLM backend: the same clause-extraction call the review graph makes, on the
+dataset's taxonomy, plus the LLM classifier for contract type. Models give no confidences, so every kept
+prediction scores 0.9 and the precision-recall curve is a single point."""
+
+from __future__ import annotations
+
+import csv
+import time
+
+import numpy as np
+
+from agents.classifier import ClassifierInput, classify_with_llm
+from agents.clause_extraction import preselect_for_llm, quoted_clauses_from_llm
+from agents.legal_text import sentence_units
+from document_io.models import SourceDocument
+from evals.datasets import SHARED_CUAD
+from evals.metrics import Prediction
+from evals.solvers import SolverOutput
+from model_backends.clause_head import head_features
+from model_backends.llm_client import LLMClient, LLMSettings, UsageLedger
+from model_backends.local_engine import LocalEngine
+
+CUAD_PRESELECT = 0.05  # head probability for any category: the CUAD sentences worth the model's tokens
+
+
+class LLMSolver:
+    def __init__(self, llm: LLMClient, engine: LocalEngine, our_names: list[str]) -> None:
+        self.llm, self.engine, self.our_names = llm, engine, our_names
+        self.name = f"llm:{llm.settings.model_for('clause_extraction')}"
+
+    @classmethod
+    def from_env(cls, config) -> LLMSolver:
+        return cls(LLMClient(LLMSettings.from_env()), LocalEngine(config.data_dir), config.our_names)
+
+    def operating_thresholds(self, taxonomy: str) -> dict[str, float]:
+        return {}
+
+    def solve(self, document: SourceDocument, taxonomy: str, categories: list[str]) -> SolverOutput:
+        started = time.perf_counter()
+        ledger = UsageLedger()
+        llm = self.llm.with_ledger(ledger)
+        units = sentence_units(document)
+        if taxonomy == "cuad":
+            head = self.engine.clause_head
+            probabilities = head.probabilities(head_features(units, self.engine.embedder.embed([u.text for u in units]))) if units else np.zeros((0, 1))
+            candidates = [u for row, u in enumerate(units) if probabilities[row].max() >= CUAD_PRESELECT]
+            descriptions = _cuad_descriptions()
+            wanted = {c: descriptions.get(c, c) for c in categories}
+        else:
+            candidates = preselect_for_llm(units, self.engine)
+            wanted = {c: self.engine.library.get(c).description for c in categories}
+        clauses = quoted_clauses_from_llm(document, candidates, wanted, llm) if candidates else []
+        profile = classify_with_llm(ClassifierInput(document=document, our_names=self.our_names), llm)
+        totals = ledger.totals()
+        return SolverOutput(
+            predictions=[Prediction(category=c.category, text=c.span.quote, score=c.score, start=c.span.start, end=c.span.end) for c in clauses],
+            contract_type=profile.contract_type, quotes_returned=totals.quotes_returned,
+            quotes_verified=totals.quotes_returned - totals.quotes_dropped, prompt_tokens=totals.prompt_tokens,
+            completion_tokens=totals.completion_tokens, seconds=round(time.perf_counter() - started, 3),
+        )
+
+
+def _cuad_descriptions() -> dict[str, str]:
+    path = SHARED_CUAD / "category_descriptions.csv"
+    if not path.is_file():
+        return {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    strip = lambda cell, label: cell.strip().removeprefix(label).strip()  # noqa: E731  cells read "Category: X"
+    return {strip(row[0], "Category:"): strip(row[1], "Description:") for row in rows[1:] if len(row) >= 2}

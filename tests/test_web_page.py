@@ -1,0 +1,169 @@
+"""The reviewer web page in a real headless Chromium (Debian's chromium + chromium-driver), against a real
+`app.py serve` process: log in, approve one suggestion, modify another, finalise, download, check the DOCX."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import zipfile
+
+import pytest
+from conftest import ROOT, SAMPLES
+from test_review_cli import cli
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    data = tmp_path_factory.mktemp("web-data")
+    out = tmp_path_factory.mktemp("web-out")
+    review = cli("review", str(SAMPLES / "msa_orion.docx"), "--out", str(out), data_dir=data)
+    thread = re.search(r"thread (\S+) ·", review.stdout).group(1)
+    cli("user", "add", "lee", "--functions", "legal", "finance", "--password-stdin", data_dir=data, stdin="correct horse battery\n")
+    cli("user", "add", "sam", "--functions", "security", "--password-stdin", data_dir=data, stdin="security first 123\n")
+    port = _free_port()
+    env = {**os.environ, "CLAUSEFLOW_DATA_DIR": str(data), "CLAUSEFLOW_TODAY": "2026-11-23"}
+    server = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "serve", "--port", str(port)], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(base + "/health", timeout=1)
+            break
+        except OSError:
+            if server.poll() is not None:
+                raise RuntimeError(server.stderr.read().decode())
+            time.sleep(0.2)
+    yield {"base": base, "thread": thread, "data": data, "out": out}
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    if os.environ.get("CLAUSEFLOW_SKIP_BROWSER") == "1":
+        pytest.skip("CLAUSEFLOW_SKIP_BROWSER=1")
+    assert os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER), "install.sh installs chromium and chromium-driver"
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1400,1000"):
+        options.add_argument(argument)
+    options.add_experimental_option("prefs", {"download.default_directory": str(tmp_path), "download.prompt_for_download": False})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.implicitly_wait(5)
+    driver.download_dir = tmp_path
+    yield driver
+    driver.quit()
+
+
+def _log_in(driver, base, username, password):
+    from selenium.webdriver.common.by import By
+
+    driver.get(base + "/login")
+    driver.find_element(By.ID, "username").send_keys(username)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.ID, "login").click()
+
+
+def _decide(driver, suggestion_id, action, text=None):
+    from selenium.webdriver.common.by import By
+
+    card = driver.find_element(By.ID, suggestion_id)
+    if text is not None:
+        area = card.find_element(By.NAME, "modified_text")
+        area.clear()
+        area.send_keys(text)
+    card.find_element(By.CSS_SELECTOR, f"button[value='{action}']").click()
+
+
+def test_log_in_decide_finalise_and_download_the_redline(site, browser):
+    from selenium.webdriver.common.by import By
+
+    _log_in(browser, site["base"], "lee", "wrong password!")
+    assert "Wrong user name or password" in browser.find_element(By.CSS_SELECTOR, "[role=alert]").text
+    _log_in(browser, site["base"], "lee", "correct horse battery")
+
+    row = browser.find_element(By.CSS_SELECTOR, f"tr[data-thread='{site['thread']}']")
+    assert "Orion Consulting Group LLC" in row.text and "critical" in row.text
+    browser.get(site["base"] + "/?function=security")  # the MSA is not for security reviewers
+    assert not browser.find_elements(By.CSS_SELECTOR, f"tr[data-thread='{site['thread']}']")
+    browser.get(site["base"] + "/?function=legal")
+    browser.find_element(By.LINK_TEXT, "msa_orion").click()
+
+    marks = browser.find_elements(By.CSS_SELECTOR, "#contract-text mark")
+    cards = browser.find_elements(By.CSS_SELECTOR, ".card")
+    assert len(cards) >= 3 and len(marks) >= 3
+    assert browser.find_element(By.ID, "finalise").get_attribute("disabled") is not None
+    ids = [c.get_attribute("id") for c in cards]
+    first = browser.find_element(By.ID, ids[0])
+    assert first.find_elements(By.CSS_SELECTOR, ".diff del, .diff ins") and "Playbook position" in first.text
+
+    _decide(browser, ids[0], "approve")
+    assert "approve by lee" in browser.find_element(By.ID, ids[0]).text
+    _decide(browser, ids[1], "modify", "This Agreement shall continue for an initial term of one (1) year.")
+    assert "modify by lee" in browser.find_element(By.ID, ids[1]).text
+    for sid in ids[2:]:
+        _decide(browser, sid, "reject")
+    browser.find_element(By.ID, "finalise").click()
+    assert "Finalised" in browser.find_element(By.ID, "finalised").text
+
+    browser.find_element(By.ID, "download-docx").click()
+    deadline = time.time() + 20
+    while time.time() < deadline and not list(browser.download_dir.glob("*.docx")):
+        time.sleep(0.2)
+    (docx,) = browser.download_dir.glob("*.docx")
+    with zipfile.ZipFile(io.BytesIO(docx.read_bytes())) as package:
+        xml = package.read("word/document.xml").decode()
+    assert 'w:author="lee"' in xml and "<w:ins " in xml and "<w:del " in xml
+    accepted = "".join(re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", xml))  # w:delText is left out: the text once accepted
+    assert "initial term of one (1) year" in accepted and "two (2) years" not in accepted
+
+    history = cli("history", site["thread"], data_dir=site["data"]).stdout
+    assert "lee" in history and "modify" in history and "approve" in history
+
+
+def test_forms_need_the_session_csrf_token_and_the_right_function(site, browser):
+    from selenium.webdriver.common.by import By
+
+    thread = cli("review", str(SAMPLES / "saas_cloudnimbus.docx"), "--out", str(site["out"]), data_dir=site["data"])
+    saas = re.search(r"thread (\S+) ·", thread.stdout).group(1)
+    _log_in(browser, site["base"], "sam", "security first 123")
+    browser.get(f"{site['base']}/reviews/{saas}")
+    assert "Only legal reviewers can decide this" in browser.page_source
+    cookie = browser.get_cookie("clauseflow_session")["value"]
+    csrf = browser.find_element(By.NAME, "csrf").get_attribute("value")
+    legal_card = next(c for c in browser.find_elements(By.CSS_SELECTOR, ".card") if "decided by legal" in c.text)
+
+    def post(fields: str) -> int:
+        request = urllib.request.Request(f"{site['base']}/reviews/{saas}/decide", data=fields.encode(), method="POST",
+                                         headers={"Cookie": f"clauseflow_session={cookie}",
+                                                  "Content-Type": "application/x-www-form-urlencoded"})
+        try:
+            return urllib.request.urlopen(request).status
+        except urllib.error.HTTPError as refused:
+            return refused.code
+
+    sid = legal_card.get_attribute("id")
+    assert post(f"suggestion_id={sid}&action=approve") == 403  # no CSRF token
+    assert post(f"suggestion_id={sid}&action=approve&csrf=forged") == 403
+    assert post(f"suggestion_id={sid}&action=approve&csrf={csrf}") == 403  # right token, wrong function
+    assert "approve by" not in browser.find_element(By.ID, sid).text
