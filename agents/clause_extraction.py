@@ -1,11 +1,13 @@
 """Clause extraction agent: which sentences belong to which clause category, as exact character spans.
 
-Local engine, per sentence and category, three kinds of evidence:
+Local engine, per sentence and category, four kinds of evidence:
   - signals: the category's regexes (from the library YAML) found in the sentence;
   - heading: the paragraph's section heading names the category;
-  - similarity: cosine between the sentence and the category's texts in the Chroma store.
-A sentence is accepted with a signal backed by a heading or a fair similarity, or on high similarity
-alone. Adjacent accepted sentences of one category in one paragraph merge into one clause.
+  - similarity: cosine between the sentence and the category's texts in the Chroma store;
+  - the trained head: a logistic layer over sentence embeddings, trained on CUAD's train split, for the
+    categories that have a CUAD counterpart.
+A sentence is accepted with a signal backed by a heading or a fair similarity, on the head's yes backed by any
+library cue, or on high similarity alone. Adjacent accepted sentences of one category in one paragraph merge into one clause.
 """
 
 from __future__ import annotations
@@ -39,12 +41,15 @@ def extract_clauses(data: ExtractionInput, engine: LocalEngine) -> ExtractionRes
     units = sentence_units(document)
     clauses: list[ExtractedClause] = []
     if units:
-        similarity = _similarity(engine, [u.text for u in units])
+        vectors = engine.embedder.embed([u.text for u in units])
+        similarity = _similarity(engine, vectors)
+        head_votes = _head_votes(engine, units, vectors)
         categories = list(engine.library.categories.values())
         accepted: dict[tuple[int, str], list[tuple[SentenceUnit, float, str]]] = {}
         for row, unit in enumerate(units):
             for category in categories:
-                score, method = _score(unit, category, similarity[row].get(category.id, 0.0))
+                head = head_votes.get(category.id)
+                score, method = _score(unit, category, similarity[row].get(category.id, 0.0), None if head is None else float(head[row]))
                 if score > 0:
                     accepted.setdefault((unit.paragraph_start, category.id), []).append((unit, score, method))
         for (_, category_id), hits in accepted.items():
@@ -82,19 +87,35 @@ def cuad_candidates(document: SourceDocument, engine: LocalEngine, floor: float 
     return clauses
 
 
-def _similarity(engine: LocalEngine, texts: list[str]) -> list[dict[str, float]]:
+def _head_votes(engine: LocalEngine, units: list[SentenceUnit], vectors: np.ndarray) -> dict[str, np.ndarray]:
+    """Per library category with a CUAD counterpart: the trained head's probability divided by that CUAD
+    category's operating threshold (>= 1 means the head says yes)."""
+    head = engine.clause_head
+    by_name = {name.lower(): column for column, name in enumerate(head.categories)}
+    probabilities = head.probabilities(head_features(units, vectors))
+    votes = {}
+    for category in engine.library.categories.values():
+        column = by_name.get((category.cuad_category or "").lower())
+        if column is not None:
+            votes[category.id] = probabilities[:, column] / head.thresholds[column]
+    return votes
+
+
+def _similarity(engine: LocalEngine, vectors: np.ndarray) -> list[dict[str, float]]:
     """Per sentence, the best cosine against each category's indexed texts."""
     prototypes = engine.prototypes
-    vectors = engine.embedder.embed(texts)
     scores = vectors @ prototypes.vectors.T
     ids = np.array(prototypes.category_ids)
     per_category = {c: scores[:, ids == c].max(axis=1) for c in set(prototypes.category_ids)}
-    return [{c: float(column[row]) for c, column in per_category.items()} for row in range(len(texts))]
+    return [{c: float(column[row]) for c, column in per_category.items()} for row in range(len(vectors))]
 
 
-def _score(unit: SentenceUnit, category, similarity: float) -> tuple[float, str]:
+def _score(unit: SentenceUnit, category, similarity: float, head_vote: float | None = None) -> tuple[float, str]:
     signals = sum(1 for regex in category.signals if re.search(regex, unit.text, re.IGNORECASE))
     heading = bool(unit.heading and re.search(category.heading, unit.heading, re.IGNORECASE))
+    if head_vote is not None and head_vote >= 1.0 and (signals or heading or similarity >= SIMILARITY_WITH_SIGNAL):
+        # the CUAD-trained head agrees with at least one library cue: phrasing the YAML signals do not cover
+        return round(min(1.0, 0.6 + 0.1 * min(head_vote, 3.0)), 3), "trained_head"
     if signals and (heading or similarity >= SIMILARITY_WITH_SIGNAL):
         score = min(1.0, 0.55 + 0.1 * signals + (0.15 if heading else 0) + max(0.0, similarity - 0.35))
         return round(score, 3), "rules+embedding"
@@ -190,7 +211,7 @@ def preselect_for_llm(units: list[SentenceUnit], engine: LocalEngine) -> list[Se
     """The sentences worth a model's tokens: close to some category's library texts, or carrying a signal."""
     if not units:
         return []
-    similarity = _similarity(engine, [u.text for u in units])
+    similarity = _similarity(engine, engine.embedder.embed([u.text for u in units]))
     signals = [re.compile(rx, re.IGNORECASE) for c in engine.library.categories.values() for rx in c.signals]
     return [u for row, u in enumerate(units)
             if max(similarity[row].values(), default=0.0) >= PRESELECT_SIMILARITY or any(s.search(u.text) for s in signals)]

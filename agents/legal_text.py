@@ -60,6 +60,14 @@ class SentenceUnit:
     heading: str | None
 
 
+def _looks_like_heading(text: str) -> bool:
+    """'Governing Law', 'TERM AND TERMINATION': few words, mostly capitalised. A short sentence such as
+    'This Agreement is governed by the laws of England.' is not a heading."""
+    words = [w for w in text.split() if w.isalpha()]
+    small = {"and", "of", "the", "to", "for", "in", "on", "or", "a", "an"}
+    return 0 < len(words) <= 8 and all(w[0].isupper() or w.lower() in small for w in words)
+
+
 def sentence_units(document: SourceDocument) -> list[SentenceUnit]:
     """The sentences the clause detectors score. A heading is taken from the paragraph's own opening
     ("7. Governing Law. This Agreement ...") or from a heading-only paragraph just before it."""
@@ -68,7 +76,7 @@ def sentence_units(document: SourceDocument) -> list[SentenceUnit]:
     for paragraph in document.paragraphs:
         text = paragraph.text
         alone = _HEADING_ONLY.match(text)
-        if alone:
+        if alone and _looks_like_heading(alone.group("heading")):
             carried = alone.group("heading").strip()
             continue
         if len(text.strip()) < MIN_UNIT_CHARS:

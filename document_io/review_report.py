@@ -26,7 +26,7 @@ def render_markdown(report: ReviewReport) -> str:
         f"# Contract review — {report.document}",
         "",
         f"- **Type:** {p.contract_type.upper()} ({p.title}), confidence {p.type_confidence:.0%}",
-        f"- **Parties:** " + "; ".join(f"{x.name} ({x.role or 'no defined role'}{', us' if x.is_us else ''})" for x in p.parties),
+        "- **Parties:** " + "; ".join(f"{x.name} ({x.role or 'no defined role'}{', us' if x.is_us else ''})" for x in p.parties),
         f"- **Our side:** {p.our_side}",
         f"- **Overall risk:** {report.overall_risk} (inherent: {p.inherent_risk})",
         f"- **Must review:** {', '.join(p.review_functions)}",

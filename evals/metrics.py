@@ -1,7 +1,8 @@
 """CUAD's metrics, written from the paper's definitions, plus clause-presence F1.
 
 A prediction is a text span with a confidence. For one (contract, category) question a labelled clause counts
-as found (true positive) when some prediction overlaps it with word-set Jaccard >= 0.5; every prediction that
+as found (true positive) when some prediction overlaps it with word-set Jaccard >= 0.5 (for Parties, also when
+the prediction contains the name); every prediction that
 overlaps no labelled clause is a false positive; labelled clauses not found are false negatives. Sweeping the
 confidence threshold over all questions at once gives the precision-recall curve; AUPR is the area under it
 after making precision non-increasing in recall; "precision at 80% recall" is the best precision at any
@@ -47,13 +48,22 @@ class QuestionOutcome:
     unmatched_scores: list[float]
 
 
+SUBSTRING_MATCH_CATEGORIES = {"Parties"}  # CUAD also accepts a prediction that contains the party's name
+
+
+def matches(category: str, predicted: str, label: str) -> bool:
+    if category in SUBSTRING_MATCH_CATEGORIES and label.lower() in predicted.lower():
+        return True
+    return jaccard(predicted, label) >= JACCARD_MATCH
+
+
 def score_question(category: str, predictions: list[Prediction], gold: list[str]) -> QuestionOutcome:
     found_at = []
     matched = [False] * len(predictions)
     for label in gold:
         best = float("-inf")
         for index, prediction in enumerate(predictions):
-            if jaccard(prediction.text, label) >= JACCARD_MATCH:
+            if matches(category, prediction.text, label):
                 matched[index] = True
                 best = max(best, prediction.score)
         found_at.append(best)

@@ -74,6 +74,8 @@ def run_evaluation(
     results_path = run_dir / "predictions.jsonl"
     done = _read_results(results_path)
     with results_path.open("a", encoding="utf-8") as sink:
+        if results_path.stat().st_size and not results_path.read_bytes().endswith(b"\n"):
+            sink.write("\n")  # the previous run was cut off mid-line: start clean after it
         for index, contract in enumerate(contracts):
             if contract.id not in done:
                 document = document_from_text(name=contract.id, text=contract.text)

@@ -30,17 +30,26 @@ BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END;
 """
 
 
-class AuditLog:
+class SQLiteFile:
+    """A SQLite file with its schema applied on open; one short-lived connection per operation, so several
+    processes (batch workers, the web server, the CLI) can share it."""
+
+    schema = ""
+
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._path = path
         with closing(self._connect()) as db, db:
-            db.executescript(_SCHEMA)
+            db.executescript(self.schema)
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self._path, timeout=30)
         db.row_factory = sqlite3.Row
         return db
+
+
+class AuditLog(SQLiteFile):
+    schema = _SCHEMA
 
     def record_review(self, *, thread_id: str, name: str, source_path: str, sha256: str, contract_type: str,
                       counterparty: str | None, risk: str, suggestions: int) -> None:

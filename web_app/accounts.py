@@ -11,15 +11,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import sqlite3
 from contextlib import closing
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import get_args
 
 from pydantic import BaseModel
 
 from clause_library.playbook import ReviewFunction
+from graphs.audit_log import SQLiteFile
 
 FUNCTIONS: tuple[str, ...] = get_args(ReviewFunction)
 SESSION_HOURS = 12
@@ -48,17 +47,8 @@ def _hash(password: str, salt: bytes) -> str:
     return hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT).hex()
 
 
-class Accounts:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._path = path
-        with closing(self._connect()) as db, db:
-            db.executescript(_SCHEMA)
-
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self._path, timeout=30)
-        db.row_factory = sqlite3.Row
-        return db
+class Accounts(SQLiteFile):
+    schema = _SCHEMA
 
     def add_user(self, username: str, password: str, functions: list[str]) -> None:
         unknown = [f for f in functions if f not in FUNCTIONS]

@@ -1,0 +1,170 @@
+"""Evaluation: CUAD's metrics against hand-computed values, the dataset adapters, and `eval` / `train` end to end
+on a tiny CUAD-format set the tests write themselves."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from test_review_cli import cli
+
+from evals.datasets import SHARED_CUAD, CuadDataset, DatasetUnavailable, SamplesDataset, cuad_contract_type, split_of
+from evals.metrics import PresenceCounts, Prediction, jaccard, score_question, summarise
+
+
+def test_jaccard_is_on_lower_cased_word_sets_without_punctuation():
+    assert jaccard("The cat sat.", "the cat ran") == 0.5
+    assert jaccard("Governed by the laws of Delaware;", "governed by the laws of delaware") == 1.0
+    assert jaccard("a b", "c d") == 0.0
+
+
+def test_precision_recall_curve_and_aupr_match_a_hand_computation():
+    q1 = score_question("A", [Prediction(category="A", text="alpha beta gamma delta", score=0.9),
+                              Prediction(category="A", text="zeta eta", score=0.8)], ["alpha beta gamma delta"])
+    q2 = score_question("A", [Prediction(category="A", text="one two three", score=0.7),
+                              Prediction(category="A", text="seven eight", score=0.95)], ["one two three", "four five six"])
+    # thresholds 0.95 / 0.9 / 0.8 / 0.7 give (P, R) = (0, 0) (1/2, 1/3) (1/3, 1/3) (1/2, 2/3);
+    # precision made non-increasing in recall is 1/2 throughout, so AUPR = 1/2 * 2/3 = 1/3
+    summary = summarise([q1, q2], operating_threshold=0.75)
+    assert summary.labelled == 3
+    assert summary.aupr == pytest.approx(1 / 3, abs=1e-4)
+    assert summary.max_recall == pytest.approx(2 / 3, abs=1e-4)
+    assert summary.precision_at_80_recall == 0.0  # recall never reaches 80%
+    # at 0.75: one labelled clause found (0.9), two unmatched predictions above (0.95, 0.8)
+    assert (summary.precision, summary.recall, summary.f1) == pytest.approx((1 / 3, 1 / 3, 1 / 3), abs=1e-4)
+
+
+def test_precision_at_recall_and_the_parties_substring_rule():
+    perfect = score_question("A", [Prediction(category="A", text="x y", score=0.5)], ["x y"])
+    assert summarise([perfect]).precision_at_90_recall == 1.0 and summarise([perfect]).aupr == 1.0
+    party = score_question("Parties", [Prediction(category="Parties", text='Acme Corp. ("Supplier") and Beta LLC ("Buyer")', score=0.6)],
+                           ["Acme Corp.", "Gamma Inc."])
+    assert party.gold_found_at == [0.6, float("-inf")]
+
+
+def test_presence_f1():
+    counts = PresenceCounts()
+    for predicted, labelled in [(True, True), (True, False), (False, True), (False, False), (True, True)]:
+        counts.add(predicted, labelled)
+    assert counts.f1 == pytest.approx(2 * 2 / (2 * 2 + 1 + 1), abs=1e-4)
+
+
+def test_cuad_file_names_give_contract_types():
+    assert cuad_contract_type("ACME_01_01_2020-EX-10.1-DISTRIBUTOR AGREEMENT.txt") == "distribution"
+    assert cuad_contract_type("X-EX-10.2-SOFTWARE LICENSE AND MAINTENANCE AGREEMENT.PDF") == "licence"
+    assert cuad_contract_type("X-EX-10.3-SPONSORSHIP AGREEMENT.txt") == "other"
+
+
+def _tiny_cuad(folder):
+    """Three contracts in CUAD's csv + txt layout; file names in the csv differ in case and extension, as in CUAD."""
+    texts = {
+        "ALPHA_2020-EX-10.1-SUPPLY AGREEMENT": ("SUPPLY AGREEMENT   This Supply Agreement is made between Alpha Metals Inc. (\"Supplier\") and Beta Foods LLC (\"Buyer\").   "
+                                                "Governing Law. This Agreement shall be governed by the laws of the State of Delaware.   "
+                                                "Assignment. Neither party may assign this Agreement without the prior written consent of the other party."),
+        "GAMMA_2019-EX-10.2-LICENSE AGREEMENT": ("LICENSE AGREEMENT   Gamma Soft Ltd (\"Licensor\") grants Delta Corp (\"Licensee\") a licence.   "
+                                                 "This Agreement is governed by the laws of England and Wales.   Payment is due within 30 days."),
+        "EPSILON_2018-EX-10.3-SERVICES AGREEMENT": ("SERVICES AGREEMENT   Epsilon Services Inc. will provide services to Zeta Inc.   "
+                                                    "This Agreement shall be governed by New York law.   Zeta Inc. may not assign\nthis Agreement without consent."),
+    }
+    labels = {
+        "ALPHA_2020-EX-10.1-SUPPLY AGREEMENT": {"Governing Law": ["This Agreement shall be governed by the laws of the State of Delaware."],
+                                                "Anti-Assignment": ["Neither party may assign this Agreement without the prior written consent of the other party."],
+                                                "Parties": ["Alpha Metals Inc.", "Beta Foods LLC"]},
+        "GAMMA_2019-EX-10.2-LICENSE AGREEMENT": {"Governing Law": ["This Agreement is governed by the laws of England and Wales."],
+                                                 "Parties": ["Gamma Soft Ltd", "Delta Corp"]},
+        "EPSILON_2018-EX-10.3-SERVICES AGREEMENT": {"Governing Law": ["This Agreement shall be governed by New York law."],
+                                                    "Anti-Assignment": ["Zeta Inc. may not assign this Agreement without consent."],
+                                                    "Parties": ["Epsilon Services Inc.", "Zeta Inc."]},
+    }
+    (folder / "full_contract_txt").mkdir(parents=True)
+    categories = ["Parties", "Governing Law", "Anti-Assignment"]
+    with (folder / "master_clauses.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Filename"] + [c for category in categories for c in (category, f"{category}-Answer")])
+        for name, text in texts.items():
+            (folder / "full_contract_txt" / f"{name}.txt").write_text(text)
+            row = [name.lower() + ".pdf"]
+            for category in categories:
+                row += [repr(labels[name].get(category, [])), "Yes" if labels[name].get(category) else "No"]
+            writer.writerow(row)
+    return categories
+
+
+def test_cuad_adapter_reads_the_csv_layout(tmp_path):
+    categories = _tiny_cuad(tmp_path)
+    dataset = CuadDataset(tmp_path)
+    assert dataset.categories == categories
+    contracts = list(dataset.contracts("all"))
+    assert [c.contract_type for c in contracts] == ["supply", "licence", "services"]
+    assert contracts[1].labels["Anti-Assignment"] == [] and contracts[0].labels["Parties"] == ["Alpha Metals Inc.", "Beta Foods LLC"]
+    assert {c.id for c in dataset.contracts("train")} | {c.id for c in dataset.contracts("dev")} == {c.id for c in contracts}
+    with pytest.raises(DatasetUnavailable, match="no CUAD found"):
+        CuadDataset(tmp_path / "nowhere")
+
+
+def test_eval_and_train_end_to_end_resumable_and_comparable(tmp_path):
+    _tiny_cuad(tmp_path / "cuad")
+    run = tmp_path / "run"
+    first = cli("eval", "--dataset-path", str(tmp_path / "cuad"), "--split", "all", "--out", str(run), data_dir=tmp_path / "data")
+    assert "ALL (pooled)" in first.stdout and "0.478" in first.stdout  # the CUAD paper's reference beside ours
+    report = json.loads((run / "report.json").read_text())
+    assert report["contracts"] == 3 and report["overall"]["labelled"] == 11
+    assert report["contract_type_accuracy"] == 1.0 and report["grounding_rate"] == 1.0
+    governing = next(c for c in report["categories"] if c["category"] == "Governing Law")
+    assert governing["curve"]["max_recall"] == 1.0  # the shipped head finds all three governing-law clauses
+    assert (run / "pr_curve.png").read_bytes()[:4] == b"\x89PNG" and "| Governing Law |" in (run / "report.md").read_text()
+
+    # resumable: a rerun solves nothing again; a line cut short by an interruption is redone once
+    lines = (run / "predictions.jsonl").read_text().splitlines()
+    (run / "predictions.jsonl").write_text("\n".join(lines[:2]) + "\n" + lines[2][:40])
+    cli("eval", "--dataset-path", str(tmp_path / "cuad"), "--split", "all", "--out", str(run), data_dir=tmp_path / "data")
+    rows = (run / "predictions.jsonl").read_text().splitlines()
+    assert rows[2] == lines[2][:40]  # the cut line stays (nothing is deleted) and is skipped when read
+    ids = [json.loads(line)["contract_id"] for line in rows if line != lines[2][:40]]
+    assert sorted(ids) == sorted({json.loads(line)["contract_id"] for line in lines})
+    assert json.loads((run / "report.json").read_text())["overall"] == report["overall"]
+
+    only = cli("eval", "--dataset-path", str(tmp_path / "cuad"), "--split", "all", "--categories", "governing law",
+               "--out", str(tmp_path / "run2"), data_dir=tmp_path / "data")
+    assert "Anti-Assignment" not in only.stdout
+    compared = cli("eval", "compare", str(run / "report.json"), str(tmp_path / "run2" / "report.json"), data_dir=tmp_path / "data")
+    assert "Governing Law" in compared.stdout and "Δ AUPR" in compared.stdout
+
+    trained = cli("train", "--dataset-path", str(tmp_path / "cuad"), "--steps", "20", "--out", str(tmp_path / "head.npz"),
+                  data_dir=tmp_path / "data")
+    assert "wrote" in trained.stdout
+    from model_backends.clause_head import ClauseHead
+
+    head = ClauseHead.load(tmp_path / "head.npz")
+    assert head.categories == ["Parties", "Governing Law", "Anti-Assignment"] and head.weights.shape == (769, 3)
+
+
+def test_samples_dataset_holds_clause_labels_that_are_in_the_documents():
+    dataset = SamplesDataset()
+    contracts = list(dataset.contracts())
+    assert len(contracts) == 6 and "governing_law" in dataset.categories
+    for contract in contracts:
+        for quotes in contract.labels.values():
+            for quote in quotes:
+                assert " ".join(quote.split()) in " ".join(contract.text.split())
+
+
+@pytest.mark.skipif(not SHARED_CUAD.is_dir(), reason="../shared/datasets/cuad is not here")
+def test_shared_cuad_loads_with_a_deterministic_split_and_locatable_labels():
+    from agents.legal_text import QuoteLocator
+
+    dataset = CuadDataset()
+    assert len(dataset.categories) == 41
+    contracts = list(dataset.contracts("all"))
+    assert len(contracts) > 350
+    dev = [c for c in contracts if split_of(c.id) == "dev"]
+    assert 0.12 < len(dev) / len(contracts) < 0.28
+    located = total = 0
+    for contract in contracts[:60]:
+        locator = QuoteLocator(contract.text)
+        for quotes in contract.labels.values():
+            for quote in quotes:
+                total += 1
+                located += locator.find(quote) is not None
+    assert located / total > 0.9  # measured 93%: the rest are labels CUAD stitched from pieces
