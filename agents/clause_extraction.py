@@ -59,32 +59,20 @@ def extract_clauses(data: ExtractionInput, engine: LocalEngine) -> ExtractionRes
 
 
 def cuad_candidates(document: SourceDocument, engine: LocalEngine, floor: float = 0.05) -> list[ExtractedClause]:
-    """The trained head's clauses in CUAD's taxonomy, down to confidence `floor` (evaluation sweeps the
-    threshold; the reviewer sees only those above each category's operating threshold). Adjacent sentences of
-    one paragraph that are both above the operating threshold merge into one clause."""
+    """The trained head's clauses in CUAD's taxonomy, one per sentence, down to confidence `floor` (evaluation
+    sweeps the threshold; each category's operating threshold is in the head). Sentences are not merged:
+    on CUAD's dev split, one sentence per prediction scores pooled AUPR 0.353, merging adjacent hits 0.337."""
     units = sentence_units(document)
     if not units:
         return []
     head = engine.clause_head
     probabilities = head.probabilities(head_features(units, engine.embedder.embed([u.text for u in units])))
-    clauses: list[ExtractedClause] = []
-    for column, category in enumerate(head.categories):
-        threshold = float(head.thresholds[column])
-        group: list[tuple[SentenceUnit, float, str]] = []
-        for row in np.flatnonzero(probabilities[:, column] >= floor):
-            unit, score = units[row], float(probabilities[row, column])
-            joins = (
-                group and score >= threshold and group[-1][1] >= threshold
-                and group[-1][0].paragraph_start == unit.paragraph_start
-                and document.text[group[-1][0].end : unit.start].strip() == ""
-            )
-            if group and not joins:
-                clauses.append(_clause(document, category, group))
-                group = []
-            group.append((unit, score, "trained_head"))
-        if group:
-            clauses.append(_clause(document, category, group))
-    return clauses
+    rows, columns = np.nonzero(probabilities >= floor)
+    return [
+        ExtractedClause(category=head.categories[column], span=Span.of(document, units[row].start, units[row].end),
+                        score=round(float(probabilities[row, column]), 4), method="trained_head")
+        for row, column in zip(rows, columns)
+    ]
 
 
 def _head_votes(engine: LocalEngine, units: list[SentenceUnit], vectors: np.ndarray) -> dict[str, np.ndarray]:

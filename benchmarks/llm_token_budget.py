@@ -31,7 +31,7 @@ def main() -> None:
     from graphs.review_graph import build_graph
     from model_backends.llm_client import AGENTS, LLMClient, LLMSettings
     from model_backends.local_engine import LocalEngine
-    from model_backends.prompt_templates import load_prompt
+    from model_backends.prompt_templates import PROMPTS_DIR, load_prompt
     from model_backends.token_budget import count_tokens
 
     documents = [load_document(p) for p in sorted((ROOT / "samples").glob("*.docx"))]
@@ -39,7 +39,8 @@ def main() -> None:
         from evals.datasets import CuadDataset
 
         documents += [document_from_text(name=c.id[:40], text=c.text) for c in islice(CuadDataset().contracts("dev"), args.cuad)]
-    template_tokens = sum(count_tokens(load_prompt(a).system + load_prompt(a).user) for a in AGENTS)
+    prompted = [a for a in AGENTS if (PROMPTS_DIR / f"{a}.md").exists()]  # compliance has no prompt: it is rules
+    template_tokens = sum(count_tokens(load_prompt(a).system + load_prompt(a).user) for a in prompted)
     with tempfile.TemporaryDirectory() as scratch, ScriptedOpenAI(keyword_model) as server:
         engine = LocalEngine(Path(scratch))
         llm = LLMClient(LLMSettings(base_url=server.base_url, api_key="benchmark", retry_initial_s=0.01))

@@ -72,14 +72,16 @@ class ReviewService:
         document = load_document(path, max_bytes=self.config.max_bytes)
         thread_id = thread_id_for(document)
         snapshot = self.graph.get_state(self._config(thread_id))
-        if snapshot.values and (not snapshot.next or any(task.interrupts for task in snapshot.tasks)):
+        agents_done = "redlines" in snapshot.values and "brief" in snapshot.values
+        if agents_done and (not snapshot.next or any(task.interrupts for task in snapshot.tasks)):
             if self.audit.review(thread_id) is None:  # killed between the checkpoint and the log entry
                 self._recorded(thread_id)
             status = self.status(thread_id)  # at the human checkpoint or finalised: nothing to redo
             status.already_existed = True
             return status
-        if snapshot.values:
+        if snapshot.values and snapshot.next:
             # A run that was killed between agents: go on from its last checkpoint; finished agents are not rerun.
+            # (Killed before its first step, a thread has nothing to go on from and simply starts below.)
             self.graph.invoke(None, self._config(thread_id))
             return self._recorded(thread_id)
         base = self._store_base_docx(path, document)

@@ -85,7 +85,7 @@ def test_a_batch_killed_with_sigkill_resumes_without_losing_or_repeating_contrac
     os.killpg(process.pid, signal.SIGKILL)  # the coordinator and its worker, mid-batch
     process.wait()
     before = _reviews(data_dir)
-    assert 2 <= len(before) < len(files), "the kill should land mid-batch"
+    assert 2 <= len(before) < len(files), f"the kill should land mid-batch; {len(before)} of {len(files)} were done"
 
     result = cli("batch", str(inbox), "--workers", "2", "--out", str(tmp_path / "t"), data_dir=data_dir)
 

@@ -24,7 +24,7 @@ def cli(*args, data_dir, stdin: str | None = None, check: bool = True):
         capture_output=True, text=True, timeout=300,
     )
     if check and result.returncode != 0:
-        raise AssertionError(f"exit {result.returncode}: {result.stderr}")
+        raise AssertionError(f"exit {result.returncode}: {result.stderr}\n{result.stdout[-2000:]}")
     return result
 
 

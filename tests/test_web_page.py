@@ -81,11 +81,19 @@ def _log_in(driver, base, username, password):
     driver.get(base + "/login")
     driver.find_element(By.ID, "username").send_keys(username)
     driver.find_element(By.ID, "password").send_keys(password)
-    driver.find_element(By.ID, "login").click()
+    button = driver.find_element(By.ID, "login")
+    button.click()
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(button))  # the answer page has loaded
 
 
 def _decide(driver, suggestion_id, action, text=None):
+    """Submit one decision and wait for the page the server redirects to."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
 
     card = driver.find_element(By.ID, suggestion_id)
     if text is not None:
@@ -93,6 +101,8 @@ def _decide(driver, suggestion_id, action, text=None):
         area.clear()
         area.send_keys(text)
     card.find_element(By.CSS_SELECTOR, f"button[value='{action}']").click()
+    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(card))
+    WebDriverWait(driver, 20).until(lambda d: f"{action} by" in d.find_element(By.ID, suggestion_id).text)
 
 
 def test_log_in_decide_finalise_and_download_the_redline(site, browser):
@@ -123,7 +133,9 @@ def test_log_in_decide_finalise_and_download_the_redline(site, browser):
     assert "modify by lee" in browser.find_element(By.ID, ids[1]).text
     for sid in ids[2:]:
         _decide(browser, sid, "reject")
-    browser.find_element(By.ID, "finalise").click()
+    finalise = browser.find_element(By.ID, "finalise")
+    assert finalise.get_attribute("disabled") is None
+    finalise.click()
     assert "Finalised" in browser.find_element(By.ID, "finalised").text
 
     browser.find_element(By.ID, "download-docx").click()
