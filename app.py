@@ -156,6 +156,7 @@ def _review(args) -> int:
     from agents.renewal_leverage import load_performance
     from cli_output import print_review
     from document_io.errors import DocumentError
+    from model_backends.llm_client import LLMError
 
     spend = load_spend(args.spend) if args.spend else None
     performance = load_performance(args.performance) if args.performance else None
@@ -164,9 +165,9 @@ def _review(args) -> int:
     for path in args.paths:
         try:
             status = service.start(path, args.out, spend=spend, performance=performance)
-        except DocumentError as exc:
+        except (DocumentError, LLMError) as exc:
             failed += 1
-            print(f"error: {exc.reason}", file=sys.stderr)
+            print(f"error: {path.name}: {exc}" if isinstance(exc, LLMError) else f"error: {exc.reason}", file=sys.stderr)
             continue
         print_review(status)
     if failed:

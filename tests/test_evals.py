@@ -7,7 +7,7 @@ import csv
 import json
 
 import pytest
-from test_review_cli import cli
+from test_review_cli import cli  # noqa: E402
 
 from evals.datasets import SHARED_CUAD, CuadDataset, DatasetUnavailable, SamplesDataset, cuad_contract_type, split_of
 from evals.metrics import PresenceCounts, Prediction, jaccard, score_question, summarise
@@ -168,3 +168,41 @@ def test_shared_cuad_loads_with_a_deterministic_split_and_locatable_labels():
                 total += 1
                 located += locator.find(quote) is not None
     assert located / total > 0.9  # measured 93%: the rest are labels CUAD stitched from pieces
+
+
+def test_eval_on_the_llm_backend_counts_tokens_and_grounding_and_compares_with_local(tmp_path):
+    import os
+
+    from scripted_openai import ORION_PROFILE, ScriptedOpenAI, agent_of, contract_block
+
+    def responder(request):
+        if agent_of(request) == "classifier":
+            text = contract_block(request)
+            kind = "supply" if "SUPPLY" in text else "licence" if "LICENSE" in text else "services"
+            return {"json": {**ORION_PROFILE, "contract_type": kind}}
+        lines = contract_block(request).splitlines()
+        clauses = [{"category": "Governing Law", "quote": line} for line in lines if "governed" in line]
+        clauses += [{"category": "Anti-Assignment", "quote": line} for line in lines if "assign" in line]
+        return {"json": {"clauses": clauses + [{"category": "Governing Law", "quote": "Governed by the laws of Atlantis."}]}}
+
+    _tiny_cuad(tmp_path / "cuad")
+    with ScriptedOpenAI(responder) as server:
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k", "CLAUSEFLOW_LLM_MODEL": "scripted-model"}
+        old = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            cli("eval", "--dataset-path", str(tmp_path / "cuad"), "--split", "all", "--backend", "llm",
+                "--out", str(tmp_path / "llm"), data_dir=tmp_path / "data")
+        finally:
+            for key, value in old.items():
+                os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
+    report = json.loads((tmp_path / "llm" / "report.json").read_text())
+    assert report["settings"]["backend"] == "llm:scripted-model"
+    assert report["tokens_per_contract"] > 0 and report["contract_type_accuracy"] == 1.0
+    assert report["grounding_rate"] == pytest.approx(5 / 8, abs=1e-3)  # 5 real quotes, 3 invented (one per contract)
+    by_category = {c["category"]: c for c in report["categories"]}
+    assert by_category["Governing Law"]["presence_f1"] == 1.0 and by_category["Governing Law"]["curve"]["recall"] == 1.0
+    cli("eval", "--dataset-path", str(tmp_path / "cuad"), "--split", "all", "--out", str(tmp_path / "local"), data_dir=tmp_path / "data")
+    compared = cli("eval", "compare", str(tmp_path / "local" / "report.json"), str(tmp_path / "llm" / "report.json"),
+                   "--markdown", str(tmp_path / "compare.md"), data_dir=tmp_path / "data")
+    assert "llm:scripted-model" in compared.stdout and "tokens / contract" in (tmp_path / "compare.md").read_text()
