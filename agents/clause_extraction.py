@@ -22,7 +22,6 @@ from agents.injection_guard import find_injections
 from agents.legal_text import QuoteLocator, SentenceUnit, sentence_units
 from agents.schema import ExtractedClause, ExtractionResult, Span
 from document_io.models import SourceDocument
-from model_backends.clause_head import head_features
 from model_backends.llm_client import LLMClient
 from model_backends.local_engine import LocalEngine
 from model_backends.prompt_templates import load_prompt
@@ -66,7 +65,7 @@ def cuad_candidates(document: SourceDocument, engine: LocalEngine, floor: float 
     if not units:
         return []
     head = engine.clause_head
-    probabilities = head.probabilities(head_features(units, engine.embedder.embed([u.text for u in units])))
+    probabilities = head.score_units(units, engine.embedder.embed([u.text for u in units]))
     rows, columns = np.nonzero(probabilities >= floor)
     return [
         ExtractedClause(category=head.categories[column], span=Span.of(document, units[row].start, units[row].end),
@@ -80,7 +79,7 @@ def _head_votes(engine: LocalEngine, units: list[SentenceUnit], vectors: np.ndar
     category's operating threshold (>= 1 means the head says yes)."""
     head = engine.clause_head
     by_name = {name.lower(): column for column, name in enumerate(head.categories)}
-    probabilities = head.probabilities(head_features(units, vectors))
+    probabilities = head.score_units(units, vectors)
     votes = {}
     for category in engine.library.categories.values():
         column = by_name.get((category.cuad_category or "").lower())

@@ -13,13 +13,18 @@ from pydantic import BaseModel
 
 from agents.classifier import ClassifierInput, classify
 from agents.clause_extraction import ExtractionInput, cuad_candidates, extract_clauses
-from agents.schema import GroundingError
+from agents.schema import ExtractedClause, GroundingError
 from document_io.models import SourceDocument
 from evals.datasets import Taxonomy
 from evals.metrics import Prediction
 from model_backends.local_engine import LocalEngine
 
 EVAL_FLOOR = 0.05  # the lowest confidence kept, so the precision-recall sweep sees the whole curve
+
+
+def prediction_of(clause: ExtractedClause) -> Prediction:
+    return Prediction(category=clause.category, text=clause.span.quote, score=clause.score,
+                      start=clause.span.start, end=clause.span.end)
 
 
 class SolverOutput(BaseModel):
@@ -71,8 +76,7 @@ class LocalSolver:
             except GroundingError:
                 continue
             verified += 1
-            predictions.append(Prediction(category=clause.category, text=clause.span.quote, score=clause.score,
-                                          start=clause.span.start, end=clause.span.end))
+            predictions.append(prediction_of(clause))
         profile = classify(ClassifierInput(document=document, our_names=self.our_names))
         return SolverOutput(
             predictions=predictions, contract_type=profile.contract_type, quotes_returned=returned,

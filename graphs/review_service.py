@@ -74,9 +74,8 @@ class ReviewService:
         snapshot = self.graph.get_state(self._config(thread_id))
         agents_done = "redlines" in snapshot.values and "brief" in snapshot.values
         if agents_done and (not snapshot.next or any(task.interrupts for task in snapshot.tasks)):
-            if self.audit.review(thread_id) is None:  # killed between the checkpoint and the log entry
-                self._recorded(thread_id)
-            status = self.status(thread_id)  # at the human checkpoint or finalised: nothing to redo
+            # At the human checkpoint or finalised: nothing to redo (but log it if killed before the log entry).
+            status = self._recorded(thread_id) if self.audit.review(thread_id) is None else self.status(thread_id)
             status.already_existed = True
             return status
         if snapshot.values and snapshot.next:

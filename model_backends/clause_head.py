@@ -39,6 +39,10 @@ class ClauseHead:
         logits = np.clip(features @ self.weights, -30, 30)
         return 1.0 / (1.0 + np.exp(-logits))
 
+    def score_units(self, units: list[SentenceUnit], vectors: np.ndarray) -> np.ndarray:
+        """(sentences, categories) probabilities for sentences and their MiniLM vectors."""
+        return self.probabilities(head_features(units, vectors))
+
     def threshold(self, category: str) -> float:
         return float(self.thresholds[self.categories.index(category)])
 

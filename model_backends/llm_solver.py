@@ -14,9 +14,7 @@ from agents.clause_extraction import preselect_for_llm, quoted_clauses_from_llm
 from agents.legal_text import sentence_units
 from document_io.models import SourceDocument
 from evals.datasets import SHARED_CUAD
-from evals.metrics import Prediction
-from evals.solvers import SolverOutput
-from model_backends.clause_head import head_features
+from evals.solvers import SolverOutput, prediction_of
 from model_backends.llm_client import LLMClient, LLMSettings, UsageLedger
 from model_backends.local_engine import LocalEngine
 
@@ -42,7 +40,7 @@ class LLMSolver:
         units = sentence_units(document)
         if taxonomy == "cuad":
             head = self.engine.clause_head
-            probabilities = head.probabilities(head_features(units, self.engine.embedder.embed([u.text for u in units]))) if units else np.zeros((0, 1))
+            probabilities = head.score_units(units, self.engine.embedder.embed([u.text for u in units])) if units else np.zeros((0, 1))
             candidates = [u for row, u in enumerate(units) if probabilities[row].max() >= CUAD_PRESELECT]
             descriptions = _cuad_descriptions()
             wanted = {c: descriptions.get(c, c) for c in categories}
@@ -53,7 +51,7 @@ class LLMSolver:
         profile = classify_with_llm(ClassifierInput(document=document, our_names=self.our_names), llm)
         totals = ledger.totals()
         return SolverOutput(
-            predictions=[Prediction(category=c.category, text=c.span.quote, score=c.score, start=c.span.start, end=c.span.end) for c in clauses],
+            predictions=[prediction_of(c) for c in clauses],
             contract_type=profile.contract_type, quotes_returned=totals.quotes_returned,
             quotes_verified=totals.quotes_returned - totals.quotes_dropped, prompt_tokens=totals.prompt_tokens,
             completion_tokens=totals.completion_tokens, seconds=round(time.perf_counter() - started, 3),

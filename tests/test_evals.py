@@ -170,9 +170,7 @@ def test_shared_cuad_loads_with_a_deterministic_split_and_locatable_labels():
     assert located / total > 0.9  # measured 93%: the rest are labels CUAD stitched from pieces
 
 
-def test_eval_on_the_llm_backend_counts_tokens_and_grounding_and_compares_with_local(tmp_path):
-    import os
-
+def test_eval_on_the_llm_backend_counts_tokens_and_grounding_and_compares_with_local(tmp_path, monkeypatch):
     from scripted_openai import ORION_PROFILE, ScriptedOpenAI, agent_of, contract_block
 
     def responder(request):
@@ -187,15 +185,10 @@ def test_eval_on_the_llm_backend_counts_tokens_and_grounding_and_compares_with_l
 
     _tiny_cuad(tmp_path / "cuad")
     with ScriptedOpenAI(responder) as server:
-        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k", "CLAUSEFLOW_LLM_MODEL": "scripted-model"}
-        old = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        try:
-            cli("eval", "--dataset-path", str(tmp_path / "cuad"), "--split", "all", "--backend", "llm",
-                "--out", str(tmp_path / "llm"), data_dir=tmp_path / "data")
-        finally:
-            for key, value in old.items():
-                os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
+        for name, value in {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k", "CLAUSEFLOW_LLM_MODEL": "scripted-model"}.items():
+            monkeypatch.setenv(name, value)
+        cli("eval", "--dataset-path", str(tmp_path / "cuad"), "--split", "all", "--backend", "llm",
+            "--out", str(tmp_path / "llm"), data_dir=tmp_path / "data")
     report = json.loads((tmp_path / "llm" / "report.json").read_text())
     assert report["settings"]["backend"] == "llm:scripted-model"
     assert report["tokens_per_contract"] > 0 and report["contract_type_accuracy"] == 1.0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
@@ -111,18 +110,19 @@ def test_extraction_sends_only_preselected_sentences(orion, engine):
     assert count_tokens("\n".join(u.text for u in chosen)) < count_tokens(orion.text)
 
 
-def test_review_on_the_llm_backend_end_to_end(tmp_path):
+def _point_at(server: ScriptedOpenAI, monkeypatch, config) -> None:
+    """The CLI subprocesses inherit this environment: the LLM backend, on the scripted server."""
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    monkeypatch.setenv("CLAUSEFLOW_LLM_CONFIG", str(config))
+
+
+def test_review_on_the_llm_backend_end_to_end(tmp_path, monkeypatch):
     config = tmp_path / "llm.yaml"
     config.write_text("default_model: gpt-4o-mini\nretry_initial_s: 0.01\nretry_max_s: 0.05\n")
     with ScriptedOpenAI(keyword_model) as server:
-        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "test-key", "CLAUSEFLOW_LLM_CONFIG": str(config)}
-        old = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        try:
-            review = cli("review", str(SAMPLES / "supply_ferrotech.docx"), "--out", str(tmp_path / "out"), data_dir=tmp_path / "data")
-        finally:
-            for key, value in old.items():
-                os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
+        _point_at(server, monkeypatch, config)
+        review = cli("review", str(SAMPLES / "supply_ferrotech.docx"), "--out", str(tmp_path / "out"), data_dir=tmp_path / "data")
     out = review.stdout
     agents_called = {agent_of(r) for r in server.requests}
     assert agents_called == {"classifier", "clause_extraction", "redlining", "renewal_leverage"}
@@ -140,7 +140,7 @@ def test_review_on_the_llm_backend_end_to_end(tmp_path):
     assert "finalised" in decided.stdout and list((tmp_path / "out").glob("*.redlined.docx"))
 
 
-def test_a_failed_agent_is_reported_and_a_rerun_does_not_pay_for_finished_agents_again(tmp_path):
+def test_a_failed_agent_is_reported_and_a_rerun_does_not_pay_for_finished_agents_again(tmp_path, monkeypatch):
     config = tmp_path / "llm.yaml"
     config.write_text("max_attempts: 2\nretry_initial_s: 0.01\nretry_max_s: 0.02\n")
     renewal_down = {"value": True}
@@ -150,22 +150,15 @@ def test_a_failed_agent_is_reported_and_a_rerun_does_not_pay_for_finished_agents
             return {"status": 500, "message": "model server overloaded"}
         return keyword_model(request)
 
-    env = {"OPENAI_BASE_URL": "", "OPENAI_API_KEY": "test-key", "CLAUSEFLOW_LLM_CONFIG": str(config)}
     with ScriptedOpenAI(responder) as server:
-        env["OPENAI_BASE_URL"] = server.base_url
-        old = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        try:
-            args = ("review", str(SAMPLES / "supply_ferrotech.docx"), "--out", str(tmp_path / "out"))
-            failed = cli(*args, data_dir=tmp_path / "data", check=False)
-            assert failed.returncode == 2
-            assert "renewal_leverage: no valid answer from gpt-4o-mini after 2 attempts (HTTP 500)" in failed.stderr
-            first_run = len(server.requests)
-            renewal_down["value"] = False
-            cli(*args, data_dir=tmp_path / "data")
-        finally:
-            for key, value in old.items():
-                os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
+        _point_at(server, monkeypatch, config)
+        args = ("review", str(SAMPLES / "supply_ferrotech.docx"), "--out", str(tmp_path / "out"))
+        failed = cli(*args, data_dir=tmp_path / "data", check=False)
+        assert failed.returncode == 2
+        assert "renewal_leverage: no valid answer from gpt-4o-mini after 2 attempts (HTTP 500)" in failed.stderr
+        first_run = len(server.requests)
+        renewal_down["value"] = False
+        cli(*args, data_dir=tmp_path / "data")
     rerun = [agent_of(r) for r in server.requests[first_run:]]
     assert "classifier" not in rerun and "clause_extraction" not in rerun  # checkpointed, not paid for twice
     assert "renewal_leverage" in rerun
