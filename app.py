@@ -3,6 +3,7 @@
     python app.py review samples/msa_orion.docx          # run the agents, park at the human checkpoint
     python app.py decide <thread> --interactive          # decide one suggestion at a time
     python app.py decide <thread> --approve S01 S02 --reject S03 --modify S04 "new text" --reviewer "A. Lee"
+                                                         # finalises (signs off) once nothing is pending or escalated
     python app.py show <thread> | list | history <thread>
     python app.py library index | library search "text"
     python app.py batch INBOX/ [--workers N]            # a folder to the human checkpoint, triage CSV/JSON/MD
@@ -63,11 +64,15 @@ def _parser() -> argparse.ArgumentParser:
     decide.add_argument("--approve", nargs="*", default=[], metavar="ID")
     decide.add_argument("--reject", nargs="*", default=[], metavar="ID")
     decide.add_argument("--escalate", nargs="*", default=[], metavar="ID")
+    decide.add_argument("--escalate-to", choices=["legal", "security", "finance", "procurement"],
+                        help="the function escalated suggestions go to (default: the playbook's, else legal)")
     decide.add_argument("--modify", nargs=2, action="append", default=[], metavar=("ID", "TEXT"))
     decide.add_argument("--approve-all", action="store_true", help="approve every suggestion still pending")
     decide.add_argument("--comment", help="a comment stored with these decisions")
     decide.add_argument("--interactive", "-i", action="store_true", help="decide pending suggestions one at a time")
     decide.add_argument("--no-finalize", action="store_true", help="record decisions but do not finalise yet")
+    # Finalising (sign-off) happens when nothing is pending or escalated; with reviewer accounts, only for --reviewer
+    # names that hold the sign-off role.
     decide.set_defaults(handler=_decide)
 
     show = sub.add_parser("show", help="show a review's suggestions and decisions")
@@ -97,15 +102,26 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="the reviewer web page on 127.0.0.1")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--secure-cookies", action="store_true", default=os.environ.get("CLAUSEFLOW_SECURE_COOKIES") == "1",
+                       help="mark cookies Secure (serve behind HTTPS); also CLAUSEFLOW_SECURE_COOKIES=1")
     serve.set_defaults(handler=_serve)
     user = sub.add_parser("user", help="reviewer accounts for the web page")
     user_sub = user.add_subparsers(dest="user_command", required=True)
-    user_add = user_sub.add_parser("add", help="add (or reset) a reviewer; asks for the password")
+    user_add = user_sub.add_parser("add", help="add a reviewer; asks for the password")
     user_add.add_argument("username")
     user_add.add_argument("--functions", nargs="+", required=True, choices=["legal", "security", "finance", "procurement"])
+    user_add.add_argument("--roles", nargs="+", default=[], choices=["sign-off", "all-contracts"],
+                          help="sign-off: may finalise; all-contracts: sees contracts routed to any function")
     user_add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     user_add.set_defaults(handler=_user_add)
-    user_sub.add_parser("list", help="list reviewers").set_defaults(handler=_user_list)
+    user_passwd = user_sub.add_parser("passwd", help="set a reviewer's password; ends their sessions")
+    user_passwd.add_argument("username")
+    user_passwd.add_argument("--password-stdin", action="store_true")
+    user_passwd.set_defaults(handler=_user_passwd)
+    user_remove = user_sub.add_parser("remove", help="remove a reviewer; ends their sessions (their decisions stay logged)")
+    user_remove.add_argument("username")
+    user_remove.set_defaults(handler=_user_remove)
+    user_sub.add_parser("list", help="list reviewers with functions and roles").set_defaults(handler=_user_list)
 
     evaluate = sub.add_parser("eval", help="evaluate a backend on labelled contracts (CUAD metrics)")
     evaluate.add_argument("--dataset", choices=["cuad", "samples"], default="cuad")
@@ -184,64 +200,96 @@ def _decide(args) -> int:
     from cli_output import print_finalised, print_review
 
     service = _service(args)
-    status = service.status(args.thread)
+    status = service.status(args.thread)  # also completes a finalisation that was cut off
+    asked = args.approve or args.reject or args.escalate or args.modify or args.approve_all or args.interactive
+    if status.finalised and asked:
+        print(f"error: review {args.thread} is already finalised (signed off by {status.sign_off.signed_by}); "
+              "decisions can no longer change", file=sys.stderr)
+        return 1
+    if status.finalised:
+        print_finalised(status)
+        return 0
     now = datetime.now(timezone.utc)
+    by_id = {s.id: s for s in status.redlines.suggestions}
 
     def decision(sid: str, action: str, text: str | None = None) -> Decision:
+        target = None
+        if action == "escalate":
+            target = args.escalate_to or (by_id[sid].escalate_to if sid in by_id else None) or "legal"
         return Decision(suggestion_id=sid, action=action, reviewer=args.reviewer, decided_at=now,
-                        modified_text=text, comment=args.comment)
+                        modified_text=text, comment=args.comment, escalate_to=target)
 
     if args.interactive:
-        return _decide_interactively(service, status, args.reviewer, args.no_finalize)
+        return _decide_interactively(service, status, args)
     decisions = [decision(s, "approve") for s in args.approve]
     decisions += [decision(s, "reject") for s in args.reject]
     decisions += [decision(s, "escalate") for s in args.escalate]
     decisions += [decision(s, "modify", text) for s, text in args.modify]
+    named = [d.suggestion_id for d in decisions]
+    if twice := sorted({sid for sid in named if named.count(sid) > 1}):
+        print(f"error: {', '.join(twice)} named more than once (e.g. --approve and --reject); nothing was recorded",
+              file=sys.stderr)
+        return 1
     if args.approve_all:
-        named = {d.suggestion_id for d in decisions}
         decisions += [decision(s, "approve") for s in status.pending if s not in named]
-    if not decisions and status.pending:
+    if decisions:
+        status = service.decide(args.thread, decisions, expected_version=status.version)
+        for d in decisions:  # printed only after the commit: a decision shown here is durable
+            print(f"saved: {d.action} {d.suggestion_id} by {d.reviewer} (review version {status.version})", flush=True)
+    elif status.pending:
         print("error: nothing to record; name suggestions with --approve/--reject/--escalate/--modify or use -i", file=sys.stderr)
         return 1
-    complete = not (set(status.pending) - {d.suggestion_id for d in decisions})
-    sign_off = args.reviewer if complete and not args.no_finalize else None
-    status = service.decide(args.thread, decisions, sign_off_by=sign_off)
-    if status.finalised:
-        print_finalised(status)
-    else:
+    if status.pending or status.escalated or args.no_finalize:
         print_review(status)
+        return 0
+    return _finalise(service, status, args.reviewer, args.data_dir)
+
+
+def _finalise(service, status, reviewer: str, data_dir) -> int:
+    """Sign off as `reviewer`. Where reviewer accounts exist, only one holding the sign-off role may."""
+    from cli_output import print_finalised
+    from web_app.accounts import Accounts
+
+    accounts = Accounts(service.config.audit_path)
+    if accounts.users():
+        account = accounts.user(reviewer)
+        if account is None or not account.may_sign_off:
+            print(f"error: every suggestion is decided, but {reviewer} may not sign off; a reviewer with the sign-off role "
+                  f"finalises with `python app.py decide {status.thread_id} --reviewer NAME`", file=sys.stderr)
+            return 1
+    status = service.finalise(status.thread_id, reviewer, expected_version=status.version)
+    print_finalised(status)
     return 0
 
 
-def _decide_interactively(service, status, reviewer: str, no_finalize: bool) -> int:
+def _decide_interactively(service, status, args) -> int:
+    from rich.markup import escape
+
     from agents.schema import Decision
-    from cli_output import console, print_finalised, print_suggestion
+    from cli_output import console, print_review, print_suggestion
 
     choices = {"a": "approve", "m": "modify", "r": "reject", "e": "escalate"}
     by_id = {s.id: s for s in status.redlines.suggestions}
-    for sid in list(status.pending):
+    for sid in [*status.pending, *status.escalated]:
         print_suggestion(by_id[sid], status)
         answer = ""
         while answer not in (*choices, "s", "q"):
-            answer = console.input("[bold][a]pprove [m]odify [r]eject [e]scalate [s]kip [q]uit > [/]").strip().lower()[:1]
+            answer = console.input(escape("[a]pprove [m]odify [r]eject [e]scalate [s]kip [q]uit > ")).strip().lower()[:1]
         if answer == "q":
             break
         if answer == "s":
             continue
         text = console.input("new text > ") if answer == "m" else None
         comment = console.input("comment (optional) > ").strip() or None
-        now = datetime.now(timezone.utc)
-        last = status.pending == [sid]
-        status = service.decide(
-            status.thread_id,
-            [Decision(suggestion_id=sid, action=choices[answer], reviewer=reviewer, decided_at=now, modified_text=text, comment=comment)],
-            sign_off_by=reviewer if last and not no_finalize else None,
-        )
-    if status.finalised:
-        print_finalised(status)
-    else:
-        console.print(f"{len(status.pending)} suggestion(s) still pending in {status.thread_id}")
-    return 0
+        target = (by_id[sid].escalate_to or "legal") if answer == "e" else None
+        decision = Decision(suggestion_id=sid, action=choices[answer], reviewer=args.reviewer,
+                            decided_at=datetime.now(timezone.utc), modified_text=text, comment=comment, escalate_to=target)
+        status = service.decide(status.thread_id, [decision], expected_version=status.version)
+        console.print(escape(f"saved: {decision.action} {sid} by {args.reviewer} (review version {status.version})"))
+    if status.pending or status.escalated or args.no_finalize:
+        print_review(status)
+        return 0
+    return _finalise(service, status, args.reviewer, args.data_dir)
 
 
 # --- inspection -------------------------------------------------------------------------------------
@@ -266,6 +314,9 @@ def _list(args) -> int:
 
 
 def _history(args) -> int:
+    """The review's decisions, sign-off and finalisation in the order they were logged."""
+    from rich.markup import escape
+
     from cli_output import console
     from graphs.audit_log import AuditLog
 
@@ -273,10 +324,16 @@ def _history(args) -> int:
     if log.review(args.thread) is None:
         print(f"error: no review with thread id {args.thread!r}", file=sys.stderr)
         return 1
+    lines = []
     for d in log.history(args.thread):
         extra = f" → {d.modified_text!r}" if d.modified_text else ""
+        extra += f" to {d.escalate_to}" if d.escalate_to else ""
         note = f" ({d.comment})" if d.comment else ""
-        console.print(f"{d.decided_at:%Y-%m-%d %H:%M:%S} {d.reviewer}: {d.action} {d.suggestion_id}{extra}{note}")
+        lines.append((d.decided_at, f"{d.reviewer}: {d.action} {d.suggestion_id}{extra}{note}"))
+    for event in log.events(thread_id=args.thread):
+        lines.append((event.at, f"{event.actor}: {event.kind.replace('_', '-')}" + (f" ({event.detail})" if event.detail else "")))
+    for at, line in sorted(lines, key=lambda pair: pair[0]):
+        console.print(escape(f"{at:%Y-%m-%d %H:%M:%S} {line}"))
     return 0
 
 
@@ -341,31 +398,54 @@ def _serve(args) -> int:
     from web_app.server import create_app
 
     print(f"Clauseflow reviewer page on http://{args.host}:{args.port}/ (add reviewers with `python app.py user add`)")
-    uvicorn.run(create_app(_config(args)), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(create_app(_config(args), secure_cookies=args.secure_cookies), host=args.host, port=args.port,
+                log_level="warning")
     return 0
 
 
-def _user_add(args) -> int:
+def _read_password(args) -> str:
     import getpass
 
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    password = getpass.getpass(f"password for {args.username}: ")
+    if password != getpass.getpass("again: "):
+        raise ValueError("the passwords differ")
+    return password
+
+
+def _accounts(args):
     from web_app.accounts import Accounts
 
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = getpass.getpass(f"password for {args.username}: ")
-        if password != getpass.getpass("again: "):
-            raise ValueError("the passwords differ")
-    Accounts(_config(args).audit_path).add_user(args.username, password, args.functions)
-    print(f"reviewer {args.username} can decide for: {', '.join(args.functions)}")
+    return Accounts(_config(args).audit_path)
+
+
+def _operator() -> str:
+    return f"cli:{os.environ.get('USER') or 'unknown'}"
+
+
+def _user_add(args) -> int:
+    _accounts(args).add_user(args.username, _read_password(args), args.functions, args.roles, by=_operator())
+    roles = f"; roles: {', '.join(args.roles)}" if args.roles else ""
+    print(f"reviewer {args.username} can decide for: {', '.join(args.functions)}{roles}")
+    return 0
+
+
+def _user_passwd(args) -> int:
+    _accounts(args).set_password(args.username, _read_password(args), by=_operator())
+    print(f"password of {args.username} changed; their sessions were ended")
+    return 0
+
+
+def _user_remove(args) -> int:
+    _accounts(args).remove_user(args.username, by=_operator())
+    print(f"reviewer {args.username} removed; their sessions were ended")
     return 0
 
 
 def _user_list(args) -> int:
-    from web_app.accounts import Accounts
-
-    for reviewer in Accounts(_config(args).audit_path).users():
-        print(f"{reviewer.username}: {', '.join(reviewer.functions)}")
+    for reviewer in _accounts(args).users():
+        print(f"{reviewer.username}: functions {', '.join(reviewer.functions)}; roles {', '.join(reviewer.roles) or 'none'}")
     return 0
 
 

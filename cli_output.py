@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -53,22 +54,28 @@ def print_suggestion(suggestion, status) -> None:
 def print_review(status) -> None:
     p, terms = status.profile, status.brief.terms
     existed = " (already under review)" if status.already_existed else ""
-    console.rule(f"{status.document.name}{existed}")
+    # Names and contract text come from the counterparty's file: escaped, so "[bold]" in them is just text.
+    console.rule(escape(f"{status.document.name}{existed}"))
     console.print(
-        f"type [bold]{p.contract_type.upper()}[/] · counterparty {p.counterparty or 'unknown'} · our side {p.our_side} · "
+        f"type [bold]{p.contract_type.upper()}[/] · counterparty {escape(p.counterparty or 'unknown')} · our side {p.our_side} · "
         f"risk [bold]{status.overall_risk}[/] · review by {', '.join(p.review_functions)}"
     )
     if terms.notice_deadline:
-        console.print(f"renewal notice deadline {terms.notice_deadline} ({terms.days_until_deadline} days) · {status.brief.recommended_action}")
+        console.print(escape(f"renewal notice deadline {terms.notice_deadline} ({terms.days_until_deadline} days) · "
+                             f"{status.brief.recommended_action}"))
     console.print()
     for suggestion in status.redlines.suggestions:
         print_suggestion(suggestion, status)
     if status.llm_usage:
         print_llm_usage(status.llm_usage)
     pending = len(status.pending)
-    console.print(f"thread [bold]{status.thread_id}[/] · {len(status.redlines.suggestions)} suggestion(s), {pending} pending")
+    console.print(f"thread [bold]{escape(status.thread_id)}[/] · {len(status.redlines.suggestions)} suggestion(s), {pending} pending"
+                  + (f" · escalated: {', '.join(status.escalated)}" if status.escalated else "")
+                  + f" · version {status.version}")
+    if status.sign_off:
+        console.print(escape(f"signed off by {status.sign_off.signed_by} at {status.sign_off.signed_at:%Y-%m-%d %H:%M:%S} UTC"))
     if not status.finalised:
-        console.print(f"next: python app.py decide {status.thread_id} --interactive")
+        console.print(f"next: python app.py decide {escape(status.thread_id)} --interactive")
 
 
 def print_llm_usage(usage: dict[str, dict]) -> None:
@@ -89,14 +96,14 @@ def print_llm_usage(usage: dict[str, dict]) -> None:
 
 
 def print_finalised(status) -> None:
-    console.print(f"[bold green]finalised[/] {status.thread_id}")
+    console.print(f"[bold green]finalised[/] {escape(status.thread_id)}")
     for label, path in (status.outputs or {}).items():
-        console.print(f"  {label}: {path}")
+        console.print(escape(f"  {label}: {path}"))
 
 
 def print_reviews(rows: list[dict]) -> None:
     table = Table("thread", "contract", "type", "counterparty", "risk", "suggestions", "status", "created")
     for r in rows:
-        table.add_row(r["thread_id"], r["name"], r["contract_type"] or "", r["counterparty"] or "", r["risk"] or "",
-                      str(r["suggestions"]), r["status"], r["created_at"])
+        table.add_row(*(Text(str(v or "")) for v in (r["thread_id"], r["name"], r["contract_type"], r["counterparty"], r["risk"],
+                                                      r["suggestions"], r["status"], r["created_at"])))
     console.print(table)

@@ -183,3 +183,4 @@ class Decision(BaseModel):
     decided_at: datetime
     modified_text: str | None = Field(default=None, description="the reviewer's own text, for 'modify'")
     comment: str | None = None
+    escalate_to: ReviewFunction | None = Field(default=None, description="for 'escalate': the function that must decide next")

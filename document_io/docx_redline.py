@@ -14,7 +14,7 @@ from copy import deepcopy
 from datetime import datetime
 
 from lxml import etree
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from document_io.models import SourceDocument
 from document_io.wordml import W_NS, body_paragraphs, live_runs, make_run, paragraph_text, run_text, w
@@ -26,6 +26,7 @@ class TextEdit(BaseModel):
     start: int
     end: int
     new_text: str
+    author: str | None = Field(default=None, description="who decided this change (default: the document's author)")
 
 
 class ParagraphInsertion(BaseModel):
@@ -33,6 +34,7 @@ class ParagraphInsertion(BaseModel):
 
     after_paragraph: int
     text: str
+    author: str | None = None
 
 
 class RedlineConflict(ValueError):
@@ -76,7 +78,7 @@ def write_tracked_changes(
         if edit.end > para.end:
             raise RedlineConflict(f"edit {edit.start}-{edit.end} crosses the end of paragraph {para.index}")
         by_paragraph[para.index].append(
-            TextEdit(start=edit.start - para.start, end=edit.end - para.start, new_text=edit.new_text)
+            TextEdit(start=edit.start - para.start, end=edit.end - para.start, new_text=edit.new_text, author=edit.author)
         )
     for index, local_edits in by_paragraph.items():
         element = paragraphs[index]
@@ -86,13 +88,13 @@ def write_tracked_changes(
         _apply_paragraph_edits(element, sorted(local_edits, key=lambda e: (e.start, e.end)), revision)
 
     # Insert bottom-up so earlier anchors keep their position; several insertions after one anchor keep order.
-    grouped: dict[int, list[str]] = defaultdict(list)
+    grouped: dict[int, list[ParagraphInsertion]] = defaultdict(list)
     for insertion in insertions:
-        grouped[insertion.after_paragraph].append(insertion.text)
+        grouped[insertion.after_paragraph].append(insertion)
     for index in sorted(grouped, reverse=True):
         anchor = paragraphs[index]
-        for text in reversed(grouped[index]):
-            anchor.addnext(_inserted_paragraph(anchor, text, revision))
+        for insertion in reversed(grouped[index]):
+            anchor.addnext(_inserted_paragraph(anchor, insertion.text, revision.by(insertion.author)))
 
     buffer = io.BytesIO()
     word.save(buffer)
@@ -103,14 +105,22 @@ class _RevisionStamp:
     def __init__(self, *, author: str, when: datetime, first_id: int) -> None:
         self.author = author
         self.date = when.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
-        self._next = first_id
+        self._shared = [first_id]  # one counter for every author's stamp: revision ids stay unique
+
+    def by(self, author: str | None) -> _RevisionStamp:
+        """The same stamp (shared id counter) for another author: each change is signed by who decided it."""
+        if not author or author == self.author:
+            return self
+        other = _RevisionStamp.__new__(_RevisionStamp)
+        other.author, other.date, other._shared = author, self.date, self._shared
+        return other
 
     def element(self, tag: str) -> etree._Element:
         node = etree.Element(w(tag))
-        node.set(w("id"), str(self._next))
+        node.set(w("id"), str(self._shared[0]))
         node.set(w("author"), self.author)
         node.set(w("date"), self.date)
-        self._next += 1
+        self._shared[0] += 1
         return node
 
 
@@ -136,10 +146,11 @@ def _apply_paragraph_edits(paragraph: etree._Element, edits: list[TextEdit], rev
         _split_at(paragraph, cut)
     runs = _runs_with_offsets(paragraph)
     for edit in edits:
+        stamp = revision.by(edit.author)
         inside = [run for run, start, end in runs if start >= edit.start and end <= edit.end and end > start]
         last_deleted = None
         for run in inside:
-            deletion = revision.element("del")
+            deletion = stamp.element("del")
             run.addprevious(deletion)
             deletion.append(run)
             for t in run.findall(w("t")):
@@ -149,7 +160,7 @@ def _apply_paragraph_edits(paragraph: etree._Element, edits: list[TextEdit], rev
             continue
         template = inside[0] if inside else _neighbour_run(runs, edit.start)
         properties = template.find(w("rPr")) if template is not None else None
-        insertion = revision.element("ins")
+        insertion = stamp.element("ins")
         insertion.append(make_run(properties, edit.new_text))
         if last_deleted is not None:
             last_deleted.addnext(insertion)

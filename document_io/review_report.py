@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel
 
 from agents.schema import ComplianceReport, ContractProfile, Decision, NegotiationBrief, RiskLevel, Suggestion
@@ -18,6 +20,8 @@ class ReviewReport(BaseModel):
     suggestions: list[Suggestion]
     decisions: dict[str, Decision]
     renewal: NegotiationBrief
+    signed_off_by: str | None = None
+    signed_off_at: datetime | None = None
 
 
 def render_markdown(report: ReviewReport) -> str:
@@ -31,6 +35,8 @@ def render_markdown(report: ReviewReport) -> str:
         f"- **Overall risk:** {report.overall_risk} (inherent: {p.inherent_risk})",
         f"- **Must review:** {', '.join(p.review_functions)}",
         f"- **Thread:** `{report.thread_id}` · source sha256 `{report.sha256[:12]}`",
+        f"- **Signed off:** {report.signed_off_by or 'not yet'}"
+        + (f" at {report.signed_off_at:%Y-%m-%d %H:%M} UTC" if report.signed_off_at else ""),
         "",
         "## Key dates",
         "",

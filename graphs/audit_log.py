@@ -1,17 +1,29 @@
-"""Append-only record of every review and every reviewer decision (who, what, when), in SQLite.
+"""The decision log: the system of record for every review, every reviewer decision, every sign-off and every
+security-relevant event (who, what, when), in one SQLite file.
 
-The checkpoint holds the latest decision per suggestion; this log holds all of them, in order, so a
-review can be replayed and audited. Triggers make the decisions table insert-only.
+Decisions are committed here and nowhere else: one `BEGIN IMMEDIATE` transaction per call, so writers from any
+number of processes are serialised and a decision a caller was told about is durable. The LangGraph checkpoint
+is only resumed at sign-off, with the decisions read back from this log (see ReviewService), so the two files can
+never disagree about what was decided. Triggers make the decision, sign-off and event tables insert-only.
+
+A review's *version* is the number of decisions logged for it. A caller that shows a review to a person passes the
+version it showed back with the decision; if someone else decided the same suggestion meanwhile the decision is
+refused (StaleDecision) instead of silently overwriting theirs.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from agents.schema import Decision
+
+BUSY_TIMEOUT_S = 5.0  # bounded lock waits: a locked database ends in a clear message, not a minute-long hang
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS reviews (
@@ -23,71 +35,246 @@ CREATE TABLE IF NOT EXISTS decisions (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, thread_id TEXT NOT NULL, suggestion_id TEXT NOT NULL,
     action TEXT NOT NULL, reviewer TEXT NOT NULL, decided_at TEXT NOT NULL, modified_text TEXT, comment TEXT
 );
+CREATE INDEX IF NOT EXISTS decisions_by_thread ON decisions (thread_id, seq);
 CREATE TRIGGER IF NOT EXISTS decisions_no_update BEFORE UPDATE ON decisions
 BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS decisions_no_delete BEFORE DELETE ON decisions
 BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END;
+CREATE TABLE IF NOT EXISTS sign_offs (
+    thread_id TEXT PRIMARY KEY, signed_by TEXT NOT NULL, signed_at TEXT NOT NULL, version INTEGER NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS sign_offs_no_update BEFORE UPDATE ON sign_offs
+BEGIN SELECT RAISE(ABORT, 'a sign-off is final'); END;
+CREATE TRIGGER IF NOT EXISTS sign_offs_no_delete BEFORE DELETE ON sign_offs
+BEGIN SELECT RAISE(ABORT, 'a sign-off is final'); END;
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, kind TEXT NOT NULL, actor TEXT NOT NULL,
+    thread_id TEXT, detail TEXT
+);
+CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
 """
+# Columns added after the first release; applied to older files on open.
+_MIGRATIONS = {"decisions": {"escalate_to": "TEXT"}}
+
+
+class DatabaseBusy(RuntimeError):
+    """Another process held the lock longer than BUSY_TIMEOUT_S; nothing was written."""
+
+
+class StaleDecision(ValueError):
+    """Someone else decided the same suggestion (or the review) after the version the caller showed."""
+
+
+class AlreadySignedOff(ValueError):
+    pass
+
+
+class SignOff(BaseModel):
+    signed_by: str
+    signed_at: datetime
+    version: int
+
+
+class AuditEvent(BaseModel):
+    at: datetime
+    kind: str
+    actor: str
+    thread_id: str | None = None
+    detail: str | None = None
+
+
+def _busy_or(error: sqlite3.OperationalError, path: Path) -> Exception:
+    if "locked" in str(error) or "busy" in str(error):
+        return DatabaseBusy(f"{path.name} is locked by another process; nothing was saved, try again")
+    return error
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
 class SQLiteFile:
     """A SQLite file with its schema applied on open; one short-lived connection per operation, so several
-    processes (batch workers, the web server, the CLI) can share it."""
+    processes (batch workers, the web server, the CLI) can share it. Writes go through `transaction()`."""
 
     schema = ""
+    migrations: dict[str, dict[str, str]] = {}
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._path = path
-        with closing(self._connect()) as db, db:
-            db.executescript(self.schema)
+        with closing(self._connect()) as db:
+            db.executescript(self.schema)  # idempotent (IF NOT EXISTS); executescript manages its own transaction
+        with self.transaction() as db:
+            for table, columns in self.migrations.items():
+                present = {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}
+                for column, kind in columns.items():
+                    if column not in present:
+                        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self._path, timeout=30)
+        db = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         db.row_factory = sqlite3.Row
         return db
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken with BEGIN IMMEDIATE so that read-check-write sequences from several
+        processes are serialised. Committed on success, rolled back on any error."""
+        with closing(self._connect()) as db:
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise _busy_or(exc, self._path) from exc
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            try:
+                db.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                db.execute("ROLLBACK")
+                raise _busy_or(exc, self._path) from exc
+
+    def read(self) -> sqlite3.Connection:
+        return closing(self._connect())  # type: ignore[return-value]
 
 
 class AuditLog(SQLiteFile):
     schema = _SCHEMA
+    migrations = _MIGRATIONS
+
+    # --- reviews ------------------------------------------------------------------------------------
 
     def record_review(self, *, thread_id: str, name: str, source_path: str, sha256: str, contract_type: str,
                       counterparty: str | None, risk: str, suggestions: int) -> None:
-        with closing(self._connect()) as db, db:
+        with self.transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO reviews VALUES (?,?,?,?,?,?,?,?,?,?,NULL)",
                 (thread_id, name, source_path, sha256, contract_type, counterparty, risk, suggestions,
                  datetime.now(timezone.utc).isoformat(timespec="seconds"), "awaiting_review"),
             )
 
-    def record_decisions(self, thread_id: str, decisions: list[Decision]) -> None:
-        with closing(self._connect()) as db, db:
-            db.executemany(
-                "INSERT INTO decisions (thread_id, suggestion_id, action, reviewer, decided_at, modified_text, comment)"
-                " VALUES (?,?,?,?,?,?,?)",
-                [(thread_id, d.suggestion_id, d.action, d.reviewer, d.decided_at.isoformat(), d.modified_text, d.comment)
-                 for d in decisions],
-            )
-
     def mark_finalised(self, thread_id: str) -> None:
-        with closing(self._connect()) as db, db:
-            db.execute("UPDATE reviews SET status='finalised', finalised_at=? WHERE thread_id=?",
+        with self.transaction() as db:
+            db.execute("UPDATE reviews SET status='finalised', finalised_at=? WHERE thread_id=? AND status!='finalised'",
                        (datetime.now(timezone.utc).isoformat(timespec="seconds"), thread_id))
 
     def review(self, thread_id: str) -> dict | None:
-        with closing(self._connect()) as db:
+        with self.read() as db:
             row = db.execute("SELECT * FROM reviews WHERE thread_id=?", (thread_id,)).fetchone()
         return dict(row) if row else None
 
     def reviews(self) -> list[dict]:
-        with closing(self._connect()) as db:
+        with self.read() as db:
             return [dict(r) for r in db.execute("SELECT * FROM reviews ORDER BY created_at, thread_id")]
 
+    # --- decisions ----------------------------------------------------------------------------------
+
+    def record_decisions(self, thread_id: str, decisions: list[Decision], *, expected_version: int | None = None) -> int:
+        """Append decisions in one transaction and return the review's new version.
+
+        Refused (nothing written) when the review is signed off, or when `expected_version` is given and a
+        decision on one of the same suggestions was logged after it."""
+        with self.transaction() as db:
+            if self._sign_off(db, thread_id):
+                raise AlreadySignedOff(f"review {thread_id} is already signed off; decisions can no longer change")
+            if expected_version is not None:
+                ids = {d.suggestion_id for d in decisions}
+                meanwhile = [d for d in self._decisions_after(db, thread_id, expected_version) if d.suggestion_id in ids]
+                if meanwhile:
+                    raise StaleDecision("changed since you looked: " + "; ".join(_describe(d) for d in meanwhile)
+                                        + ". Reload to see the current decision.")
+            db.executemany(
+                "INSERT INTO decisions (thread_id, suggestion_id, action, reviewer, decided_at, modified_text, comment,"
+                " escalate_to) VALUES (?,?,?,?,?,?,?,?)",
+                [(thread_id, d.suggestion_id, d.action, d.reviewer, d.decided_at.isoformat(), d.modified_text, d.comment,
+                  d.escalate_to) for d in decisions],
+            )
+            return self._version(db, thread_id)
+
+    def version(self, thread_id: str) -> int:
+        with self.read() as db:
+            return self._version(db, thread_id)
+
     def history(self, thread_id: str) -> list[Decision]:
-        with closing(self._connect()) as db:
-            rows = db.execute("SELECT * FROM decisions WHERE thread_id=? ORDER BY seq", (thread_id,)).fetchall()
+        with self.read() as db:
+            return self._decisions_after(db, thread_id, 0)
+
+    def current_decisions(self, thread_id: str) -> dict[str, Decision]:
+        """The latest decision per suggestion: later entries supersede earlier ones; the log keeps all."""
+        return {d.suggestion_id: d for d in self.history(thread_id)}
+
+    # --- sign-off -----------------------------------------------------------------------------------
+
+    def record_sign_off(self, thread_id: str, signed_by: str, *, expected_version: int | None = None) -> SignOff:
+        with self.transaction() as db:
+            if (existing := self._sign_off(db, thread_id)) is not None:
+                raise AlreadySignedOff(f"review {thread_id} was already signed off by {existing.signed_by}")
+            version = self._version(db, thread_id)
+            if expected_version is not None and version != expected_version:
+                meanwhile = self._decisions_after(db, thread_id, expected_version)
+                raise StaleDecision("decisions changed since you confirmed: " + "; ".join(_describe(d) for d in meanwhile)
+                                    + ". Review them and confirm again.")
+            sign_off = SignOff(signed_by=signed_by, signed_at=datetime.now(timezone.utc), version=version)
+            db.execute("INSERT INTO sign_offs VALUES (?,?,?,?)",
+                       (thread_id, signed_by, sign_off.signed_at.isoformat(), version))
+            self._event(db, "sign_off", signed_by, thread_id, f"signed off at version {version}")
+            return sign_off
+
+    def sign_off(self, thread_id: str) -> SignOff | None:
+        with self.read() as db:
+            return self._sign_off(db, thread_id)
+
+    # --- other events (logins, user changes, finalisation) --------------------------------------------
+
+    def record_event(self, kind: str, actor: str, *, thread_id: str | None = None, detail: str | None = None) -> None:
+        with self.transaction() as db:
+            self._event(db, kind, actor, thread_id, detail)
+
+    def events(self, *, thread_id: str | None = None, kind: str | None = None) -> list[AuditEvent]:
+        query, args = "SELECT * FROM events WHERE 1=1", []
+        if thread_id is not None:
+            query, args = query + " AND thread_id=?", [*args, thread_id]
+        if kind is not None:
+            query, args = query + " AND kind=?", [*args, kind]
+        with self.read() as db:
+            return [AuditEvent(at=datetime.fromisoformat(r["at"]), kind=r["kind"], actor=r["actor"],
+                               thread_id=r["thread_id"], detail=r["detail"])
+                    for r in db.execute(query + " ORDER BY seq", args)]
+
+    # --- helpers on an open connection --------------------------------------------------------------
+
+    @staticmethod
+    def _event(db: sqlite3.Connection, kind: str, actor: str, thread_id: str | None, detail: str | None) -> None:
+        db.execute("INSERT INTO events (at, kind, actor, thread_id, detail) VALUES (?,?,?,?,?)",
+                   (_now(), kind, actor, thread_id, detail))
+
+    @staticmethod
+    def _version(db: sqlite3.Connection, thread_id: str) -> int:
+        return db.execute("SELECT COUNT(*) FROM decisions WHERE thread_id=?", (thread_id,)).fetchone()[0]
+
+    @staticmethod
+    def _sign_off(db: sqlite3.Connection, thread_id: str) -> SignOff | None:
+        row = db.execute("SELECT * FROM sign_offs WHERE thread_id=?", (thread_id,)).fetchone()
+        return SignOff(signed_by=row["signed_by"], signed_at=datetime.fromisoformat(row["signed_at"]),
+                       version=row["version"]) if row else None
+
+    @staticmethod
+    def _decisions_after(db: sqlite3.Connection, thread_id: str, version: int) -> list[Decision]:
+        rows = db.execute("SELECT * FROM decisions WHERE thread_id=? ORDER BY seq LIMIT -1 OFFSET ?",
+                          (thread_id, max(version, 0))).fetchall()
         return [
             Decision(suggestion_id=r["suggestion_id"], action=r["action"], reviewer=r["reviewer"],
-                     decided_at=datetime.fromisoformat(r["decided_at"]), modified_text=r["modified_text"], comment=r["comment"])
+                     decided_at=datetime.fromisoformat(r["decided_at"]), modified_text=r["modified_text"],
+                     comment=r["comment"], escalate_to=r["escalate_to"])
             for r in rows
         ]
+
+
+def _describe(decision: Decision) -> str:
+    return f"{decision.suggestion_id} {decision.action} by {decision.reviewer} at {decision.decided_at:%H:%M:%S} UTC"

@@ -7,6 +7,7 @@ text (or the reviewer's text as the inserted clause); reject / escalate → no c
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -21,23 +22,38 @@ class UndecidedSuggestions(RuntimeError):
     pass
 
 
+class OpenEscalations(RuntimeError):
+    pass
+
+
+def open_escalations(suggestions: list[Suggestion], decisions: dict[str, Decision]) -> list[str]:
+    """Suggestions whose latest decision is 'escalate': the function escalated to must decide them first."""
+    return [s.id for s in suggestions if s.id in decisions and decisions[s.id].action == "escalate"]
+
+
 def changes_for(suggestions: list[Suggestion], decisions: dict[str, Decision]) -> tuple[list[TextEdit], list[ParagraphInsertion]]:
     edits: list[TextEdit] = []
     insertions: list[ParagraphInsertion] = []
     undecided = [s.id for s in suggestions if s.id not in decisions]
     if undecided:
         raise UndecidedSuggestions(f"undecided suggestions: {', '.join(undecided)}")
+    escalated = open_escalations(suggestions, decisions)
+    if escalated:
+        owners = ", ".join(f"{sid} → {decisions[sid].escalate_to or 'legal'}" for sid in escalated)
+        raise OpenEscalations(f"escalated suggestions must be decided by the function they went to first: {owners}")
     for suggestion in suggestions:
         decision = decisions[suggestion.id]
         if decision.action not in ("approve", "modify"):
             continue
         if suggestion.kind == "insert":
             text = decision.modified_text if decision.action == "modify" else suggestion.insertion.text
-            insertions.append(ParagraphInsertion(after_paragraph=suggestion.insertion.after_paragraph, text=text))
+            insertions.append(ParagraphInsertion(after_paragraph=suggestion.insertion.after_paragraph, text=text,
+                                                 author=decision.reviewer))
         elif decision.action == "modify":
-            edits += minimal_edits(suggestion.citation.quote, decision.modified_text or "", suggestion.citation.start)
+            changed = minimal_edits(suggestion.citation.quote, decision.modified_text or "", suggestion.citation.start)
+            edits += [e.model_copy(update={"author": decision.reviewer}) for e in changed]
         else:
-            edits += suggestion.edits
+            edits += [e.model_copy(update={"author": decision.reviewer}) for e in suggestion.edits]
     ensure_disjoint(edits)  # refuse before resuming the graph, not halfway through writing
     return edits, insertions
 
@@ -54,7 +70,17 @@ def write_outputs(report: ReviewReport, document: SourceDocument, base_docx: Pat
         "report_md": output_dir / f"{document.name}.review.md",
         "report_json": output_dir / f"{document.name}.review.json",
     }
-    paths["redlined_docx"].write_bytes(redlined)
-    paths["report_md"].write_text(render_markdown(report), encoding="utf-8")
-    paths["report_json"].write_text(json.dumps(report.model_dump(mode="json"), indent=2), encoding="utf-8")
+    _write_atomically(paths["redlined_docx"], redlined)
+    _write_atomically(paths["report_md"], render_markdown(report).encode("utf-8"))
+    _write_atomically(paths["report_json"], json.dumps(report.model_dump(mode="json"), indent=2).encode("utf-8"))
     return {k: str(v) for k, v in paths.items()}
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """A killed finalisation leaves the old file or the new one, never half of one (it is redone on restart)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)

@@ -131,6 +131,7 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
         update: dict = {"decisions": {k: v.model_dump(mode="json") for k, v in decisions.items()}}
         if answer and answer.get("sign_off_by"):
             update["signed_off_by"] = answer["sign_off_by"]
+            update["signed_off_at"] = answer.get("signed_off_at")
         return update
 
     def after_review(state: ReviewState) -> str:
@@ -156,6 +157,8 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
             suggestions=redlines.suggestions,
             decisions=decisions,
             renewal=NegotiationBrief.model_validate(state["brief"]),
+            signed_off_by=state["signed_off_by"],
+            signed_off_at=state.get("signed_off_at"),
         )
         outputs = write_outputs(
             report, document, Path(state["base_docx_path"]), Path(state["output_dir"]),

@@ -19,9 +19,10 @@ from agents.schema import ComplianceReport, ContractProfile, Decision, Negotiati
 from document_io.docx_redline import docx_from_paragraphs
 from document_io.loader import load_document
 from document_io.models import SourceDocument
-from graphs.audit_log import AuditLog
+from graphs.audit_log import AlreadySignedOff, AuditLog, SignOff
 from graphs.configuration import ReviewConfig
-from graphs.finalization import changes_for
+from graphs.finalization import changes_for, open_escalations
+from graphs.locks import review_lock
 from graphs.review_graph import build_graph, overall_risk, sqlite_checkpointer
 from model_backends.llm_client import LLMClient, LLMSettings
 from model_backends.local_engine import LocalEngine
@@ -41,6 +42,9 @@ class ReviewStatus(BaseModel):
     overall_risk: RiskLevel
     decisions: dict[str, Decision]
     pending: list[str]
+    escalated: list[str] = []
+    version: int = 0
+    sign_off: SignOff | None = None
     outputs: dict[str, str] | None
     backend: str = "local"
     llm_usage: dict[str, dict] = {}
@@ -73,8 +77,9 @@ class ReviewService:
         thread_id = thread_id_for(document)
         snapshot = self.graph.get_state(self._config(thread_id))
         agents_done = "redlines" in snapshot.values and "brief" in snapshot.values
-        if agents_done and (not snapshot.next or any(task.interrupts for task in snapshot.tasks)):
-            # At the human checkpoint or finalised: nothing to redo (but log it if killed before the log entry).
+        if agents_done:
+            # At the human checkpoint, finalising or finalised: nothing to redo (but log it if killed before the log
+            # entry; `status` completes a cut-off finalisation).
             status = self._recorded(thread_id) if self.audit.review(thread_id) is None else self.status(thread_id)
             status.already_existed = True
             return status
@@ -107,11 +112,16 @@ class ReviewService:
         return status
 
     def status(self, thread_id: str) -> ReviewStatus:
+        """The review as the decision log says it is. A sign-off whose finalisation was cut off (kill -9, power
+        loss) is completed here, so every reader sees the same finalised outputs."""
         values = self._values(thread_id)
         if not values or "redlines" not in values:
             raise ReviewNotFound(f"no review with thread id {thread_id!r}; `python app.py list` shows them")
+        sign_off = self.audit.sign_off(thread_id)
+        if sign_off is not None and not values.get("outputs"):
+            values = self._complete_finalisation(thread_id, sign_off)
         redlines = RedlineSet.model_validate(values["redlines"])
-        decisions = {k: Decision.model_validate(v) for k, v in (values.get("decisions") or {}).items()}
+        decisions = self.audit.current_decisions(thread_id)
         profile = ContractProfile.model_validate(values["profile"])
         compliance = ComplianceReport.model_validate(values["compliance"])
         return ReviewStatus(
@@ -124,29 +134,73 @@ class ReviewService:
             overall_risk=overall_risk(profile, compliance),
             decisions=decisions,
             pending=[s.id for s in redlines.suggestions if s.id not in decisions],
+            escalated=open_escalations(redlines.suggestions, decisions),
+            version=self.audit.version(thread_id),
+            sign_off=sign_off,
             outputs=values.get("outputs"),
             backend=values.get("backend", "local"),
             llm_usage=values.get("llm_usage") or {},
         )
 
-    def decide(self, thread_id: str, decisions: list[Decision], *, sign_off_by: str | None = None) -> ReviewStatus:
-        """Record decisions and resume the thread; with every suggestion decided and a sign-off, finalise."""
+    def decide(self, thread_id: str, decisions: list[Decision], *, expected_version: int | None = None) -> ReviewStatus:
+        """Record decisions: one commit in the decision log, which is the review's system of record.
+
+        `expected_version` is the version the reviewer saw; a decision on a suggestion someone else decided since
+        is refused with StaleDecision. Nothing is finalised here (see `finalise`)."""
         status = self.status(thread_id)
-        if status.finalised:
-            raise ValueError(f"review {thread_id} is already finalised; its outputs are in {status.outputs['report_md']}")
-        merged = {**status.decisions, **{d.suggestion_id: d for d in decisions}}
-        unknown = [d.suggestion_id for d in decisions if d.suggestion_id not in {s.id for s in status.redlines.suggestions}]
+        if status.finalised or status.sign_off:
+            raise AlreadySignedOff(f"review {thread_id} is already signed off; decisions can no longer change")
+        known = {s.id for s in status.redlines.suggestions}
+        unknown = [d.suggestion_id for d in decisions if d.suggestion_id not in known]
         if unknown:
             raise ValueError(f"no suggestion {', '.join(unknown)} in review {thread_id}")
-        if sign_off_by:
-            changes_for(status.redlines.suggestions, merged)  # undecided or conflicting: refuse before resuming
-        self.audit.record_decisions(thread_id, decisions)
-        payload = {"decisions": [d.model_dump(mode="json") for d in decisions], "sign_off_by": sign_off_by}
-        self.graph.invoke(Command(resume=payload), self._config(thread_id))
+        ids = [d.suggestion_id for d in decisions]
+        if len(set(ids)) != len(ids):
+            twice = sorted({i for i in ids if ids.count(i) > 1})
+            raise ValueError(f"more than one decision for {', '.join(twice)} in one request; give one per suggestion")
+        for d in decisions:
+            if d.action == "modify" and not (d.modified_text or "").strip():
+                raise ValueError(f"{d.suggestion_id}: 'modify' needs the new text")
+        self.audit.record_decisions(thread_id, decisions, expected_version=expected_version)
+        return self.status(thread_id)
+
+    def finalise(self, thread_id: str, signed_by: str, *, expected_version: int | None = None) -> ReviewStatus:
+        """Sign off and write the redlined DOCX and the report.
+
+        Refused while a suggestion is undecided or escalated, or when the changes conflict. The sign-off is one
+        commit in the decision log; the outputs are then written from the logged decisions. If the process dies
+        in between, the next reader (`status`) completes the finalisation from the same log."""
         status = self.status(thread_id)
         if status.finalised:
+            raise AlreadySignedOff(f"review {thread_id} is already finalised; its outputs are in {status.outputs['report_md']}")
+        changes_for(status.redlines.suggestions, status.decisions)  # undecided, escalated or conflicting: refuse now
+        # The sign-off covers exactly the decisions just checked: one logged in between makes it stale.
+        checked = expected_version if expected_version is not None else status.version
+        sign_off = self.audit.record_sign_off(thread_id, signed_by, expected_version=checked)
+        self._complete_finalisation(thread_id, sign_off)
+        return self.status(thread_id)
+
+    def _complete_finalisation(self, thread_id: str, sign_off: SignOff) -> dict:
+        """Bring the LangGraph thread to its end from the log's decisions. Idempotent, and serialised per review
+        across processes, so two readers that both find a cut-off finalisation do not both resume it."""
+        config = self._config(thread_id)
+        with review_lock(self.config.data_dir / "locks", thread_id):
+            snapshot = self.graph.get_state(config)
+            if not snapshot.values.get("outputs"):
+                if snapshot.next == ("finalize",):  # killed after the decisions reached the graph, before the files
+                    self.graph.invoke(None, config)
+                else:
+                    decisions = self.audit.current_decisions(thread_id)
+                    payload = {"decisions": [d.model_dump(mode="json") for d in decisions.values()],
+                               "sign_off_by": sign_off.signed_by, "signed_off_at": sign_off.signed_at.isoformat()}
+                    self.graph.invoke(Command(resume=payload), config)
+                values = self._values(thread_id)
+                if not values.get("outputs"):
+                    raise RuntimeError(f"review {thread_id} was signed off but could not be finalised")
+                self.audit.record_event("finalised", sign_off.signed_by, thread_id=thread_id,
+                                        detail=values["outputs"]["redlined_docx"])
             self.audit.mark_finalised(thread_id)
-        return status
+        return self._values(thread_id)
 
     def _store_base_docx(self, path: Path, document: SourceDocument) -> Path:
         """Keep the original (or a DOCX built from PDF/text input) so finalising never depends on the upload."""

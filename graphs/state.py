@@ -36,5 +36,6 @@ class ReviewState(TypedDict, total=False):
     # human review
     decisions: Annotated[dict[str, dict], merge_decisions]
     signed_off_by: str
+    signed_off_at: str
     # finalisation
     outputs: dict

@@ -62,11 +62,15 @@ def test_decide_in_new_processes_then_finalise(parked):
         "decide", thread, "--reviewer", "Alice Lee", "--approve", "S04", "--reject", "S02", "--escalate", "S03",
         "--modify", "S05", "This Agreement shall be governed by the laws of the State of Delaware.", data_dir=data,
     )
-    assert "finalised" in final.stdout
+    assert "finalised" not in final.stdout and "escalated: S03" in final.stdout  # escalation blocks sign-off
+    assert "saved: escalate S03 by Alice Lee" in final.stdout and not any(out.iterdir())
+    signed = cli("decide", thread, "--reviewer", "Pat Procurement", "--reject", "S03", "--comment", "keep their cap",
+                 data_dir=data)
+    assert "finalised" in signed.stdout
     docx_path = out / "msa_orion.redlined.docx"
     report = json.loads((out / "msa_orion.review.json").read_text())
-    assert report["decisions"]["S03"]["action"] == "escalate"
-    assert report["decisions"]["S01"]["reviewer"] == "Alice Lee"
+    assert report["decisions"]["S03"]["action"] == "reject" and report["decisions"]["S03"]["reviewer"] == "Pat Procurement"
+    assert report["decisions"]["S01"]["reviewer"] == "Alice Lee" and report["signed_off_by"] == "Pat Procurement"
     assert report["profile"]["contract_type"] == "msa" and report["overall_risk"] == "critical"
     markdown = (out / "msa_orion.review.md").read_text()
     assert "Key dates" in markdown and "Renewal brief" in markdown and "> Customer's liability" in markdown
@@ -78,13 +82,15 @@ def test_decide_in_new_processes_then_finalise(parked):
     assert "ten" in deleted and "thirty" in inserted  # S01 approved
     assert " not" in inserted  # S04 approved
     assert "Delaware" in "".join(inserted)  # S05 modified
-    assert not any("limited as set out" in i for i in inserted)  # S03 escalated, not applied
+    assert not any("limited as set out" in i for i in inserted)  # S03 escalated, then rejected: not applied
     assert not any("one" == i for i in inserted)  # S02 rejected
+    # each tracked change is authored by whoever decided it, not by the one who signed off
     assert {d.get(f"{{{W_NS}}}author") for d in root.iter(f"{{{W_NS}}}ins")} == {"Alice Lee"}
 
     history = cli("history", thread, data_dir=data).stdout.splitlines()
     assert [line.split(": ", 1)[1] for line in history][:2] == ["approve S01", "approve S04"]
-    assert len(history) == 5
+    assert len(history) == 8  # six decisions (S03 twice), the sign-off and the finalisation
+    assert "Pat Procurement: sign-off" in history[-2] and "Pat Procurement: finalised" in history[-1]
     refused = cli("decide", thread, "--approve", "S01", data_dir=data, check=False)
     assert refused.returncode == 1 and "already finalised" in refused.stderr
 
@@ -97,7 +103,7 @@ def test_interactive_decisions_one_at_a_time(tmp_path):
     cli("decide", thread, "-i", "--reviewer", "Bo", data_dir=tmp_path, stdin="a\n\ns\nq\n")
     status = cli("show", thread, data_dir=tmp_path).stdout
     assert "[approve by Bo]" in status and "2 pending" in status
-    done = cli("decide", thread, "-i", "--reviewer", "Bo", data_dir=tmp_path, stdin="m\nNew audit clause.\nour text\ne\n\n")
+    done = cli("decide", thread, "-i", "--reviewer", "Bo", data_dir=tmp_path, stdin="m\nNew audit clause.\nour text\nr\n\n")
     assert "finalised" in done.stdout
     assert (out / "dpa_medisafe.redlined.docx").exists()
 

@@ -34,7 +34,8 @@ def site(tmp_path_factory):
     out = tmp_path_factory.mktemp("web-out")
     review = cli("review", str(SAMPLES / "msa_orion.docx"), "--out", str(out), data_dir=data)
     thread = re.search(r"thread (\S+) ·", review.stdout).group(1)
-    cli("user", "add", "lee", "--functions", "legal", "finance", "--password-stdin", data_dir=data, stdin="correct horse battery\n")
+    cli("user", "add", "lee", "--functions", "legal", "finance", "--roles", "sign-off", "--password-stdin", data_dir=data,
+        stdin="correct horse battery\n")
     cli("user", "add", "sam", "--functions", "security", "--password-stdin", data_dir=data, stdin="security first 123\n")
     port = _free_port()
     env = {**os.environ, "CLAUSEFLOW_DATA_DIR": str(data), "CLAUSEFLOW_TODAY": "2026-11-23"}
@@ -122,7 +123,7 @@ def test_log_in_decide_finalise_and_download_the_redline(site, browser):
     marks = browser.find_elements(By.CSS_SELECTOR, "#contract-text mark")
     cards = browser.find_elements(By.CSS_SELECTOR, ".card")
     assert len(cards) >= 3 and len(marks) >= 3
-    assert browser.find_element(By.ID, "finalise").get_attribute("disabled") is not None
+    assert "disabled" in browser.find_element(By.ID, "finalise").get_attribute("class")
     ids = [c.get_attribute("id") for c in cards]
     first = browser.find_element(By.ID, ids[0])
     assert first.find_elements(By.CSS_SELECTOR, ".diff del, .diff ins") and "Playbook position" in first.text
@@ -134,9 +135,13 @@ def test_log_in_decide_finalise_and_download_the_redline(site, browser):
     for sid in ids[2:]:
         _decide(browser, sid, "reject")
     finalise = browser.find_element(By.ID, "finalise")
-    assert finalise.get_attribute("disabled") is None
-    finalise.click()
+    assert "disabled" not in finalise.get_attribute("class")
+    finalise.click()  # a confirmation page lists what will be written
+    changes = browser.find_element(By.ID, "changes").text
+    assert f"{ids[1]}" in changes and "initial term of one (1) year" in changes and "reject by lee" in changes
+    browser.find_element(By.ID, "confirm-finalise").click()
     assert "Finalised" in browser.find_element(By.ID, "finalised").text
+    assert "Signed off by lee" in browser.find_element(By.ID, "signed-off").text
 
     browser.find_element(By.ID, "download-docx").click()
     deadline = time.time() + 20

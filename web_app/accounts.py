@@ -1,9 +1,18 @@
-"""Reviewer accounts and login sessions, in the same SQLite file as the audit log.
+"""Reviewer accounts and login sessions, in the same SQLite file as the decision log.
 
-Passwords are hashed with scrypt (stdlib, per-user salt, constant-time comparison). A session is a random token
-in an HttpOnly, SameSite=Strict cookie; each session has its own CSRF token that every form must send back.
-A reviewer holds one or more functions (legal, security, finance, procurement) and may decide only on
-suggestions owned by a function they hold.
+Passwords are hashed with scrypt (stdlib, per-user salt, constant-time comparison); an unknown user name costs the
+same single scrypt as a known one, so answers do not reveal which names exist. A session is a random token in an
+HttpOnly, SameSite=Strict cookie with its own CSRF token; changing a password or removing a user ends all of that
+user's sessions.
+
+Login throttling: after FAILURES_PER_USER wrong passwords for one user name (known or not) within
+THROTTLE_WINDOW, or FAILURES_PER_CLIENT from one client address, further attempts are refused - even with the
+right password - until the window has passed. Every failure, lockout, login and account change is an event in the
+audit log.
+
+A reviewer holds functions (legal, security, finance, procurement) - they decide suggestions owned by those - and
+roles: `sign-off` may finalise a review; `all-contracts` sees every contract, not only those routed to their
+functions.
 """
 
 from __future__ import annotations
@@ -11,18 +20,25 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from contextlib import closing
 from datetime import datetime, timedelta, timezone
-from typing import get_args
+from typing import Literal, get_args
 
 from pydantic import BaseModel
 
 from clause_library.playbook import ReviewFunction
-from graphs.audit_log import SQLiteFile
+from graphs.audit_log import AuditLog, SQLiteFile
 
 FUNCTIONS: tuple[str, ...] = get_args(ReviewFunction)
+Role = Literal["sign-off", "all-contracts"]
+ROLES: tuple[str, ...] = get_args(Role)
 SESSION_HOURS = 12
+THROTTLE_WINDOW = timedelta(minutes=15)
+FAILURES_PER_USER = 5
+FAILURES_PER_CLIENT = 20
+MIN_PASSWORD = 10
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+_DUMMY_SALT = b"\0" * 16
+_DUMMY_HASH = hashlib.scrypt(b"no such user", salt=_DUMMY_SALT, **_SCRYPT).hex()
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -31,65 +47,150 @@ CREATE TABLE IF NOT EXISTS users (
 CREATE TABLE IF NOT EXISTS sessions (
     token TEXT PRIMARY KEY, username TEXT NOT NULL REFERENCES users(username), csrf TEXT NOT NULL, expires_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS login_failures (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, username TEXT NOT NULL, client TEXT NOT NULL, at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS login_failures_by_user ON login_failures (username, at);
+CREATE INDEX IF NOT EXISTS login_failures_by_client ON login_failures (client, at);
 """
 
 
 class Reviewer(BaseModel):
     username: str
     functions: list[str]
+    roles: list[str] = []
     csrf: str = ""
 
     def may_decide(self, owner_function: str) -> bool:
         return owner_function in self.functions
 
+    @property
+    def may_sign_off(self) -> bool:
+        return "sign-off" in self.roles
+
+    def sees(self, routed_to: list[str], owners: list[str]) -> bool:
+        """A contract is visible when it is routed to one of the reviewer's functions, or one of its suggestions
+        is owned by one, or the reviewer holds the all-contracts role."""
+        return "all-contracts" in self.roles or bool(set(self.functions) & (set(routed_to) | set(owners)))
+
+
+class LoginResult(BaseModel):
+    token: str | None = None
+    locked: bool = False
+
 
 def _hash(password: str, salt: bytes) -> str:
-    return hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT).hex()
+    return hashlib.scrypt(password.encode("utf-8", "surrogatepass"), salt=salt, **_SCRYPT).hex()
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 class Accounts(SQLiteFile):
     schema = _SCHEMA
+    migrations = {"users": {"roles": "TEXT NOT NULL DEFAULT ''"}}
 
-    def add_user(self, username: str, password: str, functions: list[str]) -> None:
-        unknown = [f for f in functions if f not in FUNCTIONS]
-        if unknown or not functions:
-            raise ValueError(f"functions must be some of {', '.join(FUNCTIONS)} (got {functions})")
-        if len(password) < 10:
-            raise ValueError("passwords need at least 10 characters")
+    def __init__(self, path) -> None:
+        super().__init__(path)
+        self.audit = AuditLog(path)
+
+    # --- administration (the CLI) --------------------------------------------------------------------
+
+    def add_user(self, username: str, password: str, functions: list[str], roles: list[str] | None = None,
+                 *, by: str = "cli") -> None:
+        roles = roles or []
+        _check(username, password, functions, roles)
         salt = secrets.token_bytes(16)
-        with closing(self._connect()) as db, db:
-            db.execute("INSERT OR REPLACE INTO users VALUES (?,?,?,?,?)",
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM users WHERE username=?", (username,)).fetchone():
+                raise ValueError(f"reviewer {username} exists; use `user passwd` or `user remove` first")
+            db.execute("INSERT INTO users (username, password_hash, salt, functions, created_at, roles) VALUES (?,?,?,?,?,?)",
                        (username, _hash(password, salt), salt.hex(), " ".join(functions),
-                        datetime.now(timezone.utc).isoformat(timespec="seconds")))
+                        _now().isoformat(timespec="seconds"), " ".join(roles)))
+            self.audit._event(db, "user_added", by, None,
+                              f"{username}: functions {' '.join(functions)}; roles {' '.join(roles) or 'none'}")
+
+    def set_password(self, username: str, password: str, *, by: str = "cli") -> None:
+        if len(password) < MIN_PASSWORD:
+            raise ValueError(f"passwords need at least {MIN_PASSWORD} characters")
+        salt = secrets.token_bytes(16)
+        with self.transaction() as db:
+            if not db.execute("UPDATE users SET password_hash=?, salt=? WHERE username=?",
+                              (_hash(password, salt), salt.hex(), username)).rowcount:
+                raise ValueError(f"no reviewer {username}")
+            ended = db.execute("DELETE FROM sessions WHERE username=?", (username,)).rowcount
+            self.audit._event(db, "password_changed", by, None, f"{username}: {ended} session(s) ended")
+
+    def remove_user(self, username: str, *, by: str = "cli") -> None:
+        with self.transaction() as db:
+            ended = db.execute("DELETE FROM sessions WHERE username=?", (username,)).rowcount
+            if not db.execute("DELETE FROM users WHERE username=?", (username,)).rowcount:
+                raise ValueError(f"no reviewer {username}")
+            self.audit._event(db, "user_removed", by, None, f"{username}: {ended} session(s) ended")
 
     def users(self) -> list[Reviewer]:
-        with closing(self._connect()) as db:
-            return [Reviewer(username=r["username"], functions=r["functions"].split()) for r in db.execute("SELECT * FROM users")]
+        with self.read() as db:
+            return [Reviewer(username=r["username"], functions=r["functions"].split(), roles=r["roles"].split())
+                    for r in db.execute("SELECT * FROM users ORDER BY username")]
 
-    def log_in(self, username: str, password: str) -> str | None:
-        """A new session token, or None for a wrong name or password (the same answer for both)."""
-        with closing(self._connect()) as db:
+    def user(self, username: str) -> Reviewer | None:
+        return next((u for u in self.users() if u.username == username), None)
+
+    # --- logging in ----------------------------------------------------------------------------------
+
+    def log_in(self, username: str, password: str, *, client: str = "unknown") -> LoginResult:
+        """A new session, or no token: wrong name or password (the same answer and the same work for both), or
+        `locked` while too many recent failures stand against the user name or the client address."""
+        since = (_now() - THROTTLE_WINDOW).isoformat()
+        with self.read() as db:
             row = db.execute("SELECT * FROM users WHERE username=?", (username,)).fetchone()
-        expected = row["password_hash"] if row else _hash(password, b"\0" * 16)  # same work either way
-        given = _hash(password, bytes.fromhex(row["salt"]) if row else b"\0" * 16)
-        if not row or not hmac.compare_digest(expected, given):
-            return None
+            by_user = db.execute("SELECT COUNT(*) FROM login_failures WHERE username=? AND at>?", (username, since)).fetchone()[0]
+            by_client = db.execute("SELECT COUNT(*) FROM login_failures WHERE client=? AND at>?", (client, since)).fetchone()[0]
+        expected = row["password_hash"] if row else _DUMMY_HASH
+        given = _hash(password, bytes.fromhex(row["salt"]) if row else _DUMMY_SALT)  # one scrypt either way
+        correct = row is not None and hmac.compare_digest(expected, given)
+        if by_user >= FAILURES_PER_USER or by_client >= FAILURES_PER_CLIENT:
+            self._failed(username, client, locked=True)
+            return LoginResult(locked=True)
+        if not correct:
+            self._failed(username, client, locked=False)
+            return LoginResult()
         token = secrets.token_urlsafe(32)
-        expires = datetime.now(timezone.utc) + timedelta(hours=SESSION_HOURS)
-        with closing(self._connect()) as db, db:
+        expires = _now() + timedelta(hours=SESSION_HOURS)
+        with self.transaction() as db:
             db.execute("INSERT INTO sessions VALUES (?,?,?,?)", (token, username, secrets.token_urlsafe(32), expires.isoformat()))
-        return token
+            self.audit._event(db, "login", username, None, f"from {client}")
+        return LoginResult(token=token)
+
+    def _failed(self, username: str, client: str, *, locked: bool) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO login_failures (username, client, at) VALUES (?,?,?)", (username, client, _now().isoformat()))
+            self.audit._event(db, "login_locked" if locked else "login_failed", username[:200], None, f"from {client}")
 
     def reviewer_for(self, token: str | None) -> Reviewer | None:
         if not token:
             return None
-        with closing(self._connect()) as db:
-            row = db.execute("SELECT s.csrf, s.expires_at, u.username, u.functions FROM sessions s JOIN users u USING (username) "
-                             "WHERE s.token=?", (token,)).fetchone()
-        if not row or datetime.fromisoformat(row["expires_at"]) < datetime.now(timezone.utc):
+        with self.read() as db:
+            row = db.execute("SELECT s.csrf, s.expires_at, u.username, u.functions, u.roles FROM sessions s "
+                             "JOIN users u USING (username) WHERE s.token=?", (token,)).fetchone()
+        if not row or datetime.fromisoformat(row["expires_at"]) < _now():
             return None
-        return Reviewer(username=row["username"], functions=row["functions"].split(), csrf=row["csrf"])
+        return Reviewer(username=row["username"], functions=row["functions"].split(), roles=row["roles"].split(),
+                        csrf=row["csrf"])
 
     def log_out(self, token: str) -> None:
-        with closing(self._connect()) as db, db:
+        with self.transaction() as db:
             db.execute("DELETE FROM sessions WHERE token=?", (token,))
+
+
+def _check(username: str, password: str, functions: list[str], roles: list[str]) -> None:
+    if not username or len(username) > 100 or any(c.isspace() or not c.isprintable() for c in username):
+        raise ValueError("a user name is 1-100 printable characters without spaces")
+    unknown = [f for f in functions if f not in FUNCTIONS]
+    if unknown or not functions:
+        raise ValueError(f"functions must be some of {', '.join(FUNCTIONS)} (got {functions})")
+    if bad := [r for r in roles if r not in ROLES]:
+        raise ValueError(f"roles must be some of {', '.join(ROLES)} (got {bad})")
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"passwords need at least {MIN_PASSWORD} characters")

@@ -1,11 +1,15 @@
 """The reviewer web page: a queue, a contract page with highlighted findings and a decision form per suggestion,
-finalisation and downloads. Server-rendered (FastAPI + Jinja2) over the same durable state as the CLI:
-decisions go through ReviewService, which resumes the LangGraph thread and appends to the audit log.
+a confirmation page for finalising, and downloads. Server-rendered (FastAPI + Jinja2) over the same durable state
+as the CLI: decisions go through ReviewService into the decision log (one commit each, with the version the
+reviewer saw), and blocking work (scrypt, SQLite, writing the DOCX) runs in the thread pool, off the event loop.
 """
 
 from __future__ import annotations
 
+import hmac
 import html
+import re
+import secrets
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -14,24 +18,33 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 
 from agents.schema import Decision, Suggestion
+from graphs.audit_log import DatabaseBusy, StaleDecision
 from graphs.configuration import ReviewConfig
+from graphs.finalization import OpenEscalations, UndecidedSuggestions
+from graphs.locks import ReviewBusy
 from graphs.review_service import ReviewNotFound, ReviewService, ReviewStatus
-from web_app.accounts import FUNCTIONS, Accounts, Reviewer
+from web_app.accounts import FUNCTIONS, THROTTLE_WINDOW, Accounts, Reviewer
 
 SESSION_COOKIE = "clauseflow_session"
+LOGIN_CSRF_COOKIE = "clauseflow_login"
+MAX_FORM_BYTES = 256 * 1024  # the largest form is a decision with the reviewer's own clause text
 _templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
 _DOWNLOADS = {"redlined_docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
               "report_md": "text/markdown; charset=utf-8", "report_json": "application/json"}
 
 
-def owner_function(suggestion: Suggestion) -> str:
-    """The function that must decide a suggestion: the one the playbook escalates it to, else Legal."""
+def owner_function(suggestion: Suggestion, decision: Decision | None = None) -> str:
+    """The function that must decide a suggestion: once escalated, the function it went to; else the one the
+    playbook escalates it to; else Legal."""
+    if decision is not None and decision.action == "escalate":
+        return decision.escalate_to or suggestion.escalate_to or "legal"
     return suggestion.escalate_to or "legal"
 
 
-def create_app(config: ReviewConfig, service: ReviewService | None = None) -> FastAPI:
+def create_app(config: ReviewConfig, service: ReviewService | None = None, *, secure_cookies: bool = False) -> FastAPI:
     service = service or ReviewService(config)
     accounts = Accounts(config.audit_path)
     app = FastAPI(title="Clauseflow", docs_url=None, redoc_url=None, openapi_url=None)
@@ -42,14 +55,35 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None) -> Fa
     def current(request: Request) -> Reviewer | None:
         return accounts.reviewer_for(request.cookies.get(SESSION_COOKIE))
 
+    def set_cookie(response: Response, name: str, value: str, max_age: int) -> None:
+        response.set_cookie(name, value, httponly=True, samesite="strict", max_age=max_age, secure=secure_cookies)
+
+    async def fields_of(request: Request) -> dict[str, str]:
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_FORM_BYTES:
+                raise HTTPException(413, "the form is too large")
+        return {k: v[0] for k, v in parse_qs(bytes(body).decode("utf-8", "replace"), keep_blank_values=True).items()}
+
     async def form_of(request: Request, reviewer: Reviewer) -> dict[str, str]:
-        fields = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8"), keep_blank_values=True).items()}
-        if not fields.get("csrf") or fields["csrf"] != reviewer.csrf:
+        fields = await fields_of(request)
+        if not fields.get("csrf") or not hmac.compare_digest(fields["csrf"], reviewer.csrf):
             raise HTTPException(403, "the form's CSRF token is missing or wrong; reload the page")
         return fields
 
+    def visible_status(reviewer: Reviewer, thread_id: str) -> ReviewStatus:
+        """The review, or 404 - also when it exists but is not routed to the reviewer (no hint that it exists)."""
+        status = _status_or_404(service, thread_id)
+        if not reviewer.sees(status.profile.review_functions, owners_of(status)):
+            raise HTTPException(404, f"no review with thread id {thread_id!r}")
+        return status
+
     @app.middleware("http")
-    async def security_headers(request: Request, call_next):
+    async def limits_and_headers(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length and (not length.isdigit() or int(length) > MAX_FORM_BYTES):
+            return Response("request body too large", status_code=413, media_type="text/plain")
         response = await call_next(request)
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["X-Content-Type-Options"] = "nosniff"
@@ -57,26 +91,46 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None) -> Fa
         response.headers["Cache-Control"] = "no-store"
         return response
 
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        """Errors as a readable page (a CSRF failure after logging in again in another tab is not raw JSON)."""
+        reviewer = await run_in_threadpool(current, request)
+        return page("error.html", status_code=exc.status_code, reviewer=reviewer, message=exc.detail, code=exc.status_code)
+
     @app.get("/login", response_class=HTMLResponse)
     def login_form(request: Request):
-        return page("login.html", error=None)
+        token = secrets.token_urlsafe(32)
+        response = page("login.html", error=None, login_csrf=token)
+        set_cookie(response, LOGIN_CSRF_COOKIE, token, max_age=3600)
+        return response
 
     @app.post("/login")
     async def login(request: Request):
-        fields = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8")).items()}
-        token = accounts.log_in(fields.get("username", ""), fields.get("password", ""))
-        if token is None:
-            return page("login.html", status_code=401, error="Wrong user name or password.")
+        fields = await fields_of(request)
+        cookie = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
+        if not cookie or not hmac.compare_digest(fields.get("csrf", ""), cookie):
+            raise HTTPException(403, "the login form expired; reload the page and log in again")
+        client = request.client.host if request.client else "unknown"
+        result = await run_in_threadpool(accounts.log_in, fields.get("username", "")[:200], fields.get("password", ""),
+                                         client=client)
+        if result.token is None:
+            token = secrets.token_urlsafe(32)
+            message = ("Too many failed attempts. Logging in is blocked for this user name or address for "
+                       f"{THROTTLE_WINDOW.seconds // 60} minutes.") if result.locked else "Wrong user name or password."
+            response = page("login.html", status_code=429 if result.locked else 401, error=message, login_csrf=token)
+            set_cookie(response, LOGIN_CSRF_COOKIE, token, max_age=3600)
+            return response
         response = RedirectResponse("/", status_code=303)
-        response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", max_age=12 * 3600)
+        set_cookie(response, SESSION_COOKIE, result.token, max_age=12 * 3600)
+        response.delete_cookie(LOGIN_CSRF_COOKIE)
         return response
 
     @app.post("/logout")
     async def logout(request: Request):
-        reviewer = current(request)
+        reviewer = await run_in_threadpool(current, request)
         if reviewer:
             await form_of(request, reviewer)
-            accounts.log_out(request.cookies[SESSION_COOKIE])
+            await run_in_threadpool(accounts.log_out, request.cookies[SESSION_COOKIE])
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE)
         return response
@@ -93,6 +147,8 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None) -> Fa
                 status = service.status(review["thread_id"])
             except ReviewNotFound:
                 continue
+            if not reviewer.sees(status.profile.review_functions, owners_of(status)):
+                continue
             if function and function not in status.profile.review_functions:
                 continue
             age = now - datetime.fromisoformat(review["created_at"])
@@ -101,63 +157,112 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None) -> Fa
         rows.sort(key=lambda r: (r["status"].finalised, ["critical", "high", "medium", "low"].index(r["status"].overall_risk)))
         return page("queue.html", reviewer=reviewer, rows=rows, functions=FUNCTIONS, selected=function)
 
+    def contract_page(reviewer: Reviewer, thread_id: str, error: str | None, status_code: int = 200) -> HTMLResponse:
+        status = visible_status(reviewer, thread_id)
+        items = [{"s": s, "owner": owner_function(s, status.decisions.get(s.id)), "diff": Markup(render_diff(status, s)),
+                  "library": service.engine.store.approved_clause(s.category) if s.category in service.engine.library.categories else None,
+                  "decision": status.decisions.get(s.id)} for s in status.redlines.suggestions]
+        return page("contract.html", status_code=status_code, reviewer=reviewer, status=status, items=items, error=error,
+                    text=Markup(highlighted_text(status)), functions=FUNCTIONS)
+
     @app.get("/reviews/{thread_id}", response_class=HTMLResponse)
     def contract(request: Request, thread_id: str, error: str | None = None):
         reviewer = current(request)
         if reviewer is None:
             return RedirectResponse("/login", status_code=303)
-        status = _status_or_404(service, thread_id)
-        items = [{"s": s, "owner": owner_function(s), "diff": Markup(render_diff(status, s)),
-                  "library": service.engine.store.approved_clause(s.category) if s.category in service.engine.library.categories else None,
-                  "decision": status.decisions.get(s.id)} for s in status.redlines.suggestions]
-        return page("contract.html", reviewer=reviewer, status=status, items=items, error=error,
-                    text=Markup(highlighted_text(status)))
+        return contract_page(reviewer, thread_id, error)
 
     @app.post("/reviews/{thread_id}/decide")
     async def decide(request: Request, thread_id: str):
-        reviewer = current(request)
+        reviewer = await run_in_threadpool(current, request)
         if reviewer is None:
             return RedirectResponse("/login", status_code=303)
         fields = await form_of(request, reviewer)
-        status = _status_or_404(service, thread_id)
+        return await run_in_threadpool(record_decision, reviewer, thread_id, fields)
+
+    def record_decision(reviewer: Reviewer, thread_id: str, fields: dict[str, str]) -> Response:
+        status = visible_status(reviewer, thread_id)
         suggestion = next((s for s in status.redlines.suggestions if s.id == fields.get("suggestion_id")), None)
         if suggestion is None:
             raise HTTPException(404, "no such suggestion")
-        if not reviewer.may_decide(owner_function(suggestion)):
-            raise HTTPException(403, f"{suggestion.id} is for {owner_function(suggestion)}; you review for {', '.join(reviewer.functions)}")
+        owner = owner_function(suggestion, status.decisions.get(suggestion.id))
+        if not reviewer.may_decide(owner):
+            raise HTTPException(403, f"{suggestion.id} is for {owner}; you review for {', '.join(reviewer.functions)}")
         action = fields.get("action")
+        if action not in {"approve", "modify", "reject", "escalate"}:
+            return _back(thread_id, "Choose Approve, Modify, Reject or Escalate; nothing was recorded.")
         text = (fields.get("modified_text") or "").strip() or None
-        if action not in {"approve", "modify", "reject", "escalate"} or (action == "modify" and not text):
-            return _back(thread_id, "Modify needs the new text." if action == "modify" else "Unknown action.")
+        if action == "approve" and suggestion.kind != "flag" and text and text != (suggestion.proposed_text or "").strip():
+            action = "modify"  # the reviewer edited the text and pressed Approve: their text is what they approved
+        if action == "modify" and not text:
+            return _back(thread_id, "Modify needs the new text.")
+        escalate_to = fields.get("escalate_to") or None
+        if action == "escalate":
+            escalate_to = escalate_to if escalate_to in FUNCTIONS else suggestion.escalate_to or "legal"
+        version = fields.get("version", "")
         decision = Decision(suggestion_id=suggestion.id, action=action, reviewer=reviewer.username,
                             decided_at=datetime.now(timezone.utc), modified_text=text if action == "modify" else None,
-                            comment=(fields.get("comment") or "").strip() or None)
+                            comment=(fields.get("comment") or "").strip() or None,
+                            escalate_to=escalate_to if action == "escalate" else None)
         try:
-            service.decide(thread_id, [decision])
+            service.decide(thread_id, [decision], expected_version=int(version) if version.isdigit() else None)
+        except StaleDecision as stale:
+            return contract_page(reviewer, thread_id, f"Not saved: {stale}", status_code=409)
+        except (DatabaseBusy, ReviewBusy) as busy:
+            return contract_page(reviewer, thread_id, f"Not saved: {busy}", status_code=503)
         except ValueError as refused:
             return _back(thread_id, str(refused))
         return RedirectResponse(f"/reviews/{thread_id}#{suggestion.id}", status_code=303)
 
-    @app.post("/reviews/{thread_id}/finalise")
-    async def finalise(request: Request, thread_id: str):
+    @app.get("/reviews/{thread_id}/finalise", response_class=HTMLResponse)
+    def confirm_finalise(request: Request, thread_id: str):
+        """What finalising will write, decision by decision, with a confirm button."""
         reviewer = current(request)
         if reviewer is None:
             return RedirectResponse("/login", status_code=303)
-        await form_of(request, reviewer)
-        status = _status_or_404(service, thread_id)
+        status = visible_status(reviewer, thread_id)
+        problems = []
+        if not reviewer.may_sign_off:
+            problems.append("You do not hold the sign-off role; a reviewer with it must finalise.")
+        if status.pending:
+            problems.append(f"Undecided: {', '.join(status.pending)}.")
+        if status.escalated:
+            problems.append(f"Escalated and not yet decided by the function it went to: {', '.join(status.escalated)}.")
+        items = [{"s": s, "decision": status.decisions.get(s.id), "diff": Markup(render_diff(status, s))}
+                 for s in status.redlines.suggestions]
+        return page("finalise.html", reviewer=reviewer, status=status, items=items, problems=problems)
+
+    @app.post("/reviews/{thread_id}/finalise")
+    async def finalise(request: Request, thread_id: str):
+        reviewer = await run_in_threadpool(current, request)
+        if reviewer is None:
+            return RedirectResponse("/login", status_code=303)
+        fields = await form_of(request, reviewer)
+        return await run_in_threadpool(sign_off, reviewer, thread_id, fields)
+
+    def sign_off(reviewer: Reviewer, thread_id: str, fields: dict[str, str]) -> Response:
+        status = visible_status(reviewer, thread_id)
+        if not reviewer.may_sign_off:
+            raise HTTPException(403, "finalising needs the sign-off role (python app.py user add NAME --roles sign-off)")
         if status.pending:
             return _back(thread_id, f"Decide every suggestion first ({', '.join(status.pending)} pending).")
+        version = fields.get("version", "")
         try:
-            service.decide(thread_id, [], sign_off_by=reviewer.username)
-        except ValueError as refused:
-            return _back(thread_id, str(refused))
+            service.finalise(thread_id, reviewer.username, expected_version=int(version) if version.isdigit() else status.version)
+        except StaleDecision as stale:
+            return contract_page(reviewer, thread_id, f"Not finalised: {stale}", status_code=409)
+        except (DatabaseBusy, ReviewBusy) as busy:
+            return contract_page(reviewer, thread_id, f"Not finalised: {busy}", status_code=503)
+        except (ValueError, UndecidedSuggestions, OpenEscalations) as refused:
+            return _back(thread_id, _readable_conflict(str(refused), status))
         return RedirectResponse(f"/reviews/{thread_id}", status_code=303)
 
     @app.get("/reviews/{thread_id}/download/{kind}")
     def download(request: Request, thread_id: str, kind: str):
-        if current(request) is None:
+        reviewer = current(request)
+        if reviewer is None:
             return RedirectResponse("/login", status_code=303)
-        status = _status_or_404(service, thread_id)
+        status = visible_status(reviewer, thread_id)
         if kind not in _DOWNLOADS or not status.outputs:
             raise HTTPException(404, "not finalised yet" if kind in _DOWNLOADS else "no such download")
         path = Path(status.outputs[kind])
@@ -168,6 +273,22 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None) -> Fa
         return Response("ok", media_type="text/plain")
 
     return app
+
+
+def owners_of(status: ReviewStatus) -> list[str]:
+    return [owner_function(s, status.decisions.get(s.id)) for s in status.redlines.suggestions]
+
+
+def _readable_conflict(message: str, status: ReviewStatus) -> str:
+    """A redline conflict names character offsets; say which suggestions touch them instead."""
+    match = re.search(r"characters (\d+)-(\d+)", message)
+    if not match:
+        return message
+    start, end = int(match.group(1)), int(match.group(2))
+    touching = [s.id for s in status.redlines.suggestions
+                if status.decisions.get(s.id) and status.decisions[s.id].action in ("approve", "modify")
+                and s.citation.start <= end and start <= s.citation.end]
+    return f"Approved changes {', '.join(touching) or '(unknown)'} touch the same words; reject or modify one of them."
 
 
 def _status_or_404(service: ReviewService, thread_id: str) -> ReviewStatus:
