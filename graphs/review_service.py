@@ -44,6 +44,7 @@ class ReviewStatus(BaseModel):
     pending: list[str]
     escalated: list[str] = []
     version: int = 0
+    escalated_to: list[str] = []  # every function anything was escalated to: they keep seeing the contract
     sign_off: SignOff | None = None
     outputs: dict[str, str] | None
     backend: str = "local"
@@ -121,7 +122,8 @@ class ReviewService:
         if sign_off is not None and not values.get("outputs"):
             values = self._complete_finalisation(thread_id, sign_off)
         redlines = RedlineSet.model_validate(values["redlines"])
-        decisions = self.audit.current_decisions(thread_id)
+        history = self.audit.history(thread_id)
+        decisions = {d.suggestion_id: d for d in history}  # the latest per suggestion supersedes earlier ones
         profile = ContractProfile.model_validate(values["profile"])
         compliance = ComplianceReport.model_validate(values["compliance"])
         return ReviewStatus(
@@ -135,7 +137,8 @@ class ReviewService:
             decisions=decisions,
             pending=[s.id for s in redlines.suggestions if s.id not in decisions],
             escalated=open_escalations(redlines.suggestions, decisions),
-            version=self.audit.version(thread_id),
+            version=len(history),
+            escalated_to=sorted({d.escalate_to for d in history if d.escalate_to}),
             sign_off=sign_off,
             outputs=values.get("outputs"),
             backend=values.get("backend", "local"),

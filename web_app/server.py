@@ -276,7 +276,7 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
 
 
 def owners_of(status: ReviewStatus) -> list[str]:
-    return [owner_function(s, status.decisions.get(s.id)) for s in status.redlines.suggestions]
+    return [owner_function(s, status.decisions.get(s.id)) for s in status.redlines.suggestions] + status.escalated_to
 
 
 def _readable_conflict(message: str, status: ReviewStatus) -> str:
