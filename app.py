@@ -201,7 +201,7 @@ def _decide(args) -> int:
 
     service = _service(args)
     status = service.status(args.thread)  # also completes a finalisation that was cut off
-    asked = args.approve or args.reject or args.escalate or args.modify or args.approve_all or args.interactive
+    asked = args.approve or args.reject or args.escalate or args.modify or args.approve_all
     if status.finalised and asked:
         print(f"error: review {args.thread} is already finalised (signed off by {status.sign_off.signed_by}); "
               "decisions can no longer change", file=sys.stderr)
@@ -361,6 +361,7 @@ def _library_search(args) -> int:
 
 
 def _batch(args) -> int:
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from graphs.batch_review import BatchSettings, Throughput, run_batch
@@ -379,7 +380,7 @@ def _batch(args) -> int:
             nonlocal failed
             failed += row.outcome == "failed"
             if row.outcome == "failed":
-                progress.console.print(f"[red]failed[/] {row.file}: {row.reason}")
+                progress.console.print(f"[red]failed[/] {escape(f'{row.file}: {row.reason}')}")
             progress.update(task, completed=done, total=total, detail=(
                 f"{failed} failed · {total - done} remaining · {throughput.per_minute(done):.0f}/min"))
 

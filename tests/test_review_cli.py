@@ -100,7 +100,8 @@ def test_interactive_decisions_one_at_a_time(tmp_path):
     parked = cli("review", str(SAMPLES / "dpa_medisafe.pdf"), "--out", str(out), data_dir=tmp_path)
     thread = _thread(parked.stdout)
     # S01 approve, S02 skip, then quit: S01 is kept durably, nothing finalised
-    cli("decide", thread, "-i", "--reviewer", "Bo", data_dir=tmp_path, stdin="a\n\ns\nq\n")
+    asked = cli("decide", thread, "-i", "--reviewer", "Bo", data_dir=tmp_path, stdin="a\n\ns\nq\n").stdout
+    assert "[a]pprove [m]odify [r]eject [e]scalate [s]kip [q]uit" in asked  # brackets are not eaten as markup
     status = cli("show", thread, data_dir=tmp_path).stdout
     assert "[approve by Bo]" in status and "2 pending" in status
     done = cli("decide", thread, "-i", "--reviewer", "Bo", data_dir=tmp_path, stdin="m\nNew audit clause.\nour text\nr\n\n")
@@ -112,3 +113,16 @@ def test_library_commands(tmp_path):
     assert "indexed" in cli("library", "index", data_dir=tmp_path).stdout
     hits = cli("library", "search", "invoices payable within thirty days", data_dir=tmp_path).stdout.splitlines()
     assert "payment_terms" in hits[0]
+
+
+def test_markup_in_file_names_is_printed_as_text_and_one_id_twice_is_refused(tmp_path):
+    import shutil
+
+    odd = tmp_path / "[bold red]offer[blink] terms.docx"
+    shutil.copyfile(SAMPLES / "nda_bluepeak.docx", odd)
+    parked = cli("review", str(odd), "--out", str(tmp_path / "out"), data_dir=tmp_path)
+    assert "[bold red]offer[blink] terms" in parked.stdout
+    thread = _thread(parked.stdout)
+    refused = cli("decide", thread, "--approve", "S01", "--reject", "S01", data_dir=tmp_path, check=False)
+    assert refused.returncode == 1 and "S01 named more than once" in refused.stderr
+    assert "version 0" in cli("show", thread, data_dir=tmp_path).stdout  # nothing was recorded
