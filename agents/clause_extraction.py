@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from agents.injection_guard import find_injections
-from agents.legal_text import QuoteLocator, SentenceUnit, sentence_units
+from document_io.legal_text import QuoteLocator, SentenceUnit, sentence_units
 from agents.schema import ExtractedClause, ExtractionResult, Span
 from document_io.models import SourceDocument
 from model_backends.llm_client import LLMClient

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from agents.legal_text import sentence_spans
+from document_io.legal_text import sentence_spans
 from agents.schema import ComplianceReport, ContractProfile, ExtractionResult, Finding, Span, SpendCheck
 from clause_library.playbook import SEVERITY_ORDER, ClauseLibrary, Severity
 from clause_library.rule_engine import RuleHit, evaluate
@@ -50,13 +50,24 @@ def load_spend(path: Path) -> list[SpendRecord]:
         return [SpendRecord.model_validate({k: (v or None) for k, v in row.items()}) for row in csv.DictReader(handle)]
 
 
+def applies_to_us(side: str, our_side: str) -> bool:
+    """A rule or required clause written to protect one side applies only when that is our side; with our side
+    unknown (or a mutual NDA) only side-neutral ones apply, so no edit can favour the other side by mistake."""
+    return side == "any" or side == our_side
+
+
 def check_compliance(data: ComplianceInput, library: ClauseLibrary) -> ComplianceReport:
     document, extraction = data.document, data.extraction
+    our_side = data.profile.our_side
     findings: list[Finding] = []
     findings += _missing_clauses(data, library)
+    if our_side == "unknown":
+        findings.append(_side_unknown(data))
     seen: set[tuple[str, int, int]] = set()
     for category in library.categories.values():
         for rule in category.playbook.rules:
+            if not applies_to_us(rule.side, our_side):
+                continue
             if rule.kind == "forbidden_pattern":
                 scopes = [(p.start, p.text) for p in document.paragraphs if p.text.strip()]
             else:
@@ -90,12 +101,43 @@ def check_compliance(data: ComplianceInput, library: ClauseLibrary) -> Complianc
     return ComplianceReport(findings=findings, spend_checks=_spend_checks(data) if data.spend else [])
 
 
+def _side_unknown(data: ComplianceInput) -> Finding:
+    names = ", ".join(p.name for p in data.profile.parties) or "no parties found"
+    first = next(p for p in data.document.paragraphs if p.text.strip())
+    return Finding(
+        id="", source="compliance", rule_id="our_side.unknown", category="our_side", severity="medium", position=None,
+        title="Which party are we? Side-dependent checks were skipped",
+        explanation=f"None of our names matches a party ({names}), so it is not known whether we are the customer or "
+        "the supplier. Positions such as a liability cap or payment days protect one side; none was applied and no "
+        "side-dependent edit is proposed. Re-run with `review --side customer|supplier` or set CLAUSEFLOW_OUR_NAMES.",
+        citation=Span.of(data.document, first.start, first.end), escalate_to="legal",
+    )
+
+
+def _present_anywhere(document: SourceDocument, category) -> bool:
+    """A clause the extractor did not pick out may still be there (a schedule, odd numbering, a rephrased heading):
+    a heading naming the category, or a sentence with one of its signals, anywhere in the document counts."""
+    heading = re.compile(rf"^\s*(?:(?:section|article|clause)\s+)?[\d.()a-z]*\s*(?:{category.heading})\b", re.IGNORECASE)
+    signals = [re.compile(s, re.IGNORECASE) for s in category.signals]
+    for paragraph in document.paragraphs:
+        if heading.match(paragraph.text) and len(paragraph.text) < 400:
+            return True
+        if any(signal.search(paragraph.text) for signal in signals):
+            return True
+    return False
+
+
 def _missing_clauses(data: ComplianceInput, library: ClauseLibrary) -> list[Finding]:
     present = {c.category for c in data.extraction.clauses}
     anchor = _insertion_anchor(data.document, data.extraction)
     findings = []
     for category in library.required_for(data.profile.contract_type):
-        if category.id in present:
+        if category.id in present or not applies_to_us(category.playbook.required_side, data.profile.our_side):
+            continue
+        rule = category.playbook.not_required_when
+        if rule and re.search(rule, data.document.text, re.IGNORECASE):
+            continue  # e.g. a royalty-free licence needs no payment terms
+        if _present_anywhere(data.document, category):
             continue
         findings.append(
             Finding(
@@ -116,13 +158,31 @@ def _missing_clauses(data: ComplianceInput, library: ClauseLibrary) -> list[Find
     return findings
 
 
+_BODY_ENDS = re.compile(
+    r"^\s*(?:in witness whereof|signed(?: by| for|,)|for and on behalf of|agreed and accepted|signature(?:s| page)?\b|"
+    r"executed (?:by|as)|(?:by|name|title|signature)\s*:\s*_{3,}|"
+    r"(?:schedule|exhibit|annex|appendix|attachment|addendum)\s*(?:[A-Z0-9]{1,4}\b|[ivx]+\b)?\s*(?:[-–—:.]|$))",
+    re.IGNORECASE,
+)
+
+
+def body_end(document: SourceDocument) -> int:
+    """Index of the first paragraph after the operative terms: the signature block or the first schedule /
+    exhibit heading (past the opening fifth, so a table of contents does not count)."""
+    paragraphs = document.paragraphs
+    for paragraph in paragraphs[max(1, len(paragraphs) // 5):]:
+        if _BODY_ENDS.match(paragraph.text) and len(paragraph.text) < 200:
+            return paragraph.index
+    return len(paragraphs)
+
+
 def _insertion_anchor(document: SourceDocument, extraction: ExtractionResult) -> Span:
-    """New clauses go after the last paragraph holding a recognised clause (the end of the operative terms)."""
-    if extraction.clauses:
-        last = max(extraction.clauses, key=lambda c: c.span.end)
-        paragraph = document.paragraph_at(last.span.start)
-    else:
-        paragraph = [p for p in document.paragraphs if p.text.strip()][-1]
+    """New clauses go after the last body paragraph: before signature blocks, schedules and exhibits, and after a
+    paragraph of text rather than a heading."""
+    end = body_end(document)
+    body = [p for p in document.paragraphs[:end]
+            if len(p.text.strip()) >= 40 and not p.hidden and not p.in_table and "___" not in p.text]
+    paragraph = body[-1] if body else [p for p in document.paragraphs if p.text.strip()][-1]
     return Span.of(document, paragraph.start, paragraph.end)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from agents.legal_text import sentence_spans
+from document_io.legal_text import sentence_spans
 from agents.schema import InjectionFlag, Span
 from document_io.models import SourceDocument
 

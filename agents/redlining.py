@@ -14,15 +14,16 @@ inside the citation. Calls run in parallel; a model failure leaves the flag as i
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 from pydantic import BaseModel
 
-from agents.legal_text import minimal_edits
-from agents.schema import ComplianceReport, Finding, GroundingError, RedlineSet, Suggestion
-from clause_library.rule_engine import evaluate
+from agents.schema import ComplianceReport, ContractProfile, DroppedEdit, Finding, GroundingError, RedlineSet, Suggestion
+from clause_library.rule_engine import evaluate, improves
 from document_io.docx_redline import ParagraphInsertion, TextEdit
+from document_io.legal_text import minimal_edits
 from document_io.models import SourceDocument
 from model_backends.llm_client import LLMClient, LLMError
 from model_backends.local_engine import LocalEngine
@@ -32,16 +33,43 @@ from model_backends.prompt_templates import load_prompt
 class RedliningInput(BaseModel):
     document: SourceDocument
     compliance: ComplianceReport
+    profile: ContractProfile | None = None  # our side and the contract's defined party terms
 
 
 def propose_redlines(data: RedliningInput, engine: LocalEngine) -> RedlineSet:
-    suggestions = []
+    suggestions, dropped = [], []
     for number, finding in enumerate(data.compliance.findings, start=1):
-        suggestion = _suggest(data.document, finding, engine)
+        suggestion = _suggest(data.document, finding, engine, data.profile)
         suggestion.id = f"S{number:02d}"
+        if reason := _withheld(suggestion, finding, engine):
+            dropped.append(DroppedEdit(suggestion_id=suggestion.id, rule_id=finding.rule_id or "", reason=reason))
+            _as_flag(suggestion, f"An automatic edit was withheld: {reason}.")
         check_suggestion(data.document, suggestion)
         suggestions.append(suggestion)
-    return RedlineSet(suggestions=suggestions)
+    return RedlineSet(suggestions=suggestions, dropped_edits=dropped)
+
+
+def _withheld(suggestion: Suggestion, finding: Finding, engine: LocalEngine) -> str | None:
+    """Re-check an automatic edit before anyone sees it: apply it to the cited clause and run the same rule on the
+    result. It must land on the preferred or fallback rung and be no worse for us; otherwise the reason."""
+    if suggestion.kind != "edit" or finding.rule_id is None or finding.category not in engine.library.categories:
+        return None
+    rule = next((r for r in engine.library.get(finding.category).playbook.rules if r.id == finding.rule_id), None)
+    if rule is None:
+        return None
+    quote, base = finding.citation.quote, finding.citation.start
+    before = next((h for h in evaluate(rule, quote, base) if h.measured == finding.measured), None)
+    if before is None:
+        return "the measured term could not be found again in the cited clause"
+    ok, reason = improves(rule, before, suggestion.proposed_text or "", base)
+    return None if ok else reason
+
+
+def _as_flag(suggestion: Suggestion, note: str) -> None:
+    suggestion.kind = "flag"
+    suggestion.edits = []
+    suggestion.proposed_text = None
+    suggestion.rationale = f"{suggestion.rationale} {note}"
 
 
 def check_suggestion(document: SourceDocument, suggestion: Suggestion) -> None:
@@ -52,7 +80,7 @@ def check_suggestion(document: SourceDocument, suggestion: Suggestion) -> None:
             raise GroundingError(f"{suggestion.id}: edit {edit.start}-{edit.end} is outside its citation")
 
 
-def _suggest(document: SourceDocument, finding: Finding, engine: LocalEngine) -> Suggestion:
+def _suggest(document: SourceDocument, finding: Finding, engine: LocalEngine, profile: ContractProfile | None) -> Suggestion:
     base = dict(
         id="",
         finding_id=finding.id,
@@ -71,10 +99,15 @@ def _suggest(document: SourceDocument, finding: Finding, engine: LocalEngine) ->
             rationale=f"{finding.explanation} Proposed: delete it.",
             playbook_position="contract text addressed to the parties only",
         )
+    if finding.category not in engine.library.categories:  # e.g. "which side are we?": a question, not a wording
+        return Suggestion(**base, kind="flag", proposed_text=None, rationale=finding.explanation,
+                          playbook_position="answer the question, then re-run the review")
     category = engine.library.get(finding.category)
     playbook = category.playbook
     if finding.position == "missing":
-        clause = engine.store.approved_clause(category.id) or category.approved_clause
+        approved = engine.store.approved_clause(category.id) or category.approved_clause
+        clause = numbered_like_neighbours(document, finding.citation.start, category.label,
+                                          with_party_terms(approved, profile))
         paragraph = document.paragraph_at(finding.citation.start)
         return Suggestion(
             **base,
@@ -114,6 +147,40 @@ def _suggest(document: SourceDocument, finding: Finding, engine: LocalEngine) ->
     )
 
 
+_GENERIC_ROLES = {"customer": re.compile(r"\b(?:the )?Customer(?='s|’s|\b)"), "supplier": re.compile(r"\b(?:the )?Supplier(?='s|’s|\b)")}
+
+
+def with_party_terms(clause: str, profile: ContractProfile | None) -> str:
+    """The approved wording says "the Supplier" / "the Customer"; the contract defines its own terms ("Provider",
+    "Licensee"). Substitute them when both the side and the defined roles are known."""
+    if profile is None or profile.our_side not in ("customer", "supplier"):
+        return clause
+    us = next((p for p in profile.parties if p.is_us and p.role), None)
+    them = next((p for p in profile.parties if not p.is_us and p.role), None)
+    roles = {profile.our_side: us, ("supplier" if profile.our_side == "customer" else "customer"): them}
+    for side, party in roles.items():
+        if party is None:
+            continue
+        term = party.role.strip()
+        article = "" if term.lower() in ("we", "us") else "the "
+        clause = _GENERIC_ROLES[side].sub(lambda m, t=term, a=article: (a if m.group(0).lower().startswith("the ")
+                                                                        else "") + t, clause)
+    return clause
+
+
+_NUMBERED = re.compile(r"^\s*(?:(?:section|article|clause)\s+)?(?P<number>\d{1,3})\.(?:\s|\d)")
+
+
+def numbered_like_neighbours(document: SourceDocument, anchor_offset: int, label: str, clause: str) -> str:
+    """Continue the contract's own top-level numbering ("14." → "15. Governing Law. …") when its sections are
+    numbered in the text; automatic Word numbering is continued by the DOCX writer instead."""
+    anchor = document.paragraph_at(anchor_offset)
+    numbers = [int(m.group("number")) for p in document.paragraphs[: anchor.index + 1] if (m := _NUMBERED.match(p.text))]
+    if len(numbers) < 2:
+        return clause
+    return f"{max(numbers) + 1}. {label}. {clause}"
+
+
 # --- LLM backend ------------------------------------------------------------------------------------
 
 
@@ -137,6 +204,10 @@ def propose_redlines_with_llm(data: RedliningInput, engine: LocalEngine, llm: LL
         revised = answer.revised_clause.strip()
         if not revised or revised == quote:
             continue
+        if reason := _worse_anywhere(engine, suggestion.category, quote, revised, data.profile):
+            redlines.dropped_edits.append(DroppedEdit(suggestion_id=suggestion.id, rule_id=suggestion.category, reason=reason))
+            suggestion.rationale += f" (the model's wording was withheld: {reason})"
+            continue
         playbook = engine.library.get(suggestion.category).playbook
         suggestion.kind = "edit"
         suggestion.proposed_text = revised
@@ -146,6 +217,23 @@ def propose_redlines_with_llm(data: RedliningInput, engine: LocalEngine, llm: LL
         suggestion.playbook_position = f"{answer.position}: {getattr(playbook, answer.position)}"
         check_suggestion(data.document, suggestion)
     return redlines
+
+
+def _worse_anywhere(engine: LocalEngine, category_id: str, quote: str, revised: str, profile: ContractProfile | None) -> str | None:
+    """A model's wording passes the same re-check as the local engine's: no rule of the category may find the revised
+    clause worse than the original, or off the preferred / fallback rungs where it was on them."""
+    from agents.compliance import applies_to_us
+
+    rank = {"preferred": 0, "fallback": 1, "beyond_fallback": 2, "walk_away": 3, "missing": 3}
+    side = profile.our_side if profile else "unknown"
+    for rule in engine.library.get(category_id).playbook.rules:
+        if not applies_to_us(rule.side, side):
+            continue
+        before = max((rank[h.position] for h in evaluate(rule, quote)), default=0)
+        after = max((rank[h.position] for h in evaluate(rule, revised)), default=0)
+        if after > before or after >= 2:
+            return f"rule {rule.id} finds the revised clause {'worse' if after > before else 'still outside the playbook'}"
+    return None
 
 
 def _ask_for_wording(suggestion: Suggestion, finding: Finding, engine: LocalEngine, llm: LLMClient) -> RedlineAnswer | None:

@@ -17,7 +17,7 @@ from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, Field
 
 from agents.compliance import SpendRecord
-from agents.legal_text import convert, find_percents
+from document_io.legal_text import convert, find_percents
 from agents.schema import ExtractionResult, NegotiationBrief, RenewalTerms, Span
 from clause_library.playbook import default_library
 from clause_library.rule_engine import evaluate

@@ -141,8 +141,17 @@ class Suggestion(BaseModel):
     escalate_to: ReviewFunction | None = None
 
 
+class DroppedEdit(BaseModel):
+    """An automatic edit withheld because re-checking it against its own rule failed: shown as a flag instead."""
+
+    suggestion_id: str
+    rule_id: str
+    reason: str
+
+
 class RedlineSet(BaseModel):
     suggestions: list[Suggestion]
+    dropped_edits: list[DroppedEdit] = Field(default_factory=list)
 
 
 # --- renewal leverage -------------------------------------------------------------------------------

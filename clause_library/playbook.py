@@ -35,9 +35,12 @@ class Rule(BaseModel):
     kind: Literal["duration_max", "duration_min", "percent_max", "jurisdiction_allowed", "forbidden_pattern"]
     description: str
     severity: Severity
+    side: Literal["customer", "supplier", "any"] = Field(
+        default="any", description="whose interest the rule protects; it applies only when that is our side")
+    requires: str | None = Field(default=None, description="regex the clause must match for the rule to apply at all")
     context: str | None = Field(default=None, description="regex near a number that says it is the one measured")
     not_context: str | None = Field(default=None, description="regex just after a number that says it is not")
-    unit: Literal["hours", "days", "months", "years"] | None = None
+    unit: Literal["hours", "business days", "days", "weeks", "months", "years"] | None = None
     preferred_value: float | str | None = None
     fallback_value: float | None = None
     walk_away_value: float | None = None
@@ -57,7 +60,7 @@ class Rule(BaseModel):
             raise ValueError(f"rule {self.id}: forbidden_pattern needs a pattern")
         if self.kind == "jurisdiction_allowed" and not (self.allowed and self.preferred_value):
             raise ValueError(f"rule {self.id}: jurisdiction rules need allowed values and a preferred value")
-        for regex in [self.context, self.not_context, self.pattern, *(f.find for f in self.fix)]:
+        for regex in [self.requires, self.context, self.not_context, self.pattern, *(f.find for f in self.fix)]:
             if regex:
                 re.compile(regex)
         return self
@@ -69,6 +72,10 @@ class PlaybookEntry(BaseModel):
     walk_away: str
     escalate_to: ReviewFunction
     required_for: list[str] = Field(default_factory=list)
+    required_side: Literal["customer", "supplier", "any"] = Field(
+        default="any", description="the clause is required (and its approved wording inserted) only for this side")
+    not_required_when: str | None = Field(
+        default=None, description="regex: the contract's nature makes the clause unnecessary (e.g. nothing is payable)")
     rules: list[Rule] = Field(default_factory=list)
 
 

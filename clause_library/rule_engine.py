@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from agents.legal_text import find_durations, find_jurisdiction, find_percents, format_duration, format_percent
+from document_io.legal_text import find_durations, find_jurisdiction, find_percents, format_duration, format_percent
 from clause_library.playbook import Position, Rule
 
 _BEFORE, _AFTER = 80, 20
@@ -33,7 +33,12 @@ class RuleHit:
 
 
 def evaluate(rule: Rule, text: str, offset: int = 0) -> list[RuleHit]:
-    """Hits of `rule` in `text`; offsets are shifted by `offset` (the text's place in the document)."""
+    """Hits of `rule` in `text`; offsets are shifted by `offset` (the text's place in the document).
+
+    A rule with `requires` fires only on text that is what the rule governs (a cap needs a limit on liability,
+    a payment term needs a payment obligation), not on any number near a keyword."""
+    if rule.requires and not re.search(rule.requires, text, re.IGNORECASE):
+        return []
     if rule.kind in ("duration_max", "duration_min"):
         hits = _durations(rule, text)
     elif rule.kind == "percent_max":
@@ -68,14 +73,13 @@ def _ladder(rule: Rule, value: float, higher_is_worse: bool) -> Position:
 
 def _durations(rule: Rule, text: str) -> list[RuleHit]:
     hits = []
-    unit = rule.unit.rstrip("s")
     for duration in find_durations(text):
         if not _in_context(rule, text, duration.start, duration.end):
             continue
-        value = duration.in_unit(unit)
+        value = duration.in_unit(rule.unit)  # compared in the rule's unit: 10 days = 240 hours
         position = _ladder(rule, value, higher_is_worse=rule.kind == "duration_max")
-        preferred_in_own_unit = float(rule.preferred_value) * duration.in_unit(unit) / value if value else None
-        replacement = format_duration(preferred_in_own_unit, duration) if preferred_in_own_unit else None
+        # The playbook's value in the playbook's unit, in the contract's style: "forty-eight (48) hours".
+        replacement = format_duration(float(rule.preferred_value), duration, rule.unit)
         hits.append(RuleHit(rule, duration.start, duration.end, text[duration.start : duration.end], position, replacement, value))
     return hits
 
@@ -99,7 +103,10 @@ def _jurisdiction(rule: Rule, text: str) -> list[RuleHit]:
     position: Position = "preferred" if found.normalised in allowed else rule.position_on_fail
     if position == "preferred" and found.normalised != str(rule.preferred_value).lower().replace("the state of ", ""):
         position = "fallback"
-    return [RuleHit(rule, found.start, found.end, found.name, position, str(rule.preferred_value))]
+    preferred = str(rule.preferred_value)
+    if found.name[:1].isupper() and not found.name.lower().startswith(("the ", "state ")) and " law" in text[found.end:found.end + 5]:
+        preferred = re.sub(r"^(the )?(state|commonwealth) of ", "", preferred, flags=re.IGNORECASE)  # "German law" → "Delaware law"
+    return [RuleHit(rule, found.start, found.end, found.name, position, preferred)]
 
 
 def _forbidden(rule: Rule, text: str) -> list[RuleHit]:
@@ -113,3 +120,25 @@ def _forbidden(rule: Rule, text: str) -> list[RuleHit]:
             RuleHit(rule, match.start(), match.end(), original, rule.position_on_fail, fixed if fixed != original else None)
         )
     return hits
+
+
+def improves(rule: Rule, before: RuleHit, after_text: str, after_offset: int = 0) -> tuple[bool, str]:
+    """The re-check every automatic redline passes before a human sees it: evaluate the same rule on the revised
+    text; the revised term must land on the preferred or fallback rung and be no worse for us than before."""
+    after = [h for h in evaluate(rule, after_text, after_offset)]
+    if rule.kind == "forbidden_pattern":
+        return (not after, "the forbidden wording is still there" if after else "")
+    if rule.kind == "jurisdiction_allowed":
+        ok = bool(after) and after[0].position in ("preferred", "fallback")
+        return ok, "" if ok else "the revised clause names no approved jurisdiction"
+    near = [h for h in after if h.start < before.start + len(before.replacement or before.measured) + 1 and h.end > before.start - 1]
+    if not near:
+        return False, "the revised clause no longer states the measured term"
+    hit = near[0]
+    if hit.position not in ("preferred", "fallback"):
+        return False, f"the revised term '{hit.measured}' is still {hit.position.replace('_', ' ')}"
+    higher_is_worse = rule.kind in ("duration_max", "percent_max")
+    worse = hit.value > before.value if higher_is_worse else hit.value < before.value
+    if worse:
+        return False, f"the revised term '{hit.measured}' is worse for us than '{before.measured}'"
+    return True, ""

@@ -9,6 +9,7 @@ Paragraphs without edits are never touched.
 from __future__ import annotations
 
 import io
+import re
 from collections import defaultdict
 from copy import deepcopy
 from datetime import datetime
@@ -93,8 +94,9 @@ def write_tracked_changes(
         grouped[insertion.after_paragraph].append(insertion)
     for index in sorted(grouped, reverse=True):
         anchor = paragraphs[index]
+        place = _outside_tables(anchor, body)  # a clause inserted after a table cell goes after the table
         for insertion in reversed(grouped[index]):
-            anchor.addnext(_inserted_paragraph(anchor, insertion.text, revision.by(insertion.author)))
+            place.addnext(_inserted_paragraph(anchor, insertion.text, revision.by(insertion.author)))
 
     buffer = io.BytesIO()
     word.save(buffer)
@@ -216,21 +218,42 @@ def _top_level(run: etree._Element, paragraph: etree._Element) -> etree._Element
     return node
 
 
+def _outside_tables(paragraph: etree._Element, body: etree._Element) -> etree._Element:
+    node = paragraph
+    while node.getparent() is not None and node.getparent() is not body:
+        node = node.getparent()
+    return node if node.tag == w("tbl") else paragraph
+
+
+# Character formatting a clause of body text must not inherit from its neighbour (a bold lead-in, a hidden run).
+_EMPHASIS = ("b", "bCs", "i", "iCs", "u", "caps", "smallCaps", "strike", "dstrike", "highlight", "vanish", "webHidden",
+             "specVanish", "color", "shd", "rStyle")
+
+
 def _inserted_paragraph(anchor: etree._Element, text: str, revision: _RevisionStamp) -> etree._Element:
     paragraph = etree.Element(w("p"))
     anchor_props = anchor.find(w("pPr"))
     props = deepcopy(anchor_props) if anchor_props is not None else etree.Element(w("pPr"))
-    # No list numbering, section break or old revision mark is carried over to the new paragraph.
-    for tag in ("numPr", "sectPr", "pPrChange"):
+    # Word list numbering (numPr) is kept so the clause continues the contract's numbering; no section break, heading
+    # style, old revision mark or paragraph-mark formatting is carried over.
+    for tag in ("sectPr", "pPrChange", "rPr"):
         for element in props.findall(w(tag)):
             props.remove(element)
+    style = props.find(w("pStyle"))
+    if style is not None and re.match(r"(?i)heading|title", style.get(w("val"), "")):
+        props.remove(style)
     mark = props.find(w("rPr"))
     if mark is None:
         mark = etree.SubElement(props, w("rPr"))
     mark.append(revision.element("ins"))  # the paragraph mark itself is a tracked insertion
     paragraph.append(props)
-    first_run = next(live_runs(anchor), None)
-    run_props = first_run.find(w("rPr")) if first_run is not None else None
+    runs = [r for r in live_runs(anchor) if run_text(r).strip()]
+    template = runs[-1] if runs else None  # the body text's run, not a bold heading run at the start
+    run_props = deepcopy(template.find(w("rPr"))) if template is not None and template.find(w("rPr")) is not None else None
+    if run_props is not None:
+        for tag in _EMPHASIS:
+            for element in run_props.findall(w(tag)):
+                run_props.remove(element)
     insertion = revision.element("ins")
     insertion.append(make_run(run_props, text))
     paragraph.append(insertion)

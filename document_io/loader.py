@@ -59,8 +59,9 @@ def load_document(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, requi
         )
     data = path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
+    in_table = None
     if fmt == "docx":
-        texts, hidden = _docx_paragraphs(path.name, data)
+        texts, hidden, in_table = _docx_paragraphs(path.name, data)
     elif fmt == "pdf":
         texts, hidden = _pdf_paragraphs(path.name, data), None
     else:
@@ -70,7 +71,8 @@ def load_document(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, requi
     if sum(len(t) for t in texts) > MAX_TEXT_CHARS:
         raise DocumentTooLarge(f"{path.name}: over {MAX_TEXT_CHARS:,} characters of text; split it before review")
     document = build_document(
-        name=path.stem, source_path=str(path.resolve()), fmt=fmt, sha256=sha256, texts=texts, hidden=hidden
+        name=path.stem, source_path=str(path.resolve()), fmt=fmt, sha256=sha256, texts=texts, hidden=hidden,
+        in_table=in_table,
     )
     document.language = detect_language(document.text)
     if require_english and document.language != "en":
@@ -91,7 +93,7 @@ def _format_for(path: Path) -> SourceFormat:
 # --- DOCX -------------------------------------------------------------------------------------------
 
 
-def _docx_paragraphs(name: str, data: bytes) -> tuple[list[str], list[bool]]:
+def _docx_paragraphs(name: str, data: bytes) -> tuple[list[str], list[bool], list[bool]]:
     from document_io.wordml import body_paragraphs, live_runs, paragraph_text, run_is_hidden, w
 
     if not data.startswith(b"PK"):
@@ -115,7 +117,8 @@ def _docx_paragraphs(name: str, data: bytes) -> tuple[list[str], list[bool]]:
     paragraphs = body_paragraphs(body)
     texts = [paragraph_text(p) for p in paragraphs]
     hidden = [any(run_is_hidden(r) for r in live_runs(p)) for p in paragraphs]
-    return texts, hidden
+    in_table = [any(a.tag == w("tbl") for a in p.iterancestors()) for p in paragraphs]
+    return texts, hidden, in_table
 
 
 # --- PDF --------------------------------------------------------------------------------------------

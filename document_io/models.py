@@ -22,6 +22,7 @@ class Paragraph(BaseModel):
     end: int
     text: str
     hidden: bool = Field(default=False, description="contains text formatted as hidden (w:vanish)")
+    in_table: bool = Field(default=False, description="inside a table cell (DOCX)")
 
 
 class SourceDocument(BaseModel):
@@ -49,14 +50,16 @@ class SourceDocument(BaseModel):
 
 
 def build_document(
-    *, name: str, source_path: str, fmt: SourceFormat, sha256: str, texts: list[str], hidden: list[bool] | None = None
+    *, name: str, source_path: str, fmt: SourceFormat, sha256: str, texts: list[str], hidden: list[bool] | None = None,
+    in_table: list[bool] | None = None,
 ) -> SourceDocument:
     """Lay paragraph texts end to end and record each one's span."""
     paragraphs: list[Paragraph] = []
     offset = 0
     for index, text in enumerate(texts):
         paragraphs.append(
-            Paragraph(index=index, start=offset, end=offset + len(text), text=text, hidden=bool(hidden and hidden[index]))
+            Paragraph(index=index, start=offset, end=offset + len(text), text=text, hidden=bool(hidden and hidden[index]),
+                      in_table=bool(in_table and in_table[index]))
         )
         offset += len(text) + len(PARAGRAPH_SEPARATOR)
     return SourceDocument(

@@ -11,7 +11,7 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-from agents.legal_text import minimal_edits
+from document_io.legal_text import minimal_edits
 from agents.schema import Decision, Suggestion
 from document_io.docx_redline import ParagraphInsertion, TextEdit, ensure_disjoint, write_tracked_changes
 from document_io.models import SourceDocument

@@ -103,7 +103,8 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
         return {"compliance": report.model_dump(mode="json")}
 
     def redline_node(state: ReviewState) -> dict:
-        data = RedliningInput(document=document_of(state), compliance=ComplianceReport.model_validate(state["compliance"]))
+        data = RedliningInput(document=document_of(state), compliance=ComplianceReport.model_validate(state["compliance"]),
+                              profile=ContractProfile.model_validate(state["profile"]))
         if llm is None:
             return {"redlines": propose_redlines(data, engine).model_dump(mode="json")}
         redlines, usage = with_usage("redlining", lambda client: propose_redlines_with_llm(data, engine, client))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from agents.legal_text import SentenceUnit
+from document_io.legal_text import SentenceUnit
 
 WEIGHTS_PATH = Path(__file__).parent / "weights" / "clause_head.npz"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from agents.legal_text import QuoteLocator, SentenceUnit, sentence_units
+from document_io.legal_text import QuoteLocator, SentenceUnit, sentence_units
 from document_io.models import SourceDocument, document_from_text
 from evals.datasets import LabelledContract
 from model_backends.clause_head import ClauseHead, head_features

@@ -11,7 +11,7 @@ import numpy as np
 
 from agents.classifier import ClassifierInput, classify_with_llm
 from agents.clause_extraction import preselect_for_llm, quoted_clauses_from_llm
-from agents.legal_text import sentence_units
+from document_io.legal_text import sentence_units
 from document_io.models import SourceDocument
 from evals.datasets import SHARED_CUAD
 from evals.solvers import SolverOutput, prediction_of

@@ -39,6 +39,6 @@ def run_agents(path: Path, engine):
     profile = classify(ClassifierInput(document=document, our_names=["Northwind Systems"]))
     extraction = extract_clauses(ExtractionInput(document=document), engine)
     compliance = check_compliance(ComplianceInput(document=document, profile=profile, extraction=extraction), engine.library)
-    redlines = propose_redlines(RedliningInput(document=document, compliance=compliance), engine)
+    redlines = propose_redlines(RedliningInput(document=document, compliance=compliance, profile=profile), engine)
     brief = analyse_renewal(RenewalInput(document=document, extraction=extraction, today=TODAY))
     return document, profile, extraction, compliance, redlines, brief

@@ -88,7 +88,8 @@ def test_missing_clause_becomes_insertion_of_the_approved_library_clause(reviewe
     _, _, _, _, redlines, _ = reviewed("supply_ferrotech.docx")
     insurance = next(s for s in redlines.suggestions if s.category == "insurance")
     assert insurance.kind == "insert"
-    assert insurance.insertion.text == engine.library.get("insurance").approved_clause
+    # numbered after the contract's last section ("8. …" → "9. Insurance. …"), the approved wording otherwise verbatim
+    assert insurance.insertion.text == "9. Insurance. " + engine.library.get("insurance").approved_clause
     assert insurance.library_clause_id == "insurance:clause"
 
 

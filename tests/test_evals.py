@@ -152,7 +152,7 @@ def test_samples_dataset_holds_clause_labels_that_are_in_the_documents():
 
 @pytest.mark.skipif(not SHARED_CUAD.is_dir(), reason="../shared/datasets/cuad is not here")
 def test_shared_cuad_loads_with_a_deterministic_split_and_locatable_labels():
-    from agents.legal_text import QuoteLocator
+    from document_io.legal_text import QuoteLocator
 
     dataset = CuadDataset()
     assert len(dataset.categories) == 41

@@ -11,7 +11,7 @@ from test_review_cli import cli
 
 from agents.classifier import ClassifierInput, classify_with_llm
 from agents.clause_extraction import ExtractionInput, extract_clauses_with_llm, preselect_for_llm
-from agents.legal_text import sentence_units
+from document_io.legal_text import sentence_units
 from document_io.loader import load_document
 from model_backends.llm_client import LLMClient, LLMError, LLMSettings
 from model_backends.token_budget import count_tokens

@@ -1,4 +1,4 @@
-"""Small, exact text tools the local engine relies on: sentences, durations, percentages, jurisdictions,
+"""Small, exact text tools the local engine relies on: sentences, jurisdictions,
 and word-level minimal diffs. Every function returns character offsets into the text it was given."""
 
 from __future__ import annotations
@@ -90,147 +90,18 @@ def sentence_units(document: SourceDocument) -> list[SentenceUnit]:
     return units
 
 
-# --- numbers ----------------------------------------------------------------------------------------
-
-_UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-          "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
-_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-_WORD_VALUES = {w: i for i, w in enumerate(_UNITS)} | {w: 10 * i for i, w in enumerate(_TENS) if w}
-_NUMBER_WORD = r"(?:" + "|".join(sorted(_WORD_VALUES, key=len, reverse=True)) + r"|hundred|thousand)"
-_WORD_NUMBER = _NUMBER_WORD + r"(?:(?:[\s-]+|\s+and\s+)" + _NUMBER_WORD + r")*"
-
-
-def words_to_number(words: str) -> int | None:
-    total, current = 0, 0
-    for token in re.split(r"[\s-]+", words.lower()):
-        if token == "and" or not token:
-            continue
-        if token == "hundred":
-            current = max(current, 1) * 100
-        elif token == "thousand":
-            total += max(current, 1) * 1000
-            current = 0
-        elif token in _WORD_VALUES:
-            current += _WORD_VALUES[token]
-        else:
-            return None
-    return total + current
-
-
-def number_to_words(value: int) -> str:
-    if value < 20:
-        return _UNITS[value]
-    if value < 100:
-        tens, units = divmod(value, 10)
-        return _TENS[tens] + (f"-{_UNITS[units]}" if units else "")
-    if value < 1000:
-        hundreds, rest = divmod(value, 100)
-        return f"{_UNITS[hundreds]} hundred" + (f" and {number_to_words(rest)}" if rest else "")
-    thousands, rest = divmod(value, 1000)
-    return f"{number_to_words(thousands)} thousand" + (f" {number_to_words(rest)}" if rest else "")
-
-
-# --- durations --------------------------------------------------------------------------------------
-
-_UNIT_WORD = r"(?P<unit>(?:business |calendar |working )?(?:hours?|days?|weeks?|months?|years?))(?:'|’)?"
-_DURATION = re.compile(
-    r"\b(?:(?P<words>" + _WORD_NUMBER + r")\s*\(\s*(?P<digits>\d{1,4})\s*\)|(?P<bare>\d{1,4})|(?P<only_words>" + _WORD_NUMBER + r"))"
-    + r"[\s-]*" + _UNIT_WORD + r"(?![a-z])",
-    re.IGNORECASE,
+# Numbers, durations, percentages, money: see document_io/quantities.py (one quantity model for every rule).
+from document_io.quantities import (  # noqa: E402,F401  (re-exported for callers of the text toolkit)
+    Duration,
+    Percent,
+    convert,
+    find_durations,
+    find_percents,
+    format_duration,
+    format_percent,
+    number_to_words,
+    words_to_number,
 )
-_NET = re.compile(r"\bnet\s*(?P<bare>\d{1,3})\b", re.IGNORECASE)
-_TO_DAYS = {"hour": 1 / 24, "day": 1, "week": 7, "month": 365.25 / 12, "year": 365.25}
-
-
-@dataclass(frozen=True)
-class Duration:
-    start: int
-    end: int
-    value: float
-    unit: str  # singular base unit: hour, day, week, month, year
-    unit_text: str
-    style: str  # "words_digits" | "digits" | "words" | "net"
-
-    def in_unit(self, unit: str) -> float:
-        return convert(self.value, self.unit, unit)
-
-
-def convert(value: float, from_unit: str, to_unit: str) -> float:
-    """Convert between hours/days/weeks/months/years (singular or plural names)."""
-    return value * _TO_DAYS[from_unit.rstrip("s")] / _TO_DAYS[to_unit.rstrip("s")]
-
-
-def find_durations(text: str) -> list[Duration]:
-    found = []
-    for m in _DURATION.finditer(text):
-        if m.group("digits"):
-            value, style = int(m.group("digits")), "words_digits"
-        elif m.group("bare"):
-            value, style = int(m.group("bare")), "digits"
-        else:
-            parsed = words_to_number(m.group("only_words"))
-            if parsed is None:
-                continue
-            value, style = parsed, "words"
-        unit_text = m.group("unit")
-        base = re.sub(r"^(business|calendar|working) ", "", unit_text.lower()).rstrip("s")
-        found.append(Duration(m.start(), m.end("unit"), value, base, unit_text, style))
-    for m in _NET.finditer(text):
-        if not any(d.start <= m.start() < d.end for d in found):
-            found.append(Duration(m.start(), m.end(), int(m.group("bare")), "day", "", "net"))
-    return sorted(found, key=lambda d: d.start)
-
-
-def format_duration(value: float, like: Duration) -> str:
-    """Write `value` (in `like`'s unit) in the same style as the original, e.g. 'thirty (30) days'."""
-    number = int(round(value))
-    if like.style == "net":
-        return f"net {number}"
-    unit_text = like.unit_text
-    if number == 1 and unit_text.lower().endswith("s"):
-        unit_text = unit_text[:-1]
-    elif number != 1 and not unit_text.lower().endswith("s"):
-        unit_text = unit_text + "s"
-    words = number_to_words(number)
-    if like.style == "words_digits":
-        return f"{words} ({number}) {unit_text}"
-    if like.style == "words":
-        return f"{words} {unit_text}"
-    return f"{number} {unit_text}"
-
-
-# --- percentages ------------------------------------------------------------------------------------
-
-_PERCENT = re.compile(
-    r"\b(?:(?P<words>" + _WORD_NUMBER + r")\s+(?:percent|per cent)\s*\(\s*(?P<digits>\d{1,3}(?:\.\d+)?)\s*%\s*\)"
-    r"|(?P<bare>\d{1,3}(?:\.\d+)?)\s*(?:%|percent|per cent))",
-    re.IGNORECASE,
-)
-
-
-@dataclass(frozen=True)
-class Percent:
-    start: int
-    end: int
-    value: float
-    style: str
-
-
-def find_percents(text: str) -> list[Percent]:
-    result = []
-    for m in _PERCENT.finditer(text):
-        if m.group("digits"):
-            result.append(Percent(m.start(), m.end(), float(m.group("digits")), "words_digits"))
-        else:
-            result.append(Percent(m.start(), m.end(), float(m.group("bare")), "digits"))
-    return result
-
-
-def format_percent(value: float, like: Percent) -> str:
-    number = int(value) if float(value).is_integer() else value
-    if like.style == "words_digits" and isinstance(number, int):
-        return f"{number_to_words(number)} percent ({number}%)"
-    return f"{number}%"
 
 
 # --- jurisdictions ----------------------------------------------------------------------------------
@@ -238,6 +109,19 @@ def format_percent(value: float, like: Percent) -> str:
 _JURISDICTION = re.compile(
     r"laws? of (?P<name>(?:the )?(?:State of |Commonwealth of |Province of |Republic of |Kingdom of )?"
     r"[A-Z][A-Za-z]+(?:[ -](?:and |of |the )?[A-Z][A-Za-z]+)*)",
+)
+# "construed in accordance with English law", "governed by German law", "New York law shall apply"
+_ADJECTIVES = {
+    "English and Welsh": "England and Wales", "English": "England", "Welsh": "Wales", "Scottish": "Scotland",
+    "Irish": "Ireland", "German": "Germany", "French": "France", "Swiss": "Switzerland", "Dutch": "the Netherlands",
+    "Swedish": "Sweden", "Danish": "Denmark", "Norwegian": "Norway", "Finnish": "Finland", "Belgian": "Belgium",
+    "Spanish": "Spain", "Italian": "Italy", "Austrian": "Austria", "Luxembourg": "Luxembourg", "Singapore": "Singapore",
+    "Hong Kong": "Hong Kong", "Indian": "India", "Japanese": "Japan", "Chinese": "China", "Australian": "Australia",
+    "Canadian": "Canada", "Israeli": "Israel", "Delaware": "Delaware", "New York": "New York",
+    "Californian": "California", "California": "California", "Texas": "Texas", "Ontario": "Ontario",
+}
+_ADJECTIVE_LAW = re.compile(
+    r"\b(?P<adjective>" + "|".join(sorted(map(re.escape, _ADJECTIVES), key=len, reverse=True)) + r")\s+(?:substantive\s+)?laws?\b"
 )
 
 
@@ -249,14 +133,18 @@ class Jurisdiction:
 
     @property
     def normalised(self) -> str:
-        return re.sub(r"^(the )?(state|commonwealth|province|republic|kingdom) of ", "", self.name.lower()).strip()
+        name = _ADJECTIVES.get(self.name, self.name)
+        return re.sub(r"^(the )?(state|commonwealth|province|republic|kingdom) of ", "", name.lower()).strip()
 
 
 def find_jurisdiction(text: str) -> Jurisdiction | None:
-    match = _JURISDICTION.search(text)
-    if not match:
-        return None
-    return Jurisdiction(match.start("name"), match.end("name"), match.group("name"))
+    """The governing-law jurisdiction a clause names: "the laws of the State of New York" or "English law"."""
+    candidates = []
+    if match := _JURISDICTION.search(text):
+        candidates.append(Jurisdiction(match.start("name"), match.end("name"), match.group("name")))
+    if match := _ADJECTIVE_LAW.search(text):
+        candidates.append(Jurisdiction(match.start("adjective"), match.end("adjective"), match.group("adjective")))
+    return min(candidates, key=lambda j: j.start) if candidates else None
 
 
 # --- minimal edits ----------------------------------------------------------------------------------
