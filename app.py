@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     review.add_argument("--out", type=Path, default=Path("out"), help="where finalised outputs go (default ./out)")
     review.add_argument("--spend", type=Path, help="CSV of purchase orders / invoices: date,kind,number,po_number,amount,currency")
     review.add_argument("--performance", type=Path, help="CSV of vendor performance: period,sla_target,sla_actual,incidents")
+    review.add_argument("--side", choices=["customer", "supplier"],
+                        help="our side when our names (CLAUSEFLOW_OUR_NAMES) do not settle it; also CLAUSEFLOW_SIDE")
     review.add_argument("--backend", choices=["local", "llm"],
                         help="default: llm when OPENAI_API_KEY or OPENAI_BASE_URL is set, else the offline local engine")
     review.set_defaults(handler=_review)
@@ -124,6 +126,8 @@ def _parser() -> argparse.ArgumentParser:
     user_sub.add_parser("list", help="list reviewers with functions and roles").set_defaults(handler=_user_list)
 
     evaluate = sub.add_parser("eval", help="evaluate a backend on labelled contracts (CUAD metrics)")
+    evaluate.add_argument("--task", choices=["clauses", "review"], default="clauses",
+                          help="clauses: CUAD extraction metrics; review: are the review's findings and facts true")
     evaluate.add_argument("--dataset", choices=["cuad", "samples"], default="cuad")
     evaluate.add_argument("--dataset-path", help="CUAD folder (CUAD_v1.json or master_clauses.csv + full_contract_txt/)")
     evaluate.add_argument("--split", choices=["dev", "train", "all"], help="default: dev for CUAD, all for the samples")
@@ -155,7 +159,7 @@ def _parser() -> argparse.ArgumentParser:
 def _config(args):
     from graphs.configuration import ReviewConfig
 
-    return ReviewConfig.from_env(args.data_dir, getattr(args, "backend", None))
+    return ReviewConfig.from_env(args.data_dir, getattr(args, "backend", None), getattr(args, "side", None))
 
 
 def _service(args):

@@ -9,7 +9,7 @@ LLM backend: the model reads the opening (~1,500 tokens) and the headings, and a
 from __future__ import annotations
 
 import re
-from typing import get_args
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
@@ -47,6 +47,7 @@ _PREAMBLE_PARTY = re.compile(
 class ClassifierInput(BaseModel):
     document: SourceDocument
     our_names: list[str] = Field(description="names our organisation signs under")
+    side: Literal["customer", "supplier"] | None = Field(default=None, description="our side, when the reviewer says it")
 
 
 def classify(data: ClassifierInput) -> ContractProfile:
@@ -55,6 +56,9 @@ def classify(data: ClassifierInput) -> ContractProfile:
     contract_type, confidence, type_reason = _contract_type(title, document.text[:4000])
     parties = _parties(document.text[:3000], data.our_names)
     side, side_reason = _our_side(parties, document.text[:3000], contract_type)
+    if data.side:
+        side, side_reason = data.side, f"side {data.side}: given by the reviewer"
+        parties = _mark_us_by_side(parties, data.side)
     functions, function_reasons = _review_functions(contract_type, document.text)
     risk, risk_reason = _inherent_risk(contract_type, document.text)
     counterparty = next((p.name for p in parties if not p.is_us), None)
@@ -71,10 +75,22 @@ def classify(data: ClassifierInput) -> ContractProfile:
     )
 
 
+_NAMES_AN_AGREEMENT = re.compile(
+    r"\b(agreement|contract|licen[cs]e|addendum|terms and conditions|terms of service|order form|memorandum of understanding)\b",
+    re.IGNORECASE)
+_NOT_A_TITLE = re.compile(r"^\s*(exhibit|schedule|annex|appendix|attachment)?\s*[\dA-Z().]{0,12}\s*$|^source:|quicklinks|^page \d",
+                          re.IGNORECASE)
+
+
 def _title(document: SourceDocument) -> str:
-    for paragraph in document.paragraphs[:8]:
-        text = paragraph.text.strip()
-        if text and len(text) <= 120:
+    """The title: the first short paragraph near the top that names an agreement ("EXHIBIT 10.13 JOINT VENTURE
+    AGREEMENT"), skipping exhibit labels, page numbers and filing stamps; else the first short paragraph."""
+    opening = [p.text.strip() for p in document.paragraphs[:30] if p.text.strip()]
+    for text in opening:
+        if len(text) <= 150 and _NAMES_AN_AGREEMENT.search(text) and not text.lower().startswith(("source:", "table of contents")):
+            return text
+    for text in opening[:8]:
+        if len(text) <= 120 and not _NOT_A_TITLE.search(text):
             return text
     return document.name
 
@@ -117,6 +133,15 @@ def _our_side(parties: list[Party], preamble: str, contract_type: ContractType) 
     if re.search(_SUPPLIER_ROLES, role):
         return "supplier", f"side supplier: we are defined as '{us.role}'"
     return "unknown", f"side unknown: our defined term '{us.role}' is not a known role"
+
+
+def _mark_us_by_side(parties: list[Party], side: str) -> list[Party]:
+    """The reviewer's word wins: the party whose defined role is that side's is us (when one is)."""
+    roles = _CUSTOMER_ROLES if side == "customer" else _SUPPLIER_ROLES
+    ours = [bool(p.role and re.search(roles, p.role.lower())) for p in parties]
+    if sum(ours) != 1:
+        return parties
+    return [p.model_copy(update={"is_us": mine}) for p, mine in zip(parties, ours)]
 
 
 def _review_functions(contract_type: ContractType, text: str) -> tuple[list[str], list[str]]:

@@ -17,7 +17,7 @@ from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, Field
 
 from agents.compliance import SpendRecord
-from document_io.legal_text import convert, find_percents
+from document_io.legal_text import convert, find_percents, sentence_spans
 from agents.schema import ExtractionResult, NegotiationBrief, RenewalTerms, Span
 from clause_library.playbook import default_library
 from clause_library.rule_engine import evaluate
@@ -25,12 +25,19 @@ from document_io.models import SourceDocument
 from model_backends.llm_client import LLMClient
 from model_backends.prompt_templates import load_prompt
 
-_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december"
+           r"|jan\.?|feb\.?|mar\.?|apr\.?|jun\.?|jul\.?|aug\.?|sept?\.?|oct\.?|nov\.?|dec\.?")
 _DATE = re.compile(
-    rf"(?P<mdy>(?:{_MONTHS})\s+\d{{1,2}},?\s+\d{{4}})|(?P<dmy>\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS}),?\s+\d{{4}})|(?P<iso>\d{{4}}-\d{{2}}-\d{{2}})",
+    rf"(?P<dayof>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:day\s+)?of\s+(?P<dayof_month>{_MONTHS}),?\s+(?:A\.?D\.?\s+)?(?P<dayof_year>\d{{4}})"
+    rf"|(?P<mdy>(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})|(?P<dmy>\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS}),?\s+\d{{4}})"
+    r"|(?P<iso>\d{4}-\d{2}-\d{2})|(?P<numeric>\b\d{1,2}/\d{1,2}/\d{4}\b)",
     re.IGNORECASE,
 )
-_EFFECTIVE = re.compile(r"effective (date|as of)|dated as of|entered into (as of|on)|made (as of|on)|commenc", re.IGNORECASE)
+_EXPIRES = re.compile(r"(expir\w*|terminat\w*|end\w*|continu\w*|remain\w* in (full )?(force|effect))\s+(on|until|through|to)\s+(and including\s+)?$|"
+                      r"\buntil\s+$|\bthrough\s+$", re.IGNORECASE)
+_EFFECTIVE = re.compile(r"effective (date|as of|on)|effective date\W+|commenc\w*( on)?|dated as of|entered into (as of|on)|made (as of|on)",
+                        re.IGNORECASE)
+_MADE = re.compile(r"dated|made|entered into|executed|signed|agreement[^.]{0,40}(is|dated)|day of|as of", re.IGNORECASE)
 
 
 class PerformanceRecord(BaseModel):
@@ -59,37 +66,74 @@ def analyse_renewal(data: RenewalInput) -> NegotiationBrief:
     document, extraction = data.document, data.extraction
     terms = RenewalTerms(effective_date=None, initial_term_months=None, auto_renews=False, renewal_term_months=None, notice_days=None)
     _effective_date(document, terms)
-    _measure(terms, extraction, "term.initial_max", "initial_term_months", "term_citation", "months")
-    renewal = extraction.of_category("auto_renewal")
-    terms.auto_renews = any(re.search(r"automatic|renew", c.span.quote, re.IGNORECASE) for c in renewal)
-    _measure(terms, extraction, "auto_renewal.term_max", "renewal_term_months", "renewal_citation", "months")
-    _measure(terms, extraction, "renewal_notice.max_days", "notice_days", "notice_citation", "days")
+    _measure(terms, document, extraction, "term.initial_max", "initial_term_months", "term_citation", "months")
+    renewal = _clauses(document, extraction, "auto_renewal")
+    terms.auto_renews = any(re.search(r"automatic|renew", quote, re.IGNORECASE) for _, quote in renewal)
+    _measure(terms, document, extraction, "auto_renewal.term_max", "renewal_term_months", "renewal_citation", "months")
+    _measure(terms, document, extraction, "renewal_notice.max_days", "notice_days", "notice_citation", "days")
     _escalator(terms, extraction)
     _deadline(terms, data.today)
     return _brief(terms, data)
 
 
-def _effective_date(document: SourceDocument, terms: RenewalTerms) -> None:
+def _parse_date(match: re.Match) -> date | None:
     from dateutil import parser
 
-    opening = document.text[:5000]
-    candidates = list(_DATE.finditer(opening))
-    ranked = sorted(candidates, key=lambda m: 0 if _EFFECTIVE.search(opening[max(0, m.start() - 120) : m.start()]) else 1)
-    for match in ranked:
-        try:
-            terms.effective_date = parser.parse(re.sub(r"(\d)(st|nd|rd|th)", r"\1", match.group(0))).date()
-        except (ValueError, OverflowError):
+    if match.group("dayof"):
+        text = f"{match.group('dayof')} {match.group('dayof_month')} {match.group('dayof_year')}"
+    else:
+        text = re.sub(r"(\d)(st|nd|rd|th)", r"\1", match.group(0)).replace(".", "")
+    try:
+        return parser.parse(text, dayfirst=False).date()
+    except (ValueError, OverflowError):
+        return None
+
+
+def _effective_date(document: SourceDocument, terms: RenewalTerms) -> None:
+    """The date the agreement is made or takes effect: a date the opening introduces as such ("dated as of",
+    "effective", "this 9th day of March, 2015"), else the first date of the opening; and its stated end, if any."""
+    text = document.text
+    opening = [m for m in _DATE.finditer(text[:5000]) if _parse_date(m)]
+    made = [m for m in opening if _MADE.search(text[max(0, m.start() - 120):m.start()])]
+    if agreement := next(iter(made + opening), None):
+        terms.agreement_date = _parse_date(agreement)
+    introduced = [m for m in _DATE.finditer(text) if re.search(r"effective|commenc", text[max(0, m.start() - 120):m.start()], re.IGNORECASE)]
+    for match in [*introduced, *made, *opening]:
+        if (parsed := _parse_date(match)) is None:
             continue
+        terms.effective_date = parsed
         terms.effective_date_citation = Span.of(document, match.start(), match.end())
-        return
+        break
+    for match in _DATE.finditer(document.text):
+        if _EXPIRES.search(document.text[max(0, match.start() - 60) : match.start()]) and (parsed := _parse_date(match)):
+            if terms.effective_date is None or parsed > terms.effective_date:
+                terms.expiration_date = parsed
+                terms.expiration_citation = Span.of(document, match.start(), match.end())
+                return
 
 
-def _measure(terms, extraction, rule_id: str, field: str, citation_field: str, unit: str) -> None:
+def _clauses(document: SourceDocument, extraction: ExtractionResult, category_id: str) -> list[tuple[int, str]]:
+    """The category's extracted clauses; when extraction found none, the sentences anywhere in the document that
+    carry one of the category's signals (a renewal buried in a definitions section is still the renewal)."""
+    found = [(c.span.start, c.span.quote) for c in extraction.of_category(category_id)]
+    if found:
+        return found
+    signals = [re.compile(signal, re.IGNORECASE) for signal in default_library().get(category_id).signals]
+    sentences = []
+    for paragraph in document.paragraphs:
+        for start, end in sentence_spans(paragraph.text):
+            text = paragraph.text[start:end]
+            if any(signal.search(text) for signal in signals):
+                sentences.append((paragraph.start + start, text))
+    return sentences
+
+
+def _measure(terms, document: SourceDocument, extraction, rule_id: str, field: str, citation_field: str, unit: str) -> None:
     """Measure with the playbook rule that defines this number, so compliance and renewal agree on it."""
     category_id = rule_id.split(".")[0]
     rule = next(r for r in default_library().get(category_id).playbook.rules if r.id == rule_id)
-    for clause in extraction.of_category(category_id):
-        for hit in evaluate(rule, clause.span.quote, clause.span.start):
+    for offset, quote in _clauses(document, extraction, category_id):
+        for hit in evaluate(rule, quote, offset):
             if hit.value is None:
                 continue
             value = convert(hit.value, rule.unit, unit)
@@ -118,9 +162,11 @@ def _escalator(terms: RenewalTerms, extraction: ExtractionResult) -> None:
 
 
 def _deadline(terms: RenewalTerms, today: date) -> None:
-    if terms.effective_date is None or terms.initial_term_months is None:
+    if terms.expiration_date is None and terms.effective_date and terms.initial_term_months:
+        terms.expiration_date = terms.effective_date + relativedelta(months=int(round(terms.initial_term_months))) - timedelta(days=1)
+    if terms.expiration_date is None:
         return
-    end = terms.effective_date + relativedelta(months=int(round(terms.initial_term_months))) - timedelta(days=1)
+    end = terms.expiration_date
     step = terms.renewal_term_months if terms.auto_renews and terms.renewal_term_months else None
     while step and end < today:
         end = end + relativedelta(months=int(round(step)))

@@ -158,6 +158,7 @@ class RedlineSet(BaseModel):
 
 
 class RenewalTerms(BaseModel):
+    agreement_date: date | None = Field(default=None, description="the date the agreement is made or dated")
     effective_date: date | None
     effective_date_citation: Span | None = None
     initial_term_months: float | None
@@ -168,6 +169,8 @@ class RenewalTerms(BaseModel):
     notice_days: int | None
     notice_citation: Span | None = None
     current_term_end: date | None = None
+    expiration_date: date | None = Field(default=None, description="end of the initial term: stated, or effective date + term")
+    expiration_citation: Span | None = None
     notice_deadline: date | None = None
     days_until_deadline: int | None = None
     price_escalator: str | None = None

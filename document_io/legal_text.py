@@ -107,8 +107,8 @@ from document_io.quantities import (  # noqa: E402,F401  (re-exported for caller
 # --- jurisdictions ----------------------------------------------------------------------------------
 
 _JURISDICTION = re.compile(
-    r"laws? of (?P<name>(?:the )?(?:State of |Commonwealth of |Province of |Republic of |Kingdom of )?"
-    r"[A-Z][A-Za-z]+(?:[ -](?:and |of |the )?[A-Z][A-Za-z]+)*)",
+    r"(?i:laws?)(?: and [a-z ]{1,40}?)?(?i: of )(?P<name>(?:(?i:the) )?(?:(?i:state|commonwealth|province|republic|kingdom)(?i: of ))?"
+    r"[A-Z][A-Za-z'’]+(?:[ -](?i:and |of |the )?[A-Z][A-Za-z'’]+)*)",
 )
 # "construed in accordance with English law", "governed by German law", "New York law shall apply"
 _ADJECTIVES = {
@@ -117,12 +117,19 @@ _ADJECTIVES = {
     "Swedish": "Sweden", "Danish": "Denmark", "Norwegian": "Norway", "Finnish": "Finland", "Belgian": "Belgium",
     "Spanish": "Spain", "Italian": "Italy", "Austrian": "Austria", "Luxembourg": "Luxembourg", "Singapore": "Singapore",
     "Hong Kong": "Hong Kong", "Indian": "India", "Japanese": "Japan", "Chinese": "China", "Australian": "Australia",
-    "Canadian": "Canada", "Israeli": "Israel", "Delaware": "Delaware", "New York": "New York",
+    "Canadian": "Canada", "Israeli": "Israel", "PRC": "People's Republic of China", "P.R.C.": "People's Republic of China", "Delaware": "Delaware", "New York": "New York",
     "Californian": "California", "California": "California", "Texas": "Texas", "Ontario": "Ontario",
 }
 _ADJECTIVE_LAW = re.compile(
-    r"\b(?P<adjective>" + "|".join(sorted(map(re.escape, _ADJECTIVES), key=len, reverse=True)) + r")\s+(?:substantive\s+)?laws?\b"
+    r"\b(?P<adjective>" + "|".join(sorted(map(re.escape, _ADJECTIVES), key=len, reverse=True)) + r")\s+(?:substantive\s+)?(?i:laws?)\b"
 )
+# "a company incorporated under the laws of France" names where a party is organised, not the governing law
+_INCORPORATION = re.compile(r"(incorporated|organi[sz]ed|existing|formed|registered|chartered|constituted)\s+(and\s+\w+\s+)?"
+                            r"(under|pursuant to|in accordance with)\s+(the\s+)?$", re.IGNORECASE)
+
+
+_NOT_A_PLACE = {"state", "the state", "commonwealth", "province", "country", "jurisdiction", "any", "such", "the",
+                "the agreement", "this agreement", "agreement", "the contract", "the parties", "the party", "the company"}
 
 
 @dataclass(frozen=True)
@@ -134,16 +141,21 @@ class Jurisdiction:
     @property
     def normalised(self) -> str:
         name = _ADJECTIVES.get(self.name, self.name)
-        return re.sub(r"^(the )?(state|commonwealth|province|republic|kingdom) of ", "", name.lower()).strip()
+        return re.sub(r"^(the )?(state|commonwealth|province|republic|kingdom) of ", "", " ".join(name.lower().split())).strip()
 
 
 def find_jurisdiction(text: str) -> Jurisdiction | None:
     """The governing-law jurisdiction a clause names: "the laws of the State of New York" or "English law"."""
     candidates = []
-    if match := _JURISDICTION.search(text):
-        candidates.append(Jurisdiction(match.start("name"), match.end("name"), match.group("name")))
-    if match := _ADJECTIVE_LAW.search(text):
-        candidates.append(Jurisdiction(match.start("adjective"), match.end("adjective"), match.group("adjective")))
+    for pattern, group in ((_JURISDICTION, "name"), (_ADJECTIVE_LAW, "adjective")):
+        for match in pattern.finditer(text):
+            if _INCORPORATION.search(text[max(0, match.start() - 50):match.start()]):
+                continue
+            found = Jurisdiction(match.start(group), match.end(group), match.group(group))
+            if found.normalised in _NOT_A_PLACE:
+                continue  # "the laws of the State." / "the laws of the United States" with no state named
+            candidates.append(found)
+            break
     return min(candidates, key=lambda j: j.start) if candidates else None
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from agents.schema import ComplianceReport, ContractProfile, Decision, NegotiationBrief, RiskLevel, Suggestion
+from agents.schema import ComplianceReport, ContractProfile, Decision, DroppedEdit, NegotiationBrief, RiskLevel, Suggestion
 
 
 class ReviewReport(BaseModel):
@@ -19,6 +19,7 @@ class ReviewReport(BaseModel):
     compliance: ComplianceReport
     suggestions: list[Suggestion]
     decisions: dict[str, Decision]
+    dropped_edits: list[DroppedEdit] = []
     renewal: NegotiationBrief
     signed_off_by: str | None = None
     signed_off_at: datetime | None = None
@@ -76,6 +77,10 @@ def render_markdown(report: ReviewReport) -> str:
                       + (f" — “{decision.comment}”" if decision.comment else ""), ""]
             if decision.modified_text:
                 lines += [f"Reviewer's text: {decision.modified_text}", ""]
+    if report.dropped_edits:
+        lines += ["## Automatic edits withheld by the re-check", ""]
+        lines += [f"- {d.suggestion_id} ({d.rule_id}): {d.reason}; shown as a flag instead" for d in report.dropped_edits]
+        lines.append("")
     if report.compliance.spend_checks:
         lines += ["## Spend against the executed terms", ""]
         lines += [f"- {'OK' if c.ok else 'PROBLEM'} — {c.title}: {c.detail}" for c in report.compliance.spend_checks]

@@ -30,8 +30,10 @@ def eval_command(args, config) -> int:
     except DatasetUnavailable as missing:
         console.print(f"skipped: {missing}")
         return 0
-    categories = _chosen_categories(dataset.categories, args.categories)
     split = args.split or ("all" if dataset.name == "samples" else "dev")
+    if getattr(args, "task", "clauses") == "review":
+        return _review_eval(dataset, split, args, config, console)
+    categories = _chosen_categories(dataset.categories, args.categories)
     solver = _solver(args.backend, config)
     settings = RunSettings(dataset=dataset.name, taxonomy=dataset.taxonomy, split=split, backend=solver.name,
                            categories=categories, limit=args.limit)
@@ -45,6 +47,32 @@ def eval_command(args, config) -> int:
     print_report(report, console)
     paths = write_report(report, run_dir)
     console.print(f"reports: {paths['json']}  {paths['markdown']}  {paths['plot']}")
+    return 0
+
+
+def _review_eval(dataset, split, args, config, console) -> int:
+    """`eval --task review`: is what the review tells a lawyer true? (evals/review_eval.py)"""
+    import os
+    import platform
+
+    from evals.review_eval import run_review_eval
+    from model_backends.local_engine import LocalEngine
+
+    if args.backend != "local":
+        console.print("error: the review evaluation runs on the local engine only")
+        return 1
+    contracts = list(dataset.contracts(split))[: args.limit] if args.limit else list(dataset.contracts(split))
+    run_dir = args.out or Path("evals") / "runs" / f"review-{dataset.name}-{split}"
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}"
+    with _progress(console) as progress:
+        task = progress.add_task(f"review on {dataset.name}/{split}", total=len(contracts), current="")
+        report = run_review_eval(
+            contracts, LocalEngine(config.data_dir), run_dir, dataset=dataset.name, split=split,
+            side=config.side or "customer", machine=machine,
+            on_progress=lambda done, total, name: progress.update(task, completed=done, current=name[:40]),
+        )
+    console.print((run_dir / "report.md").read_text(encoding="utf-8"), markup=False, highlight=False)
+    console.print(f"reports: {run_dir / 'report.json'}  {run_dir / 'report.md'}")
     return 0
 
 

@@ -42,6 +42,7 @@ class LabelledContract(BaseModel):
     text: str
     contract_type: ContractType | None = None
     labels: dict[str, list[str]]
+    answers: dict[str, str] = {}  # CUAD master_clauses.csv "<Category>-Answer" cells (normalised facts), when shipped
 
 
 class Dataset(Protocol):
@@ -126,9 +127,10 @@ class CuadDataset:
                 if path is None:
                     continue  # a labelled row whose text is not shipped (the held-out part)
                 labels = {c: _literal_list(row.get(c, "")) for c in self.categories}
+                answers = {c: row.get(f"{c}-Answer", "").strip() for c in self.categories if row.get(f"{c}-Answer", "").strip()}
                 yield LabelledContract(
                     id=path.stem, title=path.stem, text=path.read_text(encoding="utf-8", errors="replace"),
-                    contract_type=cuad_contract_type(path.name), labels=labels,
+                    contract_type=cuad_contract_type(path.name), labels=labels, answers=answers,
                 )
 
     def _json_contracts(self) -> Iterator[LabelledContract]:

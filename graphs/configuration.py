@@ -23,9 +23,10 @@ class ReviewConfig(BaseModel):
     today: date = Field(default_factory=date.today, description="the date deadlines are counted from")
     max_bytes: int = DEFAULT_MAX_BYTES
     backend: Literal["local", "llm"] = Field(default="local", description="llm: agents call an OpenAI-compatible endpoint")
+    side: Literal["customer", "supplier"] | None = Field(default=None, description="our side, overriding detection")
 
     @classmethod
-    def from_env(cls, data_dir: str | Path | None = None, backend: str | None = None) -> ReviewConfig:
+    def from_env(cls, data_dir: str | Path | None = None, backend: str | None = None, side: str | None = None) -> ReviewConfig:
         """`backend` None: the LLM when OPENAI_API_KEY / OPENAI_BASE_URL (or CLAUSEFLOW_LLM_CONFIG) is set, else local."""
         from model_backends.llm_client import llm_configured
 
@@ -36,6 +37,7 @@ class ReviewConfig(BaseModel):
             our_names=[n.strip() for n in names.split(";")] if names else list(DEFAULT_OUR_NAMES),
             **({"today": date.fromisoformat(today)} if today else {}),
             backend=backend or os.environ.get("CLAUSEFLOW_BACKEND") or ("llm" if llm_configured() else "local"),
+            side=side or os.environ.get("CLAUSEFLOW_SIDE") or None,
         )
 
     @property

@@ -77,7 +77,7 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
         return result, {"llm_usage": {agent: ledger.by_agent.get(agent, AgentUsage()).model_dump()}}
 
     def classify_node(state: ReviewState) -> dict:
-        data = ClassifierInput(document=document_of(state), our_names=state.get("our_names", []))
+        data = ClassifierInput(document=document_of(state), our_names=state.get("our_names", []), side=state.get("side"))
         if llm is None:
             return {"profile": classify(data).model_dump(mode="json"), "backend": "local"}
         profile, usage = with_usage("classifier", lambda client: classify_with_llm(data, client))
@@ -157,6 +157,7 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
             compliance=compliance,
             suggestions=redlines.suggestions,
             decisions=decisions,
+            dropped_edits=redlines.dropped_edits,
             renewal=NegotiationBrief.model_validate(state["brief"]),
             signed_off_by=state["signed_off_by"],
             signed_off_at=state.get("signed_off_at"),

@@ -95,6 +95,7 @@ class ReviewService:
             "base_docx_path": str(base),
             "output_dir": str(output_dir.resolve()),
             "our_names": self.config.our_names,
+            "side": self.config.side,
             "today": self.config.today.isoformat(),
             "spend": [r.model_dump(mode="json") for r in spend or []],
             "performance": [r.model_dump(mode="json") for r in performance or []],

@@ -22,6 +22,7 @@ class ReviewState(TypedDict, total=False):
     base_docx_path: str
     output_dir: str
     our_names: list[str]
+    side: str | None  # our side when the reviewer gave it (review --side)
     today: str
     spend: list[dict]
     performance: list[dict]

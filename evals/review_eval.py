@@ -1,0 +1,295 @@
+"""Review-level evaluation on labelled real contracts (CUAD): is what the review tells a lawyer true?
+
+Per contract the local engine runs classifier → extraction → compliance → redlining → renewal (no graph, no human),
+and we score against CUAD's own labels and normalised answers (master_clauses.csv):
+
+(a) missing-clause precision: every "no X clause" finding whose category has a CUAD counterpart is checked against
+    CUAD's presence label for that counterpart (labelled text present → the finding is false);
+(b) facts: governing-law jurisdiction, parties, agreement / effective / expiration dates, renewal term and the
+    notice period to stop a renewal, each against the CSV answer (accuracy over contracts that have an answer);
+(c) contract type from the text alone (gold from CUAD's file name; the classifier never sees the file name);
+(d) the share of shown edits that pass the re-check against their own rule, and how many were withheld;
+(e) suggestions per contract.
+
+The review runs as the customer (`side`), since CUAD says nothing about who "we" are. Results are cached per contract
+in a JSONL file, so a cut-off run resumes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from evals.datasets import LabelledContract
+from model_backends.local_engine import LocalEngine
+
+FACTS = ("governing_law", "parties", "agreement_date", "effective_date", "expiration_date", "renewal_term", "notice_period")
+_ANSWER_COLUMN = {"governing_law": "Governing Law", "parties": "Parties", "agreement_date": "Agreement Date",
+                  "effective_date": "Effective Date", "expiration_date": "Expiration Date", "renewal_term": "Renewal Term",
+                  "notice_period": "Notice Period To Terminate Renewal"}
+
+
+class FactResult(BaseModel):
+    gold: str
+    predicted: str | None
+    correct: bool | None  # None: the gold answer cannot be scored (e.g. "perpetual" for a date)
+
+
+class MissingFinding(BaseModel):
+    category: str
+    cuad_category: str | None
+    present_in_cuad: bool | None  # None: no CUAD counterpart, cannot be checked
+
+
+class ContractResult(BaseModel):
+    id: str
+    gold_type: str | None
+    predicted_type: str
+    missing: list[MissingFinding]
+    facts: dict[str, FactResult]
+    suggestions: int
+    edits_shown: int
+    edits_passing_recheck: int
+    edits_withheld: int
+    seconds: float
+
+
+class ReviewEvalReport(BaseModel):
+    dataset: str
+    split: str
+    side: str
+    contracts: int
+    missing_findings: int
+    missing_checkable: int
+    missing_precision: float | None
+    missing_false_by_category: dict[str, int]
+    fact_accuracy: dict[str, float | None]
+    fact_counts: dict[str, int]
+    type_accuracy: float | None
+    type_counts: int
+    type_confusions: dict[str, int]
+    edits_shown: int
+    recheck_pass_rate: float | None
+    edits_withheld: int
+    suggestions_per_contract: float
+    seconds_per_contract: float
+    machine: str
+
+
+def review_contract(contract: LabelledContract, engine: LocalEngine, *, side: str = "customer", today: date | None = None) -> ContractResult:
+    from agents.classifier import ClassifierInput, classify
+    from agents.clause_extraction import ExtractionInput, extract_clauses
+    from agents.compliance import ComplianceInput, check_compliance
+    from agents.redlining import RedliningInput, _withheld, propose_redlines
+    from agents.renewal_leverage import RenewalInput, analyse_renewal
+    from document_io.models import document_from_text
+
+    started = time.perf_counter()
+    document = document_from_text(name=contract.id, text=contract.text)
+    profile = classify(ClassifierInput(document=document, our_names=[], side=side))
+    extraction = extract_clauses(ExtractionInput(document=document), engine)
+    compliance = check_compliance(ComplianceInput(document=document, profile=profile, extraction=extraction), engine.library)
+    redlines = propose_redlines(RedliningInput(document=document, compliance=compliance, profile=profile), engine)
+    brief = analyse_renewal(RenewalInput(document=document, extraction=extraction, today=today or date.today()))
+    findings = {f.id: f for f in compliance.findings}
+    shown = [s for s in redlines.suggestions if s.kind == "edit" and findings[s.finding_id].rule_id]
+    passing = sum(_withheld(s, findings[s.finding_id], engine) is None for s in shown)
+
+    missing = []
+    for finding in compliance.findings:
+        if finding.position != "missing" or finding.category not in engine.library.categories:
+            continue
+        counterpart = engine.library.get(finding.category).cuad_category
+        labelled = contract.labels.get(counterpart) if counterpart else None
+        missing.append(MissingFinding(category=finding.category, cuad_category=counterpart,
+                                      present_in_cuad=None if labelled is None else bool(labelled)))
+    predicted = predicted_facts(document, extraction, profile, brief)
+    answers = {column.lower(): answer for column, answer in contract.answers.items()}
+    facts = {name: _score(name, answers[_ANSWER_COLUMN[name].lower()], predicted[name])
+             for name in FACTS if answers.get(_ANSWER_COLUMN[name].lower())}
+    return ContractResult(
+        id=contract.id, gold_type=contract.contract_type, predicted_type=profile.contract_type, missing=missing,
+        facts=facts, suggestions=len(redlines.suggestions), edits_shown=len(shown), edits_passing_recheck=passing,
+        edits_withheld=len(redlines.dropped_edits), seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+def predicted_facts(document, extraction, profile, brief) -> dict[str, str | None]:
+    from document_io.legal_text import find_jurisdiction
+
+    jurisdiction = None
+    texts = [c.span.quote for c in extraction.of_category("governing_law")]
+    sentences = [s for s in re.split(r"(?<=[.;])\s+", document.text) if re.search(r"govern|constru|laws? of", s, re.IGNORECASE)]
+    texts += sorted(sentences, key=lambda s: 0 if re.search(r"governed by|construed|governing law|applicable law", s, re.IGNORECASE) else 1)
+    for text in texts:
+        if (found := find_jurisdiction(text)) is not None:
+            jurisdiction = found.normalised
+            break
+    terms = brief.terms
+    expiration = terms.expiration_date
+    return {
+        "governing_law": jurisdiction,
+        "parties": "; ".join(p.name for p in profile.parties) or None,
+        "agreement_date": (terms.agreement_date or terms.effective_date).isoformat() if (terms.agreement_date or terms.effective_date) else None,
+        "effective_date": terms.effective_date.isoformat() if terms.effective_date else None,
+        "expiration_date": expiration.isoformat() if expiration else None,
+        "renewal_term": f"{terms.renewal_term_months:g} months" if terms.renewal_term_months else None,
+        "notice_period": f"{terms.notice_days} days" if terms.notice_days is not None else None,
+    }
+
+
+# --- scoring each fact against CUAD's normalised answer -------------------------------------------------
+
+
+def _score(name: str, gold: str, predicted: str | None) -> FactResult:
+    scorer = {"governing_law": _same_place, "parties": _same_parties, "agreement_date": _same_date,
+              "effective_date": _same_date, "expiration_date": _same_end_date, "renewal_term": _same_duration,
+              "notice_period": _same_duration}[name]
+    correct = scorer(gold, predicted)
+    return FactResult(gold=gold, predicted=predicted, correct=correct)
+
+
+def _same_place(gold: str, predicted: str | None) -> bool:
+    if predicted is None:
+        return False
+    options = [re.sub(r"^(the )?(state|commonwealth|province|republic|kingdom) of ", "", g.strip().lower()) for g in re.split(r"[;/]| and (?=[A-Z])", gold)]
+    predicted = predicted.lower()
+    return any(o and (o == predicted or o in predicted or predicted in o) for o in options)
+
+
+def _same_parties(gold: str, predicted: str | None) -> bool:
+    """Both contracting parties found: each of the first two gold names shares most of its words with a predicted one."""
+    if not predicted:
+        return False
+    names = [re.sub(r"\(.*?\)|\".*?\"", "", g).strip(" ,.") for g in gold.split(";")][:2]
+    ours = [set(re.findall(r"[a-z0-9]+", p.lower())) for p in predicted.split(";")]
+    found = 0
+    for name in names:
+        words = set(re.findall(r"[a-z0-9]+", name.lower())) - {"inc", "llc", "ltd", "the", "corp", "corporation", "co", "limited", "company"}
+        if words and any(len(words & mine) / len(words) >= 0.5 for mine in ours):
+            found += 1
+    return found == len([n for n in names if n])
+
+
+def _same_date(gold: str, predicted: str | None) -> bool | None:
+    match = re.fullmatch(r"\s*(\[\]|\d{1,2})/(\[\]|\d{1,2})/(\d{4})\s*", gold)
+    if not match:
+        return None  # "perpetual", "until terminated", several dates: not a date to compare
+    if predicted is None:
+        return False
+    year, month, day = (int(x) for x in predicted.split("-"))
+    if match.group(1) == "[]" or match.group(2) == "[]":
+        return int(match.group(3)) == year
+    return (int(match.group(1)), int(match.group(2)), int(match.group(3))) == (month, day, year)
+
+
+def _same_end_date(gold: str, predicted: str | None) -> bool | None:
+    """An end date: CUAD writes the anniversary (3/27/2029) or the day before it (1/31/2024) for the same term."""
+    exact = _same_date(gold, predicted)
+    if exact is not False or predicted is None:
+        return exact
+    day_after = (date.fromisoformat(predicted) + timedelta(days=1)).isoformat()
+    return _same_date(gold, day_after)
+
+
+def _same_duration(gold: str, predicted: str | None) -> bool | None:
+    from document_io.quantities import find_durations
+
+    options = [d.in_unit("days") for part in gold.split(";") for d in find_durations(part)]
+    if not options:
+        return None  # "perpetual", "same as the initial term": no number to compare
+    if predicted is None:
+        return False
+    (mine,) = find_durations(predicted) or [None]
+    return mine is not None and any(abs(mine.in_unit("days") - o) <= max(2, 0.05 * o) for o in options)
+
+
+# --- the run ----------------------------------------------------------------------------------------------
+
+
+def run_review_eval(contracts: list[LabelledContract], engine: LocalEngine, out_dir: Path, *, dataset: str, split: str,
+                    side: str = "customer", machine: str = "", on_progress=None) -> ReviewEvalReport:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cache = out_dir / "contracts.jsonl"
+    done: dict[str, ContractResult] = {}
+    if cache.exists():
+        for line in cache.read_text(encoding="utf-8").splitlines():
+            try:
+                result = ContractResult.model_validate_json(line)
+            except ValueError:
+                continue  # a line cut off by a kill: redone below
+            done[result.id] = result
+    with cache.open("a", encoding="utf-8") as handle:
+        for number, contract in enumerate(contracts, start=1):
+            if contract.id not in done:
+                done[contract.id] = review_contract(contract, engine, side=side)
+                handle.write(done[contract.id].model_dump_json() + "\n")
+                handle.flush()
+            if on_progress:
+                on_progress(number, len(contracts), contract.id)
+    results = [done[c.id] for c in contracts]
+    report = summarise(results, dataset=dataset, split=split, side=side, machine=machine)
+    (out_dir / "report.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    (out_dir / "report.md").write_text(render_markdown(report, results), encoding="utf-8")
+    return report
+
+
+def summarise(results: list[ContractResult], *, dataset: str, split: str, side: str, machine: str) -> ReviewEvalReport:
+    checkable = [m for r in results for m in r.missing if m.present_in_cuad is not None]
+    false_missing = Counter(m.category for m in checkable if m.present_in_cuad)
+    accuracy, counts = {}, {}
+    for name in FACTS:
+        scored = [r.facts[name].correct for r in results if name in r.facts and r.facts[name].correct is not None]
+        counts[name] = len(scored)
+        accuracy[name] = round(sum(scored) / len(scored), 4) if scored else None
+    typed = [r for r in results if r.gold_type and r.gold_type != "other"]
+    shown = sum(r.edits_shown for r in results)
+    return ReviewEvalReport(
+        dataset=dataset, split=split, side=side, contracts=len(results),
+        missing_findings=sum(len(r.missing) for r in results), missing_checkable=len(checkable),
+        missing_precision=round(1 - sum(false_missing.values()) / len(checkable), 4) if checkable else None,
+        missing_false_by_category=dict(false_missing), fact_accuracy=accuracy, fact_counts=counts,
+        type_accuracy=round(sum(r.predicted_type == r.gold_type for r in typed) / len(typed), 4) if typed else None,
+        type_counts=len(typed),
+        type_confusions=dict(Counter(f"{r.gold_type}→{r.predicted_type}" for r in typed if r.predicted_type != r.gold_type)),
+        edits_shown=shown, recheck_pass_rate=round(sum(r.edits_passing_recheck for r in results) / shown, 4) if shown else None,
+        edits_withheld=sum(r.edits_withheld for r in results),
+        suggestions_per_contract=round(sum(r.suggestions for r in results) / max(len(results), 1), 2),
+        seconds_per_contract=round(sum(r.seconds for r in results) / max(len(results), 1), 2), machine=machine,
+    )
+
+
+def render_markdown(report: ReviewEvalReport, results: list[ContractResult]) -> str:
+    pct = lambda v: "n/a" if v is None else f"{v:.1%}"  # noqa: E731
+    lines = [
+        f"# Review-level evaluation — {report.dataset} {report.split} ({report.contracts} contracts, reviewed as {report.side})",
+        "", f"Machine: {report.machine}. {report.seconds_per_contract} s per contract.", "",
+        "| measure | value | n |", "|---|---|---|",
+        f"| missing-clause precision (vs CUAD presence) | {pct(report.missing_precision)} | {report.missing_checkable} checkable of {report.missing_findings} |",
+    ]
+    lines += [f"| {name.replace('_', ' ')} accuracy | {pct(report.fact_accuracy[name])} | {report.fact_counts[name]} |" for name in FACTS]
+    lines += [
+        f"| contract type accuracy (text only) | {pct(report.type_accuracy)} | {report.type_counts} |",
+        f"| shown edits passing the re-check | {pct(report.recheck_pass_rate)} | {report.edits_shown} |",
+        f"| edits withheld by the re-check | {report.edits_withheld} | |",
+        f"| suggestions per contract | {report.suggestions_per_contract} | |", "",
+    ]
+    if report.missing_false_by_category:
+        lines += ["False 'missing' findings by category: " + ", ".join(f"{k} {v}" for k, v in sorted(report.missing_false_by_category.items())), ""]
+    if report.type_confusions:
+        lines += ["Type confusions (gold→predicted): " + ", ".join(f"{k} ×{v}" for k, v in sorted(report.type_confusions.items(), key=lambda kv: -kv[1])), ""]
+    wrong = [(r.id, name, f.gold, f.predicted) for r in results for name, f in r.facts.items() if f.correct is False]
+    if wrong:
+        lines += ["## Facts answered wrongly (first 40)", "", "| contract | fact | CUAD | ours |", "|---|---|---|---|"]
+        lines += [f"| {i[:45]} | {n} | {g[:40]} | {(p or '—')[:40]} |" for i, n, g, p in wrong[:40]]
+    return "\n".join(lines) + "\n"
+
+
+def json_summary(report: ReviewEvalReport) -> str:
+    return json.dumps(report.model_dump(), indent=2)
