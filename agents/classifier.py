@@ -40,7 +40,9 @@ _TYPE_PATTERNS: list[tuple[ContractType, str]] = [
 _CUSTOMER_ROLES = r"customer|client|buyer|purchaser|licensee|subscriber|recipient|receiving party|distributor|reseller|controller"
 _SUPPLIER_ROLES = r"supplier|vendor|provider|licensor|seller|contractor|consultant|disclosing party|processor|manufacturer|company"
 _PREAMBLE_PARTY = re.compile(
-    r"(?:between|and)\s+(?P<name>[A-Z][\w.,&' -]{2,80}?)\s*(?:,[^()]{0,120})?\((?:the\s+|each\s+a\s+)?[\"“'](?P<role>[A-Za-z ]{2,30})[\"”']",
+    r"(?:\b(?i:between|and|by)\b[:\s]+)(?P<name>[A-Za-z0-9][\w.,&'’/ -]{2,80}?)\s*(?:,[^()]{0,200}?)?"
+    r"\(\s*(?i:(?:hereinafter|herein)\s+(?:(?:referred\s+to|called)\s+)?(?:as\s+)?)?(?i:the\s+|each\s+a\s+|a\s+)?"
+    r"[\"“'”]\s*(?i:the\s+)?(?P<role>[A-Za-z][\w .&-]{1,38}?)\s*[\"”'“]",
 )
 
 
@@ -111,11 +113,12 @@ def _parties(preamble: str, our_names: list[str]) -> list[Party]:
     parties: list[Party] = []
     for match in _PREAMBLE_PARTY.finditer(preamble):
         name = match.group("name").strip(" ,")
-        name = re.sub(r"^(and|between)\s+", "", name, flags=re.IGNORECASE)
+        name = re.sub(r"^(?:(?:and|between|by)\s+)+", "", name, flags=re.IGNORECASE)
         if any(p.name == name for p in parties):
             continue
         is_us = any(n.lower() in name.lower() for n in our_names if n)
-        parties.append(Party(name=name, role=match.group("role").strip(), is_us=is_us))
+        role = re.sub(r"^(?i:the)\s+", "", match.group("role").strip())
+        parties.append(Party(name=name, role=role, is_us=is_us))
         if len(parties) == 2:
             break
     return parties

@@ -118,7 +118,7 @@ def _present_anywhere(document: SourceDocument, category) -> bool:
     """A clause the extractor did not pick out may still be there (a schedule, odd numbering, a rephrased heading):
     a heading naming the category, or a sentence with one of its signals, anywhere in the document counts."""
     heading = re.compile(rf"^\s*(?:(?:section|article|clause)\s+)?[\d.()a-z]*\s*(?:{category.heading})\b", re.IGNORECASE)
-    signals = [re.compile(s, re.IGNORECASE) for s in category.signals]
+    signals = [re.compile(s, re.IGNORECASE) for s in (*category.signals, *category.presence)]
     for paragraph in document.paragraphs:
         if heading.match(paragraph.text) and len(paragraph.text) < 400:
             return True
@@ -182,8 +182,18 @@ def _insertion_anchor(document: SourceDocument, extraction: ExtractionResult) ->
     end = body_end(document)
     body = [p for p in document.paragraphs[:end]
             if len(p.text.strip()) >= 40 and not p.hidden and not p.in_table and "___" not in p.text]
-    paragraph = body[-1] if body else [p for p in document.paragraphs if p.text.strip()][-1]
+    complete = [p for p in body if _ends_a_clause(document, p)]
+    paragraph = (complete or body or [p for p in document.paragraphs if p.text.strip()])[-1]
     return Span.of(document, paragraph.start, paragraph.end)
+
+
+def _ends_a_clause(document: SourceDocument, paragraph) -> bool:
+    """A paragraph that ends a sentence and is not continued by the next one (a clause a filing or a page break cut
+    in two continues in lower case): a new clause after it does not split anything."""
+    if not re.search(r"[.;:!?)\]\"”']\s*$", paragraph.text):
+        return False
+    following = next((p.text.strip() for p in document.paragraphs[paragraph.index + 1:] if p.text.strip()), "")
+    return not re.match(r"^(?:\d+\s+)?[a-z]", following)
 
 
 def _rule_finding(document: SourceDocument, category, hit: RuleHit) -> Finding:

@@ -46,7 +46,23 @@ def propose_redlines(data: RedliningInput, engine: LocalEngine) -> RedlineSet:
             _as_flag(suggestion, f"An automatic edit was withheld: {reason}.")
         check_suggestion(data.document, suggestion)
         suggestions.append(suggestion)
+    _number_in_sequence([s for s in suggestions if s.kind == "insert"])
     return RedlineSet(suggestions=suggestions, dropped_edits=dropped)
+
+
+def _number_in_sequence(inserts: list[Suggestion]) -> None:
+    """Several clauses inserted after the same section continue its numbering: 9., 10., 11. — not 9., 9., 9."""
+    offsets: dict[int, int] = {}
+    for suggestion in inserts:
+        match = re.match(r"(\d+)\. ", suggestion.insertion.text)
+        if not match:
+            continue
+        anchor = suggestion.insertion.after_paragraph
+        number = int(match.group(1)) + offsets.get(anchor, 0)
+        offsets[anchor] = offsets.get(anchor, 0) + 1
+        text = f"{number}. " + suggestion.insertion.text[match.end():]
+        suggestion.insertion = suggestion.insertion.model_copy(update={"text": text})
+        suggestion.proposed_text = text
 
 
 def _withheld(suggestion: Suggestion, finding: Finding, engine: LocalEngine) -> str | None:
@@ -107,7 +123,7 @@ def _suggest(document: SourceDocument, finding: Finding, engine: LocalEngine, pr
     if finding.position == "missing":
         approved = engine.store.approved_clause(category.id) or category.approved_clause
         clause = numbered_like_neighbours(document, finding.citation.start, category.label,
-                                          with_party_terms(approved, profile))
+                                          with_party_terms(approved, profile, document.text))
         paragraph = document.paragraph_at(finding.citation.start)
         return Suggestion(
             **base,
@@ -147,10 +163,10 @@ def _suggest(document: SourceDocument, finding: Finding, engine: LocalEngine, pr
     )
 
 
-_GENERIC_ROLES = {"customer": re.compile(r"\b(?:the )?Customer(?='s|’s|\b)"), "supplier": re.compile(r"\b(?:the )?Supplier(?='s|’s|\b)")}
+_GENERIC_ROLES = {"customer": re.compile(r"\b(?:[Tt]he )?Customer(?='s|’s|\b)"), "supplier": re.compile(r"\b(?:[Tt]he )?Supplier(?='s|’s|\b)")}
 
 
-def with_party_terms(clause: str, profile: ContractProfile | None) -> str:
+def with_party_terms(clause: str, profile: ContractProfile | None, contract_text: str = "") -> str:
     """The approved wording says "the Supplier" / "the Customer"; the contract defines its own terms ("Provider",
     "Licensee"). Substitute them when both the side and the defined roles are known."""
     if profile is None or profile.our_side not in ("customer", "supplier"):
@@ -161,13 +177,22 @@ def with_party_terms(clause: str, profile: ContractProfile | None) -> str:
     for side, party in roles.items():
         if party is None:
             continue
-        term = party.role.strip()
-        article = "" if term.lower() in ("we", "us") else "the "
+        term = re.sub(r"^(?i:the)\s+", "", party.role.strip())
+        # As the contract writes it: "the Licensee" or bare "Buyer"; a defined term that is a name ("i-on") never
+        # takes an article.
+        with_the = len(re.findall(rf"\b[Tt]he {re.escape(term)}\b", contract_text))
+        bare = len(re.findall(rf"\b{re.escape(term)}\b", contract_text)) - with_the
+        article = "the " if _ROLE_WORD.fullmatch(term.lower()) and (with_the >= bare or not contract_text) else ""
         clause = _GENERIC_ROLES[side].sub(lambda m, t=term, a=article: (a if m.group(0).lower().startswith("the ")
                                                                         else "") + t, clause)
+        clause = re.sub(r"(^|[.;:]\s+)the\b", lambda m: m.group(1) + "The", clause)  # a sentence starts with a capital
     return clause
 
 
+_ROLE_WORD = re.compile(
+    r"(?:customer|client|buyer|purchaser|licensee|subscriber|recipient|distributor|reseller|controller|supplier|vendor|"
+    r"provider|licensor|seller|contractor|consultant|processor|manufacturer|company|service provider|franchisee|"
+    r"franchisor|agent|principal|shipper|transporter|owner|operator|developer|publisher|member|partner|investor)s?")
 _NUMBERED = re.compile(r"^\s*(?:(?:section|article|clause)\s+)?(?P<number>\d{1,3})\.(?:\s|\d)")
 
 

@@ -86,10 +86,12 @@ class ClauseCategory(BaseModel):
     description: str
     heading: str = Field(description="regex for a section heading that introduces this category")
     signals: list[str] = Field(description="regexes whose presence in a sentence points to this category")
+    presence: list[str] = Field(default_factory=list, description="further regexes that show the clause exists; used only "
+                                "before calling it missing, never to extract it")
     approved_clause: str
     playbook: PlaybookEntry
 
-    @field_validator("signals")
+    @field_validator("signals", "presence")
     @classmethod
     def _compile(cls, value: list[str]) -> list[str]:
         for regex in value:

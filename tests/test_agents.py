@@ -88,8 +88,10 @@ def test_missing_clause_becomes_insertion_of_the_approved_library_clause(reviewe
     _, _, _, _, redlines, _ = reviewed("supply_ferrotech.docx")
     insurance = next(s for s in redlines.suggestions if s.category == "insurance")
     assert insurance.kind == "insert"
-    # numbered after the contract's last section ("8. …" → "9. Insurance. …"), the approved wording otherwise verbatim
-    assert insurance.insertion.text == "9. Insurance. " + engine.library.get("insurance").approved_clause
+    # numbered after the contract's last section and the clauses inserted before it ("8." → 9., 10., "11. Insurance."),
+    # in the contract's own party terms (it writes bare "Supplier"), the approved wording otherwise verbatim
+    approved = engine.library.get("insurance").approved_clause
+    assert insurance.insertion.text == "11. Insurance. " + approved.replace("The Supplier", "Supplier")
     assert insurance.library_clause_id == "insurance:clause"
 
 

@@ -197,7 +197,9 @@ def test_an_inserted_clause_goes_after_the_last_body_section_numbered_plain_and_
     assert inserts, "the subscription lacks required clauses (e.g. an assignment clause)"
     anchor_text = document.paragraph_at(inserts[0].citation.start).text
     assert anchor_text.startswith("3. Governing Law")  # the last body section: not the table, signature or schedule
-    assert all(re.match(r"4\. [A-Z][a-z]+", s.insertion.text) for s in inserts[:1])  # continues "1. 2. 3."
+    numbers = [int(re.match(r"(\d+)\. [A-Z]", s.insertion.text).group(1)) for s in inserts]
+    assert numbers == list(range(4, 4 + len(inserts)))  # continues "1. 2. 3." with 4., 5., …
+    assert not any(re.search(r"\b[Tt]he the\b", s.insertion.text) for s in inserts)
     assert not any(re.search(r"\bSupplier\b|\bCustomer\b", s.insertion.text) for s in inserts)
     assert any(re.search(r"\bProvider\b|\bSubscriber\b", s.insertion.text) for s in inserts)
 
@@ -246,3 +248,22 @@ def test_on_every_sample_each_shown_edit_passes_the_recheck(engine):
         for suggestion in redlines.suggestions:
             if suggestion.kind == "edit":
                 assert _withheld(suggestion, findings[suggestion.finding_id], engine) is None, (path.name, suggestion.id)
+
+
+def test_a_clause_cut_in_two_by_a_page_break_is_not_split_by_an_insertion(engine, tmp_path):
+    path = _from_paragraphs(tmp_path, "hosting", [
+        "WEB SITE HOSTING AGREEMENT",
+        'This Agreement is made between Hostco Inc. (the "Provider") and Northwind Systems, Inc. (the "Customer").',
+        "The Provider shall host the Customer's web site and keep it available at all times during the term.",
+        "This Agreement shall be governed by the laws of the State of Delaware.",
+        "Neither party shall be deemed in default if its performance is delayed by reason of any act of God, war,",
+        "5 fire, earthquake, labor dispute, sickness, accident, civil commotion, epidemic, or any other cause beyond",
+        "such party's control.",
+        "IN WITNESS WHEREOF, the parties have executed this Agreement as of the date first set forth above.",
+    ])
+    document = _load(path)
+    _, _, redlines = review(document, engine)
+    inserts = [s for s in redlines.suggestions if s.kind == "insert"]
+    assert inserts
+    anchor = document.paragraphs[inserts[0].insertion.after_paragraph].text
+    assert anchor.startswith("This Agreement shall be governed")  # before the broken force-majeure clause, not inside it
