@@ -18,24 +18,13 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from document_io.legal_text import sentence_spans
-from agents.schema import ComplianceReport, ContractProfile, ExtractionResult, Finding, Span, SpendCheck
-from clause_library.playbook import SEVERITY_ORDER, ClauseLibrary, Severity
+from agents.schema import ComplianceReport, ContractProfile, ExtractionResult, Finding, Span, SpendCheck, SpendRecord
+from clause_library.playbook import SEVERITY_ORDER, ClauseLibrary, Severity, applies_to_us
 from clause_library.rule_engine import RuleHit, evaluate
 from document_io.models import SourceDocument
 
 _CORE_CATEGORIES = {"limitation_of_liability", "liability_cap", "governing_law", "data_protection", "confidentiality"}
 _MONEY = re.compile(r"(?:USD|US\$|\$|EUR|€|GBP|£)\s?(?P<amount>\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{2})?")
-
-
-class SpendRecord(BaseModel):
-    """One purchase order or invoice line from the buyer's system (CSV: date,kind,number,po_number,amount,currency)."""
-
-    date: date
-    kind: str = Field(pattern="^(po|invoice)$")
-    number: str
-    po_number: str | None = None
-    amount: float
-    currency: str = "USD"
 
 
 class ComplianceInput(BaseModel):
@@ -48,12 +37,6 @@ class ComplianceInput(BaseModel):
 def load_spend(path: Path) -> list[SpendRecord]:
     with path.open(newline="", encoding="utf-8") as handle:
         return [SpendRecord.model_validate({k: (v or None) for k, v in row.items()}) for row in csv.DictReader(handle)]
-
-
-def applies_to_us(side: str, our_side: str) -> bool:
-    """A rule or required clause written to protect one side applies only when that is our side; with our side
-    unknown (or a mutual NDA) only side-neutral ones apply, so no edit can favour the other side by mistake."""
-    return side == "any" or side == our_side
 
 
 def check_compliance(data: ComplianceInput, library: ClauseLibrary) -> ComplianceReport:

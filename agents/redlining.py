@@ -21,6 +21,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from agents.schema import ComplianceReport, ContractProfile, DroppedEdit, Finding, GroundingError, RedlineSet, Suggestion
+from clause_library.playbook import applies_to_us
 from clause_library.rule_engine import evaluate, improves
 from document_io.docx_redline import ParagraphInsertion, TextEdit
 from document_io.legal_text import minimal_edits
@@ -247,8 +248,6 @@ def propose_redlines_with_llm(data: RedliningInput, engine: LocalEngine, llm: LL
 def _worse_anywhere(engine: LocalEngine, category_id: str, quote: str, revised: str, profile: ContractProfile | None) -> str | None:
     """A model's wording passes the same re-check as the local engine's: no rule of the category may find the revised
     clause worse than the original, or off the preferred / fallback rungs where it was on them."""
-    from agents.compliance import applies_to_us
-
     rank = {"preferred": 0, "fallback": 1, "beyond_fallback": 2, "walk_away": 3, "missing": 3}
     side = profile.our_side if profile else "unknown"
     for rule in engine.library.get(category_id).playbook.rules:

@@ -16,7 +16,7 @@ from pathlib import Path
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, Field
 
-from agents.compliance import SpendRecord
+from agents.schema import SpendRecord
 from document_io.legal_text import convert, find_percents, sentence_spans
 from agents.schema import ExtractionResult, NegotiationBrief, RenewalTerms, Span
 from clause_library.playbook import default_library
@@ -33,8 +33,9 @@ _DATE = re.compile(
     r"|(?P<iso>\d{4}-\d{2}-\d{2})|(?P<numeric>\b\d{1,2}/\d{1,2}/\d{4}\b)",
     re.IGNORECASE,
 )
-_EXPIRES = re.compile(r"(expir\w*|terminat\w*|end\w*|continu\w*|remain\w* in (full )?(force|effect))\s+(on|until|through|to)\s+(and including\s+)?$|"
-                      r"\buntil\s+$|\bthrough\s+$", re.IGNORECASE)
+_EXPIRES = re.compile(r"(expir\w*|terminat\w*|end\w*|continu\w*|remain\w* in (full )?(force|effect))\s+(on|until|through|to|at)\s+"
+                      r"(and including\s+)?(the\s+close\s+of\s+business\s+on\s+)?$|\b(ending|expiring)\s+(on\s+)?$|\buntil\s+$|"
+                      r"\bthrough\s+$|up to and including\s+$", re.IGNORECASE)
 _EFFECTIVE = re.compile(r"effective (date|as of|on)|effective date\W+|commenc\w*( on)?|dated as of|entered into (as of|on)|made (as of|on)",
                         re.IGNORECASE)
 _MADE = re.compile(r"dated|made|entered into|executed|signed|agreement[^.]{0,40}(is|dated)|day of|as of", re.IGNORECASE)
@@ -70,9 +71,16 @@ def analyse_renewal(data: RenewalInput) -> NegotiationBrief:
     renewal = _clauses(document, extraction, "auto_renewal")
     terms.auto_renews = any(re.search(r"automatic|renew", quote, re.IGNORECASE) for _, quote in renewal)
     _measure(terms, document, extraction, "auto_renewal.term_max", "renewal_term_months", "renewal_citation", "months")
+    if terms.renewal_term_months is None:  # "automatic annual renewals", "renew annually": a year at a time
+        annual = next(((o, q) for o, q in renewal if re.search(r"\bannual(ly)?\b[^.]{0,30}renew|renew\w*[^.]{0,30}\bannually\b", q, re.I)), None)
+        if annual:
+            terms.renewal_term_months = 12.0
+            terms.auto_renews = True
+    if terms.initial_term_months is None:
+        _initial_term(terms, document, extraction)
     _measure(terms, document, extraction, "renewal_notice.max_days", "notice_days", "notice_citation", "days")
     _escalator(terms, extraction)
-    _deadline(terms, data.today)
+    _deadline(terms, data.today, _term_start(document, terms))
     return _brief(terms, data)
 
 
@@ -93,46 +101,96 @@ def _effective_date(document: SourceDocument, terms: RenewalTerms) -> None:
     """The date the agreement is made or takes effect: a date the opening introduces as such ("dated as of",
     "effective", "this 9th day of March, 2015"), else the first date of the opening; and its stated end, if any."""
     text = document.text
-    opening = [m for m in _DATE.finditer(text[:5000]) if _parse_date(m)]
+    # a date introduced as an end ("shall expire on March 31, 2011") is never the start
+    starts = lambda found: [m for m in found if not _EXPIRES.search(text[max(0, m.start() - 60):m.start()])]  # noqa: E731
+    opening = starts(m for m in _DATE.finditer(text[:5000]) if _parse_date(m))
     made = [m for m in opening if _MADE.search(text[max(0, m.start() - 120):m.start()])]
     if agreement := next(iter(made + opening), None):
         terms.agreement_date = _parse_date(agreement)
-    introduced = [m for m in _DATE.finditer(text) if re.search(r"effective|commenc", text[max(0, m.start() - 120):m.start()], re.IGNORECASE)]
-    for match in [*introduced, *made, *opening]:
+    defined = [m for m in _DATE.finditer(text[:20000])
+               if re.match(r"[^.;]{0,40}?\(\s*(?:the\s+|this\s+)?[\"“]\s*effective\s+date", text[m.end():m.end() + 80], re.I)
+               or re.search(r"[\"“]effective\s+date[\"”]\s+(?:shall\s+)?(?:mean|be)s?\s+[^.;]{0,40}$", text[max(0, m.start() - 120):m.start()], re.I)]
+    effective_opening = [m for m in opening if re.search(r"effective|commenc", text[max(0, m.start() - 120):m.start()], re.I)]
+    introduced = starts(m for m in _DATE.finditer(text) if re.search(r"effective|commenc", text[max(0, m.start() - 120):m.start()], re.I))
+    for match in [*defined, *effective_opening, *made, *introduced, *opening]:
         if (parsed := _parse_date(match)) is None:
             continue
         terms.effective_date = parsed
         terms.effective_date_citation = Span.of(document, match.start(), match.end())
         break
-    for match in _DATE.finditer(document.text):
-        if _EXPIRES.search(document.text[max(0, match.start() - 60) : match.start()]) and (parsed := _parse_date(match)):
-            if terms.effective_date is None or parsed > terms.effective_date:
-                terms.expiration_date = parsed
-                terms.expiration_citation = Span.of(document, match.start(), match.end())
-                return
+    ends = [m for m in _DATE.finditer(text) if _EXPIRES.search(text[max(0, m.start() - 60):m.start()])]
+    # an end date in a sentence about the term ("the initial term ... shall continue up to and including 28 February
+    # 2000") before one elsewhere ("orders placed until 30 June 1998")
+    def rank(match: re.Match) -> int:
+        before = text[max(0, match.start() - 200):match.start()]
+        if re.search(r"initial\s+term|term\s+of\s+this\s+agreement|this\s+agreement\s+(shall|will)\s+(continue|remain|expire|terminate)|"
+                     r"shall\s+expire|\bterm\b[^.]{0,60}(expire|end|continue)", before, re.I):
+            return 0
+        return 1 if re.search(r"\bterm\b|this agreement shall|agreement will", before, re.I) else 2
+
+    ends.sort(key=rank)
+    for match in ends:
+        parsed = _parse_date(match)
+        if parsed and (terms.effective_date is None or parsed > terms.effective_date):
+            terms.expiration_date = parsed
+            terms.expiration_citation = Span.of(document, match.start(), match.end())
+            return
 
 
 def _clauses(document: SourceDocument, extraction: ExtractionResult, category_id: str) -> list[tuple[int, str]]:
-    """The category's extracted clauses; when extraction found none, the sentences anywhere in the document that
-    carry one of the category's signals (a renewal buried in a definitions section is still the renewal)."""
+    """The category's extracted clauses first, then the sentences anywhere in the document that carry one of the
+    category's signals (a renewal the extractor missed, or one buried in a definitions section, is still the renewal)."""
     found = [(c.span.start, c.span.quote) for c in extraction.of_category(category_id)]
-    if found:
-        return found
-    signals = [re.compile(signal, re.IGNORECASE) for signal in default_library().get(category_id).signals]
-    sentences = []
+    category = default_library().get(category_id)
+    signals = [re.compile(signal, re.IGNORECASE) for signal in (*category.signals, *category.presence)]
+    seen = {start for start, _ in found}
     for paragraph in document.paragraphs:
         for start, end in sentence_spans(paragraph.text):
             text = paragraph.text[start:end]
-            if any(signal.search(text) for signal in signals):
-                sentences.append((paragraph.start + start, text))
-    return sentences
+            if paragraph.start + start not in seen and any(signal.search(text) for signal in signals):
+                found.append((paragraph.start + start, text))
+    return found
+
+
+_INITIAL_TERM = re.compile(
+    r"(?:term\s+of\s+this\s+agreement\s+(?:shall\s+be|is|will\s+be)\s+(?:for\s+)?(?:a\s+period\s+of\s+)?|initial\s+term\s+of\s+|"
+    r"(?:shall|will)\s+(?:continue|remain\s+in\s+(?:full\s+)?(?:force|effect))\s+(?:in\s+(?:full\s+)?(?:force|effect)\s+)?"
+    r"for\s+(?:a\s+(?:period|term)\s+of\s+)?|for\s+an?\s+(?:initial\s+)?(?:period|term)\s+of\s+)$",
+    re.IGNORECASE)
+
+
+def _term_start(document: SourceDocument, terms: RenewalTerms) -> date | None:
+    """The date the term clause itself starts from ("shall commence upon April 1, 1999 and shall continue for six
+    (6) months"), when it names one."""
+    if terms.term_citation is None:
+        return None
+    sentence = document.text[max(0, terms.term_citation.start - 250):terms.term_citation.start]
+    starts = [m for m in _DATE.finditer(sentence) if re.search(r"commenc\w*|begin\w*|start\w*|from", sentence[max(0, m.start() - 40):m.start()], re.I)]
+    return _parse_date(starts[-1]) if starts else None
+
+
+def _initial_term(terms: RenewalTerms, document: SourceDocument, extraction: ExtractionResult) -> None:
+    """The initial term in the phrasings the playbook rule does not measure: "the term of this Agreement shall be two
+    (2) years", "shall continue for a term of one (1) year", "for an initial period of three years"."""
+    from document_io.quantities import find_durations
+
+    for offset, quote in _clauses(document, extraction, "term"):
+        for duration in find_durations(quote):
+            if duration.unit in ("month", "year") and _INITIAL_TERM.search(quote[max(0, duration.start - 90):duration.start]):
+                terms.initial_term_months = round(duration.in_unit("months"), 1)
+                terms.term_citation = Span(start=offset + duration.start, end=offset + duration.end,
+                                           quote=quote[duration.start:duration.end])
+                return
 
 
 def _measure(terms, document: SourceDocument, extraction, rule_id: str, field: str, citation_field: str, unit: str) -> None:
     """Measure with the playbook rule that defines this number, so compliance and renewal agree on it."""
     category_id = rule_id.split(".")[0]
     rule = next(r for r in default_library().get(category_id).playbook.rules if r.id == rule_id)
-    for offset, quote in _clauses(document, extraction, category_id):
+    clauses = _clauses(document, extraction, category_id)
+    if category_id == "renewal_notice":  # a notice tied to renewal or expiry before any other notice period
+        clauses.sort(key=lambda c: 0 if re.search(r"renew|extended term|expiration of (the|this)|end of the (then|initial|current)", c[1], re.I) else 1)
+    for offset, quote in clauses:
         for hit in evaluate(rule, quote, offset):
             if hit.value is None:
                 continue
@@ -161,9 +219,10 @@ def _escalator(terms: RenewalTerms, extraction: ExtractionResult) -> None:
             return
 
 
-def _deadline(terms: RenewalTerms, today: date) -> None:
-    if terms.expiration_date is None and terms.effective_date and terms.initial_term_months:
-        terms.expiration_date = terms.effective_date + relativedelta(months=int(round(terms.initial_term_months))) - timedelta(days=1)
+def _deadline(terms: RenewalTerms, today: date, term_start: date | None = None) -> None:
+    start = term_start or terms.effective_date
+    if terms.expiration_date is None and start and terms.initial_term_months:
+        terms.expiration_date = start + relativedelta(months=int(round(terms.initial_term_months))) - timedelta(days=1)
     if terms.expiration_date is None:
         return
     end = terms.expiration_date

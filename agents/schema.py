@@ -107,6 +107,17 @@ class Finding(BaseModel):
     escalate_to: ReviewFunction | None = None
 
 
+class SpendRecord(BaseModel):
+    """One purchase order or invoice line from the buyer's system (CSV: date,kind,number,po_number,amount,currency)."""
+
+    date: date
+    kind: str = Field(pattern="^(po|invoice)$")
+    number: str
+    po_number: str | None = None
+    amount: float
+    currency: str = "USD"
+
+
 class SpendCheck(BaseModel):
     title: str
     ok: bool

@@ -99,6 +99,12 @@ class ClauseCategory(BaseModel):
         return value
 
 
+def applies_to_us(side: str, our_side: str) -> bool:
+    """A rule or required clause written to protect one side applies only when that is our side; with our side
+    unknown (or a mutual NDA) only side-neutral ones apply, so no edit can favour the other side by mistake."""
+    return side == "any" or side == our_side
+
+
 class ClauseLibrary(BaseModel):
     categories: dict[str, ClauseCategory]
 

@@ -107,8 +107,8 @@ from document_io.quantities import (  # noqa: E402,F401  (re-exported for caller
 # --- jurisdictions ----------------------------------------------------------------------------------
 
 _JURISDICTION = re.compile(
-    r"(?i:laws?)(?: and [a-z ]{1,40}?)?(?i: of )(?P<name>(?:(?i:the) )?(?:(?i:state|commonwealth|province|republic|kingdom)(?i: of ))?"
-    r"[A-Z][A-Za-z'’]+(?:[ -](?i:and |of |the )?[A-Z][A-Za-z'’]+)*)",
+    r"(?i:laws?)(?:\s+and\s+[a-z ]{1,40}?)?\s+(?i:of)\s+(?P<name>(?:(?i:the)\s+)?(?:(?i:state|commonwealth|province|republic|kingdom)\s+(?i:of)\s+)?"
+    r"[A-Z][A-Za-z'’]+(?:(?:\s+|-)(?:(?i:and|of|the)\s+)?[A-Z][A-Za-z'’]+)*)",
 )
 # "construed in accordance with English law", "governed by German law", "New York law shall apply"
 _ADJECTIVES = {
@@ -123,6 +123,10 @@ _ADJECTIVES = {
 _ADJECTIVE_LAW = re.compile(
     r"\b(?P<adjective>" + "|".join(sorted(map(re.escape, _ADJECTIVES), key=len, reverse=True)) + r")\s+(?:substantive\s+)?(?i:laws?)\b"
 )
+# "made in the State of California and shall be governed by ... the laws thereof"
+_LAWS_THEREOF = re.compile(
+    r"\b(?P<name>(?i:the)\s+(?i:state|commonwealth|province)\s+(?i:of)\s+[A-Z][A-Za-z]+(?:\s+[A-Z][A-Za-z]+)?)"
+    r"[^.;]{0,160}?\b(?i:laws\s+(?:thereof|of\s+(?:said|such|that)\s+(?:state|commonwealth|province)))")
 # "a company incorporated under the laws of France" names where a party is organised, not the governing law
 _INCORPORATION = re.compile(r"(incorporated|organi[sz]ed|existing|formed|registered|chartered|constituted)\s+(and\s+\w+\s+)?"
                             r"(under|pursuant to|in accordance with)\s+(the\s+)?$", re.IGNORECASE)
@@ -147,7 +151,7 @@ class Jurisdiction:
 def find_jurisdiction(text: str) -> Jurisdiction | None:
     """The governing-law jurisdiction a clause names: "the laws of the State of New York" or "English law"."""
     candidates = []
-    for pattern, group in ((_JURISDICTION, "name"), (_ADJECTIVE_LAW, "adjective")):
+    for pattern, group in ((_JURISDICTION, "name"), (_ADJECTIVE_LAW, "adjective"), (_LAWS_THEREOF, "name")):
         for match in pattern.finditer(text):
             if _INCORPORATION.search(text[max(0, match.start() - 50):match.start()]):
                 continue

@@ -124,9 +124,10 @@ def predicted_facts(document, extraction, profile, brief) -> dict[str, str | Non
     from document_io.legal_text import find_jurisdiction
 
     jurisdiction = None
-    texts = [c.span.quote for c in extraction.of_category("governing_law")]
     sentences = [s for s in re.split(r"(?<=[.;])\s+", document.text) if re.search(r"govern|constru|laws? of", s, re.IGNORECASE)]
-    texts += sorted(sentences, key=lambda s: 0 if re.search(r"governed by|construed|governing law|applicable law", s, re.IGNORECASE) else 1)
+    texts = [c.span.quote for c in extraction.of_category("governing_law")] + sentences
+    # whatever says "governed by" / "construed in accordance with" first, from the extracted clauses or not
+    texts.sort(key=lambda s: 0 if re.search(r"governed\s+by|construed|governing\s+law|applicable\s+law", s, re.IGNORECASE) else 1)
     for text in texts:
         if (found := find_jurisdiction(text)) is not None:
             jurisdiction = found.normalised

@@ -19,7 +19,8 @@ from langgraph.types import interrupt
 
 from agents.classifier import ClassifierInput, classify, classify_with_llm
 from agents.clause_extraction import ExtractionInput, extract_clauses, extract_clauses_with_llm
-from agents.compliance import ComplianceInput, SpendRecord, check_compliance
+from agents.compliance import ComplianceInput, check_compliance
+from agents.schema import SpendRecord
 from agents.redlining import RedliningInput, propose_redlines, propose_redlines_with_llm
 from agents.renewal_leverage import PerformanceRecord, RenewalInput, analyse_renewal, analyse_renewal_with_llm
 from agents.schema import (

@@ -13,7 +13,7 @@ from pathlib import Path
 from langgraph.types import Command
 from pydantic import BaseModel
 
-from agents.compliance import SpendRecord
+from agents.schema import SpendRecord
 from agents.renewal_leverage import PerformanceRecord
 from agents.schema import ComplianceReport, ContractProfile, Decision, NegotiationBrief, RedlineSet, RiskLevel
 from document_io.docx_redline import docx_from_paragraphs

@@ -267,3 +267,17 @@ def test_a_clause_cut_in_two_by_a_page_break_is_not_split_by_an_insertion(engine
     assert inserts
     anchor = document.paragraphs[inserts[0].insertion.after_paragraph].text
     assert anchor.startswith("This Agreement shall be governed")  # before the broken force-majeure clause, not inside it
+
+
+def test_the_side_swap_from_the_command_line(tmp_path, monkeypatch):
+    from test_review_cli import cli
+
+    monkeypatch.setenv("CLAUSEFLOW_OUR_NAMES", "CloudNimbus Inc.")
+    supplier = cli("review", str(SAMPLES / "saas_cloudnimbus.docx"), "--out", str(tmp_path / "o"), data_dir=tmp_path / "a").stdout
+    assert "our side supplier" in supplier and "liability_cap" not in supplier and "indemnification" not in supplier
+    monkeypatch.setenv("CLAUSEFLOW_OUR_NAMES", "Someone Else Ltd")
+    told = cli("review", "--side", "supplier", str(SAMPLES / "saas_cloudnimbus.docx"), "--out", str(tmp_path / "o"),
+               data_dir=tmp_path / "b").stdout
+    assert "our side supplier" in told and "counterparty Northwind Systems" in told and "our_side" not in told
+    unknown = cli("review", str(SAMPLES / "saas_cloudnimbus.docx"), "--out", str(tmp_path / "o"), data_dir=tmp_path / "c").stdout
+    assert "our side unknown" in unknown and "Which party are we?" in unknown
