@@ -190,7 +190,7 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
 
 def sqlite_checkpointer(path: Path) -> SqliteSaver:
     path.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(str(path), check_same_thread=False, timeout=60)
+    connection = sqlite3.connect(str(path), check_same_thread=False, timeout=15)  # batch workers share it: wait, but not for ever
     connection.execute("PRAGMA journal_mode=WAL")  # batch workers in several processes write to one file
     return SqliteSaver(connection)
 

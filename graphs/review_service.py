@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import sqlite3
 from pathlib import Path
 
 from langgraph.types import Command
@@ -22,7 +23,7 @@ from document_io.models import SourceDocument
 from graphs.audit_log import AlreadySignedOff, AuditLog, SignOff
 from graphs.configuration import ReviewConfig
 from graphs.finalization import changes_for, open_escalations
-from graphs.locks import review_lock
+from graphs.locks import ReviewBusy, review_lock
 from graphs.review_graph import build_graph, overall_risk, sqlite_checkpointer
 from model_backends.llm_client import LLMClient, LLMSettings
 from model_backends.local_engine import LocalEngine
@@ -121,7 +122,10 @@ class ReviewService:
             raise ReviewNotFound(f"no review with thread id {thread_id!r}; `python app.py list` shows them")
         sign_off = self.audit.sign_off(thread_id)
         if sign_off is not None and not values.get("outputs"):
-            values = self._complete_finalisation(thread_id, sign_off)
+            try:
+                values = self._complete_finalisation(thread_id, sign_off)
+            except (sqlite3.OperationalError, ReviewBusy):
+                pass  # another process is finishing it, or its database is busy: a later read completes it
         redlines = RedlineSet.model_validate(values["redlines"])
         history = self.audit.history(thread_id)
         decisions = {d.suggestion_id: d for d in history}  # the latest per suggestion supersedes earlier ones

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import html
+import sqlite3
 import re
 import secrets
 from datetime import datetime, timezone
@@ -253,6 +254,9 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
             return contract_page(reviewer, thread_id, f"Not finalised: {stale}", status_code=409)
         except (DatabaseBusy, ReviewBusy) as busy:
             return contract_page(reviewer, thread_id, f"Not finalised: {busy}", status_code=503)
+        except sqlite3.OperationalError as locked:  # the checkpoint database, held by a batch or another server
+            return contract_page(reviewer, thread_id, "Signed off; writing the redline waits on a busy database and "
+                                 f"will complete on the next page load ({locked}).", status_code=503)
         except (ValueError, UndecidedSuggestions, OpenEscalations) as refused:
             return _back(thread_id, _readable_conflict(str(refused), status))
         return RedirectResponse(f"/reviews/{thread_id}", status_code=303)
