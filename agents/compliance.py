@@ -18,7 +18,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from document_io.legal_text import sentence_spans
-from agents.schema import ComplianceReport, ContractProfile, ExtractionResult, Finding, Span, SpendCheck, SpendRecord
+from agents.schema import ComplianceReport, ContractProfile, ExtractionResult, Finding, RiskLevel, Span, SpendCheck, SpendRecord
 from clause_library.playbook import SEVERITY_ORDER, ClauseLibrary, Severity, applies_to_us
 from clause_library.rule_engine import RuleHit, evaluate
 from document_io.models import SourceDocument
@@ -82,6 +82,19 @@ def check_compliance(data: ComplianceInput, library: ClauseLibrary) -> Complianc
         finding.id = f"F{number:02d}"
         finding.citation.verify(document)
     return ComplianceReport(findings=findings, spend_checks=_spend_checks(data) if data.spend else [])
+
+
+WALK_AWAYS_FOR_CRITICAL = 3
+
+
+def overall_risk(profile: ContractProfile, compliance: ComplianceReport) -> RiskLevel:
+    """The worst finding, the contract's inherent risk, and: three or more walk-away hits at once are critical."""
+    worst = max((SEVERITY_ORDER[f.severity] for f in compliance.findings), default=0)
+    if sum(f.position == "walk_away" for f in compliance.findings) >= WALK_AWAYS_FOR_CRITICAL:
+        worst = SEVERITY_ORDER["critical"]
+    from_findings = {4: "critical", 3: "high", 2: "medium"}.get(worst, "low")
+    levels = ["low", "medium", "high", "critical"]
+    return max(profile.inherent_risk, from_findings, key=levels.index)  # type: ignore[return-value]
 
 
 def _side_unknown(data: ComplianceInput) -> Finding:
@@ -186,7 +199,9 @@ def _rule_finding(document: SourceDocument, category, hit: RuleHit) -> Finding:
     if hit.position == "fallback":
         severity = "low"
     elif hit.position == "walk_away":
-        severity = _raise(rule.severity)
+        # Critical is kept for walk-aways on the terms that decide exposure (liability, our data, indemnities);
+        # any other walk-away is at least high. So risk separates contracts instead of calling every one critical.
+        severity = "critical" if category.playbook.core_exposure else max(rule.severity, "high", key=SEVERITY_ORDER.get)
         escalate = category.playbook.escalate_to
     ladder = {
         "fallback": f"acceptable only as our fallback ({category.playbook.fallback.rstrip('.')})",
@@ -207,11 +222,6 @@ def _rule_finding(document: SourceDocument, category, hit: RuleHit) -> Finding:
         expected=str(rule.preferred_value) if rule.preferred_value is not None else category.playbook.preferred,
         escalate_to=escalate,
     )
-
-
-def _raise(severity: Severity) -> Severity:
-    order = sorted(SEVERITY_ORDER, key=SEVERITY_ORDER.get)
-    return order[min(len(order) - 1, SEVERITY_ORDER[severity] + 1)]  # type: ignore[return-value]
 
 
 def _sentence_around(document: SourceDocument, start: int, end: int) -> Span:

@@ -33,7 +33,7 @@ _DATE = re.compile(
     r"|(?P<iso>\d{4}-\d{2}-\d{2})|(?P<numeric>\b\d{1,2}/\d{1,2}/\d{4}\b)",
     re.IGNORECASE,
 )
-_EXPIRES = re.compile(r"(expir\w*|terminat\w*|end\w*|continu\w*|remain\w* in (full )?(force|effect))\s+(on|until|through|to|at)\s+"
+_EXPIRES = re.compile(r"(expir\w*|terminat\w*|end\w*|conclud\w*|continu\w*|remain\w* in (full )?(force|effect))\s+(on|until|through|to|at)\s+"
                       r"(and including\s+)?(the\s+close\s+of\s+business\s+on\s+)?$|\b(ending|expiring)\s+(on\s+)?$|\buntil\s+$|"
                       r"\bthrough\s+$|up to and including\s+$", re.IGNORECASE)
 _EFFECTIVE = re.compile(r"effective (date|as of|on)|effective date\W+|commenc\w*( on)?|dated as of|entered into (as of|on)|made (as of|on)",
@@ -169,14 +169,32 @@ def _term_start(document: SourceDocument, terms: RenewalTerms) -> date | None:
     return _parse_date(starts[-1]) if starts else None
 
 
+_FROM_START = re.compile(r"^\s*(?:\([^)]{0,30}\)\s*)?(?:from|after|following)\s+(?:the\s+)?(?:effective\s+date|date\s+(?:hereof|of\s+this\s+"
+                         r"agreement|of\s+execution)|execution|commencement)", re.IGNORECASE)
+_ANNIVERSARY = re.compile(r"(?:end|expire|terminate|conclude)\w*\s+on\s+the\s+(?P<nth>first|second|third|fourth|fifth|sixth|seventh|"
+                          r"eighth|ninth|tenth|\d+(?:st|nd|rd|th))\s+anniversary\s+of\s+the\s+(?:effective\s+date|date\s+(?:hereof|of\s+"
+                          r"this\s+agreement))", re.IGNORECASE)
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10}
+
+
 def _initial_term(terms: RenewalTerms, document: SourceDocument, extraction: ExtractionResult) -> None:
     """The initial term in the phrasings the playbook rule does not measure: "the term of this Agreement shall be two
-    (2) years", "shall continue for a term of one (1) year", "for an initial period of three years"."""
+    (2) years", "shall continue for a term of one (1) year", "three (3) years from the Effective Date", "end on the
+    first anniversary of the Effective Date"."""
     from document_io.quantities import find_durations
 
     for offset, quote in _clauses(document, extraction, "term"):
+        if anniversary := _ANNIVERSARY.search(quote):
+            nth = anniversary.group("nth").lower()
+            years = _ORDINALS.get(nth) or int(re.match(r"\d+", nth).group(0))
+            terms.initial_term_months = 12.0 * years
+            terms.term_citation = Span(start=offset + anniversary.start(), end=offset + anniversary.end(), quote=anniversary.group(0))
+            return
         for duration in find_durations(quote):
-            if duration.unit in ("month", "year") and _INITIAL_TERM.search(quote[max(0, duration.start - 90):duration.start]):
+            introduced = _INITIAL_TERM.search(quote[max(0, duration.start - 90):duration.start])
+            counted_from_start = _FROM_START.match(quote[duration.end:duration.end + 60]) and re.search(r"\bterm\b", quote, re.I)
+            after_the_term = re.match(r"\W*(thereafter|after|following)\b", quote[duration.end:duration.end + 25], re.I)
+            if duration.unit in ("month", "year") and (introduced or counted_from_start) and not after_the_term:
                 terms.initial_term_months = round(duration.in_unit("months"), 1)
                 terms.term_citation = Span(start=offset + duration.start, end=offset + duration.end,
                                            quote=quote[duration.start:duration.end])

@@ -74,6 +74,8 @@ class PlaybookEntry(BaseModel):
     required_for: list[str] = Field(default_factory=list)
     required_side: Literal["customer", "supplier", "any"] = Field(
         default="any", description="the clause is required (and its approved wording inserted) only for this side")
+    core_exposure: bool = Field(
+        default=False, description="a walk-away here is critical (uncapped liability, our data, indemnities); elsewhere high")
     not_required_when: str | None = Field(
         default=None, description="regex: the contract's nature makes the clause unnecessary (e.g. nothing is payable)")
     rules: list[Rule] = Field(default_factory=list)

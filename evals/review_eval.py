@@ -49,6 +49,7 @@ class MissingFinding(BaseModel):
 
 class ContractResult(BaseModel):
     id: str
+    risk: str = ""
     gold_type: str | None
     predicted_type: str
     missing: list[MissingFinding]
@@ -78,6 +79,7 @@ class ReviewEvalReport(BaseModel):
     recheck_pass_rate: float | None
     edits_withheld: int
     suggestions_per_contract: float
+    risk_distribution: dict[str, int] = {}
     seconds_per_contract: float
     machine: str
 
@@ -113,8 +115,10 @@ def review_contract(contract: LabelledContract, engine: LocalEngine, *, side: st
     answers = {column.lower(): answer for column, answer in contract.answers.items()}
     facts = {name: _score(name, answers[_ANSWER_COLUMN[name].lower()], predicted[name])
              for name in FACTS if answers.get(_ANSWER_COLUMN[name].lower())}
+    from agents.compliance import overall_risk
+
     return ContractResult(
-        id=contract.id, gold_type=contract.contract_type, predicted_type=profile.contract_type, missing=missing,
+        id=contract.id, risk=overall_risk(profile, compliance), gold_type=contract.contract_type, predicted_type=profile.contract_type, missing=missing,
         facts=facts, suggestions=len(redlines.suggestions), edits_shown=len(shown), edits_passing_recheck=passing,
         edits_withheld=len(redlines.dropped_edits), seconds=round(time.perf_counter() - started, 3),
     )
@@ -187,7 +191,10 @@ def _same_date(gold: str, predicted: str | None) -> bool | None:
     year, month, day = (int(x) for x in predicted.split("-"))
     if match.group(1) == "[]" or match.group(2) == "[]":
         return int(match.group(3)) == year
-    return (int(match.group(1)), int(match.group(2)), int(match.group(3))) == (month, day, year)
+    first, second, gold_year = int(match.group(1)), int(match.group(2)), int(match.group(3))
+    if first > 12:  # CUAD writes a few dates day first: 31/01/2025
+        first, second = second, first
+    return (first, second, gold_year) == (month, day, year)
 
 
 def _same_end_date(gold: str, predicted: str | None) -> bool | None:
@@ -262,6 +269,7 @@ def summarise(results: list[ContractResult], *, dataset: str, split: str, side: 
         edits_shown=shown, recheck_pass_rate=round(sum(r.edits_passing_recheck for r in results) / shown, 4) if shown else None,
         edits_withheld=sum(r.edits_withheld for r in results),
         suggestions_per_contract=round(sum(r.suggestions for r in results) / max(len(results), 1), 2),
+        risk_distribution={level: sum(r.risk == level for r in results) for level in ("critical", "high", "medium", "low")},
         seconds_per_contract=round(sum(r.seconds for r in results) / max(len(results), 1), 2), machine=machine,
     )
 
@@ -279,7 +287,8 @@ def render_markdown(report: ReviewEvalReport, results: list[ContractResult]) -> 
         f"| contract type accuracy (text only) | {pct(report.type_accuracy)} | {report.type_counts} |",
         f"| shown edits passing the re-check | {pct(report.recheck_pass_rate)} | {report.edits_shown} |",
         f"| edits withheld by the re-check | {report.edits_withheld} | |",
-        f"| suggestions per contract | {report.suggestions_per_contract} | |", "",
+        f"| suggestions per contract | {report.suggestions_per_contract} | |",
+        "| overall risk (critical / high / medium / low) | " + " / ".join(str(v) for v in report.risk_distribution.values()) + " | |", "",
     ]
     if report.missing_false_by_category:
         lines += ["False 'missing' findings by category: " + ", ".join(f"{k} {v}" for k, v in sorted(report.missing_false_by_category.items())), ""]

@@ -19,7 +19,7 @@ from langgraph.types import interrupt
 
 from agents.classifier import ClassifierInput, classify, classify_with_llm
 from agents.clause_extraction import ExtractionInput, extract_clauses, extract_clauses_with_llm
-from agents.compliance import ComplianceInput, check_compliance
+from agents.compliance import ComplianceInput, check_compliance, overall_risk  # noqa: F401  (re-exported)
 from agents.schema import SpendRecord
 from agents.redlining import RedliningInput, propose_redlines, propose_redlines_with_llm
 from agents.renewal_leverage import PerformanceRecord, RenewalInput, analyse_renewal, analyse_renewal_with_llm
@@ -30,9 +30,7 @@ from agents.schema import (
     ExtractionResult,
     NegotiationBrief,
     RedlineSet,
-    RiskLevel,
 )
-from clause_library.playbook import SEVERITY_ORDER
 from document_io.models import SourceDocument
 from document_io.review_report import ReviewReport
 from graphs.finalization import write_outputs
@@ -57,13 +55,6 @@ def validate_decisions(payload: dict, redlines: RedlineSet) -> dict[str, Decisio
             raise InvalidDecisions(f"{decision.suggestion_id}: 'modify' needs the new text")
         decisions[decision.suggestion_id] = decision
     return decisions
-
-
-def overall_risk(profile: ContractProfile, compliance: ComplianceReport) -> RiskLevel:
-    worst = max((SEVERITY_ORDER[f.severity] for f in compliance.findings), default=0)
-    from_findings = {4: "critical", 3: "high", 2: "medium"}.get(worst, "low")
-    levels = ["low", "medium", "high", "critical"]
-    return max(profile.inherent_risk, from_findings, key=levels.index)  # type: ignore[return-value]
 
 
 def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = None):

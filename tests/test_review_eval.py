@@ -21,6 +21,7 @@ from evals.review_eval import (
 def test_fact_scorers_on_cuads_answer_formats():
     assert _same_date("3/1/2003", "2003-03-01") and not _same_date("3/1/2003", "2003-01-03")
     assert _same_date("[]/[]/1996", "1996-07-04")  # CUAD gives only the year: the year decides
+    assert _same_date("31/01/2025", "2025-01-31")  # and a few dates day first
     assert _same_date("perpetual", "2003-03-01") is None  # nothing to compare: not scored
     assert _same_end_date("1/31/2024", "2024-01-31") and _same_end_date("3/27/2029", "2029-03-26")
     assert not _same_end_date("3/27/2029", "2029-03-20")
