@@ -281,3 +281,20 @@ def test_the_side_swap_from_the_command_line(tmp_path, monkeypatch):
     assert "our side supplier" in told and "counterparty Northwind Systems" in told and "our_side" not in told
     unknown = cli("review", str(SAMPLES / "saas_cloudnimbus.docx"), "--out", str(tmp_path / "o"), data_dir=tmp_path / "c").stdout
     assert "our side unknown" in unknown and "Which party are we?" in unknown
+
+
+def test_risk_separates_contracts_critical_only_for_core_exposure(engine):
+    from agents.compliance import overall_risk
+
+    risks = {}
+    for name in ("msa_orion", "saas_cloudnimbus", "nda_bluepeak", "supply_ferrotech", "licence_quanta", "dpa_medisafe"):
+        profile, compliance, _ = review(_load(SAMPLES / f"{name}.docx"), engine)
+        risks[name] = overall_risk(profile, compliance)
+        walk_aways = [f for f in compliance.findings if f.position == "walk_away"]
+        for finding in walk_aways:  # critical only where the walk-away is on a core exposure term
+            core = engine.library.get(finding.category).playbook.core_exposure
+            assert finding.severity == ("critical" if core else "high"), (name, finding.category, finding.severity)
+    # unlimited liability (MSA) and a one-month cap with ten-day breach notice (SaaS) are critical; a Cayman-law NDA,
+    # an exclusivity clause or a one-sided termination right are high, not critical
+    assert risks["msa_orion"] == risks["saas_cloudnimbus"] == "critical"
+    assert risks["nda_bluepeak"] == risks["supply_ferrotech"] == risks["licence_quanta"] == "high"
