@@ -33,7 +33,8 @@ _DATE = re.compile(
     r"|(?P<iso>\d{4}-\d{2}-\d{2})|(?P<numeric>\b\d{1,2}/\d{1,2}/\d{4}\b)",
     re.IGNORECASE,
 )
-_EXPIRES = re.compile(r"(expir\w*|terminat\w*|end\w*|conclud\w*|continu\w*|remain\w* in (full )?(force|effect))\s+(on|until|through|to|at)\s+"
+_EXPIRES = re.compile(r"\b(shall|will)\s+(expire|terminate|end)\s+$|"
+                      r"(expir\w*|terminat\w*|end\w*|conclud\w*|continu\w*|remain\w* in (full )?(force|effect))\s+(on|until|through|to|at)\s+"
                       r"(and including\s+)?(the\s+close\s+of\s+business\s+on\s+)?$|\b(ending|expiring)\s+(on\s+)?$|\buntil\s+$|"
                       r"\bthrough\s+$|up to and including\s+$", re.IGNORECASE)
 _EFFECTIVE = re.compile(r"effective (date|as of|on)|effective date\W+|commenc\w*( on)?|dated as of|entered into (as of|on)|made (as of|on)",
@@ -67,7 +68,9 @@ def analyse_renewal(data: RenewalInput) -> NegotiationBrief:
     document, extraction = data.document, data.extraction
     terms = RenewalTerms(effective_date=None, initial_term_months=None, auto_renews=False, renewal_term_months=None, notice_days=None)
     _effective_date(document, terms)
-    _measure(terms, document, extraction, "term.initial_max", "initial_term_months", "term_citation", "months")
+    _initial_term(terms, document, extraction)  # the term's own phrasings first; the playbook rule's reading after
+    if terms.initial_term_months is None:
+        _measure(terms, document, extraction, "term.initial_max", "initial_term_months", "term_citation", "months")
     renewal = _clauses(document, extraction, "auto_renewal")
     terms.auto_renews = any(re.search(r"automatic|renew", quote, re.IGNORECASE) for _, quote in renewal)
     _measure(terms, document, extraction, "auto_renewal.term_max", "renewal_term_months", "renewal_citation", "months")
@@ -76,8 +79,6 @@ def analyse_renewal(data: RenewalInput) -> NegotiationBrief:
         if annual:
             terms.renewal_term_months = 12.0
             terms.auto_renews = True
-    if terms.initial_term_months is None:
-        _initial_term(terms, document, extraction)
     _measure(terms, document, extraction, "renewal_notice.max_days", "notice_days", "notice_citation", "days")
     _escalator(terms, extraction)
     _deadline(terms, data.today, _term_start(document, terms))
@@ -154,8 +155,8 @@ def _clauses(document: SourceDocument, extraction: ExtractionResult, category_id
 
 _INITIAL_TERM = re.compile(
     r"(?:term\s+of\s+this\s+agreement\s+(?:shall\s+be|is|will\s+be)\s+(?:for\s+)?(?:a\s+period\s+of\s+)?|initial\s+term\s+of\s+|"
-    r"(?:shall|will)\s+(?:continue|remain\s+in\s+(?:full\s+)?(?:force|effect))\s+(?:in\s+(?:full\s+)?(?:force|effect)\s+)?"
-    r"for\s+(?:a\s+(?:period|term)\s+of\s+)?|for\s+an?\s+(?:initial\s+)?(?:period|term)\s+of\s+)$",
+    r"(?P<strong>(?:shall|will|and)\s+(?:continue|remain)\s+(?:in\s+(?:full\s+)?(?:force|effect)(?:\s+and\s+effect)?\s+)?"
+    r"for\s+(?:an?\s+(?:initial\s+)?(?:period|term)\s+of\s+)?)|for\s+an?\s+(?:initial\s+)?(?:period|term)\s+of\s+)$",
     re.IGNORECASE)
 
 
@@ -193,7 +194,10 @@ def _initial_term(terms: RenewalTerms, document: SourceDocument, extraction: Ext
         for duration in find_durations(quote):
             introduced = _INITIAL_TERM.search(quote[max(0, duration.start - 90):duration.start])
             counted_from_start = _FROM_START.match(quote[duration.end:duration.end + 60]) and re.search(r"\bterm\b", quote, re.I)
-            after_the_term = re.match(r"\W*(thereafter|after|following)\b", quote[duration.end:duration.end + 25], re.I)
+            # "and for a period of one year thereafter" follows the term; "shall continue for three (3) years thereafter"
+            # is the term, counted from the start just named
+            after_the_term = (re.match(r"\W*(thereafter|after|following)\b", quote[duration.end:duration.end + 25], re.I)
+                              and not (introduced and introduced.group("strong")))
             if duration.unit in ("month", "year") and (introduced or counted_from_start) and not after_the_term:
                 terms.initial_term_months = round(duration.in_unit("months"), 1)
                 terms.term_citation = Span(start=offset + duration.start, end=offset + duration.end,

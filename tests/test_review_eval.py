@@ -72,3 +72,24 @@ def test_one_real_cuad_contract_end_to_end(engine):
     assert result.facts["effective_date"].correct and result.facts["expiration_date"].correct  # 3/1/2003 – 2/28/2004
     assert all(not m.present_in_cuad for m in result.missing if m.present_in_cuad is not None)
     assert result.edits_passing_recheck == result.edits_shown
+
+
+@pytest.mark.parametrize("clause, months", [
+    ("The term of this Agreement shall commence on the Effective Date and shall continue in full force and effect for an "
+     "initial period of five (5) years. Thereafter, this Agreement renews.", 60),
+    ('The term of this Agreement shall begin on the Effective Date and continue for three (3) years thereafter (the '
+     '"Initial Term") and shall automatically renew for additional one (1) year periods.', 36),
+    ("2.01. The term of this Agreement shall be for 10 years commencing on the date of execution of this Agreement.", 120),
+    ('The term of this Agreement (the "Term") will begin on February 1, 1998 and end on the first anniversary of the '
+     "date of this Agreement.", 12),
+    ("This Agreement shall remain in force for three (3) years from the Effective Date unless terminated earlier.", 36),
+    ("During the Term of this Agreement, and for a period of one year thereafter, the Distributor shall not compete.", None),
+])
+def test_initial_terms_in_the_phrasings_real_contracts_use(clause, months):
+    from agents.renewal_leverage import RenewalInput, analyse_renewal
+    from agents.schema import ExtractionResult
+    from document_io.models import document_from_text
+
+    brief = analyse_renewal(RenewalInput(document=document_from_text(name="t", text=clause),
+                                         extraction=ExtractionResult(clauses=[]), today=__import__("datetime").date(2026, 1, 1)))
+    assert brief.terms.initial_term_months == months
