@@ -246,10 +246,10 @@ def _decide(args) -> int:
     if status.pending or status.escalated or args.no_finalize:
         print_review(status)
         return 0
-    return _finalise(service, status, args.reviewer, args.data_dir)
+    return _finalise(service, status, args.reviewer)
 
 
-def _finalise(service, status, reviewer: str, data_dir) -> int:
+def _finalise(service, status, reviewer: str) -> int:
     """Sign off as `reviewer`. Where reviewer accounts exist, only one holding the sign-off role may."""
     from cli_output import print_finalised
     from web_app.accounts import Accounts
@@ -293,7 +293,7 @@ def _decide_interactively(service, status, args) -> int:
     if status.pending or status.escalated or args.no_finalize:
         print_review(status)
         return 0
-    return _finalise(service, status, args.reviewer, args.data_dir)
+    return _finalise(service, status, args.reviewer)
 
 
 # --- inspection -------------------------------------------------------------------------------------

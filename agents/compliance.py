@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import re
-from datetime import date  # noqa: F401  (pydantic resolves the `date` annotation at run time)
 from pathlib import Path
 
 from pydantic import BaseModel, Field

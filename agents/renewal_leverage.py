@@ -16,9 +16,9 @@ from pathlib import Path
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, Field
 
-from agents.schema import SpendRecord
-from document_io.legal_text import convert, find_percents, sentence_spans
-from agents.schema import ExtractionResult, NegotiationBrief, RenewalTerms, Span
+from agents.schema import ExtractionResult, NegotiationBrief, RenewalTerms, Span, SpendRecord
+from document_io.legal_text import sentence_spans
+from document_io.quantities import convert, find_durations, find_percents
 from clause_library.playbook import default_library
 from clause_library.rule_engine import evaluate
 from document_io.models import SourceDocument
@@ -37,8 +37,6 @@ _EXPIRES = re.compile(r"\b(shall|will)\s+(expire|terminate|end)\s+$|"
                       r"(expir\w*|terminat\w*|end\w*|conclud\w*|continu\w*|remain\w* in (full )?(force|effect))\s+(on|until|through|to|at)\s+"
                       r"(and including\s+)?(the\s+close\s+of\s+business\s+on\s+)?$|\b(ending|expiring)\s+(on\s+)?$|\buntil\s+$|"
                       r"\bthrough\s+$|up to and including\s+$", re.IGNORECASE)
-_EFFECTIVE = re.compile(r"effective (date|as of|on)|effective date\W+|commenc\w*( on)?|dated as of|entered into (as of|on)|made (as of|on)",
-                        re.IGNORECASE)
 _MADE = re.compile(r"dated|made|entered into|executed|signed|agreement[^.]{0,40}(is|dated)|day of|as of", re.IGNORECASE)
 
 
@@ -182,8 +180,6 @@ def _initial_term(terms: RenewalTerms, document: SourceDocument, extraction: Ext
     """The initial term in the phrasings the playbook rule does not measure: "the term of this Agreement shall be two
     (2) years", "shall continue for a term of one (1) year", "three (3) years from the Effective Date", "end on the
     first anniversary of the Effective Date"."""
-    from document_io.quantities import find_durations
-
     for offset, quote in _clauses(document, extraction, "term"):
         if anniversary := _ANNIVERSARY.search(quote):
             nth = anniversary.group("nth").lower()

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from document_io.legal_text import find_durations, find_jurisdiction, find_percents, format_duration, format_percent
+from document_io.legal_text import find_jurisdiction
+from document_io.quantities import find_durations, find_percents, format_duration, format_percent
 from clause_library.playbook import Position, Rule
 
 _BEFORE, _AFTER = 80, 20

@@ -90,19 +90,7 @@ def sentence_units(document: SourceDocument) -> list[SentenceUnit]:
     return units
 
 
-# Numbers, durations, percentages, money: see document_io/quantities.py (one quantity model for every rule).
-from document_io.quantities import (  # noqa: E402,F401  (re-exported for callers of the text toolkit)
-    Duration,
-    Percent,
-    convert,
-    find_durations,
-    find_percents,
-    format_duration,
-    format_percent,
-    number_to_words,
-    words_to_number,
-)
-
+# Numbers, durations, percentages, money: document_io/quantities.py (one quantity model for every rule).
 
 # --- jurisdictions ----------------------------------------------------------------------------------
 

@@ -61,12 +61,12 @@ def _review_eval(dataset, split, args, config, console) -> int:
     if args.backend != "local":
         console.print("error: the review evaluation runs on the local engine only")
         return 1
-    contracts = list(dataset.contracts(split))[: args.limit] if args.limit else list(dataset.contracts(split))
+    contracts = list(dataset.contracts(split))[: args.limit or None]
     run_dir = args.out or Path("evals") / "runs" / f"review-{dataset.name}-{split}"
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}"
     with _progress(console) as progress:
         task = progress.add_task(f"review on {dataset.name}/{split}", total=len(contracts), current="")
-        report = run_review_eval(
+        run_review_eval(
             contracts, LocalEngine(config.data_dir), run_dir, dataset=dataset.name, split=split,
             side=config.side or "customer", machine=machine,
             on_progress=lambda done, total, name: progress.update(task, completed=done, current=name[:40]),

@@ -12,7 +12,7 @@ import re
 
 _SECTION = re.compile(r"^\s*(?:section\s+|article\s+)?(?P<number>\d{1,2})\.\s+(?P<rest>\S.*)$", re.IGNORECASE)
 _SCHEDULE = re.compile(r"^\s*(schedule|exhibit|annex|appendix|attachment)\s+[A-Z0-9]{1,4}\b", re.IGNORECASE)
-_SIGNATURE = re.compile(r"^\s*in witness whereof", re.IGNORECASE)  # noqa: E501
+_SIGNATURE = re.compile(r"^\s*in witness whereof", re.IGNORECASE)
 _WITNESS_SENTENCE = re.compile(r"(?P<witness>in witness whereof.*?(?:written|above|below|date|counterparts|representatives|"
                                r"officers|behalf|year)[^.]*\.)\s*(?P<rest>.*)", re.IGNORECASE | re.DOTALL)
 _SIGNATURE_LINE = re.compile(r"\s(?=(?:By|Name|Title|Date|Its|Signature)\s*:)")

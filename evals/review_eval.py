@@ -17,7 +17,6 @@ in a JSONL file, so a cut-off run resumes.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections import Counter
@@ -299,7 +298,3 @@ def render_markdown(report: ReviewEvalReport, results: list[ContractResult]) -> 
         lines += ["## Facts answered wrongly (first 40)", "", "| contract | fact | CUAD | ours |", "|---|---|---|---|"]
         lines += [f"| {i[:45]} | {n} | {g[:40]} | {(p or '—')[:40]} |" for i, n, g, p in wrong[:40]]
     return "\n".join(lines) + "\n"
-
-
-def json_summary(report: ReviewEvalReport) -> str:
-    return json.dumps(report.model_dump(), indent=2)

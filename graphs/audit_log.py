@@ -140,8 +140,8 @@ class SQLiteFile:
                 db.execute("ROLLBACK")
                 raise _busy_or(exc, self._path) from exc
 
-    def read(self) -> sqlite3.Connection:
-        return closing(self._connect())  # type: ignore[return-value]
+    def read(self) -> closing[sqlite3.Connection]:
+        return closing(self._connect())
 
 
 class AuditLog(SQLiteFile):
@@ -195,10 +195,6 @@ class AuditLog(SQLiteFile):
                 [(thread_id, d.suggestion_id, d.action, d.reviewer, d.decided_at.isoformat(), d.modified_text, d.comment,
                   d.escalate_to) for d in decisions],
             )
-            return self._version(db, thread_id)
-
-    def version(self, thread_id: str) -> int:
-        with self.read() as db:
             return self._version(db, thread_id)
 
     def history(self, thread_id: str) -> list[Decision]:

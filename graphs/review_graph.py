@@ -19,8 +19,7 @@ from langgraph.types import interrupt
 
 from agents.classifier import ClassifierInput, classify, classify_with_llm
 from agents.clause_extraction import ExtractionInput, extract_clauses, extract_clauses_with_llm
-from agents.compliance import ComplianceInput, check_compliance, overall_risk  # noqa: F401  (re-exported)
-from agents.schema import SpendRecord
+from agents.compliance import ComplianceInput, check_compliance, overall_risk
 from agents.redlining import RedliningInput, propose_redlines, propose_redlines_with_llm
 from agents.renewal_leverage import PerformanceRecord, RenewalInput, analyse_renewal, analyse_renewal_with_llm
 from agents.schema import (
@@ -30,6 +29,7 @@ from agents.schema import (
     ExtractionResult,
     NegotiationBrief,
     RedlineSet,
+    SpendRecord,
 )
 from document_io.models import SourceDocument
 from document_io.review_report import ReviewReport

@@ -14,9 +14,9 @@ from pathlib import Path
 from langgraph.types import Command
 from pydantic import BaseModel
 
-from agents.schema import SpendRecord
+from agents.compliance import overall_risk
 from agents.renewal_leverage import PerformanceRecord
-from agents.schema import ComplianceReport, ContractProfile, Decision, NegotiationBrief, RedlineSet, RiskLevel
+from agents.schema import ComplianceReport, ContractProfile, Decision, NegotiationBrief, RedlineSet, RiskLevel, SpendRecord
 from document_io.docx_redline import docx_from_paragraphs
 from document_io.loader import load_document
 from document_io.models import SourceDocument
@@ -24,7 +24,7 @@ from graphs.audit_log import AlreadySignedOff, AuditLog, SignOff
 from graphs.configuration import ReviewConfig
 from graphs.finalization import changes_for, open_escalations
 from graphs.locks import ReviewBusy, review_lock
-from graphs.review_graph import build_graph, overall_risk, sqlite_checkpointer
+from graphs.review_graph import build_graph, sqlite_checkpointer
 from model_backends.llm_client import LLMClient, LLMSettings
 from model_backends.local_engine import LocalEngine
 

@@ -1,4 +1,5 @@
-from document_io.legal_text import find_durations, find_jurisdiction, format_duration, minimal_edits, number_to_words, words_to_number
+from document_io.legal_text import find_jurisdiction, minimal_edits
+from document_io.quantities import find_durations, format_duration, number_to_words, words_to_number
 
 
 def test_number_words_round_trip():

@@ -13,7 +13,7 @@ import docx
 import pytest
 from lxml import etree
 
-from conftest import SAMPLES, TODAY
+from conftest import SAMPLES
 from document_io.wordml import W_NS
 
 
