@@ -66,18 +66,22 @@ def analyse_renewal(data: RenewalInput) -> NegotiationBrief:
     document, extraction = data.document, data.extraction
     terms = RenewalTerms(effective_date=None, initial_term_months=None, auto_renews=False, renewal_term_months=None, notice_days=None)
     _effective_date(document, terms)
-    _initial_term(terms, document, extraction)  # the term's own phrasings first; the playbook rule's reading after
+    sentences = _sentences(document)
+    term, renewal, notice = (_clauses(sentences, extraction, c) for c in ("term", "auto_renewal", "renewal_notice"))
+    _initial_term(terms, term)  # the term's own phrasings first; the playbook rule's reading after
     if terms.initial_term_months is None:
-        _measure(terms, document, extraction, "term.initial_max", "initial_term_months", "term_citation", "months")
-    renewal = _clauses(document, extraction, "auto_renewal")
+        _measure(terms, term, "term.initial_max", "initial_term_months", "term_citation", "months")
     terms.auto_renews = any(re.search(r"automatic|renew", quote, re.IGNORECASE) for _, quote in renewal)
-    _measure(terms, document, extraction, "auto_renewal.term_max", "renewal_term_months", "renewal_citation", "months")
+    _measure(terms, renewal, "auto_renewal.term_max", "renewal_term_months", "renewal_citation", "months")
     if terms.renewal_term_months is None:  # "automatic annual renewals", "renew annually": a year at a time
         annual = next(((o, q) for o, q in renewal if re.search(r"\bannual(ly)?\b[^.]{0,30}renew|renew\w*[^.]{0,30}\bannually\b", q, re.I)), None)
         if annual:
             terms.renewal_term_months = 12.0
             terms.auto_renews = True
-    _measure(terms, document, extraction, "renewal_notice.max_days", "notice_days", "notice_citation", "days")
+    # a notice tied to renewal or expiry before any other notice period
+    notice = sorted(notice, key=lambda c: 0 if re.search(r"renew|extended term|expiration of (the|this)|end of the (then|initial|current)",
+                                                         c[1], re.I) else 1)
+    _measure(terms, notice, "renewal_notice.max_days", "notice_days", "notice_citation", "days")
     _escalator(terms, extraction)
     _deadline(terms, data.today, _term_start(document, terms))
     return _brief(terms, data)
@@ -136,18 +140,21 @@ def _effective_date(document: SourceDocument, terms: RenewalTerms) -> None:
             return
 
 
-def _clauses(document: SourceDocument, extraction: ExtractionResult, category_id: str) -> list[tuple[int, str]]:
+def _sentences(document: SourceDocument) -> list[tuple[int, str]]:
+    """Every sentence of the document with its offset, split once for all the lookups below."""
+    return [(paragraph.start + start, paragraph.text[start:end])
+            for paragraph in document.paragraphs for start, end in sentence_spans(paragraph.text)]
+
+
+def _clauses(sentences: list[tuple[int, str]], extraction: ExtractionResult, category_id: str) -> list[tuple[int, str]]:
     """The category's extracted clauses first, then the sentences anywhere in the document that carry one of the
     category's signals (a renewal the extractor missed, or one buried in a definitions section, is still the renewal)."""
     found = [(c.span.start, c.span.quote) for c in extraction.of_category(category_id)]
     category = default_library().get(category_id)
     signals = [re.compile(signal, re.IGNORECASE) for signal in (*category.signals, *category.presence)]
     seen = {start for start, _ in found}
-    for paragraph in document.paragraphs:
-        for start, end in sentence_spans(paragraph.text):
-            text = paragraph.text[start:end]
-            if paragraph.start + start not in seen and any(signal.search(text) for signal in signals):
-                found.append((paragraph.start + start, text))
+    found += [(offset, text) for offset, text in sentences
+              if offset not in seen and any(signal.search(text) for signal in signals)]
     return found
 
 
@@ -176,11 +183,11 @@ _ANNIVERSARY = re.compile(r"(?:end|expire|terminate|conclude)\w*\s+on\s+the\s+(?
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10}
 
 
-def _initial_term(terms: RenewalTerms, document: SourceDocument, extraction: ExtractionResult) -> None:
+def _initial_term(terms: RenewalTerms, clauses: list[tuple[int, str]]) -> None:
     """The initial term in the phrasings the playbook rule does not measure: "the term of this Agreement shall be two
     (2) years", "shall continue for a term of one (1) year", "three (3) years from the Effective Date", "end on the
     first anniversary of the Effective Date"."""
-    for offset, quote in _clauses(document, extraction, "term"):
+    for offset, quote in clauses:
         if anniversary := _ANNIVERSARY.search(quote):
             nth = anniversary.group("nth").lower()
             years = _ORDINALS.get(nth) or int(re.match(r"\d+", nth).group(0))
@@ -201,13 +208,10 @@ def _initial_term(terms: RenewalTerms, document: SourceDocument, extraction: Ext
                 return
 
 
-def _measure(terms, document: SourceDocument, extraction, rule_id: str, field: str, citation_field: str, unit: str) -> None:
+def _measure(terms, clauses: list[tuple[int, str]], rule_id: str, field: str, citation_field: str, unit: str) -> None:
     """Measure with the playbook rule that defines this number, so compliance and renewal agree on it."""
     category_id = rule_id.split(".")[0]
     rule = next(r for r in default_library().get(category_id).playbook.rules if r.id == rule_id)
-    clauses = _clauses(document, extraction, category_id)
-    if category_id == "renewal_notice":  # a notice tied to renewal or expiry before any other notice period
-        clauses.sort(key=lambda c: 0 if re.search(r"renew|extended term|expiration of (the|this)|end of the (then|initial|current)", c[1], re.I) else 1)
     for offset, quote in clauses:
         for hit in evaluate(rule, quote, offset):
             if hit.value is None:
