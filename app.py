@@ -214,14 +214,10 @@ def _decide(args) -> int:
         print_finalised(status)
         return 0
     now = datetime.now(timezone.utc)
-    by_id = {s.id: s for s in status.redlines.suggestions}
 
     def decision(sid: str, action: str, text: str | None = None) -> Decision:
-        target = None
-        if action == "escalate":
-            target = args.escalate_to or (by_id[sid].escalate_to if sid in by_id else None) or "legal"
-        return Decision(suggestion_id=sid, action=action, reviewer=args.reviewer, decided_at=now,
-                        modified_text=text, comment=args.comment, escalate_to=target)
+        return Decision(suggestion_id=sid, action=action, reviewer=args.reviewer, decided_at=now, modified_text=text,
+                        comment=args.comment, escalate_to=args.escalate_to if action == "escalate" else None)
 
     if args.interactive:
         return _decide_interactively(service, status, args)
@@ -229,11 +225,7 @@ def _decide(args) -> int:
     decisions += [decision(s, "reject") for s in args.reject]
     decisions += [decision(s, "escalate") for s in args.escalate]
     decisions += [decision(s, "modify", text) for s, text in args.modify]
-    named = [d.suggestion_id for d in decisions]
-    if twice := sorted({sid for sid in named if named.count(sid) > 1}):
-        print(f"error: {', '.join(twice)} named more than once (e.g. --approve and --reject); nothing was recorded",
-              file=sys.stderr)
-        return 1
+    named = {d.suggestion_id for d in decisions}  # one id named twice is refused by the service, nothing recorded
     if args.approve_all:
         decisions += [decision(s, "approve") for s in status.pending if s not in named]
     if decisions:
@@ -285,9 +277,8 @@ def _decide_interactively(service, status, args) -> int:
             continue
         text = console.input("new text > ") if answer == "m" else None
         comment = console.input("comment (optional) > ").strip() or None
-        target = (by_id[sid].escalate_to or "legal") if answer == "e" else None
         decision = Decision(suggestion_id=sid, action=choices[answer], reviewer=args.reviewer,
-                            decided_at=datetime.now(timezone.utc), modified_text=text, comment=comment, escalate_to=target)
+                            decided_at=datetime.now(timezone.utc), modified_text=text, comment=comment)
         status = service.decide(status.thread_id, [decision], expected_version=status.version)
         console.print(escape(f"saved: {decision.action} {sid} by {args.reviewer} (review version {status.version})"))
     if status.pending or status.escalated or args.no_finalize:

@@ -158,17 +158,19 @@ class ReviewService:
         status = self.status(thread_id)
         if status.finalised or status.sign_off:
             raise AlreadySignedOff(f"review {thread_id} is already signed off; decisions can no longer change")
-        known = {s.id for s in status.redlines.suggestions}
-        unknown = [d.suggestion_id for d in decisions if d.suggestion_id not in known]
+        by_id = {s.id: s for s in status.redlines.suggestions}
+        unknown = [d.suggestion_id for d in decisions if d.suggestion_id not in by_id]
         if unknown:
             raise ValueError(f"no suggestion {', '.join(unknown)} in review {thread_id}")
         ids = [d.suggestion_id for d in decisions]
-        if len(set(ids)) != len(ids):
-            twice = sorted({i for i in ids if ids.count(i) > 1})
-            raise ValueError(f"more than one decision for {', '.join(twice)} in one request; give one per suggestion")
+        if twice := sorted({i for i in ids if ids.count(i) > 1}):
+            raise ValueError(f"{', '.join(twice)} named more than once (e.g. approve and reject); nothing was recorded")
         for d in decisions:
             if d.action == "modify" and not (d.modified_text or "").strip():
                 raise ValueError(f"{d.suggestion_id}: 'modify' needs the new text")
+        # an escalation without a target goes to the playbook's escalation function, else Legal
+        decisions = [d.model_copy(update={"escalate_to": by_id[d.suggestion_id].escalate_to or "legal"})
+                     if d.action == "escalate" and not d.escalate_to else d for d in decisions]
         self.audit.record_decisions(thread_id, decisions, expected_version=expected_version)
         return self.status(thread_id)
 

@@ -197,9 +197,7 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
             action = "modify"  # the reviewer edited the text and pressed Approve: their text is what they approved
         if action == "modify" and not text:
             return _back(thread_id, "Modify needs the new text.")
-        escalate_to = fields.get("escalate_to") or None
-        if action == "escalate":
-            escalate_to = escalate_to if escalate_to in FUNCTIONS else suggestion.escalate_to or "legal"
+        escalate_to = fields.get("escalate_to") if fields.get("escalate_to") in FUNCTIONS else None  # else the playbook's
         version = fields.get("version", "")
         decision = Decision(suggestion_id=suggestion.id, action=action, reviewer=reviewer.username,
                             decided_at=datetime.now(timezone.utc), modified_text=text if action == "modify" else None,
