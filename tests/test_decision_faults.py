@@ -153,9 +153,9 @@ def test_kill_9_during_finalising_then_the_next_reader_completes_it_from_the_log
     for iteration in range(16):
         data = _copy(prepared, tmp_path / f"run{iteration}")
         if iteration % 2:  # blind: anywhere in the run
-            stdout = _killed_after(["decide", thread, "--reviewer", "Cleo"], data, delay=rng.uniform(0.5, 1.1) * full)
-        else:  # aimed: somewhere between the sign-off commit and the end of writing the outputs
-            stdout = _killed_after_sign_off(["decide", thread, "--reviewer", "Cleo"], data, thread, rng.uniform(0, 0.4))
+            stdout = _killed_after(["decide", thread, "--reviewer", "Cleo"], data, delay=rng.uniform(0.3, 1.1) * full)
+        else:  # aimed: between the sign-off commit and the end of writing the outputs (~50 ms after the sign-off is seen)
+            stdout = _killed_after_sign_off(["decide", thread, "--reviewer", "Cleo"], data, thread, rng.uniform(0, 0.04))
         sign_off = AuditLog(data / "reviews.sqlite").sign_off(thread)
         if sign_off is None:
             outcomes["killed before sign-off"] += 1
