@@ -70,10 +70,31 @@ def write_outputs(report: ReviewReport, document: SourceDocument, base_docx: Pat
         "report_md": output_dir / f"{document.name}.review.md",
         "report_json": output_dir / f"{document.name}.review.json",
     }
+    for path in paths.values():
+        _remove_abandoned_temporaries(path)
     _write_atomically(paths["redlined_docx"], redlined)
     _write_atomically(paths["report_md"], render_markdown(report).encode("utf-8"))
     _write_atomically(paths["report_json"], json.dumps(report.model_dump(mode="json"), indent=2).encode("utf-8"))
     return {k: str(v) for k, v in paths.items()}
+
+
+def _remove_abandoned_temporaries(path: Path) -> None:
+    """Delete temporaries a killed writer left beside `path` (we hold the review's lock; a live pid is left alone)."""
+    for temporary in path.parent.glob(f".{path.name}.*.tmp"):
+        pid = temporary.name[len(path.name) + 2:-len(".tmp")]
+        if not pid.isdigit() or int(pid) == os.getpid() or _process_alive(int(pid)):
+            continue
+        temporary.unlink(missing_ok=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -202,11 +202,18 @@ def test_a_crash_at_each_point_of_finalising_is_completed_by_the_next_reader(par
         def crash(*args, **kwargs):
             raise Crash(point)
 
+        def crash_leaving_a_temporary(path, data):  # what a writer killed mid-file leaves: half a file under its pid
+            dead = subprocess.Popen(["true"])
+            dead.wait()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.with_name(f".{path.name}.{dead.pid}.tmp").write_bytes(data[: len(data) // 2])
+            raise Crash(point)
+
         with monkeypatch.context() as patch:
             if point == "after sign-off":
                 patch.setattr(review_service.ReviewService, "_complete_finalisation", crash)
             elif point == "while writing":
-                patch.setattr(finalization, "_write_atomically", crash)
+                patch.setattr(finalization, "_write_atomically", crash_leaving_a_temporary)
             else:
                 patch.setattr(review_graph, "write_outputs", _then(review_graph.write_outputs, crash))
             with pytest.raises(Crash):
@@ -215,6 +222,7 @@ def test_a_crash_at_each_point_of_finalising_is_completed_by_the_next_reader(par
         assert reader.finalised and reader.sign_off.signed_by == "Eve"
         inserted, deleted = _inserted_and_deleted(Path(reader.outputs["redlined_docx"]))
         assert (sorted(inserted), sorted(deleted)) == tuple(sorted(x) for x in _expected_changes(reader))
+        assert not list(Path(reader.outputs["redlined_docx"]).parent.glob(".*.tmp"))  # the dead writer's half file is gone
 
 
 def _then(function, crash):
