@@ -113,9 +113,15 @@ def _present_anywhere(document: SourceDocument, category) -> bool:
     """A clause the extractor did not pick out may still be there (a schedule, odd numbering, a rephrased heading):
     a heading naming the category, or a sentence with one of its signals, anywhere in the document counts."""
     heading = re.compile(rf"^\s*(?:(?:section|article|clause)\s+)?[\d.()a-z]*\s*(?:{category.heading})\b", re.IGNORECASE)
+    # a run-in heading opens a long paragraph: "11.6 Insurance. Each Party shall maintain ..."
+    run_in = re.compile(rf"^\s*(?:(?:section|article|clause)\s+)?[\d.()a-z]*\s*(?:{category.heading})\w*\s*[.:\-–—]\s", re.IGNORECASE)
+    # a numbered section title inside a paragraph a filing ran together: "... own account. 18.12 Insurance Philips shall"
+    numbered = re.compile(rf"(?:^|[.;:]\s+)\d{{1,2}}(?:\.\d{{1,2}})+\.?\s+(?:{category.heading})\w*\b", re.IGNORECASE)
     signals = [re.compile(s, re.IGNORECASE) for s in (*category.signals, *category.presence)]
     for paragraph in document.paragraphs:
-        if heading.match(paragraph.text) and len(paragraph.text) < 400:
+        if heading.match(paragraph.text) and (len(paragraph.text) < 400 or run_in.match(paragraph.text)):
+            return True
+        if numbered.search(paragraph.text):
             return True
         if any(signal.search(paragraph.text) for signal in signals):
             return True

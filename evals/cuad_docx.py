@@ -23,6 +23,33 @@ def _is_heading(text: str) -> bool:
     return 0 < len(words) <= 8 and len(text) <= 80 and (text.isupper() or all(w[:1].isupper() for w in words if w.isalpha()))
 
 
+# a run of 3+ spaces or a line break inside a block is a wrapped line unless the text before it closes a sentence
+# or is a heading, and the text after it opens a new one
+_WRAP = re.compile(r"[ \t]*\n[ \t]*|[ \t]{3,}")
+_CLOSES = re.compile(r"""[.:;?!]["'”’)\]]?$""")
+_LABEL = re.compile(r"^(?:(?:section|article|clause)\s+)?(?:\d+(?:\.\d+)*\.?|\(?[a-z0-9]{1,3}[.)]|[ivx]{1,4}[.)])$", re.IGNORECASE)
+_OPENS = re.compile(r"""^(?:["“(\[]?[A-Z0-9]|\([a-z0-9]{1,4}\)|[ivx]{1,4}[.)])""")
+
+
+def reflowed_paragraphs(text: str) -> list[str]:
+    """CUAD's text separates paragraphs with blank lines in some filings and with runs of spaces in others, and wraps
+    lines with runs of spaces or line breaks: one string per paragraph, wrapped lines joined."""
+    paragraphs: list[str] = []
+    for block in re.split(r"\n[ \t]*\n", text):
+        pieces = [" ".join(p.split()) for p in _WRAP.split(block)]
+        current = ""
+        for piece in (p for p in pieces if p):
+            label = _LABEL.match(current)  # "11.1", "(a)", "Section 5." belong to the text that follows
+            if current and not label and (_CLOSES.search(current) or _is_heading(current)) and _OPENS.match(piece):
+                paragraphs.append(current)
+                current = piece
+            else:
+                current = f"{current} {piece}" if current else piece
+        if current:
+            paragraphs.append(current)
+    return paragraphs
+
+
 def cuad_text_to_docx(text: str) -> bytes:
     import docx
 
@@ -30,8 +57,7 @@ def cuad_text_to_docx(text: str) -> bytes:
     # CUAD's text separates paragraphs with blank lines and wraps lines with runs of spaces: re-flow each paragraph
     # into one, as it was in the original Word document.
     paragraphs = []
-    for block in re.split(r"\n\s*\n", text):
-        flowed = " ".join(block.split())
+    for flowed in reflowed_paragraphs(text):
         witness = re.search(r"\bin witness whereof", flowed, re.IGNORECASE)
         if witness and witness.start() > 0:  # a filing that ran the last clause into the signature block
             paragraphs += [flowed[: witness.start()].strip(), flowed[witness.start():]]

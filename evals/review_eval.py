@@ -1,5 +1,7 @@
 """Review-level evaluation on labelled real contracts (CUAD): is what the review tells a lawyer true?
 
+Each contract is reviewed as a reviewer receives it: CUAD's text rebuilt as a Word document (evals/cuad_docx.py:
+paragraphs re-flowed, headings, Word numbering, a signature table) and read by the same loader as any DOCX.
 Per contract the local engine runs classifier → extraction → compliance → redlining → renewal (no graph, no human),
 and we score against CUAD's own labels and normalised answers (master_clauses.csv):
 
@@ -89,10 +91,8 @@ def review_contract(contract: LabelledContract, engine: LocalEngine, *, side: st
     from agents.compliance import ComplianceInput, check_compliance
     from agents.redlining import RedliningInput, _withheld, propose_redlines
     from agents.renewal_leverage import RenewalInput, analyse_renewal
-    from document_io.models import document_from_text
-
     started = time.perf_counter()
-    document = document_from_text(name=contract.id, text=contract.text)
+    document = as_word_document(contract)
     profile = classify(ClassifierInput(document=document, our_names=[], side=side))
     extraction = extract_clauses(ExtractionInput(document=document), engine)
     compliance = check_compliance(ComplianceInput(document=document, profile=profile, extraction=extraction), engine.library)
@@ -121,6 +121,21 @@ def review_contract(contract: LabelledContract, engine: LocalEngine, *, side: st
         facts=facts, suggestions=len(redlines.suggestions), edits_shown=len(shown), edits_passing_recheck=passing,
         edits_withheld=len(redlines.dropped_edits), seconds=round(time.perf_counter() - started, 3),
     )
+
+
+def as_word_document(contract: LabelledContract):
+    """The contract as the pipeline reads it from a DOCX: CUAD's plain text wraps lines with runs of spaces, which
+    would otherwise cut sentences ("shall continue in          full force") into separate paragraphs."""
+    import tempfile
+
+    from document_io.loader import load_document
+    from evals.cuad_docx import cuad_text_to_docx
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{re.sub(r'[^A-Za-z0-9._-]+', '_', contract.id)[:120]}.docx"
+        path.write_bytes(cuad_text_to_docx(contract.text))
+        document = load_document(path, require_english=False)
+    return document.model_copy(update={"name": contract.id})
 
 
 def predicted_facts(document, extraction, profile, brief) -> dict[str, str | None]:
