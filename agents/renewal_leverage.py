@@ -27,16 +27,30 @@ from model_backends.prompt_templates import load_prompt
 
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december"
            r"|jan\.?|feb\.?|mar\.?|apr\.?|jun\.?|jul\.?|aug\.?|sept?\.?|oct\.?|nov\.?|dec\.?")
+# ordinals as filings print them, OCR splits included: "24th", "24t h", "15 th"
+_ORDINAL_SUFFIX = r"(?:\s?(?:s\s?t|n\s?d|r\s?d|t\s?h)\b)?"
 _DATE = re.compile(
-    rf"(?P<dayof>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:day\s+)?of\s+(?P<dayof_month>{_MONTHS}),?\s+(?:A\.?D\.?\s+)?(?P<dayof_year>\d{{4}})"
-    rf"|(?P<mdy>(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})|(?P<dmy>\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS}),?\s+\d{{4}})"
+    rf"(?P<dayof>\d{{1,2}}){_ORDINAL_SUFFIX}\s+(?:day\s+)?of\s+(?P<dayof_month>{_MONTHS}),?\s+(?:A\.?D\.?\s+)?(?P<dayof_year>\d{{4}})"
+    rf"|(?P<mdy>\b(?:{_MONTHS})\.?\s+\d{{1,2}}{_ORDINAL_SUFFIX},?\s*\d{{4}})|(?P<dmy>\b\d{{1,2}}{_ORDINAL_SUFFIX}\s+(?:{_MONTHS}),?\s+\d{{4}})"
     r"|(?P<iso>\d{4}-\d{2}-\d{2})|(?P<numeric>\b\d{1,2}/\d{1,2}/\d{4}\b)",
     re.IGNORECASE,
 )
-_EXPIRES = re.compile(r"\b(shall|will)\s+(expire|terminate|end)\s+$|"
-                      r"(expir\w*|terminat\w*|end\w*|conclud\w*|continu\w*|remain\w* in (full )?(force|effect))\s+(on|until|through|to|at)\s+"
-                      r"(and including\s+)?(the\s+close\s+of\s+business\s+on\s+)?$|\b(ending|expiring)\s+(on\s+)?$|\buntil\s+$|"
-                      r"\bthrough\s+$|up to and including\s+$", re.IGNORECASE)
+# "until the earlier of (i) December 31, 2022, (ii) ...": the date that bounds the term
+_EARLIER_OR_LATER = r"(?:the\s+(?:earlier|later|earliest|latest)\s+(?:of|to\s+occur\s+of)\s*:?\s*(?:\(\w{1,4}\)\s*)?)?"
+_EXPIRES = re.compile(r"\b(?:shall|will)\s+(?:expire|terminate|end)\s+(?:on\s+)?" + _EARLIER_OR_LATER + "$|"
+                      r"(?:expir\w*|terminat\w*|end\w*|conclud\w*|continu\w*|remain\w* in (?:full )?(?:force|effect)|extend\w*|"
+                      r"(?:be|is|remain)\s+(?:in\s+effect|valid|effective))\s+(?:on|until|through|to|at)\s+"
+                      r"(?:and including\s+)?(?:the\s+close\s+of\s+business\s+on\s+)?" + _EARLIER_OR_LATER + "$|"
+                      r"\b(?:ending|expiring|concluding|terminating)\s+(?:on\s+)?$|\buntil\s+$|\bthrough\s+$|up to and including\s+$|"
+                      r"[\"“](?:expiration|expiry|termination|end)\s+date[\"”]\s+(?:shall\s+)?mean\w*\s+$", re.IGNORECASE)
+# "Terms of the project: 12 weeks from February 8, 2018 to May 3, 2018"
+_RANGE_END = re.compile(r"\bfrom\s+(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}|\d{1,2}(?:st|nd|rd|th)?\s+[A-Z][a-z]{2,8},?\s+\d{4}|"
+                        r"\d{1,2}/\d{1,2}/\d{4})\s+(?:to|through|until)\s+$")
+_ABOUT_THE_TERM = re.compile(r"\b(?:this\s+agreement|the\s+term|initial\s+term|term\s+of\s+(?:this|the)\s+(?:agreement|contract)|"
+                             r"this\s+contract|the\s+(?:rights|licen[cs]es?)\s+granted)\b", re.IGNORECASE)
+_IN_EFFECT = re.compile(r"\b(?:this\s+agreement|the\s+term)\b[^.]{0,250}\b(?:shall|will)\s+(?:(?:remain|continue|be)\s+in\s+"
+                        r"(?:full\s+)?(?:force|effect)|remain\s+valid|have\s+(?:a|an\s+initial)\s+term\s+of)|"
+                        r"\bterm\s+of\s+(?:this|the)\s+(?:agreement|contract)\s+(?:is|will\s+be|shall\s+be)\b", re.IGNORECASE)
 _MADE = re.compile(r"dated|made|entered into|executed|signed|agreement[^.]{0,40}(is|dated)|day of|as of", re.IGNORECASE)
 
 
@@ -65,19 +79,24 @@ def load_performance(path: Path) -> list[PerformanceRecord]:
 def analyse_renewal(data: RenewalInput) -> NegotiationBrief:
     document, extraction = data.document, data.extraction
     terms = RenewalTerms(effective_date=None, initial_term_months=None, auto_renews=False, renewal_term_months=None, notice_days=None)
-    _effective_date(document, terms)
+    end_stated_in_term = _effective_date(document, terms)
     sentences = _sentences(document)
     term, renewal, notice = (_clauses(sentences, extraction, c) for c in ("term", "auto_renewal", "renewal_notice"))
-    _initial_term(terms, term)  # the term's own phrasings first; the playbook rule's reading after
+    seen = {offset for offset, _ in term}
+    # "This Agreement shall be in full force and effect commencing on ... and shall remain in effect for one (1) year"
+    term += [(offset, text) for offset, text in sentences if offset not in seen and _IN_EFFECT.search(text)]
+    _initial_term(terms, term, keep_end=end_stated_in_term)  # the term's own phrasings first; the playbook rule's reading after
     if terms.initial_term_months is None:
         _measure(terms, term, "term.initial_max", "initial_term_months", "term_citation", "months")
     terms.auto_renews = any(re.search(r"automatic|renew", quote, re.IGNORECASE) for _, quote in renewal)
     _measure(terms, renewal, "auto_renewal.term_max", "renewal_term_months", "renewal_citation", "months")
-    if terms.renewal_term_months is None:  # "automatic annual renewals", "renew annually": a year at a time
-        annual = next(((o, q) for o, q in renewal if re.search(r"\bannual(ly)?\b[^.]{0,30}renew|renew\w*[^.]{0,30}\bannually\b", q, re.I)), None)
-        if annual:
-            terms.renewal_term_months = 12.0
-            terms.auto_renews = True
+    rhythms = [(o, q) for o, q in sentences if _CARRIES_ON.search(q) and any(p.search(q) for p, _ in _PERIODIC)]
+    if terms.renewal_term_months is None:
+        _periodic_renewal(terms, renewal + [(o, q) for o, q in sentences if _CARRIES_ON.search(q)])
+    # the notice inside a renewal clause ("shall renew ... unless terminated by either Party upon ninety (90) days
+    # written notice") is the notice to stop the renewal, whatever the notice clause's own signals caught
+    known = {offset for offset, _ in notice}
+    notice += [(o, q) for o, q in renewal + rhythms if o not in known and re.search(r"\bnotice|\bnotif", q, re.I)]
     # a notice tied to renewal or expiry before any other notice period
     notice = sorted(notice, key=lambda c: 0 if re.search(r"renew|extended term|expiration of (the|this)|end of the (then|initial|current)",
                                                          c[1], re.I) else 1)
@@ -87,22 +106,53 @@ def analyse_renewal(data: RenewalInput) -> NegotiationBrief:
     return _brief(terms, data)
 
 
+# renewals stated as a rhythm rather than a number: "on a year to year basis", "successive annual periods", "renew
+# annually", "continue on a month to month basis", "for successive terms of the same duration"
+_PERIODIC = (
+    (re.compile(r"\byear[\s-]+to[\s-]+year\b|\bfrom\s+year\s+to\s+year\b|\bsuccessive\s+annual\b|\bannual\s+(?:periods?|terms?|basis)\b|"
+                r"\byearly\s+basis\b|\brenew\w*\s+(?:\w+\s+){0,3}?(?:annually|each\s+year|every\s+year)\b|"
+                r"\b(?:each|every)\s+year\s+thereafter\b|\bannual(?:ly)?\b[^.]{0,30}renew", re.I), 12.0),
+    (re.compile(r"\bmonth[\s-]+to[\s-]+month\b|\bmonthly\s+(?:periods?|basis|terms?)\b|\badditional\s+month\b|\bsuccessive\s+monthly\b", re.I), 1.0),
+    (re.compile(r"\bquarter[\s-]+to[\s-]+quarter\b|\bsuccessive\s+quarterly\b", re.I), 3.0),
+)
+_SAME_AS_INITIAL = re.compile(r"\b(?:renew|extend)\w*[^.]{0,60}\b(?:of\s+)?the\s+same\s+(?:duration|length|period)\b", re.I)
+_CARRIES_ON = re.compile(r"\b(?:renew\w*|extend\w*|extension|continu\w*|prolong\w*)\b", re.I)
+
+
+def _periodic_renewal(terms: RenewalTerms, clauses: list[tuple[int, str]]) -> None:
+    for offset, quote in clauses:
+        if not _CARRIES_ON.search(quote):
+            continue
+        found = [(match, months) for pattern, months in _PERIODIC if (match := pattern.search(quote))]
+        if not found and (same := _SAME_AS_INITIAL.search(quote)) and terms.initial_term_months:
+            found = [(same, terms.initial_term_months)]
+        if found:
+            match, months = found[0]
+            terms.renewal_term_months = months
+            terms.renewal_citation = Span(start=offset + match.start(), end=offset + match.end(), quote=match.group(0))
+            # an evergreen rhythm renews by itself unless a party stops it; an option to renew does not
+            terms.auto_renews = terms.auto_renews or not re.search(r"\b(?:may|option|right\s+to|elect)\b", quote, re.I)
+            return
+
+
 def _parse_date(match: re.Match) -> date | None:
     from dateutil import parser
 
     if match.group("dayof"):
         text = f"{match.group('dayof')} {match.group('dayof_month')} {match.group('dayof_year')}"
     else:
-        text = re.sub(r"(\d)(st|nd|rd|th)", r"\1", match.group(0)).replace(".", "")
+        text = re.sub(r"(\d)\s?(s\s?t|n\s?d|r\s?d|t\s?h)\b", r"\1", match.group(0)).replace(".", "")
+        text = re.sub(r",(?=\d{4})", ", ", text)
     try:
         return parser.parse(text, dayfirst=False).date()
     except (ValueError, OverflowError):
         return None
 
 
-def _effective_date(document: SourceDocument, terms: RenewalTerms) -> None:
+def _effective_date(document: SourceDocument, terms: RenewalTerms) -> bool:
     """The date the agreement is made or takes effect: a date the opening introduces as such ("dated as of",
-    "effective", "this 9th day of March, 2015"), else the first date of the opening; and its stated end, if any."""
+    "effective", "this 9th day of March, 2015"), else the first date of the opening; and its stated end, if any.
+    True when that end date is stated in a sentence about the agreement's term."""
     text = document.text
     # a date introduced as an end ("shall expire on March 31, 2011") is never the start
     starts = lambda found: [m for m in found if not _EXPIRES.search(text[max(0, m.start() - 60):m.start()])]  # noqa: E731
@@ -121,11 +171,15 @@ def _effective_date(document: SourceDocument, terms: RenewalTerms) -> None:
         terms.effective_date = parsed
         terms.effective_date_citation = Span.of(document, match.start(), match.end())
         break
-    ends = [m for m in _DATE.finditer(text) if _EXPIRES.search(text[max(0, m.start() - 60):m.start()])]
+    ends = [m for m in _DATE.finditer(text) if _EXPIRES.search(text[max(0, m.start() - 60):m.start()])
+            or _RANGE_END.search(text[max(0, m.start() - 60):m.start()])]
     # an end date in a sentence about the term ("the initial term ... shall continue up to and including 28 February
     # 2000") before one elsewhere ("orders placed until 30 June 1998")
     def rank(match: re.Match) -> int:
         before = text[max(0, match.start() - 200):match.start()]
+        sentence = re.split(r"[.;]\s", text[max(0, match.start() - 300):match.start()])[-1]
+        if _ABOUT_THE_TERM.search(sentence) and re.search(r"expir|terminat|\bend|conclu|continu|remain|extend|from", sentence, re.I):
+            return 0  # "This Agreement ... shall terminate on December 31, 2020" beats "use ... at no cost, until ..."
         if re.search(r"initial\s+term|term\s+of\s+this\s+agreement|this\s+agreement\s+(shall|will)\s+(continue|remain|expire|terminate)|"
                      r"shall\s+expire|\bterm\b[^.]{0,60}(expire|end|continue)", before, re.I):
             return 0
@@ -137,7 +191,8 @@ def _effective_date(document: SourceDocument, terms: RenewalTerms) -> None:
         if parsed and (terms.effective_date is None or parsed > terms.effective_date):
             terms.expiration_date = parsed
             terms.expiration_citation = Span.of(document, match.start(), match.end())
-            return
+            return rank(match) == 0
+    return False
 
 
 def _sentences(document: SourceDocument) -> list[tuple[int, str]]:
@@ -158,10 +213,14 @@ def _clauses(sentences: list[tuple[int, str]], extraction: ExtractionResult, cat
     return found
 
 
+_STAYS = r"(?:continue|remain|extend|be)\s+(?:in\s+(?:full\s+)?(?:force|effect)(?:\s+and\s+effect)?\s+|valid\s+|effective\s+)?"
 _INITIAL_TERM = re.compile(
-    r"(?:term\s+of\s+this\s+agreement\s+(?:shall\s+be|is|will\s+be)\s+(?:for\s+)?(?:a\s+period\s+of\s+)?|initial\s+term\s+of\s+|"
-    r"(?P<strong>(?:shall|will|and)\s+(?:continue|remain)\s+(?:in\s+(?:full\s+)?(?:force|effect)(?:\s+and\s+effect)?\s+)?"
-    r"for\s+(?:an?\s+(?:initial\s+)?(?:period|term)\s+of\s+)?)|for\s+an?\s+(?:initial\s+)?(?:period|term)\s+of\s+)$",
+    r"(?:term\s+of\s+(?:this|the)\s+(?:agreement|contract)\s+(?:shall\s+be|is|will\s+be)\s+(?:for\s+)?(?:a\s+period\s+of\s+)?|"
+    r"initial\s+term\s+of\s+|(?:shall|will|to|and)\s+have\s+(?:a|an\s+initial)\s+term\s+of\s+|expires?\s+in\s+|"
+    # "shall continue until five (5) years following the Effective Date" (counted from the start: checked below)
+    r"(?:continue|remain)\s+(?:in\s+(?:full\s+)?(?:force|effect)(?:\s+and\s+effect)?\s+)?until\s+(?:the\s+date\s+(?:that\s+is\s+)?)?|"
+    r"(?P<strong>(?:shall|will|and)\s+" + _STAYS + r"for\s+(?:an?\s+(?:initial\s+)?(?:(?:period|term)\s+of\s+)?)?)|"
+    r"for\s+an?\s+(?:initial\s+)?(?:period|term)\s+of\s+)$",
     re.IGNORECASE)
 
 
@@ -175,32 +234,41 @@ def _term_start(document: SourceDocument, terms: RenewalTerms) -> date | None:
     return _parse_date(starts[-1]) if starts else None
 
 
-_FROM_START = re.compile(r"^\s*(?:\([^)]{0,30}\)\s*)?(?:from|after|following)\s+(?:the\s+)?(?:effective\s+date|date\s+(?:hereof|of\s+this\s+"
-                         r"agreement|of\s+execution)|execution|commencement)", re.IGNORECASE)
-_ANNIVERSARY = re.compile(r"(?:end|expire|terminate|conclude)\w*\s+on\s+the\s+(?P<nth>first|second|third|fourth|fifth|sixth|seventh|"
-                          r"eighth|ninth|tenth|\d+(?:st|nd|rd|th))\s+anniversary\s+of\s+the\s+(?:effective\s+date|date\s+(?:hereof|of\s+"
-                          r"this\s+agreement))", re.IGNORECASE)
+_FROM_START = re.compile(r"^\s*(?:\([^)]{0,30}\)\s*)?(?:year\s+period\s+)?(?:from|after|following|commencing\s+(?:as\s+of|on))\s+(?:the\s+)?"
+                         r"(?:effective\s+date|date\s+(?:hereof|of\s+this\s+agreement|of\s+execution|of\s+(?:the\s+)?effective\s+date)|"
+                         r"execution|commencement)", re.IGNORECASE)
+_ANNIVERSARY = re.compile(r"(?:end|expire|terminate|conclude|continue|extend|remain)\w*"
+                          r"(?:\s+in\s+(?:full\s+)?(?:force|effect)(?:\s+and\s+effect)?)?\s+(?:on|until|through|upon)\s+" + _EARLIER_OR_LATER + r"(?:\(\w{1,4}\)\s*)?the\s+(?:(?P<nth>first|second|third|fourth|fifth|sixth|seventh|eighth|"
+                          r"ninth|tenth|\d+(?:st|nd|rd|th))(?:\s*\(\w{1,4}\))?|(?:\w+\s+)?\(?(?P<years>\d{1,2})\)?[\s-]+year|(?P<yearword>one|two|three|four|five|six|seven|eight|nine|ten)[\s-]+year)\s+anniversary\s+of\s+(?:the\s+)?"
+                          r"(?:effective\s+date|date\s+(?:hereof|of\s+this\s+agreement)|commencement\s+date)", re.IGNORECASE)
+_CARDINALS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10}
 
 
-def _initial_term(terms: RenewalTerms, clauses: list[tuple[int, str]]) -> None:
+def _initial_term(terms: RenewalTerms, clauses: list[tuple[int, str]], keep_end: bool = False) -> None:
     """The initial term in the phrasings the playbook rule does not measure: "the term of this Agreement shall be two
     (2) years", "shall continue for a term of one (1) year", "three (3) years from the Effective Date", "end on the
     first anniversary of the Effective Date"."""
     for offset, quote in clauses:
         if anniversary := _ANNIVERSARY.search(quote):
-            nth = anniversary.group("nth").lower()
-            years = _ORDINALS.get(nth) or int(re.match(r"\d+", nth).group(0))
+            nth = (anniversary.group("nth") or anniversary.group("years") or anniversary.group("yearword")).lower()
+            years = _ORDINALS.get(nth) or _CARDINALS.get(nth) or int(re.match(r"\d+", nth).group(0))
             terms.initial_term_months = 12.0 * years
             terms.term_citation = Span(start=offset + anniversary.start(), end=offset + anniversary.end(), quote=anniversary.group(0))
+            # the anniversary of the date it names: "of the date of this Agreement" is not the term's start date
+            base = terms.effective_date if re.search(r"effective|commencement", anniversary.group(0), re.I) else terms.agreement_date
+            if base is not None and (terms.expiration_date is None or not keep_end):
+                terms.expiration_date = base + relativedelta(years=years)
+                terms.expiration_citation = terms.term_citation
             return
         for duration in find_durations(quote):
             introduced = _INITIAL_TERM.search(quote[max(0, duration.start - 90):duration.start])
-            counted_from_start = _FROM_START.match(quote[duration.end:duration.end + 60]) and re.search(r"\bterm\b", quote, re.I)
+            from_start = _FROM_START.match(quote[duration.end:duration.end + 60])
+            counted_from_start = from_start and re.search(r"\bterm\b", quote, re.I)
             # "and for a period of one year thereafter" follows the term; "shall continue for three (3) years thereafter"
-            # is the term, counted from the start just named
+            # is the term, counted from the start just named, and so is "five (5) years following the Effective Date"
             after_the_term = (re.match(r"\W*(thereafter|after|following)\b", quote[duration.end:duration.end + 25], re.I)
-                              and not (introduced and introduced.group("strong")))
+                              and not from_start and not (introduced and introduced.group("strong")))
             if duration.unit in ("month", "year") and (introduced or counted_from_start) and not after_the_term:
                 terms.initial_term_months = round(duration.in_unit("months"), 1)
                 terms.term_citation = Span(start=offset + duration.start, end=offset + duration.end,

@@ -3,6 +3,8 @@ one real CUAD dev contract end to end (skipped where ../shared has no CUAD)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from evals.review_eval import (
@@ -93,3 +95,69 @@ def test_initial_terms_in_the_phrasings_real_contracts_use(clause, months):
     brief = analyse_renewal(RenewalInput(document=document_from_text(name="t", text=clause),
                                          extraction=ExtractionResult(clauses=[]), today=__import__("datetime").date(2026, 1, 1)))
     assert brief.terms.initial_term_months == months
+
+
+_OPENING = 'This Agreement is entered into as of the 15 th day of July, 2010 (the "Effective Date"). '
+
+
+@pytest.mark.parametrize("clause, expiration", [
+    # phrasings from CUAD train-split contracts (each a miss before the rule that reads it)
+    ("The term of this Agreement commences on the Effective Date and, unless terminated earlier, shall continue until "
+     'five (5) years following the Effective Date (the "Initial Term").', "2015-07-14"),
+    ('This Agreement shall become effective as of the Effective Date and shall extend until the four (4) year anniversary '
+     'of the Effective Date (the "Term").', "2014-07-15"),
+    ("This Agreement shall commence on the Effective Date and shall continue until the four-year anniversary of the "
+     "Effective Date.", "2014-07-15"),
+    ("The term of this Agreement commences on the Effective Date and shall continue in effect until the later of (a) the "
+     "fourth (4th) anniversary of the Effective Date, or (b) the completion of the Research.", "2014-07-15"),
+    ("This Agreement shall commence on the Effective Date and shall continue in effect for a FIVE (5) year period.", "2015-07-14"),
+    ("This Agreement shall become effective on the date it is signed and have a term of five (5) years commencing as of "
+     "the effective date hereof.", "2015-07-14"),
+    ("The initial term of this Agreement shall, unless sooner terminated, expires in five (5) years from the date of "
+     "Effective Date.", "2015-07-14"),
+    ("This Agreement will be in effect for one year from the Effective Date and will automatically renew.", "2011-07-14"),
+    ("The term of this Agreement will continue until the earlier of (i) December 31, 2022, (ii) the termination of the "
+     "Studio Lease.", "2022-12-31"),
+    ('"Contract Period" shall mean that period of time commencing on January 1, 2011 and concluding December 31, 2013.',
+     "2013-12-31"),
+    ('"Expiration Date" means March 31, 2020.', "2020-03-31"),
+    ("Terms of the project: 12 weeks from February 8, 2011 to May 3, 2011.", "2011-05-03"),
+    # a date in a sentence about the agreement's term beats an earlier one about something else
+    ("(c) Provider shall allow the Recipient to use the tool at no cost, until December 31, 2021. 3.1 Termination of "
+     "Agreement. This Agreement be deemed effective as of the Effective Date and shall terminate on December 31, 2020.",
+     "2020-12-31"),
+])
+def test_end_dates_in_the_phrasings_real_contracts_use(clause, expiration):
+    from agents.renewal_leverage import RenewalInput, analyse_renewal
+    from agents.schema import ExtractionResult
+    from document_io.models import document_from_text
+
+    terms = analyse_renewal(RenewalInput(document=document_from_text(name="t", text=_OPENING + clause),
+                                         extraction=ExtractionResult(clauses=[]), today=date(2026, 1, 1))).terms
+    assert terms.effective_date == date(2010, 7, 15)  # "15 th day of July, 2010": the ordinal as OCR splits it
+    assert terms.expiration_date is not None
+    assert abs((terms.expiration_date - date.fromisoformat(expiration)).days) <= 1  # the anniversary or the day before
+
+
+@pytest.mark.parametrize("clause, months, notice", [
+    ("This Agreement shall continue on a year to year basis until terminated by either party on written notice.", 12, None),
+    ("This agreement shall renew automatically each year thereafter, unless either party serves written notice of its "
+     "intention not to renew at least 90 days prior to the expiration of the then current term.", 12, 90),
+    ("After the Initial Term, this Agreement shall continue on a month to month basis until terminated by either party "
+     "upon thirty (30) days prior written notice.", 1, 30),
+    ("This Agreement will extend automatically for monthly periods unless either party notifies the other party in "
+     "writing at least thirty (30) days before the expiration of the then current term.", 1, 30),
+    ("The initial term is three (3) years. Upon the expiry of the Initial Term this Agreement shall automatically renew "
+     "for successive terms of the same duration, unless either party gives written notice.", 36, None),
+    ("This Agreement shall be automatically renewed for an additional one year period on each anniversary of the "
+     "Effective Date, unless terminated by either Party hereto upon ninety (90) days written notice to the other.", 12, 90),
+])
+def test_renewal_rhythms_and_their_notice(clause, months, notice):
+    from agents.renewal_leverage import RenewalInput, analyse_renewal
+    from agents.schema import ExtractionResult
+    from document_io.models import document_from_text
+
+    terms = analyse_renewal(RenewalInput(document=document_from_text(name="t", text=_OPENING + clause),
+                                         extraction=ExtractionResult(clauses=[]), today=date(2026, 1, 1))).terms
+    assert terms.renewal_term_months == months
+    assert terms.notice_days == notice
