@@ -3,6 +3,7 @@
     python app.py review samples/msa_orion.docx          # run the agents, park at the human checkpoint
     python app.py decide <thread> --interactive          # decide one suggestion at a time
     python app.py decide <thread> --approve S01 S02 --reject S03 --modify S04 "new text" --reviewer "A. Lee"
+    python app.py decide <thread> --fallback S05          # the playbook's fallback wording instead of the preferred
                                                          # finalises (signs off) once nothing is pending or escalated
     python app.py show <thread> | list | history <thread>
     python app.py library index | library search "text"
@@ -69,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     decide.add_argument("--escalate-to", choices=["legal", "security", "finance", "procurement"],
                         help="the function escalated suggestions go to (default: the playbook's, else legal)")
     decide.add_argument("--modify", nargs=2, action="append", default=[], metavar=("ID", "TEXT"))
+    decide.add_argument("--fallback", nargs="*", default=[], metavar="ID",
+                        help="propose the playbook's fallback wording instead (recorded as a modify)")
     decide.add_argument("--approve-all", action="store_true", help="approve every suggestion still pending")
     decide.add_argument("--comment", help="a comment stored with these decisions")
     decide.add_argument("--interactive", "-i", action="store_true", help="decide pending suggestions one at a time")
@@ -205,7 +208,7 @@ def _decide(args) -> int:
 
     service = _service(args)
     status = service.status(args.thread)  # also completes a finalisation that was cut off
-    asked = args.approve or args.reject or args.escalate or args.modify or args.approve_all
+    asked = args.approve or args.reject or args.escalate or args.modify or args.fallback or args.approve_all
     if status.finalised and asked:
         print(f"error: review {args.thread} is already finalised (signed off by {status.sign_off.signed_by}); "
               "decisions can no longer change", file=sys.stderr)
@@ -225,6 +228,7 @@ def _decide(args) -> int:
     decisions += [decision(s, "reject") for s in args.reject]
     decisions += [decision(s, "escalate") for s in args.escalate]
     decisions += [decision(s, "modify", text) for s, text in args.modify]
+    decisions += [service.fallback_decision(status, s, args.reviewer, args.comment) for s in args.fallback]
     named = {d.suggestion_id for d in decisions}  # one id named twice is refused by the service, nothing recorded
     if args.approve_all:
         decisions += [decision(s, "approve") for s in status.pending if s not in named]
@@ -233,7 +237,8 @@ def _decide(args) -> int:
         for d in decisions:  # printed only after the commit: a decision shown here is durable
             print(f"saved: {d.action} {d.suggestion_id} by {d.reviewer} (review version {status.version})", flush=True)
     elif status.pending:
-        print("error: nothing to record; name suggestions with --approve/--reject/--escalate/--modify or use -i", file=sys.stderr)
+        print("error: nothing to record; name suggestions with --approve/--reject/--escalate/--modify/--fallback or use -i",
+              file=sys.stderr)
         return 1
     if status.pending or status.escalated or args.no_finalize:
         print_review(status)
@@ -268,17 +273,22 @@ def _decide_interactively(service, status, args) -> int:
     by_id = {s.id: s for s in status.redlines.suggestions}
     for sid in [*status.pending, *status.escalated]:
         print_suggestion(by_id[sid], status)
+        offered = {**choices, "f": "fallback"} if by_id[sid].fallback_text else choices
+        prompt = "[a]pprove [m]odify " + ("[f]allback " if "f" in offered else "") + "[r]eject [e]scalate [s]kip [q]uit > "
         answer = ""
-        while answer not in (*choices, "s", "q"):
-            answer = console.input(escape("[a]pprove [m]odify [r]eject [e]scalate [s]kip [q]uit > ")).strip().lower()[:1]
+        while answer not in (*offered, "s", "q"):
+            answer = console.input(escape(prompt)).strip().lower()[:1]
         if answer == "q":
             break
         if answer == "s":
             continue
         text = console.input("new text > ") if answer == "m" else None
         comment = console.input("comment (optional) > ").strip() or None
-        decision = Decision(suggestion_id=sid, action=choices[answer], reviewer=args.reviewer,
-                            decided_at=datetime.now(timezone.utc), modified_text=text, comment=comment)
+        if answer == "f":
+            decision = service.fallback_decision(status, sid, args.reviewer, comment)
+        else:
+            decision = Decision(suggestion_id=sid, action=choices[answer], reviewer=args.reviewer,
+                                decided_at=datetime.now(timezone.utc), modified_text=text, comment=comment)
         status = service.decide(status.thread_id, [decision], expected_version=status.version)
         console.print(escape(f"saved: {decision.action} {sid} by {args.reviewer} (review version {status.version})"))
     if status.pending or status.escalated or args.no_finalize:

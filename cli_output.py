@@ -45,6 +45,8 @@ def print_suggestion(suggestion, status) -> None:
         console.print(Text("  no automatic wording: flagged for the reviewer", style="magenta"))
     else:
         console.print(Text("  redline: ", style="dim") + redline_text(suggestion))
+    if suggestion.fallback_text:
+        console.print(Text(f"  fallback if refused (--fallback {suggestion.id}): ", style="dim") + Text(f"“{suggestion.fallback_text}”"))
     console.print(Text(f"  why: {suggestion.rationale}", style="dim"))
     if suggestion.escalate_to:
         console.print(Text(f"  escalate to {suggestion.escalate_to}", style="bold magenta"))

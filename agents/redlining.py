@@ -14,6 +14,7 @@ inside the citation. Calls run in parallel; a model failure leaves the flag as i
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
@@ -22,7 +23,7 @@ from pydantic import BaseModel
 
 from agents.schema import ComplianceReport, ContractProfile, DroppedEdit, Finding, GroundingError, RedlineSet, Suggestion
 from clause_library.playbook import applies_to_us
-from clause_library.rule_engine import evaluate, improves
+from clause_library.rule_engine import evaluate, fallback_replacement, improves
 from document_io.docx_redline import ParagraphInsertion, TextEdit
 from document_io.legal_text import minimal_edits
 from document_io.models import SourceDocument
@@ -86,6 +87,7 @@ def _as_flag(suggestion: Suggestion, note: str) -> None:
     suggestion.kind = "flag"
     suggestion.edits = []
     suggestion.proposed_text = None
+    suggestion.fallback_text = None
     suggestion.rationale = f"{suggestion.rationale} {note}"
 
 
@@ -150,18 +152,36 @@ def _suggest(document: SourceDocument, finding: Finding, engine: LocalEngine, pr
             library_clause_id=f"{category.id}:clause",
         )
     hit = hits[0]
-    local_start = hit.start - finding.citation.start
-    revised = quote[:local_start] + hit.replacement + quote[hit.end - finding.citation.start :]
+    revised = _replaced(quote, finding.citation.start, hit, hit.replacement)
     edits = minimal_edits(quote, revised, finding.citation.start)
+    fallback = _fallback_wording(rule, hit, quote, finding.citation.start)
+    fallback = fallback if fallback != revised else None  # a ladder whose fallback is its preferred value
+    offer = " The fallback wording can be chosen instead." if fallback else ""
     return Suggestion(
         **base,
         kind="edit",
         proposed_text=revised,
         edits=edits,
-        rationale=f"{finding.explanation}{escalation} Fallback if refused: {playbook.fallback}",
+        fallback_text=fallback,
+        rationale=f"{finding.explanation}{escalation} Fallback if refused: {playbook.fallback}{offer}",
         playbook_position=f"preferred: {playbook.preferred}",
         library_clause_id=f"{category.id}:clause",
     )
+
+
+def _replaced(quote: str, base: int, hit, replacement: str) -> str:
+    return quote[: hit.start - base] + replacement + quote[hit.end - base :]
+
+
+def _fallback_wording(rule, hit, quote: str, base: int) -> str | None:
+    """The second rung of the ladder, for a term beyond it: the cited clause at the fallback value, offered only if it
+    passes the same re-check as the preferred edit (lands on the fallback rung, no worse for us than the original)."""
+    replacement = fallback_replacement(rule, hit)
+    if not replacement:
+        return None
+    revised = _replaced(quote, base, hit, replacement)
+    ok, _ = improves(rule, dataclasses.replace(hit, replacement=replacement), revised, base)
+    return revised if ok else None
 
 
 _GENERIC_ROLES = {"customer": re.compile(r"\b(?:[Tt]he )?Customer(?='s|’s|\b)"), "supplier": re.compile(r"\b(?:[Tt]he )?Supplier(?='s|’s|\b)")}

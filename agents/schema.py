@@ -146,6 +146,9 @@ class Suggestion(BaseModel):
     proposed_text: str | None = Field(description="the cited text as it would read after the edits, or the new clause")
     edits: list[TextEdit] = Field(default_factory=list)
     insertion: ParagraphInsertion | None = None
+    fallback_text: str | None = Field(
+        default=None, description="the cited text at the playbook's fallback position, re-checked like the edit: what the "
+        "reviewer can choose instead when the preferred position will not be accepted (recorded as a modify)")
     rationale: str
     playbook_position: str = Field(description="the playbook position this suggestion moves toward")
     library_clause_id: str | None = None

@@ -123,6 +123,21 @@ def _forbidden(rule: Rule, text: str) -> list[RuleHit]:
     return hits
 
 
+def fallback_replacement(rule: Rule, hit: RuleHit) -> str | None:
+    """The measured term rewritten at the playbook's fallback value, in the contract's style ("one hundred eighty
+    (180) days" → "ninety (90) days"): what to offer when the preferred position is refused. None when the rule has
+    no numeric fallback or the term is already at the fallback or better."""
+    if rule.fallback_value is None or hit.position not in ("beyond_fallback", "walk_away"):
+        return None
+    if rule.kind in ("duration_max", "duration_min"):
+        parsed = find_durations(hit.measured)
+        return format_duration(float(rule.fallback_value), parsed[0], rule.unit) if parsed else None
+    if rule.kind == "percent_max":
+        parsed = find_percents(hit.measured)
+        return format_percent(float(rule.fallback_value), parsed[0]) if parsed else None
+    return None
+
+
 def improves(rule: Rule, before: RuleHit, after_text: str, after_offset: int = 0) -> tuple[bool, str]:
     """The re-check every automatic redline passes before a human sees it: evaluate the same rule on the revised
     text; the revised term must land on the preferred or fallback rung and be no worse for us than before."""

@@ -124,8 +124,8 @@ def format_duration(value: float, like: Duration, unit: str | None = None) -> st
             unit_text = unit_text.title()
     if number == 1 and unit_text.lower().endswith("s"):
         unit_text = unit_text[:-1]
-    elif number != 1 and not unit_text.lower().endswith("s"):
-        unit_text = unit_text + "s"
+    elif number != 1 and not unit_text.lower().endswith("s") and like.value == 1:
+        unit_text = unit_text + "s"  # "one (1) year" → "two (2) years"; "five (5) year periods" stays attributive
     words = number_to_words(number)
     if like.style == "words_digits":
         return f"{words} ({number}) {unit_text}"

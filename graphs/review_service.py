@@ -10,6 +10,7 @@ import re
 import shutil
 import sqlite3
 from pathlib import Path
+from datetime import datetime, timezone
 
 from langgraph.types import Command
 from pydantic import BaseModel
@@ -173,6 +174,19 @@ class ReviewService:
                      if d.action == "escalate" and not d.escalate_to else d for d in decisions]
         self.audit.record_decisions(thread_id, decisions, expected_version=expected_version)
         return self.status(thread_id)
+
+    @staticmethod
+    def fallback_decision(status: ReviewStatus, suggestion_id: str, reviewer: str, comment: str | None = None) -> Decision:
+        """Choosing the playbook's fallback wording instead of the preferred edit: recorded as a modify with the
+        suggestion's re-checked fallback text, the comment saying so."""
+        suggestion = next((s for s in status.redlines.suggestions if s.id == suggestion_id), None)
+        if suggestion is None:
+            raise ValueError(f"no suggestion {suggestion_id} in review {status.thread_id}")
+        if not suggestion.fallback_text:
+            raise ValueError(f"{suggestion_id} has no fallback wording; approve, modify, reject or escalate it")
+        note = "playbook fallback" + (f": {comment}" if comment else "")
+        return Decision(suggestion_id=suggestion_id, action="modify", reviewer=reviewer, decided_at=datetime.now(timezone.utc),
+                        modified_text=suggestion.fallback_text, comment=note)
 
     def finalise(self, thread_id: str, signed_by: str, *, expected_version: int | None = None) -> ReviewStatus:
         """Sign off and write the redlined DOCX and the report.

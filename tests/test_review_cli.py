@@ -126,3 +126,28 @@ def test_markup_in_file_names_is_printed_as_text_and_one_id_twice_is_refused(tmp
     refused = cli("decide", thread, "--approve", "S01", "--reject", "S01", data_dir=tmp_path, check=False)
     assert refused.returncode == 1 and "S01 named more than once" in refused.stderr
     assert "version 0" in cli("show", thread, data_dir=tmp_path).stdout  # nothing was recorded
+
+
+def test_choosing_the_fallback_wording_is_a_modify_applied_as_a_tracked_change(tmp_path):
+    data, out = tmp_path / "data", tmp_path / "out"
+    reviewed = cli("review", str(SAMPLES / "saas_cloudnimbus.docx"), "--out", str(out), data_dir=data)
+    thread = _thread(reviewed.stdout)
+    renewal = re.search(r"(S\d\d)\s+\w+\s+auto_renewal", reviewed.stdout).group(1)
+    assert f"fallback if refused (--fallback {renewal})" in reviewed.stdout
+    no_fallback = re.search(r"(S\d\d)\s+\w+\s+governing_law", reviewed.stdout).group(1)
+    refused = cli("decide", thread, "--fallback", no_fallback, data_dir=data, check=False)
+    assert refused.returncode == 1 and "has no fallback wording" in refused.stderr
+    cli("decide", thread, "--fallback", renewal, "--comment", "they refused one year", "--reviewer", "Ann", "--no-finalize",
+        data_dir=data)
+    final = cli("decide", thread, "--approve-all", "--reviewer", "Ann", data_dir=data)
+    assert "finalised" in final.stdout
+    with zipfile.ZipFile(out / "saas_cloudnimbus.redlined.docx") as package:
+        root = etree.fromstring(package.read("word/document.xml"))
+    inserted = ["".join(i.itertext()) for i in root.iter(f"{{{W_NS}}}ins")]
+    deleted = ["".join(d.itertext()) for d in root.iter(f"{{{W_NS}}}del")]
+    assert "two" in inserted and "2" in inserted and "five" in deleted and "5" in deleted  # word by word
+    accepted = ["".join(t.text or "" for t in p.iter(f"{{{W_NS}}}t")) for p in root.iter(f"{{{W_NS}}}p")]
+    # with the changes accepted the clause reads at the fallback, not the preferred "one (1) year periods"
+    assert any("renew for successive two (2) year periods" in text for text in accepted)
+    history = cli("history", thread, data_dir=data).stdout
+    assert f"Ann: modify {renewal}" in history and "(playbook fallback: they refused one year)" in history

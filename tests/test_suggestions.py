@@ -298,3 +298,46 @@ def test_risk_separates_contracts_critical_only_for_core_exposure(engine):
     # an exclusivity clause or a one-sided termination right are high, not critical
     assert risks["msa_orion"] == risks["saas_cloudnimbus"] == "critical"
     assert risks["nda_bluepeak"] == risks["supply_ferrotech"] == risks["licence_quanta"] == "high"
+
+
+# --- the fallback rung ---------------------------------------------------------------------------------
+
+
+def test_a_term_beyond_the_fallback_offers_the_fallback_wording_re_checked(engine):
+    from clause_library.rule_engine import evaluate
+
+    _, compliance, redlines = review(_load(SAMPLES / "saas_cloudnimbus.docx"), engine)
+    by_category = {s.category: s for s in redlines.suggestions}
+    renewal = by_category["auto_renewal"]  # "successive five (5) year periods": preferred 1 year, fallback 2
+    assert "one (1) year periods" in renewal.proposed_text
+    assert "two (2) year periods" in renewal.fallback_text and "five (5)" not in renewal.fallback_text
+    breach = by_category["data_protection"]  # "ten (10) days": preferred 48 hours, fallback 72 hours
+    assert "seventy-two (72) hours" in breach.fallback_text
+    for suggestion in (renewal, breach):
+        finding = next(f for f in compliance.findings if f.id == suggestion.finding_id)
+        rule = next(r for r in engine.library.get(suggestion.category).playbook.rules if r.id == finding.rule_id)
+        assert [h.position for h in evaluate(rule, suggestion.fallback_text)] == ["fallback"]
+        assert "fallback wording can be chosen" in suggestion.rationale
+    # a ladder whose fallback is its preferred value offers nothing twice; a name or a deletion has no numeric rung
+    assert by_category["payment_terms"].fallback_text is None if "payment_terms" in by_category else True
+    assert by_category["governing_law"].fallback_text is None
+
+
+@pytest.mark.parametrize("paragraph, present", [
+    # a run-in heading opening a long paragraph, and a numbered title inside a paragraph a filing ran together
+    ("11.6 Insurance. Each Party shall keep, through self-insurance or policies placed with insurers, adequate cover. "
+     + "It applies throughout the Term and for two years after it. " * 8, True),
+    ("18.11 Costs Except as otherwise provided, all costs are for each Party's own account. 18.12 Insurance Philips shall "
+     "comply with the Quality Agreement as to the required level of cover.", True),
+    # the word alone, in a sentence about something else, is not an insurance clause
+    ("The deposit accounts of the Association are insured by the FDIC and no proceedings for the revocation of such "
+     "insurance are pending.", False),
+    ("See Section 18.12 for the notices address.", False),
+])
+def test_a_clause_is_present_under_the_headings_real_filings_use(paragraph, present):
+    from agents.compliance import _present_anywhere
+    from clause_library.playbook import default_library
+    from document_io.models import document_from_text
+
+    document = document_from_text(name="t", text="SUPPLY AGREEMENT\n" + paragraph)
+    assert _present_anywhere(document, default_library().get("insurance")) is present

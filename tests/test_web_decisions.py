@@ -129,6 +129,30 @@ def test_two_browser_sessions_on_one_suggestion_the_second_is_told_who_decided(s
         second.quit()
 
 
+def test_use_fallback_in_the_browser_records_the_fallback_wording(site, browser):
+    from selenium.webdriver.common.by import By
+
+    thread = _review(site, "saas_cloudnimbus.docx")
+    _log_in(browser, site["base"], "ops", USERS["ops"][0])  # sees every contract: finds who owns the suggestion
+    browser.get(f"{site['base']}/reviews/{thread}")
+    card = next(c for c in browser.find_elements(By.CSS_SELECTOR, ".card") if "\ndata_protection · edit" in c.text)
+    sid, owner = card.get_attribute("id"), re.search(r"decided by (\w+)", card.text).group(1)
+    assert "Fallback wording, if the preferred is refused:" in card.text and "seventy-two (72) hours" in card.text
+    name = next(n for n, (_, functions, _) in USERS.items() if owner in functions)
+    browser.delete_all_cookies()
+    _log_in(browser, site["base"], name, USERS[name][0])
+    browser.get(f"{site['base']}/reviews/{thread}")
+    browser.find_element(By.ID, sid).find_element(By.CSS_SELECTOR, "button[value='fallback']").click()
+    time.sleep(0.5)
+    decided = browser.find_element(By.ID, sid).text
+    assert f"modify by {name}" in decided and "seventy-two (72) hours" in decided and "playbook fallback" in decided
+    history = cli("history", thread, data_dir=site["data"]).stdout
+    assert f"{name}: modify {sid}" in history and "seventy-two (72) hours" in history
+    # a suggestion with no numeric rung has no such button
+    law = next(c for c in browser.find_elements(By.CSS_SELECTOR, ".card") if "\ngoverning_law · edit" in c.text)
+    assert "Fallback wording" not in law.text and not law.find_elements(By.CSS_SELECTOR, "button[value='fallback']")
+
+
 def test_sign_off_needs_the_role_no_open_escalation_and_names_the_signer(site):
     thread = _review(site, "nda_bluepeak.docx")
     kim, lee, sam = Client(site["base"]), Client(site["base"]), Client(site["base"])

@@ -190,6 +190,13 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
         if not reviewer.may_decide(owner):
             raise HTTPException(403, f"{suggestion.id} is for {owner}; you review for {', '.join(reviewer.functions)}")
         action = fields.get("action")
+        if action == "fallback":
+            try:
+                fallback = service.fallback_decision(status, suggestion.id, reviewer.username,
+                                                     (fields.get("comment") or "").strip() or None)
+            except ValueError as refused:
+                return _back(thread_id, str(refused))
+            return save_decision(reviewer, thread_id, suggestion.id, fallback, fields.get("version", ""))
         if action not in {"approve", "modify", "reject", "escalate"}:
             return _back(thread_id, "Choose Approve, Modify, Reject or Escalate; nothing was recorded.")
         text = (fields.get("modified_text") or "").strip() or None
@@ -198,11 +205,13 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
         if action == "modify" and not text:
             return _back(thread_id, "Modify needs the new text.")
         escalate_to = fields.get("escalate_to") if fields.get("escalate_to") in FUNCTIONS else None  # else the playbook's
-        version = fields.get("version", "")
         decision = Decision(suggestion_id=suggestion.id, action=action, reviewer=reviewer.username,
                             decided_at=datetime.now(timezone.utc), modified_text=text if action == "modify" else None,
                             comment=(fields.get("comment") or "").strip() or None,
                             escalate_to=escalate_to if action == "escalate" else None)
+        return save_decision(reviewer, thread_id, suggestion.id, decision, fields.get("version", ""))
+
+    def save_decision(reviewer: Reviewer, thread_id: str, suggestion_id: str, decision: Decision, version: str) -> Response:
         try:
             service.decide(thread_id, [decision], expected_version=int(version) if version.isdigit() else None)
         except StaleDecision as stale:
@@ -211,7 +220,7 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
             return contract_page(reviewer, thread_id, f"Not saved: {busy}", status_code=503)
         except ValueError as refused:
             return _back(thread_id, str(refused))
-        return RedirectResponse(f"/reviews/{thread_id}#{suggestion.id}", status_code=303)
+        return RedirectResponse(f"/reviews/{thread_id}#{suggestion_id}", status_code=303)
 
     @app.get("/reviews/{thread_id}/finalise", response_class=HTMLResponse)
     def confirm_finalise(request: Request, thread_id: str):
