@@ -35,3 +35,7 @@ class DocumentTooLarge(DocumentError):
 
 class NotEnglish(DocumentError):
     kind = "not_english"
+
+
+class EncryptedDocument(DocumentError):
+    kind = "encrypted"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from document_io.errors import (
     CorruptDocument,
+    EncryptedDocument,
     DocumentError,
     DocumentTooLarge,
     EmptyDocument,
@@ -130,18 +131,21 @@ def _pdf_paragraphs(name: str, data: bytes) -> list[str]:
     import logging
 
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, PdfReadError
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     if not data.startswith(b"%PDF"):
         raise CorruptDocument(f"{name}: not a PDF file (no %PDF header); was it renamed from another format?")
     try:
         reader = PdfReader(io.BytesIO(data))
+        # an owner password only restricts printing or editing: such a PDF opens with the empty user password
         if reader.is_encrypted and not reader.decrypt(""):
-            raise CorruptDocument(f"{name}: the PDF is password-protected; remove the password before review")
+            raise EncryptedDocument(f"{name}: the PDF is encrypted and needs a password to open; remove it before review")
         pages = [page.extract_text() or "" for page in reader.pages]
     except DocumentError:
         raise
+    except DependencyError as exc:  # an encryption scheme this install cannot decrypt
+        raise EncryptedDocument(f"{name}: the PDF's encryption cannot be opened here ({str(exc)[:60]})") from None
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, AttributeError) as exc:
         raise CorruptDocument(f"{name}: corrupt PDF ({type(exc).__name__}: {str(exc)[:80]})") from None
     if not pages:

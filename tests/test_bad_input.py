@@ -8,7 +8,7 @@ import pytest
 
 from conftest import SAMPLES
 from document_io.errors import (
-    CorruptDocument, DocumentTooLarge, EmptyDocument, NoTextLayer, NotEnglish, UnsupportedFormat,
+    CorruptDocument, DocumentTooLarge, EmptyDocument, EncryptedDocument, NoTextLayer, NotEnglish, UnsupportedFormat,
 )
 from document_io.loader import load_document
 from test_review_cli import cli
@@ -27,6 +27,27 @@ def _scanned_pdf(path):
     pdf.set_fill_color(200, 200, 200)
     pdf.rect(20, 20, 150, 100, style="F")  # a picture of a page, no text layer
     pdf.output(str(path))
+
+
+def _text_pdf(path, *, user_password: str | None = None, owner_password: str | None = None):
+    """A one-page PDF with a text layer, AES-256 encrypted when passwords are given (as a counterparty's tool does)."""
+    import io
+
+    from fpdf import FPDF
+    from pypdf import PdfReader, PdfWriter
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.multi_cell(0, 6, "MUTUAL NON-DISCLOSURE AGREEMENT. This Agreement is made between Northwind Systems, Inc. and "
+                         "Bluepeak Analytics Ltd. Each party shall keep the other party's confidential information secret "
+                         "and use it only to evaluate the proposed transaction. This Agreement is governed by the laws of "
+                         "the State of Delaware. " * 3)
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(bytes(pdf.output()))))
+    if user_password is not None or owner_password is not None:
+        writer.encrypt(user_password=user_password or "", owner_password=owner_password, algorithm="AES-256")
+    with open(path, "wb") as handle:
+        writer.write(handle)
 
 
 @pytest.fixture
@@ -49,6 +70,8 @@ def bad_files(tmp_path):
     files["german"].write_text(GERMAN * 3, encoding="utf-8")
     files["scanned"] = tmp_path / "scanned.pdf"
     _scanned_pdf(files["scanned"])
+    files["locked"] = tmp_path / "locked.pdf"
+    _text_pdf(files["locked"], user_password="open sesame", owner_password="owner")
     files["renamed"] = tmp_path / "actually_text.docx"
     files["renamed"].write_text("This is plain text pretending to be Word.", encoding="utf-8")
     return files
@@ -66,6 +89,7 @@ def bad_files(tmp_path):
         ("german", NotEnglish, "German"),
         ("scanned", NoTextLayer, "no text layer"),
         ("renamed", CorruptDocument, "not a DOCX file"),
+        ("locked", EncryptedDocument, "encrypted and needs a password"),
     ],
 )
 def test_each_bad_file_gets_its_reason(bad_files, key, error, words):
@@ -86,6 +110,13 @@ def test_cli_batch_reports_each_bad_file_in_one_line_and_reviews_the_good_one(ba
     assert len(errors) == len(bad_files)
     assert f"{len(bad_files)} of {len(paths)} file(s) could not be reviewed" in result.stderr
     assert "type NDA" in result.stdout  # the good file was still reviewed
+
+
+def test_an_aes_pdf_with_only_an_owner_password_is_read(tmp_path):
+    path = tmp_path / "restricted.pdf"
+    _text_pdf(path, owner_password="owner only")  # opens without a password; printing/editing restricted
+    document = load_document(path)
+    assert "governed by the laws of the State of Delaware" in document.text
 
 
 def test_cli_single_bad_file_exits_non_zero_without_traceback(bad_files, tmp_path):
