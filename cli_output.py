@@ -40,7 +40,10 @@ def print_suggestion(suggestion, status) -> None:
     if decision:
         header.append(f"  [{decision.action} by {decision.reviewer}]", style="bold green")
     console.print(header)
-    console.print(Text(f"  cites {suggestion.citation.start}-{suggestion.citation.end}: ", style="dim") + Text(f"“{suggestion.citation.quote}”"))
+    part = status.document.paragraph_at(suggestion.citation.start).part if status.document.text else "body"
+    where = "" if part == "body" else f" (in the {part})"
+    console.print(Text(f"  cites {suggestion.citation.start}-{suggestion.citation.end}{where}: ", style="dim")
+                  + Text(f"“{suggestion.citation.quote}”"))
     if suggestion.kind == "flag":
         console.print(Text("  no automatic wording: flagged for the reviewer", style="magenta"))
     else:

@@ -170,7 +170,8 @@ _BODY_ENDS = re.compile(
 def body_end(document: SourceDocument) -> int:
     """Index of the first paragraph after the operative terms: the signature block or the first schedule /
     exhibit heading (past the opening fifth, so a table of contents does not count)."""
-    paragraphs = document.paragraphs
+    # headers, footers, notes, comments and text boxes follow the body paragraphs: never part of the body
+    paragraphs = [p for p in document.paragraphs if p.part == "body"]
     for paragraph in paragraphs[max(1, len(paragraphs) // 5):]:
         if _BODY_ENDS.match(paragraph.text) and len(paragraph.text) < 200:
             return paragraph.index
@@ -184,7 +185,7 @@ def _insertion_anchor(document: SourceDocument, extraction: ExtractionResult) ->
     body = [p for p in document.paragraphs[:end]
             if len(p.text.strip()) >= 40 and not p.hidden and not p.in_table and "___" not in p.text]
     complete = [p for p in body if _ends_a_clause(document, p)]
-    paragraph = (complete or body or [p for p in document.paragraphs if p.text.strip()])[-1]
+    paragraph = (complete or body or [p for p in document.paragraphs if p.text.strip() and p.part == "body"])[-1]
     return Span.of(document, paragraph.start, paragraph.end)
 
 

@@ -46,6 +46,10 @@ def propose_redlines(data: RedliningInput, engine: LocalEngine) -> RedlineSet:
         if reason := _withheld(suggestion, finding, engine):
             dropped.append(DroppedEdit(suggestion_id=suggestion.id, rule_id=finding.rule_id or "", reason=reason))
             _as_flag(suggestion, f"An automatic edit was withheld: {reason}.")
+        elif suggestion.kind == "edit" and (part := data.document.paragraph_at(suggestion.citation.start).part) != "body":
+            # Word's tracked changes are written in the body only; elsewhere the reviewer changes it by hand
+            _as_flag(suggestion, f"It sits in the {part}, where no tracked change is written: change it there by hand "
+                                 f"(proposed: {suggestion.proposed_text!r}).")
         check_suggestion(data.document, suggestion)
         suggestions.append(suggestion)
     _number_in_sequence([s for s in suggestions if s.kind == "insert"])

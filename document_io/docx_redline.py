@@ -76,6 +76,8 @@ def write_tracked_changes(
     by_paragraph: dict[int, list[TextEdit]] = defaultdict(list)
     for edit in edits:
         para = document.paragraph_at(edit.start)
+        if para.part != "body":
+            raise RedlineConflict(f"edit {edit.start}-{edit.end} is in the {para.part}; tracked changes go in the body only")
         if edit.end > para.end:
             raise RedlineConflict(f"edit {edit.start}-{edit.end} crosses the end of paragraph {para.index}")
         by_paragraph[para.index].append(

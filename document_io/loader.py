@@ -11,7 +11,6 @@ import hashlib
 import io
 import os
 import re
-import zipfile
 from pathlib import Path
 
 from document_io.errors import (
@@ -60,9 +59,11 @@ def load_document(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, requi
         )
     data = path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
-    in_table = None
+    in_table = parts = concealed = None
     if fmt == "docx":
-        texts, hidden, in_table = _docx_paragraphs(path.name, data)
+        read = _docx_paragraphs(path.name, data)
+        texts, hidden = [p.text for p in read], None
+        in_table, parts, concealed = [p.in_table for p in read], [p.part for p in read], [p.concealed for p in read]
     elif fmt == "pdf":
         texts, hidden = _pdf_paragraphs(path.name, data), None
     else:
@@ -73,7 +74,7 @@ def load_document(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, requi
         raise DocumentTooLarge(f"{path.name}: over {MAX_TEXT_CHARS:,} characters of text; split it before review")
     document = build_document(
         name=path.stem, source_path=str(path.resolve()), fmt=fmt, sha256=sha256, texts=texts, hidden=hidden,
-        in_table=in_table,
+        in_table=in_table, parts=parts, concealed=concealed,
     )
     document.language = detect_language(document.text)
     if require_english and document.language != "en":
@@ -94,32 +95,10 @@ def _format_for(path: Path) -> SourceFormat:
 # --- DOCX -------------------------------------------------------------------------------------------
 
 
-def _docx_paragraphs(name: str, data: bytes) -> tuple[list[str], list[bool], list[bool]]:
-    from document_io.wordml import body_paragraphs, live_runs, paragraph_text, run_is_hidden, w
+def _docx_paragraphs(name: str, data: bytes):
+    from document_io.docx_reader import read_docx
 
-    if not data.startswith(b"PK"):
-        raise CorruptDocument(f"{name}: not a DOCX file (it is not a ZIP package); was it renamed from another format?")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as package:
-            if "word/document.xml" not in package.namelist():
-                raise CorruptDocument(f"{name}: ZIP package without word/document.xml, so not a Word document")
-        import docx
-
-        word = docx.Document(io.BytesIO(data))
-    except DocumentError:
-        raise
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise CorruptDocument(f"{name}: corrupt DOCX ({type(exc).__name__}: {str(exc)[:80]})") from None
-    except Exception as exc:  # lxml syntax errors and python-docx's own exceptions
-        raise CorruptDocument(f"{name}: corrupt DOCX ({type(exc).__name__}: {str(exc)[:80]})") from None
-    body = word.element.find(w("body"))
-    if body is None:
-        raise CorruptDocument(f"{name}: DOCX without a document body")
-    paragraphs = body_paragraphs(body)
-    texts = [paragraph_text(p) for p in paragraphs]
-    hidden = [any(run_is_hidden(r) for r in live_runs(p)) for p in paragraphs]
-    in_table = [any(a.tag == w("tbl") for a in p.iterancestors()) for p in paragraphs]
-    return texts, hidden, in_table
+    return read_docx(name, data)
 
 
 # --- PDF --------------------------------------------------------------------------------------------

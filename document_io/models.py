@@ -21,8 +21,11 @@ class Paragraph(BaseModel):
     start: int
     end: int
     text: str
-    hidden: bool = Field(default=False, description="contains text formatted as hidden (w:vanish)")
+    hidden: bool = Field(default=False, description="contains text a reader does not see (hidden, white, tiny)")
     in_table: bool = Field(default=False, description="inside a table cell (DOCX)")
+    part: str = Field(default="body", description="where Word shows it: body, text box, header, footer, footnote N, "
+                      "endnote N, comment N by <author>; tracked changes are written only in the body")
+    concealed: str | None = Field(default=None, description="how the text is kept from a reader, e.g. 'white text'")
 
 
 class SourceDocument(BaseModel):
@@ -51,15 +54,17 @@ class SourceDocument(BaseModel):
 
 def build_document(
     *, name: str, source_path: str, fmt: SourceFormat, sha256: str, texts: list[str], hidden: list[bool] | None = None,
-    in_table: list[bool] | None = None,
+    in_table: list[bool] | None = None, parts: list[str] | None = None, concealed: list[str | None] | None = None,
 ) -> SourceDocument:
     """Lay paragraph texts end to end and record each one's span."""
     paragraphs: list[Paragraph] = []
     offset = 0
     for index, text in enumerate(texts):
+        how = concealed[index] if concealed else None
         paragraphs.append(
-            Paragraph(index=index, start=offset, end=offset + len(text), text=text, hidden=bool(hidden and hidden[index]),
-                      in_table=bool(in_table and in_table[index]))
+            Paragraph(index=index, start=offset, end=offset + len(text), text=text,
+                      hidden=bool(hidden and hidden[index]) or how is not None, in_table=bool(in_table and in_table[index]),
+                      part=parts[index] if parts else "body", concealed=how)
         )
         offset += len(text) + len(PARAGRAPH_SEPARATOR)
     return SourceDocument(

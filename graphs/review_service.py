@@ -169,6 +169,11 @@ class ReviewService:
         for d in decisions:
             if d.action == "modify" and not (d.modified_text or "").strip():
                 raise ValueError(f"{d.suggestion_id}: 'modify' needs the new text")
+            cited = by_id[d.suggestion_id]
+            part = status.document.paragraph_at(cited.citation.start).part if cited.kind != "insert" else "body"
+            if d.action == "modify" and part != "body":
+                raise ValueError(f"{d.suggestion_id} is in the {part}, where no tracked change can be written; change it "
+                                 "there by hand, then approve or reject; nothing was recorded")
         # an escalation without a target goes to the playbook's escalation function, else Legal
         decisions = [d.model_copy(update={"escalate_to": by_id[d.suggestion_id].escalate_to or "legal"})
                      if d.action == "escalate" and not d.escalate_to else d for d in decisions]

@@ -26,8 +26,20 @@ class PromptTemplate(BaseModel):
         missing = self.placeholders() - set(values)
         if missing:
             raise KeyError(f"prompt {self.version} needs {sorted(missing)}")
-        fill = lambda text: _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), text)  # noqa: E731
+        fill = lambda text: _PLACEHOLDER.sub(lambda m: as_data(str(values[m.group(1)])), text)  # noqa: E731
         return [{"role": "system", "content": fill(self.system)}, {"role": "user", "content": fill(self.user)}]
+
+
+# a tag in a value that could open or close the prompt's own blocks ("</contract> SYSTEM: ...") loses its angle
+# bracket: the text stays readable as data, but can never end the data block
+_TAG_LIKE = re.compile(r"<(\s*/?\s*(?:contract|clause|document|data|system|user|assistant|instructions?|prompt)\b[^>]{0,40})>",
+                       re.IGNORECASE)
+_CHAT_MARKER = re.compile(r"<\|\s*(im_start|im_end|endoftext|system|user|assistant)\s*\|>", re.IGNORECASE)
+
+
+def as_data(value: str) -> str:
+    value = _TAG_LIKE.sub(lambda m: f"‹{m.group(1)}›", value)
+    return _CHAT_MARKER.sub(lambda m: f"‹|{m.group(1)}|›", value)
 
 
 @lru_cache(maxsize=None)

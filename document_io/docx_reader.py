@@ -1,0 +1,91 @@
+"""Read every part of a DOCX a person can see in Word: the body (tables included), text boxes, headers, footers,
+footnotes, endnotes and comments. Each paragraph knows its part, so a finding can say "footnote 3" or "header", and
+how its text is concealed from a reader (hidden, white, tiny), which is how instructions are planted.
+
+Body paragraphs come first and keep their positions among the body's w:p elements: the tracked-changes writer can
+place edits only there. Everything else follows, labelled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+
+from document_io.docx_package import parse_xml, read_parts
+from document_io.errors import CorruptDocument
+from document_io.wordml import body_paragraphs, live_runs, paragraph_text, run_concealment, run_text, w
+
+_MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+
+
+@dataclass
+class DocxParagraph:
+    text: str
+    part: str = "body"  # body | text box | header | footer | footnote N | endnote N | comment N by <author>
+    in_table: bool = False
+    concealed: str | None = None  # e.g. "white text"; None when a reader sees it
+
+
+def read_docx(name: str, data: bytes) -> list[DocxParagraph]:
+    parts = read_parts(name, data)
+    root = parse_xml(name, "word/document.xml", parts["word/document.xml"])
+    body = root.find(w("body"))
+    if body is None:
+        raise CorruptDocument(f"{name}: DOCX without a document body")
+    result = [_paragraph(p, "body", in_table=any(a.tag == w("tbl") for a in p.iterancestors())) for p in body_paragraphs(body)]
+    result += [_paragraph(p, "text box") for p in _text_box_paragraphs(body)]
+    seen: set[tuple[str, str]] = set()
+    for part_name in sorted(parts):
+        if part_name == "word/document.xml":
+            continue
+        for paragraph in _side_part(part_name, parse_xml(name, part_name, parts[part_name])):
+            key = (paragraph.part, paragraph.text)
+            if paragraph.part in ("header", "footer") and key in seen:
+                continue  # the same header for first, odd and even pages
+            seen.add(key)
+            result.append(paragraph)
+    return result
+
+
+def _paragraph(p: etree._Element, part: str, in_table: bool = False) -> DocxParagraph:
+    concealed = next((how for r in live_runs(p) if run_text(r).strip() and (how := run_concealment(r))), None)
+    return DocxParagraph(text=paragraph_text(p), part=part, in_table=in_table, concealed=concealed)
+
+
+def _text_box_paragraphs(body: etree._Element) -> list[etree._Element]:
+    """Paragraphs inside text boxes (w:txbxContent), once: Word stores a VML fallback copy of each modern text box."""
+    found = []
+    for content in body.iter(w("txbxContent")):
+        if any(a.tag == f"{{{_MC}}}Fallback" for a in content.iterancestors()):
+            continue
+        found += [p for p in content.iter(w("p")) if _nearest_container(p) is content]
+    return found
+
+
+def _nearest_container(p: etree._Element) -> etree._Element | None:
+    for ancestor in p.iterancestors():
+        if ancestor.tag == w("txbxContent"):
+            return ancestor
+    return None
+
+
+def _side_part(part_name: str, root: etree._Element) -> list[DocxParagraph]:
+    kind = part_name.removeprefix("word/").removesuffix(".xml").rstrip("0123456789")
+    if kind in ("header", "footer"):
+        return [_paragraph(p, kind) for p in root.iter(w("p"))]
+    if kind in ("footnotes", "endnotes"):
+        label = kind[:-1]
+        notes = []
+        for note in root.iter(w(label)):
+            if note.get(w("type")) in ("separator", "continuationSeparator", "continuationNotice"):
+                continue
+            notes += [_paragraph(p, f"{label} {note.get(w('id'))}") for p in note.iter(w("p"))]
+        return notes
+    if kind == "comments":
+        comments = []
+        for comment in root.iter(w("comment")):
+            label = f"comment {comment.get(w('id'))} by {comment.get(w('author')) or 'unknown'}"
+            comments += [_paragraph(p, label) for p in comment.iter(w("p"))]
+        return comments
+    return []
