@@ -370,7 +370,7 @@ def _batch(args) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from graphs.batch_review import BatchSettings, Throughput, run_batch
-    from graphs.triage import write_triage
+    from graphs.triage import outcome_counts, write_triage
 
     out = args.out or Path("out") / f"batch-{args.inbox.resolve().name}"
     settings = BatchSettings(inbox=args.inbox.resolve(), output_dir=out.resolve(), workers=args.workers,
@@ -391,7 +391,8 @@ def _batch(args) -> int:
 
         rows = run_batch(settings, _config(args), on_result=on_result)
     paths = write_triage(rows, out)
-    print(f"{len(rows) - failed} reviewed, {failed} failed; triage: {paths['markdown']} {paths['csv']} {paths['json']}")
+    reviewed, failed = outcome_counts(rows)  # the same count the triage files state
+    print(f"{reviewed} reviewed, {failed} failed; triage: {paths['markdown']} {paths['csv']} {paths['json']}")
     return 2 if failed else 0
 
 

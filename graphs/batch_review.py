@@ -85,7 +85,12 @@ def run_batch(settings: BatchSettings, config: ReviewConfig,
         first_of_content: dict[str, Path] = {}
         copies: dict[Path, list[Path]] = {}
         for path in files:  # the same bytes under two names are reviewed once
-            original = first_of_content.setdefault(hashlib.sha256(path.read_bytes()).hexdigest(), path)
+            if (size := path.stat().st_size) > config.max_bytes:  # refused from its size, never read
+                rows.append(TriageRow.failure(_name(path, settings.inbox), f"{path.name}: {size / 1_048_576:,.1f} MB is over "
+                                              f"the {config.max_bytes / 1_048_576:.0f} MB limit for one contract"))
+                on_result(rows[-1], len(rows), len(files))
+                continue
+            original = first_of_content.setdefault(_sha256_of(path), path)
             copies.setdefault(original, []).append(path) if original != path else copies.setdefault(path, [])
         futures = {pool.submit(review_file, str(p), _name(p, settings.inbox)): p for p in copies}
         for future in as_completed(futures):
@@ -98,6 +103,14 @@ def run_batch(settings: BatchSettings, config: ReviewConfig,
             rows.append(row)
             on_result(row, len(rows), len(files))
     return rows
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _name(path: Path, inbox: Path) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import unicodedata
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from agents.schema import Decision, Suggestion
 from document_io.docx_redline import ParagraphInsertion, TextEdit, ensure_disjoint, write_tracked_changes
 from document_io.models import SourceDocument
 from document_io.review_report import ReviewReport, render_markdown
+from graphs.locks import file_lock
 
 
 class UndecidedSuggestions(RuntimeError):
@@ -65,17 +68,45 @@ def write_outputs(report: ReviewReport, document: SourceDocument, base_docx: Pat
     redlined = write_tracked_changes(
         base_docx.read_bytes(), document, edits, insertions, author=reviewer, when=datetime.now(timezone.utc)
     )
-    paths = {
-        "redlined_docx": output_dir / f"{document.name}.redlined.docx",
-        "report_md": output_dir / f"{document.name}.review.md",
-        "report_json": output_dir / f"{document.name}.review.json",
-    }
-    for path in paths.values():
-        _remove_abandoned_temporaries(path)
-    _write_atomically(paths["redlined_docx"], redlined)
-    _write_atomically(paths["report_md"], render_markdown(report).encode("utf-8"))
-    _write_atomically(paths["report_json"], json.dumps(report.model_dump(mode="json"), indent=2).encode("utf-8"))
+    with file_lock(output_dir / ".clauseflow.lock", busy=f"{output_dir} is being written by another review; try again"):
+        stem = _claim_stem(output_dir, safe_file_stem(document.name), report.thread_id, document.sha256)
+        paths = {key: output_dir / f"{stem}{suffix}" for key, suffix in _OUTPUTS.items()}
+        for path in paths.values():
+            _remove_abandoned_temporaries(path)
+        _write_atomically(paths["redlined_docx"], redlined)
+        _write_atomically(paths["report_md"], render_markdown(report).encode("utf-8"))
+        _write_atomically(paths["report_json"], json.dumps(report.model_dump(mode="json"), indent=2).encode("utf-8"))
     return {k: str(v) for k, v in paths.items()}
+
+
+_OUTPUTS = {"redlined_docx": ".redlined.docx", "report_md": ".review.md", "report_json": ".review.json"}
+_RESERVED = re.compile(r"^(?:con|prn|aux|nul|com\d|lpt\d)$", re.IGNORECASE)
+
+
+def safe_file_stem(name: str) -> str:
+    """A visible, portable file name from whatever the contract was called: no path separators, brackets or control
+    characters, no leading dots (".." would give a hidden "..redlined.docx"), no reserved device names."""
+    stem = unicodedata.normalize("NFKC", name)
+    stem = re.sub(r"[^\w.\- ]+", "_", stem).strip(" ._")
+    stem = re.sub(r"[ _]{2,}", "_", stem)[:80].rstrip(" ._") or "contract"
+    return f"{stem}_" if _RESERVED.match(stem) else stem
+
+
+def _claim_stem(output_dir: Path, base: str, thread_id: str, sha256: str) -> str:
+    """The outputs' name: the contract's own, unless another review already wrote (or claimed) it in this folder;
+    then the name with the content hash. A marker file records which review owns a name, so a finalisation that is
+    redone after a crash writes to the same files. Called under the folder's lock."""
+    for stem in (base, f"{base}-{sha256[:8]}", f"{base}-{thread_id[-10:]}-{sha256[8:16]}"):
+        marker = output_dir / f".{stem}.owner"
+        if marker.exists():
+            if marker.read_text(encoding="utf-8").strip() == thread_id:
+                return stem
+            continue
+        if any((output_dir / f"{stem}{suffix}").exists() for suffix in _OUTPUTS.values()):
+            continue  # written before markers existed, by some other review
+        _write_atomically(marker, thread_id.encode("utf-8"))
+        return stem
+    raise RuntimeError(f"no free output name for {base!r} in {output_dir}")
 
 
 def _remove_abandoned_temporaries(path: Path) -> None:

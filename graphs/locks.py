@@ -1,4 +1,4 @@
-"""A per-review lock across processes (flock on a file under the data directory), with a bounded wait."""
+"""Locks across processes (flock), with a bounded wait: one per review, one per output folder."""
 
 from __future__ import annotations
 
@@ -16,8 +16,15 @@ class ReviewBusy(RuntimeError):
 
 @contextmanager
 def review_lock(directory: Path, thread_id: str, *, wait_s: float = 30.0) -> Iterator[None]:
-    directory.mkdir(parents=True, exist_ok=True)
     path = directory / (re.sub(r"[^A-Za-z0-9_.-]", "_", thread_id) + ".lock")
+    with file_lock(path, wait_s=wait_s, busy=f"review {thread_id} is being finalised by another process; try again shortly"):
+        yield
+
+
+@contextmanager
+def file_lock(path: Path, *, wait_s: float = 30.0, busy: str = "busy; try again shortly") -> Iterator[None]:
+    """An exclusive flock on `path` (created if missing), waited for at most `wait_s` seconds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+") as handle:
         deadline = time.monotonic() + wait_s
         while True:
@@ -26,7 +33,7 @@ def review_lock(directory: Path, thread_id: str, *, wait_s: float = 30.0) -> Ite
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise ReviewBusy(f"review {thread_id} is being finalised by another process; try again shortly") from None
+                    raise ReviewBusy(busy) from None
                 time.sleep(0.05)
         try:
             yield

@@ -81,13 +81,24 @@ def write_triage(rows: list[TriageRow], folder: Path) -> dict[str, Path]:
     return paths
 
 
+def outcome_counts(rows: list[TriageRow]) -> tuple[int, int]:
+    """(reviewed, failed): one count for the printed summary and the triage files alike; a copy of a file that could
+    not be read is itself counted as failed."""
+    failed = sum(1 for r in rows if r.outcome == "failed")
+    return len(rows) - failed, failed
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
 def render_triage_markdown(rows: list[TriageRow]) -> str:
     reviewed = [r for r in rows if r.outcome != "failed"]
     failed = [r for r in rows if r.outcome == "failed"]
     lines = [
         "# Inbound contracts: triage",
         "",
-        f"{len(reviewed)} reviewed up to the human checkpoint, {len(failed)} could not be read.",
+        "{} reviewed up to the human checkpoint, {} could not be read.".format(*outcome_counts(rows)),
         "",
         "| risk | file | type | counterparty | critical / high / medium | walk-away | notice deadline | reviewers | thread |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -95,10 +106,10 @@ def render_triage_markdown(rows: list[TriageRow]) -> str:
     for r in reviewed:
         note = " (same content as another file)" if r.outcome == "duplicate" else " (finalised)" if r.outcome == "finalised" else ""
         lines.append(
-            f"| {r.risk} | {r.file}{note} | {r.contract_type} | {r.counterparty or '—'} | {r.critical} / {r.high} / {r.medium} | "
+            f"| {r.risk} | {_cell(r.file)}{note} | {r.contract_type} | {_cell(r.counterparty or '—')} | {r.critical} / {r.high} / {r.medium} | "
             f"{r.walk_away_hits} | {r.notice_deadline or '—'} | {', '.join(r.review_functions)} | `{r.thread_id}` |"
         )
     if failed:
-        lines += ["", "## Could not be reviewed", ""] + [f"- {r.file}: {r.reason}" for r in failed]
+        lines += ["", "## Could not be reviewed", ""] + [f"- {_cell(r.file)}: {r.reason}" for r in failed]
     lines += ["", "Decide with `python app.py decide <thread> -i` or on the web page (`python app.py serve`)."]
     return "\n".join(lines) + "\n"

@@ -129,3 +129,58 @@ def test_unknown_thread_is_a_clear_error(tmp_path):
     result = cli("decide", "no-such-thread", "--approve", "S01", data_dir=tmp_path, check=False)
     assert result.returncode == 1 and "no review with thread id 'no-such-thread'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --- file names and outputs ------------------------------------------------------------------------------------
+
+
+def _thread_of(stdout: str) -> str:
+    import re
+
+    return re.search(r"thread (\S+) ·", stdout).group(1)
+
+
+def test_two_contracts_with_one_name_finalised_to_one_folder_keep_their_own_outputs(tmp_path):
+    import json
+
+    out, data = tmp_path / "out", tmp_path / "data"
+    for folder, sample in (("a", "msa_orion.docx"), ("b", "nda_bluepeak.docx")):
+        (tmp_path / folder).mkdir()
+        shutil.copy(SAMPLES / sample, tmp_path / folder / "contract.docx")
+        thread = _thread_of(cli("review", str(tmp_path / folder / "contract.docx"), "--out", str(out), data_dir=data).stdout)
+        cli("decide", thread, "--approve-all", "--reviewer", "Ann", data_dir=data)
+    reports = sorted(out.glob("*.review.json"))
+    assert "contract.review.json" in [p.name for p in reports] and len(reports) == 2  # the second got its own name
+    assert len({json.loads(p.read_text())["sha256"] for p in reports}) == 2
+    assert len(list(out.glob("*.redlined.docx"))) == 2
+
+
+def test_odd_file_names_are_reviewed_printed_as_text_and_never_hidden(tmp_path):
+    import json
+
+    inbox, data = tmp_path / "inbox", tmp_path / "data"
+    (inbox / "x[").mkdir(parents=True)
+    shutil.copy(SAMPLES / "nda_bluepeak.docx", inbox / "x[" / "]y.docx")  # shown as "x[/]y.docx": rich markup
+    shutil.copy(SAMPLES / "msa_orion.docx", inbox / "contract (final) [red]v2.docx")
+    shutil.copy(SAMPLES / "dpa_medisafe.docx", inbox / "CON.docx")
+    shutil.copy(SAMPLES / "licence_quanta.docx", inbox / "naïve café – 契約.docx")
+    for copy in ("broken one.docx", "broken two.docx"):  # a failed file and its copy: both count as failed
+        (inbox / copy).write_bytes((SAMPLES / "msa_orion.docx").read_bytes()[:3000])
+    with (inbox / "sparse.pdf").open("wb") as handle:  # 3 GB, no disk used: refused from its size, never read
+        handle.truncate(3 * 1024 ** 3)
+    result = cli("batch", str(inbox), "--out", str(tmp_path / "triage"), "--workers", "1", data_dir=data, check=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr + result.stdout
+    assert "x[/]y.docx" in result.stdout or "x[/]y.docx" in (tmp_path / "triage" / "triage.md").read_text()
+    rows = json.loads((tmp_path / "triage" / "triage.json").read_text())
+    failed = [r for r in rows if r["outcome"] == "failed"]
+    reviewed = len(rows) - len(failed)
+    assert f"{reviewed} reviewed, {len(failed)} failed" in result.stdout
+    assert f"{reviewed} reviewed up to the human checkpoint, {len(failed)} could not be read" in (tmp_path / "triage" / "triage.md").read_text()
+    assert {r["file"] for r in failed} == {"broken one.docx", "broken two.docx", "sparse.pdf"}
+    assert any("3,072.0 MB is over the 20 MB limit" in r["reason"] for r in failed)
+    # finalising a contract called "..docx" writes visible files
+    shutil.copy(SAMPLES / "saas_cloudnimbus.docx", tmp_path / "..docx")
+    thread = _thread_of(cli("review", str(tmp_path / "..docx"), "--out", str(tmp_path / "out"), data_dir=data).stdout)
+    cli("decide", thread, "--approve-all", "--reviewer", "Ann", data_dir=data)
+    written = sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".clauseflow"))
+    assert "contract.redlined.docx" in written and not any(n.startswith("..") for n in written)
