@@ -53,6 +53,8 @@ def print_suggestion(suggestion, status) -> None:
     console.print(Text(f"  why: {suggestion.rationale}", style="dim"))
     if suggestion.escalate_to:
         console.print(Text(f"  escalate to {suggestion.escalate_to}", style="bold magenta"))
+    if suggestion.counterparty_change:
+        console.print(Text(f"  in text the other side changed: {suggestion.counterparty_change}", style="bold yellow"))
     console.print()
 
 
@@ -68,6 +70,12 @@ def print_review(status) -> None:
     if terms.notice_deadline:
         console.print(escape(f"renewal notice deadline {terms.notice_deadline} ({terms.days_until_deadline} days) · "
                              f"{status.brief.recommended_action}"))
+    if changes := status.document.their_changes():
+        console.print(Text(f"the other side's tracked changes and comments ({len(changes)}):", style="bold"))
+        for line in changes[:20]:
+            console.print(Text(f"  {line}"))
+        if len(changes) > 20:
+            console.print(Text(f"  … and {len(changes) - 20} more (see the report)", style="dim"))
     console.print()
     for suggestion in status.redlines.suggestions:
         print_suggestion(suggestion, status)

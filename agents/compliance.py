@@ -80,6 +80,8 @@ def check_compliance(data: ComplianceInput, library: ClauseLibrary) -> Complianc
     for number, finding in enumerate(findings, start=1):
         finding.id = f"F{number:02d}"
         finding.citation.verify(document)
+        if finding.position != "missing" and (changed := document.revisions_touching(finding.citation.start, finding.citation.end)):
+            finding.counterparty_change = "; ".join(dict.fromkeys(r.describe() for r in changed))
     return ComplianceReport(findings=findings, spend_checks=_spend_checks(data) if data.spend else [])
 
 

@@ -112,6 +112,7 @@ def _suggest(document: SourceDocument, finding: Finding, engine: LocalEngine, pr
         title=finding.title,
         citation=finding.citation,
         escalate_to=finding.escalate_to,
+        counterparty_change=finding.counterparty_change,
     )
     if finding.category == "prompt_injection":
         return Suggestion(

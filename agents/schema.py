@@ -105,6 +105,8 @@ class Finding(BaseModel):
     measured: str | None = Field(default=None, description="the value found, e.g. '180 days'")
     expected: str | None = Field(default=None, description="the playbook's preferred value")
     escalate_to: ReviewFunction | None = None
+    counterparty_change: str | None = Field(default=None, description="the cited text is a change the other side "
+                                            "tracked in the document they sent, e.g. 'inserted by J. Smith on 2024-05-02'")
 
 
 class SpendRecord(BaseModel):
@@ -153,6 +155,7 @@ class Suggestion(BaseModel):
     playbook_position: str = Field(description="the playbook position this suggestion moves toward")
     library_clause_id: str | None = None
     escalate_to: ReviewFunction | None = None
+    counterparty_change: str | None = Field(default=None, description="as on the finding: text the other side changed")
 
 
 class DroppedEdit(BaseModel):

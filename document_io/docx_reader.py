@@ -14,6 +14,7 @@ from lxml import etree
 
 from document_io.docx_package import parse_xml, read_parts
 from document_io.errors import CorruptDocument
+from document_io.models import Revision
 from document_io.wordml import body_paragraphs, live_runs, paragraph_text, run_concealment, run_text, w
 
 _MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
@@ -25,6 +26,7 @@ class DocxParagraph:
     part: str = "body"  # body | text box | header | footer | footnote N | endnote N | comment N by <author>
     in_table: bool = False
     concealed: str | None = None  # e.g. "white text"; None when a reader sees it
+    revisions: list[Revision] | None = None  # the sender's tracked changes, offsets local to the paragraph
 
 
 def read_docx(name: str, data: bytes) -> list[DocxParagraph]:
@@ -50,7 +52,46 @@ def read_docx(name: str, data: bytes) -> list[DocxParagraph]:
 
 def _paragraph(p: etree._Element, part: str, in_table: bool = False) -> DocxParagraph:
     concealed = next((how for r in live_runs(p) if run_text(r).strip() and (how := run_concealment(r))), None)
-    return DocxParagraph(text=paragraph_text(p), part=part, in_table=in_table, concealed=concealed)
+    return DocxParagraph(text=paragraph_text(p), part=part, in_table=in_table, concealed=concealed,
+                         revisions=_revisions(p))
+
+
+_INSERTED, _DELETED = (w("ins"), w("moveTo")), (w("del"), w("moveFrom"))
+
+
+def _revisions(p: etree._Element) -> list[Revision]:
+    """The paragraph's tracked insertions (text it now reads) and deletions (text it no longer reads), each with its
+    author and date, at their places in the paragraph's current text. Adjacent runs of one change are merged."""
+    live = set(live_runs(p))
+    changes: list[Revision] = []
+    offset = 0
+    for run in p.iter(w("r")):
+        if _nearest_paragraph(run) is not p:
+            continue  # a text box's runs belong to its own paragraphs
+        change = next((a for a in run.iterancestors() if a.tag in _INSERTED + _DELETED or a is p), None)
+        if run in live:
+            text = run_text(run)
+            if change is not None and change.tag in _INSERTED and text:
+                _add(changes, "insertion", offset, offset + len(text), text, change)
+            offset += len(text)
+        elif change is not None and change.tag in _DELETED:
+            text = "".join(t.text or "" for t in run.iter(w("delText"), w("t")))
+            if text:
+                _add(changes, "deletion", offset, offset, text, change)
+    return changes
+
+
+def _add(changes: list[Revision], kind: str, start: int, end: int, text: str, change: etree._Element) -> None:
+    author, date = change.get(w("author")) or "unknown", change.get(w("date"))
+    last = changes[-1] if changes else None
+    if last and last.kind == kind and last.author == author and last.end == start:
+        last.end, last.text = end, last.text + text
+        return
+    changes.append(Revision(kind=kind, start=start, end=end, text=text, author=author, date=date))
+
+
+def _nearest_paragraph(run: etree._Element) -> etree._Element | None:
+    return next((a for a in run.iterancestors() if a.tag == w("p")), None)
 
 
 def _text_box_paragraphs(body: etree._Element) -> list[etree._Element]:

@@ -28,6 +28,22 @@ class Paragraph(BaseModel):
     concealed: str | None = Field(default=None, description="how the text is kept from a reader, e.g. 'white text'")
 
 
+class Revision(BaseModel):
+    """A tracked change the other side left in the document they sent. The text is read as they propose it: an
+    insertion is part of `text` at [start, end); a deletion is not, and sits at `start` (= `end`)."""
+
+    kind: Literal["insertion", "deletion"]
+    start: int
+    end: int
+    text: str
+    author: str = "unknown"
+    date: str | None = None
+
+    def describe(self) -> str:
+        when = f" on {self.date[:10]}" if self.date else ""
+        return f"{'inserted' if self.kind == 'insertion' else 'deleted'} by {self.author}{when}"
+
+
 class SourceDocument(BaseModel):
     name: str
     source_path: str
@@ -36,6 +52,17 @@ class SourceDocument(BaseModel):
     text: str
     paragraphs: list[Paragraph]
     language: str = "en"
+    revisions: list[Revision] = Field(default_factory=list, description="the sender's own tracked changes (DOCX)")
+
+    def revisions_touching(self, start: int, end: int) -> list[Revision]:
+        """The sender's changes inside [start, end]: inserted text overlapping it, or a deletion within it."""
+        return [r for r in self.revisions if (r.start < end and r.end > start) or (r.kind == "deletion" and start <= r.start <= end)]
+
+    def their_changes(self) -> list[str]:
+        """One line per tracked change and comment the sender left, for the reviewer to read first."""
+        lines = [f"{r.describe()}: “{r.text.strip()[:200]}”" for r in self.revisions if r.text.strip()]
+        lines += [f"{p.part}: “{p.text.strip()[:200]}”" for p in self.paragraphs if p.part.startswith("comment ") and p.text.strip()]
+        return lines
 
     def paragraph_at(self, offset: int) -> Paragraph:
         """The paragraph that contains character `offset` (binary search: contracts have thousands)."""
@@ -55,11 +82,14 @@ class SourceDocument(BaseModel):
 def build_document(
     *, name: str, source_path: str, fmt: SourceFormat, sha256: str, texts: list[str], hidden: list[bool] | None = None,
     in_table: list[bool] | None = None, parts: list[str] | None = None, concealed: list[str | None] | None = None,
+    revisions: list[list[Revision]] | None = None,
 ) -> SourceDocument:
-    """Lay paragraph texts end to end and record each one's span."""
+    """Lay paragraph texts end to end and record each one's span; `revisions` per paragraph, offsets local to it."""
     paragraphs: list[Paragraph] = []
+    placed: list[Revision] = []
     offset = 0
     for index, text in enumerate(texts):
+        placed += [r.model_copy(update={"start": r.start + offset, "end": r.end + offset}) for r in (revisions[index] if revisions else [])]
         how = concealed[index] if concealed else None
         paragraphs.append(
             Paragraph(index=index, start=offset, end=offset + len(text), text=text,
@@ -74,6 +104,7 @@ def build_document(
         sha256=sha256,
         text=PARAGRAPH_SEPARATOR.join(texts),
         paragraphs=paragraphs,
+        revisions=placed,
     )
 
 

@@ -23,6 +23,7 @@ class ReviewReport(BaseModel):
     renewal: NegotiationBrief
     signed_off_by: str | None = None
     signed_off_at: datetime | None = None
+    their_changes: list[str] = []  # the sender's tracked changes and comments in the document as received
 
 
 def render_markdown(report: ReviewReport) -> str:
@@ -39,6 +40,8 @@ def render_markdown(report: ReviewReport) -> str:
         f"- **Signed off:** {report.signed_off_by or 'not yet'}"
         + (f" at {report.signed_off_at:%Y-%m-%d %H:%M} UTC" if report.signed_off_at else ""),
         "",
+        *(["## The other side's changes and comments", "", *[f"- {line}" for line in report.their_changes], ""]
+          if report.their_changes else []),
         "## Key dates",
         "",
         f"- Effective date: {r.effective_date or 'not found'}",
@@ -68,6 +71,8 @@ def render_markdown(report: ReviewReport) -> str:
             s.rationale,
             "",
         ]
+        if s.counterparty_change:
+            lines += [f"*In text the other side changed: {s.counterparty_change}.*", ""]
         if s.proposed_text is not None:
             lines += [f"Proposed: {s.proposed_text or '(delete the cited text)'}", ""]
         if s.escalate_to:

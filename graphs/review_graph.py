@@ -153,6 +153,7 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
             renewal=NegotiationBrief.model_validate(state["brief"]),
             signed_off_by=state["signed_off_by"],
             signed_off_at=state.get("signed_off_at"),
+            their_changes=document.their_changes(),
         )
         outputs = write_outputs(
             report, document, Path(state["base_docx_path"]), Path(state["output_dir"]),
