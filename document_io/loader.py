@@ -36,7 +36,8 @@ SUPPORTED_EXTENSIONS: dict[str, SourceFormat] = {
     ".htm": "html",
 }
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
-MAX_TEXT_CHARS = 2_000_000
+MAX_TEXT_CHARS = 1_000_000  # ~500 pages; the longest CUAD contract is 335k characters
+MAX_PDF_PAGES = 1_000
 _MIN_CHARS_PER_PDF_PAGE = 25
 _LANGUAGE_NAMES = {
     "de": "German", "fr": "French", "es": "Spanish", "it": "Italian", "nl": "Dutch", "pt": "Portuguese",
@@ -121,6 +122,8 @@ def _pdf_paragraphs(name: str, data: bytes) -> list[str]:
         # an owner password only restricts printing or editing: such a PDF opens with the empty user password
         if reader.is_encrypted and not reader.decrypt(""):
             raise EncryptedDocument(f"{name}: the PDF is encrypted and needs a password to open; remove it before review")
+        if len(reader.pages) > MAX_PDF_PAGES:
+            raise DocumentTooLarge(f"{name}: {len(reader.pages):,} pages is over the {MAX_PDF_PAGES:,}-page limit; split it before review")
         pages = [page.extract_text() or "" for page in reader.pages]
     except DocumentError:
         raise
