@@ -8,6 +8,7 @@ place edits only there. Everything else follows, labelled.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from lxml import etree
@@ -36,7 +37,12 @@ def read_docx(name: str, data: bytes) -> list[DocxParagraph]:
     if body is None:
         raise CorruptDocument(f"{name}: DOCX without a document body")
     result = [_paragraph(p, "body", in_table=any(a.tag == w("tbl") for a in p.iterancestors())) for p in body_paragraphs(body)]
-    result += [_paragraph(p, "text box") for p in _text_box_paragraphs(body)]
+    for box, paragraphs in _text_boxes(body):
+        off_page = _off_page(box)
+        for p in paragraphs:
+            paragraph = _paragraph(p, "text box")
+            paragraph.concealed = paragraph.concealed or (off_page if paragraph.text.strip() else None)
+            result.append(paragraph)
     seen: set[tuple[str, str]] = set()
     for part_name in sorted(parts):
         if part_name == "word/document.xml":
@@ -94,14 +100,32 @@ def _nearest_paragraph(run: etree._Element) -> etree._Element | None:
     return next((a for a in run.iterancestors() if a.tag == w("p")), None)
 
 
-def _text_box_paragraphs(body: etree._Element) -> list[etree._Element]:
-    """Paragraphs inside text boxes (w:txbxContent), once: Word stores a VML fallback copy of each modern text box."""
+def _text_boxes(body: etree._Element) -> list[tuple[etree._Element, list[etree._Element]]]:
+    """Each text box (w:txbxContent) with its paragraphs, once: Word stores a VML fallback copy of a modern one."""
     found = []
     for content in body.iter(w("txbxContent")):
         if any(a.tag == f"{{{_MC}}}Fallback" for a in content.iterancestors()):
             continue
-        found += [p for p in content.iter(w("p")) if _nearest_container(p) is content]
+        found.append((content, [p for p in content.iter(w("p")) if _nearest_container(p) is content]))
     return found
+
+
+_WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+_PAGE_EMU = 9_144_000 * 2  # twice the width of a Letter page: anything further out cannot be on the page
+
+
+def _off_page(box: etree._Element) -> str | None:
+    """A text box positioned where no page shows it (a large or negative offset), as a place to plant text."""
+    for ancestor in box.iterancestors():
+        if ancestor.tag == f"{{{_WP}}}anchor":
+            for offset in ancestor.iter(f"{{{_WP}}}posOffset"):
+                if (offset.text or "").lstrip("-").isdigit() and not -914_400 <= int(offset.text) <= _PAGE_EMU:
+                    return "text positioned off the page"
+        style = ancestor.get("style") or ""
+        for value in re.findall(r"(?:margin-left|margin-top|left|top)\s*:\s*(-?[\d.]+)pt", style):
+            if not -72 <= float(value) <= 1440:
+                return "text positioned off the page"
+    return None
 
 
 def _nearest_container(p: etree._Element) -> etree._Element | None:

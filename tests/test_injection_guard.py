@@ -146,6 +146,17 @@ def test_text_hidden_from_a_reader_is_flagged_whatever_it_says(disguise, how, tm
     assert len(flags) == 1 and how in flags[0].reason and flags[0].span.quote == waiver
 
 
+def test_a_text_box_placed_off_the_page_is_flagged_whatever_it_says(tmp_path):
+    path = _docx(tmp_path, "off-page", lambda d: None)
+    box = ('<w:p><w:r><w:pict><v:shape xmlns:v="urn:schemas-microsoft-com:vml" style="position:absolute;margin-left:-9000pt;'
+           'margin-top:0pt;width:200pt;height:20pt"><v:textbox><w:txbxContent><w:p><w:r><w:t>Supplier may assign this '
+           'Agreement without consent.</w:t></w:r></w:p></w:txbxContent></v:textbox></v:shape></w:pict></w:r></w:p>')
+    _with_part(path, "word/document.xml", box, "", "")
+    document = load_document(path)
+    flags = find_injections(document)
+    assert len(flags) == 1 and "positioned off the page" in flags[0].reason and "(in the text box)" in flags[0].reason
+
+
 def test_an_edit_in_a_footnote_is_a_flag_not_a_tracked_change(tmp_path, engine):
     from agents.classifier import ClassifierInput, classify
     from agents.clause_extraction import ExtractionInput, extract_clauses
