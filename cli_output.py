@@ -81,6 +81,8 @@ def print_review(status) -> None:
         print_suggestion(suggestion, status)
     if status.llm_usage:
         print_llm_usage(status.llm_usage)
+    for note in status.model_notes:
+        console.print(Text(note, style="bold red" if "unusable" in note or "no usable answer" in note else "dim"))
     pending = len(status.pending)
     console.print(f"thread [bold]{escape(status.thread_id)}[/] · {len(status.redlines.suggestions)} suggestion(s), {pending} pending"
                   + (f" · escalated: {', '.join(status.escalated)}" if status.escalated else "")

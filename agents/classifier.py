@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from agents.schema import ContractProfile, ContractType, Party, RiskLevel, Side
 from clause_library.playbook import ReviewFunction
 from document_io.models import SourceDocument
-from model_backends.llm_client import LLMClient
+from model_backends.llm_client import LLMClient, LLMError
 from model_backends.prompt_templates import load_prompt
 from model_backends.token_budget import truncate_to_tokens
 
@@ -203,3 +203,34 @@ def classify_with_llm(data: ClassifierInput, llm: LLMClient) -> ContractProfile:
         counterparty=next((p.name for p in answer.parties if not p.is_us), None), our_side=answer.our_side,
         inherent_risk=answer.inherent_risk, review_functions=answer.review_functions or ["legal"], reasons=reasons,
     )
+
+
+# below this the local type is a guess, and a model's answer that differs may replace it
+LOCAL_TYPE_CONFIDENT = 0.6
+
+
+def classify_hybrid(data: ClassifierInput, llm: LLMClient) -> tuple[ContractProfile, list[str]]:
+    """The local profile, with the model as a second opinion: the local type stays unless the local engine was
+    unsure, the side and parties stay (they come from our names and the defined roles, which the model may not
+    know), and the model's reasons and disagreements are shown. No model answer leaves the local profile as it is."""
+    local = classify(data)
+    try:
+        model = classify_with_llm(data, llm)
+    except LLMError as error:
+        llm.usage.book("classifier", answers=1, unusable=1)
+        return local, [f"classifier: no usable answer from the model ({error}); the local profile is used"]
+    llm.usage.book("classifier", answers=1)
+    if model.contract_type == local.contract_type:
+        profile = local.model_copy(update={"type_source": "both"})
+        note = f"classifier: the model agrees the contract is {local.contract_type.upper()}"
+    elif local.type_confidence < LOCAL_TYPE_CONFIDENT:
+        profile = local.model_copy(update={"contract_type": model.contract_type, "type_source": "model",
+                                           "reasons": [*local.reasons, f"the model says {model.contract_type}; the local "
+                                                       f"engine was unsure ({local.contract_type}, {local.type_confidence:.0%})"]})
+        note = f"classifier: type {model.contract_type.upper()} from the model (local engine unsure: {local.contract_type})"
+    else:
+        profile = local.model_copy(update={"reasons": [*local.reasons, f"the model said {model.contract_type}; kept "
+                                                       f"{local.contract_type} ({local.type_confidence:.0%} from title and content)"]})
+        note = f"classifier: the model said {model.contract_type.upper()}, kept {local.contract_type.upper()} (disagreement)"
+    profile.reasons += [r for r in model.reasons if "addressed to an AI" in r and r not in profile.reasons]
+    return profile, [note]

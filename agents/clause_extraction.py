@@ -22,7 +22,7 @@ from agents.injection_guard import find_injections
 from document_io.legal_text import QuoteLocator, SentenceUnit, sentence_units
 from agents.schema import ExtractedClause, ExtractionResult, Span
 from document_io.models import SourceDocument
-from model_backends.llm_client import LLMClient
+from model_backends.llm_client import LLMClient, LLMError
 from model_backends.local_engine import LocalEngine
 from model_backends.prompt_templates import load_prompt
 from model_backends.token_budget import pack_into_chunks
@@ -178,20 +178,72 @@ def quoted_clauses_from_llm(document: SourceDocument, candidates: list[SentenceU
 
     with ThreadPoolExecutor(max_workers=llm.settings.max_parallel) as pool:
         answers = list(pool.map(ask, chunks))
+    return _grounded(document, answers, categories, llm)
+
+
+def _grounded(document: SourceDocument, answers: list[ExtractionAnswer | None], categories: dict[str, str],
+              llm: LLMClient) -> list[ExtractedClause]:
+    """The answers' quotes that are in the document, under categories we have; the rest is dropped and counted."""
     locator = QuoteLocator(document.text)
     found: dict[tuple[str, int, int], ExtractedClause] = {}
-    returned = dropped = 0
+    returned = dropped = unusable = 0
     for answer in answers:
+        if answer is None:  # no valid answer for this chunk after the retries
+            unusable += 1
+            continue
+        kept = 0
         for item in answer.clauses:
             returned += 1
             span = locator.find(item.quote)
             if item.category not in categories or span is None:
                 dropped += 1  # a quote that is not in the contract, or a category we do not have: never shown
                 continue
+            kept += 1
             found[(item.category, *span)] = ExtractedClause(
-                category=item.category, span=Span.of(document, *span), score=0.9, method="llm")
-    llm.usage.book("clause_extraction", quotes_returned=returned, quotes_dropped=dropped)
+                category=item.category, span=Span.of(document, *span), score=0.9, method="llm", source="model")
+        unusable += bool(answer.clauses) and not kept
+    llm.usage.book("clause_extraction", quotes_returned=returned, quotes_dropped=dropped, answers=len(answers),
+                   unusable=unusable)
     return sorted(found.values(), key=lambda c: (c.span.start, c.category))
+
+
+def extract_clauses_hybrid(data: ExtractionInput, engine: LocalEngine, llm: LLMClient) -> tuple[ExtractionResult, list[str]]:
+    """The LLM backend never falls below the local engine: the local clauses are kept, a model clause that overlaps
+    one of the same category confirms it (source "both"), a grounded one the local engine missed is added (source
+    "model"). A chunk the model could not answer is counted, never invented."""
+    document = data.document
+    local = extract_clauses(data, engine)
+    categories = {c.id: c.description for c in engine.library.categories.values()}
+    candidates = preselect_for_llm(sentence_units(document), engine)
+    listing = "\n".join(f"{category}: {description}" for category, description in categories.items())
+    prompt = load_prompt("clause_extraction")
+
+    def ask(indexes: list[int]) -> ExtractionAnswer | None:
+        text = "\n".join(candidates[i].text for i in indexes)
+        try:
+            return llm.structured("clause_extraction", prompt, {"categories": listing, "contract_text": text}, ExtractionAnswer)
+        except LLMError:
+            return None
+
+    with ThreadPoolExecutor(max_workers=llm.settings.max_parallel) as pool:
+        answers = list(pool.map(ask, pack_into_chunks([u.text for u in candidates], CHUNK_TOKENS)))
+    from_model = _grounded(document, answers, categories, llm)
+    clauses = list(local.clauses)
+    added = confirmed = 0
+    for clause in from_model:
+        same = [i for i, c in enumerate(clauses) if c.category == clause.category and c.span.start < clause.span.end
+                and clause.span.start < c.span.end]
+        for i in same:
+            if clauses[i].source == "local":
+                clauses[i] = clauses[i].model_copy(update={"source": "both"})
+                confirmed += 1
+        if not same:
+            clauses.append(clause)
+            added += 1
+    clauses.sort(key=lambda c: (c.span.start, c.category))
+    notes = [f"clause extraction: the model confirmed {confirmed} of the local engine's {len(local.clauses)} clause(s) "
+             f"and added {added} grounded one(s)"]
+    return local.model_copy(update={"clauses": clauses}), notes
 
 
 def preselect_for_llm(units: list[SentenceUnit], engine: LocalEngine) -> list[SentenceUnit]:

@@ -244,10 +244,12 @@ class RedlineAnswer(BaseModel):
 
 def propose_redlines_with_llm(data: RedliningInput, engine: LocalEngine, llm: LLMClient) -> RedlineSet:
     redlines = propose_redlines(data, engine)
-    flags = [s for s in redlines.suggestions if s.kind == "flag" and s.category in engine.library.categories]
+    flags = [s for s in redlines.suggestions if s.kind == "flag" and s.category in engine.library.categories
+             and data.document.paragraph_at(s.citation.start).part == "body"]  # wording is written in the body only
     findings = {f.id: f for f in data.compliance.findings}
     with ThreadPoolExecutor(max_workers=llm.settings.max_parallel) as pool:
         answers = list(pool.map(lambda s: _ask_for_wording(s, findings[s.finding_id], engine, llm), flags))
+    llm.usage.book("redlining", answers=len(flags), unusable=sum(a is None for a in answers))
     for suggestion, answer in zip(flags, answers):
         if answer is None:
             continue
@@ -265,6 +267,7 @@ def propose_redlines_with_llm(data: RedliningInput, engine: LocalEngine, llm: LL
         suggestion.edits = minimal_edits(quote, revised, suggestion.citation.start)
         escalation = f" Escalate to {playbook.escalate_to}." if answer.escalate or findings[suggestion.finding_id].position == "walk_away" else ""
         suggestion.rationale = f"{answer.rationale}{escalation} (wording proposed by the model; check it)"
+        suggestion.wording_by = "model"
         suggestion.playbook_position = f"{answer.position}: {getattr(playbook, answer.position)}"
         check_suggestion(data.document, suggestion)
     return redlines

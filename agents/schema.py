@@ -62,6 +62,7 @@ class ContractProfile(BaseModel):
     inherent_risk: RiskLevel
     review_functions: list[ReviewFunction]
     reasons: list[str] = Field(description="why this type, side, risk and these functions")
+    type_source: Literal["local", "model", "both"] = "local"
 
 
 # --- clause extraction ------------------------------------------------------------------------------
@@ -72,6 +73,8 @@ class ExtractedClause(BaseModel):
     span: Span
     score: float = Field(ge=0, le=1)
     method: Literal["rules", "embedding", "rules+embedding", "trained_head", "llm"]
+    source: Literal["local", "model", "both"] = Field(default="local", description="who found it: the local engine, "
+                                                      "the model (LLM backend), or both")
 
 
 class InjectionFlag(BaseModel):
@@ -156,6 +159,7 @@ class Suggestion(BaseModel):
     library_clause_id: str | None = None
     escalate_to: ReviewFunction | None = None
     counterparty_change: str | None = Field(default=None, description="as on the finding: text the other side changed")
+    wording_by: Literal["playbook", "model"] = Field(default="playbook", description="who wrote the proposed wording")
 
 
 class DroppedEdit(BaseModel):

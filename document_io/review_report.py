@@ -24,6 +24,8 @@ class ReviewReport(BaseModel):
     signed_off_by: str | None = None
     signed_off_at: datetime | None = None
     their_changes: list[str] = []  # the sender's tracked changes and comments in the document as received
+    backend: str = "local"
+    model_notes: list[str] = []  # on the hybrid backend: what the model confirmed, added, or could not answer
 
 
 def render_markdown(report: ReviewReport) -> str:
@@ -42,6 +44,8 @@ def render_markdown(report: ReviewReport) -> str:
         "",
         *(["## The other side's changes and comments", "", *[f"- {line}" for line in report.their_changes], ""]
           if report.their_changes else []),
+        *([f"## What the model contributed ({report.backend})", "", *[f"- {n}" for n in report.model_notes], ""]
+          if report.model_notes else []),
         "## Key dates",
         "",
         f"- Effective date: {r.effective_date or 'not found'}",
@@ -73,6 +77,8 @@ def render_markdown(report: ReviewReport) -> str:
         ]
         if s.counterparty_change:
             lines += [f"*In text the other side changed: {s.counterparty_change}.*", ""]
+        if s.wording_by == "model":
+            lines += ["*Wording proposed by the model and re-checked against the playbook.*", ""]
         if s.proposed_text is not None:
             lines += [f"Proposed: {s.proposed_text or '(delete the cited text)'}", ""]
         if s.escalate_to:

@@ -87,10 +87,10 @@ def _chosen_categories(known: list[str], wanted: list[str] | None) -> list[str]:
 
 
 def _solver(backend: str, config):
-    if backend == "llm":
-        from model_backends.llm_solver import LLMSolver
+    if backend in ("llm", "hybrid"):
+        from evals.llm_solver import HybridSolver, LLMSolver
 
-        return LLMSolver.from_env(config)
+        return (LLMSolver if backend == "llm" else HybridSolver).from_env(config)
     from evals.solvers import LocalSolver
     from model_backends.local_engine import LocalEngine
 

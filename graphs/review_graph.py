@@ -17,11 +17,11 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
-from agents.classifier import ClassifierInput, classify, classify_with_llm
-from agents.clause_extraction import ExtractionInput, extract_clauses, extract_clauses_with_llm
+from agents.classifier import ClassifierInput, classify, classify_hybrid
+from agents.clause_extraction import ExtractionInput, extract_clauses, extract_clauses_hybrid
 from agents.compliance import ComplianceInput, check_compliance, overall_risk
 from agents.redlining import RedliningInput, propose_redlines, propose_redlines_with_llm
-from agents.renewal_leverage import PerformanceRecord, RenewalInput, analyse_renewal, analyse_renewal_with_llm
+from agents.renewal_leverage import PerformanceRecord, RenewalInput, analyse_renewal, analyse_renewal_hybrid
 from agents.schema import (
     ComplianceReport,
     ContractProfile,
@@ -58,8 +58,10 @@ def validate_decisions(payload: dict, redlines: RedlineSet) -> dict[str, Decisio
 
 
 def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = None):
-    """The review graph. With `llm`, the classifier, clause extraction, redlining and renewal agents use the model;
-    compliance stays rule-based on both backends (playbook thresholds are checked by code, never judged)."""
+    """The review graph. With `llm`, the classifier, clause extraction, redlining and renewal agents are hybrid: the
+    local engine runs as on the local backend and the model confirms, adds grounded clauses, proposes wording and
+    explains, but never removes what the local engine found (a model that fails leaves the local result, and says
+    so in `model_notes`). Compliance stays rule-based (playbook thresholds are checked by code, never judged)."""
     document_of = lambda state: SourceDocument.model_validate(state["document"])  # noqa: E731
 
     def with_usage(agent: str, run):
@@ -72,15 +74,16 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
         data = ClassifierInput(document=document_of(state), our_names=state.get("our_names", []), side=state.get("side"))
         if llm is None:
             return {"profile": classify(data).model_dump(mode="json"), "backend": "local"}
-        profile, usage = with_usage("classifier", lambda client: classify_with_llm(data, client))
-        return {"profile": profile.model_dump(mode="json"), "backend": f"llm:{llm.settings.default_model}", **usage}
+        (profile, notes), usage = with_usage("classifier", lambda client: classify_hybrid(data, client))
+        return {"profile": profile.model_dump(mode="json"), "backend": f"hybrid:{llm.settings.default_model}",
+                "model_notes": notes, **usage}
 
     def extract_node(state: ReviewState) -> dict:
         data = ExtractionInput(document=document_of(state))
         if llm is None:
             return {"extraction": extract_clauses(data, engine).model_dump(mode="json")}
-        result, usage = with_usage("clause_extraction", lambda client: extract_clauses_with_llm(data, engine, client))
-        return {"extraction": result.model_dump(mode="json"), **usage}
+        (result, notes), usage = with_usage("clause_extraction", lambda client: extract_clauses_hybrid(data, engine, client))
+        return {"extraction": result.model_dump(mode="json"), "model_notes": notes, **usage}
 
     def compliance_node(state: ReviewState) -> dict:
         report = check_compliance(
@@ -100,7 +103,9 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
         if llm is None:
             return {"redlines": propose_redlines(data, engine).model_dump(mode="json")}
         redlines, usage = with_usage("redlining", lambda client: propose_redlines_with_llm(data, engine, client))
-        return {"redlines": redlines.model_dump(mode="json"), **usage}
+        worded = sum(s.wording_by == "model" for s in redlines.suggestions)
+        return {"redlines": redlines.model_dump(mode="json"), **usage,
+                "model_notes": [f"redlining: the model proposed wording for {worded} flag(s) no rule could word"]}
 
     def renewal_node(state: ReviewState) -> dict:
         data = RenewalInput(
@@ -112,8 +117,8 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
         )
         if llm is None:
             return {"brief": analyse_renewal(data).model_dump(mode="json")}
-        brief, usage = with_usage("renewal_leverage", lambda client: analyse_renewal_with_llm(data, client))
-        return {"brief": brief.model_dump(mode="json"), **usage}
+        (brief, notes), usage = with_usage("renewal_leverage", lambda client: analyse_renewal_hybrid(data, client))
+        return {"brief": brief.model_dump(mode="json"), "model_notes": notes, **usage}
 
     def human_review_node(state: ReviewState) -> dict:
         redlines = RedlineSet.model_validate(state["redlines"])
@@ -154,6 +159,8 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
             signed_off_by=state["signed_off_by"],
             signed_off_at=state.get("signed_off_at"),
             their_changes=document.their_changes(),
+            backend=state.get("backend", "local"),
+            model_notes=state.get("model_notes") or [],
         )
         outputs = write_outputs(
             report, document, Path(state["base_docx_path"]), Path(state["output_dir"]),

@@ -17,7 +17,9 @@ from pydantic import BaseModel
 
 from agents.compliance import overall_risk
 from agents.renewal_leverage import PerformanceRecord
-from agents.schema import ComplianceReport, ContractProfile, Decision, NegotiationBrief, RedlineSet, RiskLevel, SpendRecord
+from agents.schema import (
+    ComplianceReport, ContractProfile, Decision, ExtractionResult, NegotiationBrief, RedlineSet, RiskLevel, SpendRecord,
+)
 from document_io.docx_redline import docx_from_paragraphs
 from document_io.loader import load_document
 from document_io.models import SourceDocument
@@ -38,6 +40,7 @@ class ReviewStatus(BaseModel):
     thread_id: str
     document: SourceDocument
     profile: ContractProfile
+    extraction: ExtractionResult
     compliance: ComplianceReport
     redlines: RedlineSet
     brief: NegotiationBrief
@@ -51,11 +54,24 @@ class ReviewStatus(BaseModel):
     outputs: dict[str, str] | None
     backend: str = "local"
     llm_usage: dict[str, dict] = {}
+    model_notes: list[str] = []
     already_existed: bool = False
 
     @property
     def finalised(self) -> bool:
         return self.outputs is not None
+
+
+def _fitness(values: dict) -> list[str]:
+    """One line when most of the model's answers were unusable: the review stands on the local engine."""
+    from model_backends.llm_client import AgentUsage
+
+    usages = [AgentUsage.model_validate(u) for u in (values.get("llm_usage") or {}).values()]
+    answers, unusable = sum(u.answers for u in usages), sum(u.unusable for u in usages)
+    if answers and unusable * 2 > answers:
+        model = str(values.get("backend", "")).split(":", 1)[-1] or "the model"
+        return [f"model {model}: {unusable} of {answers} answers unusable — review continued on the local engine"]
+    return []
 
 
 def thread_id_for(document: SourceDocument) -> str:
@@ -136,6 +152,7 @@ class ReviewService:
             thread_id=thread_id,
             document=SourceDocument.model_validate(values["document"]),
             profile=profile,
+            extraction=ExtractionResult.model_validate(values["extraction"]),
             compliance=compliance,
             redlines=redlines,
             brief=NegotiationBrief.model_validate(values["brief"]),
@@ -149,6 +166,7 @@ class ReviewService:
             outputs=values.get("outputs"),
             backend=values.get("backend", "local"),
             llm_usage=values.get("llm_usage") or {},
+            model_notes=(values.get("model_notes") or []) + _fitness(values),
         )
 
     def decide(self, thread_id: str, decisions: list[Decision], *, expected_version: int | None = None) -> ReviewStatus:

@@ -3,6 +3,7 @@ readable and load in any later version; nodes validate them back into the agents
 
 from __future__ import annotations
 
+import operator
 from typing import Annotated, Any, TypedDict
 
 
@@ -29,6 +30,7 @@ class ReviewState(TypedDict, total=False):
     # agents' outputs (and, on the LLM backend, each agent's token usage)
     backend: str
     llm_usage: Annotated[dict[str, dict], merge_usage]
+    model_notes: Annotated[list[str], operator.add]  # what the model confirmed, added or failed to answer, per agent
     profile: dict
     extraction: dict
     compliance: dict

@@ -89,6 +89,8 @@ class AgentUsage(BaseModel):
     retries: int = 0
     quotes_returned: int = 0
     quotes_dropped: int = 0
+    answers: int = 0  # answers the hybrid agents asked for
+    unusable: int = 0  # of those: no valid answer after retries, or nothing in it survived grounding
 
 
 class UsageLedger:

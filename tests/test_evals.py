@@ -199,3 +199,11 @@ def test_eval_on_the_llm_backend_counts_tokens_and_grounding_and_compares_with_l
     compared = cli("eval", "compare", str(tmp_path / "local" / "report.json"), str(tmp_path / "llm" / "report.json"),
                    "--markdown", str(tmp_path / "compare.md"), data_dir=tmp_path / "data")
     assert "llm:scripted-model" in compared.stdout and "tokens / contract" in (tmp_path / "compare.md").read_text()
+    with ScriptedOpenAI(responder) as server:  # the hybrid, as a review on the LLM backend runs: never below local
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        cli("eval", "--dataset-path", str(tmp_path / "cuad"), "--split", "all", "--backend", "hybrid",
+            "--out", str(tmp_path / "hybrid"), data_dir=tmp_path / "data")
+    local, hybrid = (json.loads((tmp_path / run / "report.json").read_text()) for run in ("local", "hybrid"))
+    assert hybrid["settings"]["backend"] == "hybrid:scripted-model"
+    assert hybrid["overall"]["aupr"] >= local["overall"]["aupr"]
+    assert hybrid["contract_type_accuracy"] == local["contract_type_accuracy"] and hybrid["grounding_rate"] < 1.0

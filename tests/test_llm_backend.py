@@ -140,25 +140,70 @@ def test_review_on_the_llm_backend_end_to_end(tmp_path, monkeypatch):
     assert "finalised" in decided.stdout and list((tmp_path / "out").glob("*.redlined.docx"))
 
 
-def test_a_failed_agent_is_reported_and_a_rerun_does_not_pay_for_finished_agents_again(tmp_path, monkeypatch):
+def test_a_failed_agent_leaves_the_local_result_says_so_and_a_rerun_pays_for_nothing(tmp_path, monkeypatch):
     config = tmp_path / "llm.yaml"
     config.write_text("max_attempts: 2\nretry_initial_s: 0.01\nretry_max_s: 0.02\n")
-    renewal_down = {"value": True}
 
     def responder(request):
-        if agent_of(request) == "renewal_leverage" and renewal_down["value"]:
+        if agent_of(request) == "renewal_leverage":
             return {"status": 500, "message": "model server overloaded"}
         return keyword_model(request)
 
     with ScriptedOpenAI(responder) as server:
         _point_at(server, monkeypatch, config)
         args = ("review", str(SAMPLES / "supply_ferrotech.docx"), "--out", str(tmp_path / "out"))
-        failed = cli(*args, data_dir=tmp_path / "data", check=False)
-        assert failed.returncode == 2
-        assert "renewal_leverage: no valid answer from gpt-4o-mini after 2 attempts (HTTP 500)" in failed.stderr
+        reviewed = cli(*args, data_dir=tmp_path / "data")
+        assert "renewal: no usable answer from the model (renewal_leverage: no valid answer from gpt-4o-mini after 2 " \
+               "attempts (HTTP 500)); the local brief is used" in reviewed.stdout
         first_run = len(server.requests)
-        renewal_down["value"] = False
-        cli(*args, data_dir=tmp_path / "data")
-    rerun = [agent_of(r) for r in server.requests[first_run:]]
-    assert "classifier" not in rerun and "clause_extraction" not in rerun  # checkpointed, not paid for twice
-    assert "renewal_leverage" in rerun
+        again = cli(*args, data_dir=tmp_path / "data")
+    assert "already under review" in again.stdout and len(server.requests) == first_run  # checkpointed: nothing re-paid
+
+
+def _service_on(server: ScriptedOpenAI, data_dir):
+    from graphs.configuration import ReviewConfig
+    from graphs.review_service import ReviewService
+
+    config = ReviewConfig.from_env(data_dir, "llm").model_copy(update={"our_names": ["Northwind Systems"]})
+    return ReviewService(config, llm=_client(server, max_attempts=2))
+
+
+def _local_review(path, data_dir):
+    from graphs.configuration import ReviewConfig
+    from graphs.review_service import ReviewService
+
+    config = ReviewConfig.from_env(data_dir, "local").model_copy(update={"our_names": ["Northwind Systems"]})
+    return ReviewService(config).start(path, data_dir / "out")
+
+
+def test_a_model_that_answers_nonsense_leaves_every_local_finding_and_says_it_was_unusable(tmp_path):
+    local = _local_review(SAMPLES / "nda_bluepeak.docx", tmp_path / "local")
+    with ScriptedOpenAI(lambda request: {"json": {"nonsense": True, "contract_type": "spaceship"}}) as server:
+        hybrid = _service_on(server, tmp_path / "hybrid").start(SAMPLES / "nda_bluepeak.docx", tmp_path / "out")
+    assert hybrid.profile.contract_type == local.profile.contract_type == "nda"
+    assert [(s.category, s.kind, s.proposed_text) for s in hybrid.redlines.suggestions] == \
+        [(s.category, s.kind, s.proposed_text) for s in local.redlines.suggestions]
+    assert [c.span for c in hybrid.extraction.clauses] == [c.span for c in local.extraction.clauses]
+    assert any(n.startswith("model scripted-model: ") and "answers unusable — review continued on the local engine" in n
+               for n in hybrid.model_notes)
+
+
+def test_a_model_that_finds_a_grounded_clause_the_local_engine_missed_adds_it(tmp_path):
+    local = _local_review(SAMPLES / "msa_orion.docx", tmp_path / "local")
+    found_locally = {c.category for c in local.extraction.clauses}
+    sentence = next(u.text for u in sentence_units(local.document) if "Orion" in u.text and len(u.text) > 60)
+    category = next(c for c in ("audit_rights", "non_solicit", "insurance", "force_majeure") if c not in found_locally)
+
+    def responder(request):
+        if agent_of(request) == "clause_extraction":
+            return {"json": {"clauses": [{"category": category, "quote": sentence},
+                                         {"category": category, "quote": "A sentence that is not in the contract."}]}}
+        return keyword_model(request) if agent_of(request) != "classifier" else {"json": ORION_PROFILE}
+
+    with ScriptedOpenAI(responder) as server:
+        hybrid = _service_on(server, tmp_path / "hybrid").start(SAMPLES / "msa_orion.docx", tmp_path / "out")
+    added = [c for c in hybrid.extraction.clauses if c.source == "model"]
+    assert [(c.category, c.span.quote) for c in added] == [(category, sentence)]
+    assert {(c.category, c.span.start) for c in local.extraction.clauses} <= {(c.category, c.span.start) for c in hybrid.extraction.clauses}
+    assert hybrid.profile.type_source == "both"  # the model agreed it is an MSA
+    assert any("added 1 grounded one(s)" in n for n in hybrid.model_notes)

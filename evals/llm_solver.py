@@ -1,6 +1,8 @@
-"""The evaluation solver for the LLM backend: the same clause-extraction call the review graph makes, on the
-dataset's taxonomy, plus the LLM classifier for contract type. Models give no confidences, so every kept
-prediction scores 0.9 and the precision-recall curve is a single point."""
+"""Evaluation solvers for the model: `llm`, the model alone (the clause-extraction call on the dataset's taxonomy,
+and the LLM classifier for contract type; models give no confidences, so every kept prediction scores 0.9 and the
+precision-recall curve is a single point), and `hybrid`, what a review on the LLM backend does: the local engine's
+predictions, and the model's grounded additions ranked after all of them, so the model can add recall but never
+reorder or remove what the local engine found."""
 
 from __future__ import annotations
 
@@ -14,8 +16,8 @@ from agents.clause_extraction import preselect_for_llm, quoted_clauses_from_llm
 from document_io.legal_text import sentence_units
 from document_io.models import SourceDocument
 from evals.datasets import SHARED_CUAD
-from evals.solvers import SolverOutput, prediction_of
-from model_backends.llm_client import LLMClient, LLMSettings, UsageLedger
+from evals.solvers import EVAL_FLOOR, LocalSolver, SolverOutput, prediction_of
+from model_backends.llm_client import LLMClient, LLMError, LLMSettings, UsageLedger
 from model_backends.local_engine import LocalEngine
 
 CUAD_PRESELECT = 0.05  # head probability for any category: the CUAD sentences worth the model's tokens
@@ -66,3 +68,34 @@ def _cuad_descriptions() -> dict[str, str]:
         rows = list(csv.reader(handle))
     strip = lambda cell, label: cell.strip().removeprefix(label).strip()  # noqa: E731  cells read "Category: X"
     return {strip(row[0], "Category:"): strip(row[1], "Description:") for row in rows[1:] if len(row) >= 2}
+
+
+class HybridSolver:
+    def __init__(self, llm: LLMClient, engine: LocalEngine, our_names: list[str]) -> None:
+        self.local, self.model = LocalSolver(engine, our_names), LLMSolver(llm, engine, our_names)
+        self.name = f"hybrid:{llm.settings.model_for('clause_extraction')}"
+
+    @classmethod
+    def from_env(cls, config) -> HybridSolver:
+        return cls(LLMClient(LLMSettings.from_env()), LocalEngine(config.data_dir), config.our_names)
+
+    def operating_thresholds(self, taxonomy: str) -> dict[str, float]:
+        return self.local.operating_thresholds(taxonomy)
+
+    def solve(self, document: SourceDocument, taxonomy: str, categories: list[str]) -> SolverOutput:
+        local = self.local.solve(document, taxonomy, categories)
+        try:
+            model = self.model.solve(document, taxonomy, categories)
+        except LLMError:
+            return local  # no usable answer: the local result stands
+        taken = [(p.category, p.start, p.end) for p in local.predictions]
+        added = [p.model_copy(update={"score": EVAL_FLOOR / 2}) for p in model.predictions  # below every local one
+                 if not any(c == p.category and s < p.end and p.start < e for c, s, e in taken)]
+        return local.model_copy(update={
+            "predictions": local.predictions + added,
+            "contract_type": local.contract_type,  # as in the review: the model may not overrule a confident local type
+            "quotes_returned": local.quotes_returned + model.quotes_returned,
+            "quotes_verified": local.quotes_verified + model.quotes_verified,
+            "prompt_tokens": model.prompt_tokens, "completion_tokens": model.completion_tokens,
+            "seconds": local.seconds + model.seconds,
+        })
