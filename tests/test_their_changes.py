@@ -72,3 +72,14 @@ def test_the_review_marks_findings_in_their_text_and_keeps_their_changes_in_the_
     assert {"Acme Legal", "Ann"} <= authors  # theirs kept, ours added
     report = (out / "saas_inbound.review.md").read_text()
     assert "## The other side's changes and comments" in report and "In text the other side changed" in report
+
+
+def test_the_page_labels_a_comment_in_the_contract_text_so_it_is_not_read_as_a_clause(tmp_path):
+    from graphs.configuration import ReviewConfig
+    from graphs.review_service import ReviewService
+    from web_app.server import highlighted_text
+
+    status = ReviewService(ReviewConfig.from_env(tmp_path / "data", "local")).start(_inbound(tmp_path), tmp_path / "out")
+    html = highlighted_text(status)
+    assert '<span class="part">[comment 0 by Acme Legal]</span> We cannot accept Delaware.' in html
+    assert html.count('class="part"') == 1  # the body paragraphs carry no label

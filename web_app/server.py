@@ -316,17 +316,26 @@ def _back(thread_id: str, error: str) -> RedirectResponse:
 
 
 def highlighted_text(status: ReviewStatus) -> str:
-    """The contract text, escaped, with each suggestion's cited span in a <mark> linked to its card."""
+    """The contract text, escaped, with each suggestion's cited span in a <mark> linked to its card, and a label
+    before each paragraph that is not body text ("[footnote 1]", "[comment 0 by …]") so it is not read as a clause."""
     text = status.document.text
+    labels = {p.start: p.part for p in status.document.paragraphs if p.part != "body"}
     spans = sorted({(s.citation.start, s.citation.end, s.id) for s in status.redlines.suggestions})
     out, position = [], 0
+
+    def plain(start: int, end: int) -> str:
+        cuts = sorted({start, end, *(o for o in labels if start <= o < end)})
+        return "".join((f'<span class="part">[{html.escape(labels[a])}]</span> ' if a in labels else "") + html.escape(text[a:b])
+                       for a, b in zip(cuts, cuts[1:]))
+
     for start, end, sid in spans:
         if start < position:  # overlapping citations: the first one keeps the highlight
             continue
-        out.append(html.escape(text[position:start]))
-        out.append(f'<mark id="cite-{sid}" title="{sid}"><a href="#{sid}">{html.escape(text[start:end])}</a></mark>')
+        out.append(plain(position, start))
+        prefix = f'<span class="part">[{html.escape(labels[start])}]</span> ' if start in labels else ""
+        out.append(f'{prefix}<mark id="cite-{sid}" title="{sid}"><a href="#{sid}">{html.escape(text[start:end])}</a></mark>')
         position = end
-    out.append(html.escape(text[position:]))
+    out.append(plain(position, len(text)))
     return "".join(out)
 
 
