@@ -53,6 +53,10 @@ def print_suggestion(suggestion, status) -> None:
     console.print(Text(f"  why: {suggestion.rationale}", style="dim"))
     if suggestion.escalate_to:
         console.print(Text(f"  escalate to {suggestion.escalate_to}", style="bold magenta"))
+    if suggestion.found_by != "local" or suggestion.wording_by == "model":
+        source = {"model": "found by the model only", "both": "found by the local engine and the model"}.get(suggestion.found_by, "")
+        wording = "wording by the model, re-checked" if suggestion.wording_by == "model" else ""
+        console.print(Text("  " + " · ".join(x for x in (source, wording) if x), style="cyan"))
     if suggestion.counterparty_change:
         console.print(Text(f"  in text the other side changed: {suggestion.counterparty_change}", style="bold yellow"))
     console.print()

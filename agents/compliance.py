@@ -51,15 +51,15 @@ def check_compliance(data: ComplianceInput, library: ClauseLibrary) -> Complianc
             if not applies_to_us(rule.side, our_side):
                 continue
             if rule.kind == "forbidden_pattern":
-                scopes = [(p.start, p.text) for p in document.paragraphs if p.text.strip()]
+                scopes = [(p.start, p.text, "local") for p in document.paragraphs if p.text.strip()]
             else:
-                scopes = [(c.span.start, c.span.quote) for c in extraction.of_category(category.id)]
-            for offset, text in scopes:
+                scopes = [(c.span.start, c.span.quote, c.source) for c in extraction.of_category(category.id)]
+            for offset, text, found_by in scopes:
                 for hit in evaluate(rule, text, offset):
                     key = (rule.id, hit.start, hit.end)
                     if hit.is_violation and key not in seen:
                         seen.add(key)
-                        findings.append(_rule_finding(document, category, hit))
+                        findings.append(_rule_finding(document, category, hit).model_copy(update={"found_by": found_by}))
     for flag in extraction.injection_flags:
         findings.append(
             Finding(

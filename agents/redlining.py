@@ -113,6 +113,7 @@ def _suggest(document: SourceDocument, finding: Finding, engine: LocalEngine, pr
         citation=finding.citation,
         escalate_to=finding.escalate_to,
         counterparty_change=finding.counterparty_change,
+        found_by=finding.found_by,
     )
     if finding.category == "prompt_injection":
         return Suggestion(

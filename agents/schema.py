@@ -110,6 +110,7 @@ class Finding(BaseModel):
     escalate_to: ReviewFunction | None = None
     counterparty_change: str | None = Field(default=None, description="the cited text is a change the other side "
                                             "tracked in the document they sent, e.g. 'inserted by J. Smith on 2024-05-02'")
+    found_by: Literal["local", "model", "both"] = Field(default="local", description="who found the clause it rests on")
 
 
 class SpendRecord(BaseModel):
@@ -160,6 +161,7 @@ class Suggestion(BaseModel):
     escalate_to: ReviewFunction | None = None
     counterparty_change: str | None = Field(default=None, description="as on the finding: text the other side changed")
     wording_by: Literal["playbook", "model"] = Field(default="playbook", description="who wrote the proposed wording")
+    found_by: Literal["local", "model", "both"] = Field(default="local", description="who found the clause it rests on")
 
 
 class DroppedEdit(BaseModel):

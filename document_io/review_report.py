@@ -79,6 +79,8 @@ def render_markdown(report: ReviewReport) -> str:
             lines += [f"*In text the other side changed: {s.counterparty_change}.*", ""]
         if s.wording_by == "model":
             lines += ["*Wording proposed by the model and re-checked against the playbook.*", ""]
+        if s.found_by != "local":
+            lines += [f"*Found by {'the model only' if s.found_by == 'model' else 'the local engine and the model'}.*", ""]
         if s.proposed_text is not None:
             lines += [f"Proposed: {s.proposed_text or '(delete the cited text)'}", ""]
         if s.escalate_to:

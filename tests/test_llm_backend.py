@@ -207,3 +207,25 @@ def test_a_model_that_finds_a_grounded_clause_the_local_engine_missed_adds_it(tm
     assert {(c.category, c.span.start) for c in local.extraction.clauses} <= {(c.category, c.span.start) for c in hybrid.extraction.clauses}
     assert hybrid.profile.type_source == "both"  # the model agreed it is an MSA
     assert any("added 1 grounded one(s)" in n for n in hybrid.model_notes)
+
+
+def test_a_finding_on_a_clause_only_the_model_found_says_so(engine):
+    from agents.classifier import classify
+    from agents.compliance import ComplianceInput, check_compliance
+    from agents.redlining import RedliningInput, propose_redlines
+    from agents.schema import ExtractedClause, ExtractionResult, Span
+    from document_io.models import build_document
+
+    texts = ["SERVICES AGREEMENT", 'Northwind Systems, Inc. (the "Customer") and Acme Works Ltd (the "Supplier") agree:',
+             "1. Fees. The Customer shall pay each invoice within one hundred twenty (120) days of receipt."]
+    document = build_document(name="t", source_path="t", fmt="docx", sha256="0", texts=texts)
+    start = document.text.index("The Customer shall pay")
+    clause = ExtractedClause(category="payment_terms", span=Span.of(document, start, len(document.text)), score=0.9,
+                             method="llm", source="model")
+    profile = classify(ClassifierInput(document=document, our_names=["Northwind Systems"], side="supplier"))
+    compliance = check_compliance(ComplianceInput(document=document, profile=profile,
+                                                  extraction=ExtractionResult(clauses=[clause])), engine.library)
+    payment = [f for f in compliance.findings if f.category == "payment_terms"]
+    assert payment and all(f.found_by == "model" for f in payment)
+    redlines = propose_redlines(RedliningInput(document=document, compliance=compliance, profile=profile), engine)
+    assert all(s.found_by == "model" for s in redlines.suggestions if s.category == "payment_terms")
