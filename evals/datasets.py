@@ -16,6 +16,7 @@ import csv
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal, Protocol
@@ -60,7 +61,16 @@ def split_of(contract_id: str) -> Literal["train", "dev"]:
 
 
 def _normalised_name(name: str) -> str:
+    """The key the dev/train split hashes (unchanged, so no contract changes side)."""
     stem = re.sub(r"\.(pdf|txt|PDF|TXT)$", "", name.strip())
+    return re.sub(r"[^A-Z0-9]", "", stem.upper())
+
+
+def _file_key(name: str) -> str:
+    """The key that pairs a label row with its text file, tolerant of what CUAD's CSV does to names: a stray quote
+    after the extension ("…AGREEMENT.PDF'") and accents in another Unicode form ("LECLANCHÉ", composed or not)."""
+    name = "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
+    stem = re.sub(r"\.(pdf|txt)$", "", name.strip().strip("'\"").strip(), flags=re.IGNORECASE)
     return re.sub(r"[^A-Z0-9]", "", stem.upper())
 
 
@@ -119,13 +129,24 @@ class CuadDataset:
             if split == "all" or split_of(contract.id) == split:
                 yield contract
 
+    def skipped(self) -> list[str]:
+        """What the CSV labels but this copy cannot serve, each with the reason: rows whose text is not shipped (the
+        held-out part) and texts with no label row."""
+        if self._json_files:
+            return []
+        texts = {_file_key(p.name): p.name for p in (self.root / "full_contract_txt").glob("*.txt")}
+        with self._csv.open(newline="", encoding="utf-8") as handle:
+            rows = {_file_key(row["Filename"]): row["Filename"] for row in csv.DictReader(handle)}
+        return ([f"{name}: labelled, but its text is not in full_contract_txt/" for key, name in rows.items() if key not in texts]
+                + [f"{name}: text without a label row" for key, name in texts.items() if key not in rows])
+
     def _csv_contracts(self) -> Iterator[LabelledContract]:
-        texts = {_normalised_name(p.name): p for p in (self.root / "full_contract_txt").glob("*.txt")}
+        texts = {_file_key(p.name): p for p in (self.root / "full_contract_txt").glob("*.txt")}
         with self._csv.open(newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
-                path = texts.get(_normalised_name(row["Filename"]))
+                path = texts.get(_file_key(row["Filename"]))
                 if path is None:
-                    continue  # a labelled row whose text is not shipped (the held-out part)
+                    continue  # a labelled row whose text is not shipped (the held-out part): listed by skipped()
                 labels = {c: _literal_list(row.get(c, "")) for c in self.categories}
                 answers = {c: row.get(f"{c}-Answer", "").strip() for c in self.categories if row.get(f"{c}-Answer", "").strip()}
                 yield LabelledContract(

@@ -6,7 +6,9 @@ the prediction contains the name); every prediction that
 overlaps no labelled clause is a false positive; labelled clauses not found are false negatives. Sweeping the
 confidence threshold over all questions at once gives the precision-recall curve; AUPR is the area under it
 after making precision non-increasing in recall; "precision at 80% recall" is the best precision at any
-threshold whose recall reaches 80% (0 when it never does).
+threshold whose recall reaches 80% (None, "not reached", when it never does).
+
+The strict score drops CUAD's containment rule for Parties: every category must overlap its label at Jaccard >= 0.5.
 """
 
 from __future__ import annotations
@@ -51,19 +53,19 @@ class QuestionOutcome:
 SUBSTRING_MATCH_CATEGORIES = {"Parties"}  # CUAD also accepts a prediction that contains the party's name
 
 
-def matches(category: str, predicted: str, label: str) -> bool:
-    if category in SUBSTRING_MATCH_CATEGORIES and label.lower() in predicted.lower():
+def matches(category: str, predicted: str, label: str, strict: bool = False) -> bool:
+    if not strict and category in SUBSTRING_MATCH_CATEGORIES and label.lower() in predicted.lower():
         return True
     return jaccard(predicted, label) >= JACCARD_MATCH
 
 
-def score_question(category: str, predictions: list[Prediction], gold: list[str]) -> QuestionOutcome:
+def score_question(category: str, predictions: list[Prediction], gold: list[str], strict: bool = False) -> QuestionOutcome:
     found_at = []
     matched = [False] * len(predictions)
     for label in gold:
         best = float("-inf")
         for index, prediction in enumerate(predictions):
-            if matches(category, prediction.text, label):
+            if matches(category, prediction.text, label, strict):
                 matched[index] = True
                 best = max(best, prediction.score)
         found_at.append(best)
@@ -74,8 +76,8 @@ def score_question(category: str, predictions: list[Prediction], gold: list[str]
 class CurveSummary(BaseModel):
     labelled: int
     aupr: float
-    precision_at_80_recall: float
-    precision_at_90_recall: float
+    precision_at_80_recall: float | None  # None: that recall is never reached (see max_recall)
+    precision_at_90_recall: float | None
     max_recall: float
     precision: float = 0.0
     recall: float = 0.0
@@ -104,15 +106,15 @@ def summarise(outcomes: list[QuestionOutcome], operating_threshold: float | dict
     labelled = sum(len(o.gold_found_at) for o in outcomes)
     thresholds, precision, recall = pr_curve(outcomes)
     if labelled == 0 or len(thresholds) == 0:
-        return CurveSummary(labelled=labelled, aupr=0.0, precision_at_80_recall=0.0, precision_at_90_recall=0.0, max_recall=0.0)
+        return CurveSummary(labelled=labelled, aupr=0.0, precision_at_80_recall=None, precision_at_90_recall=None, max_recall=0.0)
     envelope = np.maximum.accumulate(precision[::-1])[::-1]  # best precision at this recall or beyond
     recall_points = np.concatenate([[0.0], recall])
     precision_points = np.concatenate([[envelope[0]], envelope])
     aupr = float(np.sum(np.diff(recall_points) * (precision_points[1:] + precision_points[:-1]) / 2))
     summary = CurveSummary(
         labelled=labelled, aupr=round(aupr, 4),
-        precision_at_80_recall=round(_precision_at(recall, precision, 0.8), 4),
-        precision_at_90_recall=round(_precision_at(recall, precision, 0.9), 4),
+        precision_at_80_recall=_precision_at(recall, precision, 0.8),
+        precision_at_90_recall=_precision_at(recall, precision, 0.9),
         max_recall=round(float(recall.max()), 4),
     )
     if operating_threshold is not None:
@@ -128,9 +130,9 @@ def summarise(outcomes: list[QuestionOutcome], operating_threshold: float | dict
     return summary
 
 
-def _precision_at(recall: np.ndarray, precision: np.ndarray, level: float) -> float:
+def _precision_at(recall: np.ndarray, precision: np.ndarray, level: float) -> float | None:
     reached = recall >= level
-    return float(precision[reached].max()) if reached.any() else 0.0
+    return round(float(precision[reached].max()), 4) if reached.any() else None
 
 
 class PresenceCounts(BaseModel):

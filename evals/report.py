@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from evals.runner import EvalReport
@@ -42,6 +43,10 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.1f}%"
 
 
+def _at_recall(value: float | None, curve) -> str:
+    return f"not reached (highest recall {100 * curve.max_recall:.1f}%)" if value is None else f"{100 * value:.1f}%"
+
+
 def render_markdown(report: EvalReport, plot_name: str | None = None) -> str:
     s = report.settings
     lines = [
@@ -52,10 +57,12 @@ def render_markdown(report: EvalReport, plot_name: str | None = None) -> str:
         "",
         "| measure | value |",
         "|---|---|",
-        f"| AUPR (pooled over categories) | {report.overall.aupr:.3f} |",
+        f"| AUPR (pooled over categories, CUAD's rule) | {report.overall.aupr:.3f} |",
+        *([f"| AUPR strict (no containment rule for Parties) | {report.strict.aupr:.3f} |"] if report.strict else []),
         f"| AUPR (mean of categories) | {report.macro_aupr:.3f} |",
-        f"| precision at 80% recall | {_percent(report.overall.precision_at_80_recall)} |",
-        f"| precision at 90% recall | {_percent(report.overall.precision_at_90_recall)} |",
+        f"| highest recall reached | {_percent(report.overall.max_recall)} |",
+        f"| precision at 80% recall | {_at_recall(report.overall.precision_at_80_recall, report.overall)} |",
+        f"| precision at 90% recall | {_at_recall(report.overall.precision_at_90_recall, report.overall)} |",
         f"| precision / recall / F1 at the operating thresholds | {_percent(report.overall.precision)} / {_percent(report.overall.recall)} / {report.overall.f1:.3f} |",
         f"| clause presence F1 | {report.presence_f1:.3f} |",
         f"| contract type accuracy | {_percent(report.contract_type_accuracy)} (of {report.contract_type_scored}) |",
@@ -64,13 +71,17 @@ def render_markdown(report: EvalReport, plot_name: str | None = None) -> str:
         f"| tokens per contract | {report.tokens_per_contract:.0f} |",
     ]
     for name, value in report.reference.items():
-        lines.append(f"| reference: {name} | {value:.3f} |")
+        lines.append(f"| reference: {name} | {value:.3f} (CUAD's own 102-contract test split, not this one) |")
+    if report.dataset_path:
+        lines += ["", f"Dataset: `{report.dataset_path}`, split {s.split}, {report.contracts} contracts."]
+    if report.skipped:
+        lines += ["", "Not evaluated (labelled but unusable here):", *[f"- {x}" for x in report.skipped]]
     if plot_name:
         lines += ["", f"![precision-recall]({plot_name})"]
     lines += ["", "## Per category", "", "| category | labelled | AUPR | P@80%R | precision | recall | presence F1 |", "|---|---|---|---|---|---|---|"]
     for m in sorted(report.categories, key=lambda m: -m.curve.aupr):
         c = m.curve
-        lines.append(f"| {m.category} | {c.labelled} | {c.aupr:.3f} | {_percent(c.precision_at_80_recall)} | "
+        lines.append(f"| {m.category} | {c.labelled} | {c.aupr:.3f} | {_at_recall(c.precision_at_80_recall, c)} | "
                      f"{_percent(c.precision)} | {_percent(c.recall)} | {m.presence_f1:.3f} |")
     return "\n".join(lines) + "\n"
 
@@ -81,17 +92,20 @@ def print_report(report: EvalReport, console: Console) -> None:
         table.add_column(column, justify="left" if column == "category" else "right")
     for m in sorted(report.categories, key=lambda m: -m.curve.aupr):
         c = m.curve
-        table.add_row(m.category, str(c.labelled), f"{c.aupr:.3f}", _percent(c.precision_at_80_recall),
+        table.add_row(m.category, str(c.labelled), f"{c.aupr:.3f}", _at_recall(c.precision_at_80_recall, c),
                       _percent(c.precision), _percent(c.recall), f"{m.presence_f1:.3f}")
     o = report.overall
-    table.add_row("ALL (pooled)", str(o.labelled), f"{o.aupr:.3f}", _percent(o.precision_at_80_recall),
+    table.add_row("ALL (pooled)", str(o.labelled), f"{o.aupr:.3f}", _at_recall(o.precision_at_80_recall, o),
                   _percent(o.precision), _percent(o.recall), f"{report.presence_f1:.3f}", style="bold")
     console.print(table)
     console.print(
         f"contract type accuracy {_percent(report.contract_type_accuracy)} · grounding {_percent(report.grounding_rate)} · "
         f"{report.seconds_per_contract:.2f} s and {report.tokens_per_contract:.0f} tokens per contract"
+        + (f" · strict AUPR {report.strict.aupr:.3f}" if report.strict else "")
         + "".join(f" · {name} {value:.3f}" for name, value in report.reference.items())
     )
+    for line in report.skipped:
+        console.print(f"[yellow]not evaluated:[/] {escape(line)}")
 
 
 def compare_reports(a: EvalReport, b: EvalReport, console: Console) -> str:

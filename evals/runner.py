@@ -58,6 +58,9 @@ class EvalReport(BaseModel):
     categories: list[CategoryMetrics]
     reference: dict[str, float]
     curve_points: list[tuple[float, float]]  # (recall, precision) for the plot
+    strict: CurveSummary | None = None  # the same predictions without CUAD's containment rule for Parties
+    dataset_path: str = ""
+    skipped: list[str] = []  # what the dataset labels but could not serve, with the reason
 
 
 class RunMismatch(RuntimeError):
@@ -85,7 +88,10 @@ def run_evaluation(
                 sink.flush()
                 done[contract.id] = result
             on_progress(index + 1, len(contracts), contract.id)
-    return score_run(contracts, done, settings, solver.operating_thresholds(settings.taxonomy))  # type: ignore[arg-type]
+    report = score_run(contracts, done, settings, solver.operating_thresholds(settings.taxonomy))  # type: ignore[arg-type]
+    skipped = dataset.skipped() if hasattr(dataset, "skipped") else []
+    return report.model_copy(update={"dataset_path": str(getattr(dataset, "root", getattr(dataset, "folder", ""))),
+                                     "skipped": skipped})
 
 
 def _selected(dataset: Dataset, settings: RunSettings) -> list[LabelledContract]:
@@ -122,6 +128,7 @@ def _read_results(path: Path) -> dict[str, ContractResult]:
 def score_run(contracts: list[LabelledContract], results: dict[str, ContractResult], settings: RunSettings,
               thresholds: dict[str, float]) -> EvalReport:
     outcomes_by_category: dict[str, list] = {c: [] for c in settings.categories}
+    strict_outcomes: list = []
     presence = {c: PresenceCounts() for c in settings.categories}
     type_right = type_scored = returned = verified = 0
     seconds = tokens = 0.0
@@ -135,6 +142,7 @@ def score_run(contracts: list[LabelledContract], results: dict[str, ContractResu
             predictions = by_category.get(category, [])
             gold = contract.labels.get(category, [])
             outcomes_by_category[category].append(score_question(category, predictions, gold))
+            strict_outcomes.append(score_question(category, predictions, gold, strict=True))
             cut = thresholds.get(category, 0.5)
             presence[category].add(any(p.score >= cut for p in predictions), bool(gold))
         if contract.contract_type and contract.contract_type != "other" and output.contract_type:
@@ -170,6 +178,7 @@ def score_run(contracts: list[LabelledContract], results: dict[str, ContractResu
         categories=per_category,
         reference={"CUAD paper, DeBERTa-xlarge, AUPR": CUAD_PAPER_BEST_AUPR} if settings.taxonomy == "cuad" else {},
         curve_points=_thin(list(zip(recall.tolist(), precision.tolist()))),
+        strict=summarise(strict_outcomes),
     )
 
 

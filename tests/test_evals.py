@@ -30,7 +30,7 @@ def test_precision_recall_curve_and_aupr_match_a_hand_computation():
     assert summary.labelled == 3
     assert summary.aupr == pytest.approx(1 / 3, abs=1e-4)
     assert summary.max_recall == pytest.approx(2 / 3, abs=1e-4)
-    assert summary.precision_at_80_recall == 0.0  # recall never reaches 80%
+    assert summary.precision_at_80_recall is None  # recall never reaches 80%: "not reached", not 0%
     # at 0.75: one labelled clause found (0.9), two unmatched predictions above (0.95, 0.8)
     assert (summary.precision, summary.recall, summary.f1) == pytest.approx((1 / 3, 1 / 3, 1 / 3), abs=1e-4)
 
@@ -41,6 +41,32 @@ def test_precision_at_recall_and_the_parties_substring_rule():
     party = score_question("Parties", [Prediction(category="Parties", text='Acme Corp. ("Supplier") and Beta LLC ("Buyer")', score=0.6)],
                            ["Acme Corp.", "Gamma Inc."])
     assert party.gold_found_at == [0.6, float("-inf")]
+    strict = score_question("Parties", [Prediction(category="Parties", text='Acme Corp. ("Supplier") and Beta LLC ("Buyer")', score=0.6)],
+                            ["Acme Corp.", "Gamma Inc."], strict=True)
+    assert strict.gold_found_at == [float("-inf"), float("-inf")]  # strict: the sentence is not the name
+
+
+def test_cuad_label_rows_find_their_texts_despite_quotes_and_accent_forms_and_the_rest_is_listed(tmp_path):
+    import unicodedata
+
+    from evals.datasets import CuadDataset
+
+    folder = tmp_path / "cuad"
+    (folder / "full_contract_txt").mkdir(parents=True)
+    composed = unicodedata.normalize("NFC", "LECLANCHÉ S.A. - JOINT DEVELOPMENT AGREEMENT")
+    (folder / "full_contract_txt" / f"{unicodedata.normalize('NFD', composed)}.txt").write_text("Text one.")
+    (folder / "full_contract_txt" / "KALLO_2011-EX-10.1-STRATEGIC ALLIANCE AGREEMENT.txt").write_text("Text two.")
+    (folder / "full_contract_txt" / "ORPHAN-EX-10.9-SUPPLY AGREEMENT.txt").write_text("Text three.")
+    with (folder / "master_clauses.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Filename", "Parties", "Parties-Answer"])
+        writer.writerow([f"{composed}.PDF", "[]", ""])
+        writer.writerow(["KALLO_2011-EX-10.1-STRATEGIC ALLIANCE AGREEMENT.PDF'", "[]", ""])  # a stray quote, as in CUAD
+        writer.writerow(["HELD_OUT-EX-10.4-LICENSE AGREEMENT.PDF", "[]", ""])
+    dataset = CuadDataset(folder)
+    assert len(list(dataset.contracts("all"))) == 2
+    assert sorted(line.split(":")[0] for line in dataset.skipped()) == ["HELD_OUT-EX-10.4-LICENSE AGREEMENT.PDF",
+                                                                         "ORPHAN-EX-10.9-SUPPLY AGREEMENT.txt"]
 
 
 def test_presence_f1():
