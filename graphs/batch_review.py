@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -44,8 +46,23 @@ _service = None
 _extras: dict = {}
 
 
+def _die_with_the_coordinator() -> None:
+    """Linux: the kernel kills this worker when the coordinator dies, however it dies (kill -9 included)."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the coordinator was already gone before the call
+            os._exit(1)
+    except (OSError, AttributeError):
+        pass  # not Linux: the pool's own shutdown still ends workers when the coordinator exits normally
+
+
 def _start_worker(config_json: str, settings_json: str, onnx_threads: int) -> None:
     global _service, _extras
+    _die_with_the_coordinator()
     os.environ["CLAUSEFLOW_ONNX_THREADS"] = str(onnx_threads)
     from agents.compliance import load_spend
     from agents.renewal_leverage import load_performance
@@ -60,8 +77,11 @@ def _start_worker(config_json: str, settings_json: str, onnx_threads: int) -> No
     _extras["output_dir"] = settings.output_dir
 
 
-def review_file(path: str, display_name: str) -> TriageRow:
-    """Runs in a worker: one file to the human checkpoint, or its one-line reason."""
+def review_file(path: str, display_name: str, started_marker: str | None = None) -> TriageRow:
+    """Runs in a worker: one file to the human checkpoint, or its one-line reason. The marker tells the coordinator
+    this contract was under way if the worker dies."""
+    if started_marker:
+        Path(started_marker).touch()
     try:
         status = _service.start(Path(path), _extras["output_dir"], spend=_extras["spend"], performance=_extras["performance"])
         return TriageRow.from_status(display_name, status)
@@ -80,28 +100,51 @@ def run_batch(settings: BatchSettings, config: ReviewConfig,
     onnx_threads = max(1, (os.cpu_count() or 1) // workers)
     rows: list[TriageRow] = []
     context = get_context("spawn")  # no forked ONNX sessions or SQLite handles
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                             initargs=(config.model_dump_json(), settings.model_dump_json(), onnx_threads)) as pool:
-        first_of_content: dict[str, Path] = {}
-        copies: dict[Path, list[Path]] = {}
-        for path in files:  # the same bytes under two names are reviewed once
-            if (size := path.stat().st_size) > config.max_bytes:  # refused from its size, never read
-                rows.append(TriageRow.failure(_name(path, settings.inbox), f"{path.name}: {size / 1_048_576:,.1f} MB is over "
-                                              f"the {config.max_bytes / 1_048_576:.0f} MB limit for one contract"))
-                on_result(rows[-1], len(rows), len(files))
-                continue
-            original = first_of_content.setdefault(_sha256_of(path), path)
-            copies.setdefault(original, []).append(path) if original != path else copies.setdefault(path, [])
-        futures = {pool.submit(review_file, str(p), _name(p, settings.inbox)): p for p in copies}
-        for future in as_completed(futures):
-            row = future.result()
-            for copy in copies[futures[future]]:
-                duplicate = row.model_copy(update={"file": _name(copy, settings.inbox)})
-                if duplicate.outcome != "failed":
-                    duplicate.outcome = "duplicate"
-                rows.append(duplicate)
-            rows.append(row)
-            on_result(row, len(rows), len(files))
+    first_of_content: dict[str, Path] = {}
+    copies: dict[Path, list[Path]] = {}
+    for path in files:  # the same bytes under two names are reviewed once
+        if (size := path.stat().st_size) > config.max_bytes:  # refused from its size, never read
+            rows.append(TriageRow.failure(_name(path, settings.inbox), f"{path.name}: {size / 1_048_576:,.1f} MB is over "
+                                          f"the {config.max_bytes / 1_048_576:.0f} MB limit for one contract"))
+            on_result(rows[-1], len(rows), len(files))
+            continue
+        original = first_of_content.setdefault(_sha256_of(path), path)
+        copies.setdefault(original, []).append(path) if original != path else copies.setdefault(path, [])
+
+    def record(row: TriageRow, original: Path) -> None:
+        for copy in copies[original]:
+            duplicate = row.model_copy(update={"file": _name(copy, settings.inbox)})
+            if duplicate.outcome != "failed":
+                duplicate.outcome = "duplicate"
+            rows.append(duplicate)
+        rows.append(row)
+        on_result(row, len(rows), len(files))
+
+    # A worker that dies (kill -9, the OOM killer) breaks the pool. The contracts that were being reviewed then are
+    # retried once in a fresh pool and after that reported as failed; the ones not yet started simply go on.
+    remaining, deaths = list(copies), {p: 0 for p in copies}
+    with tempfile.TemporaryDirectory(prefix="clauseflow-batch-") as scratch:
+        started = {p: Path(scratch) / f"{index}.started" for index, p in enumerate(copies)}
+        while remaining:
+            broken: list[Path] = []
+            with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                                     initargs=(config.model_dump_json(), settings.model_dump_json(), onnx_threads)) as pool:
+                futures = {pool.submit(review_file, str(p), _name(p, settings.inbox), str(started[p])): p for p in remaining}
+                for future in as_completed(futures):
+                    try:
+                        record(future.result(), futures[future])
+                    except BrokenProcessPool:
+                        broken.append(futures[future])
+            remaining = []
+            for path in sorted(broken):
+                if started[path].exists():
+                    deaths[path] += 1
+                    started[path].unlink()
+                if deaths[path] > 1:
+                    record(TriageRow.failure(_name(path, settings.inbox), "the worker reviewing it died twice (killed, "
+                                             "or out of memory); not retried again"), path)
+                else:
+                    remaining.append(path)
     return rows
 
 

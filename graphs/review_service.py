@@ -94,6 +94,13 @@ class ReviewService:
               performance: list[PerformanceRecord] | None = None) -> ReviewStatus:
         document = load_document(path, max_bytes=self.config.max_bytes)
         thread_id = thread_id_for(document)
+        # one review per content at a time, across processes: a second batch on the same inbox (or the same file under
+        # two names) waits, then finds the review at its checkpoint instead of running the agents again
+        with review_lock(self.config.data_dir / "locks", thread_id, wait_s=900):
+            return self._start_locked(path, output_dir, document, thread_id, spend, performance)
+
+    def _start_locked(self, path: Path, output_dir: Path, document: SourceDocument, thread_id: str,
+                      spend: list[SpendRecord] | None, performance: list[PerformanceRecord] | None) -> ReviewStatus:
         snapshot = self.graph.get_state(self._config(thread_id))
         agents_done = "redlines" in snapshot.values and "brief" in snapshot.values
         if agents_done:
@@ -106,6 +113,7 @@ class ReviewService:
             # A run that was killed between agents: go on from its last checkpoint; finished agents are not rerun.
             # (Killed before its first step, a thread has nothing to go on from and simply starts below.)
             self.graph.invoke(None, self._config(thread_id))
+            self.audit.record_event("agents_run", "clauseflow", thread_id=thread_id, detail="resumed from a checkpoint")
             return self._recorded(thread_id)
         base = self._store_base_docx(path, document)
         state = {
@@ -119,6 +127,7 @@ class ReviewService:
             "performance": [r.model_dump(mode="json") for r in performance or []],
         }
         self.graph.invoke(state, self._config(thread_id))
+        self.audit.record_event("agents_run", "clauseflow", thread_id=thread_id)
         return self._recorded(thread_id)
 
     def _recorded(self, thread_id: str) -> ReviewStatus:

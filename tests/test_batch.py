@@ -98,3 +98,100 @@ def test_a_batch_killed_with_sigkill_resumes_without_losing_or_repeating_contrac
         threads = {t for (t,) in db.execute("SELECT DISTINCT thread_id FROM checkpoints")}
     assert threads == set(after)
     assert "0 failed" in result.stdout
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is `pid` (Linux /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _start_batch(inbox, out, data):
+    env = {**os.environ, "CLAUSEFLOW_DATA_DIR": str(data), "CLAUSEFLOW_TODAY": "2026-11-23", "COLUMNS": "200"}
+    return subprocess.Popen([sys.executable, str(ROOT / "app.py"), "batch", str(inbox), "--workers", "2", "--out", str(out)],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _workers_of(batch: subprocess.Popen, timeout: float = 60) -> list[int]:
+    """The batch's worker processes once they are reviewing (the spawn context also starts a resource tracker)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        python = [p for p in _children(batch.pid) if "spawn_main" in open(f"/proc/{p}/cmdline").read()]
+        if len(python) >= 2:
+            return python
+        time.sleep(0.1)
+    raise AssertionError("no workers started")
+
+
+def _inbox_of_distinct_contracts(inbox, copies: int) -> None:
+    from docx import Document
+
+    inbox.mkdir()
+    for index in range(copies):
+        document = Document(str(SAMPLES / "msa_orion.docx"))
+        document.add_paragraph(f"Reference: BATCH-{index:03d}")  # new content, so a new review each
+        document.save(str(inbox / f"contract-{index:03d}.docx"))
+
+
+def test_a_worker_killed_mid_batch_is_replaced_and_the_batch_goes_on(tmp_path):
+    inbox, out, data = tmp_path / "inbox", tmp_path / "triage", tmp_path / "data"
+    _inbox_of_distinct_contracts(inbox, 8)
+    batch = _start_batch(inbox, out, data)
+    worker = _workers_of(batch)[0]
+    while not _reviews(data):  # let it get into its reviews
+        time.sleep(0.1)
+    os.kill(worker, signal.SIGKILL)
+    stdout, stderr = batch.communicate(timeout=600)
+    assert batch.returncode in (0, 2) and "Traceback" not in stderr, stderr
+    rows = json.loads((out / "triage.json").read_text())
+    assert sorted(r["file"] for r in rows) == sorted(p.name for p in inbox.iterdir())  # each file exactly once
+    failed = [r for r in rows if r["outcome"] == "failed"]
+    assert all("worker reviewing it died" in r["reason"] for r in failed)  # nothing else failed
+    assert len(failed) <= 2  # at most what the killed pool was reviewing, and only after a second death
+    assert f"{len(rows) - len(failed)} reviewed, {len(failed)} failed" in stdout
+
+
+def test_killing_the_coordinator_leaves_no_worker_running(tmp_path):
+    inbox, out, data = tmp_path / "inbox", tmp_path / "triage", tmp_path / "data"
+    _inbox_of_distinct_contracts(inbox, 6)
+    batch = _start_batch(inbox, out, data)
+    workers = _workers_of(batch)
+    os.kill(batch.pid, signal.SIGKILL)
+    batch.communicate(timeout=30)
+    deadline = time.monotonic() + 5
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [w for w in workers if _alive(w)]  # the kernel ended them with the coordinator (PR_SET_PDEATHSIG)
+
+
+def test_two_batches_on_one_inbox_run_each_contracts_agents_once(tmp_path):
+    from graphs.audit_log import AuditLog
+
+    inbox, data = tmp_path / "inbox", tmp_path / "data"
+    _inbox_of_distinct_contracts(inbox, 4)
+    first, second = (_start_batch(inbox, tmp_path / f"triage-{n}", data) for n in (1, 2))
+    for batch in (first, second):
+        batch.communicate(timeout=600)
+        assert batch.returncode == 0
+    runs = AuditLog(data / "reviews.sqlite").events(kind="agents_run")
+    per_contract = {}
+    for event in runs:
+        per_contract[event.thread_id] = per_contract.get(event.thread_id, 0) + 1
+    assert len(per_contract) == 4 and set(per_contract.values()) == {1}
