@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from agents.schema import ContractProfile, ContractType, Party, RiskLevel, Side
 from clause_library.playbook import ReviewFunction
 from document_io.models import SourceDocument
-from model_backends.llm_client import LLMClient, LLMError
+from model_backends.llm_client import LLMClient
 from model_backends.prompt_templates import load_prompt
 from model_backends.token_budget import truncate_to_tokens
 
@@ -214,12 +214,9 @@ def classify_hybrid(data: ClassifierInput, llm: LLMClient) -> tuple[ContractProf
     unsure, the side and parties stay (they come from our names and the defined roles, which the model may not
     know), and the model's reasons and disagreements are shown. No model answer leaves the local profile as it is."""
     local = classify(data)
-    try:
-        model = classify_with_llm(data, llm)
-    except LLMError as error:
-        llm.usage.book("classifier", answers=1, unusable=1)
+    model, error = llm.second_opinion("classifier", lambda: classify_with_llm(data, llm))
+    if model is None:
         return local, [f"classifier: no usable answer from the model ({error}); the local profile is used"]
-    llm.usage.book("classifier", answers=1)
     if model.contract_type == local.contract_type:
         profile = local.model_copy(update={"type_source": "both"})
         note = f"classifier: the model agrees the contract is {local.contract_type.upper()}"

@@ -22,7 +22,7 @@ from document_io.quantities import convert, find_durations, find_percents
 from clause_library.playbook import default_library
 from clause_library.rule_engine import evaluate
 from document_io.models import SourceDocument
-from model_backends.llm_client import LLMClient, LLMError
+from model_backends.llm_client import LLMClient
 from model_backends.prompt_templates import load_prompt
 
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december"
@@ -387,12 +387,9 @@ def analyse_renewal_hybrid(data: RenewalInput, llm: LLMClient) -> tuple[Negotiat
     """The local brief (dates and deadlines computed in code) with the model's negotiation points added after the
     local ones; the recommended action stays the computed one. No model answer leaves the local brief."""
     local = analyse_renewal(data)
-    try:
-        model = analyse_renewal_with_llm(data, llm)
-    except LLMError as error:
-        llm.usage.book("renewal_leverage", answers=1, unusable=1)
+    model, error = llm.second_opinion("renewal_leverage", lambda: analyse_renewal_with_llm(data, llm))
+    if model is None:
         return local, [f"renewal: no usable answer from the model ({error}); the local brief is used"]
-    llm.usage.book("renewal_leverage", answers=1)
     added = [f"(model) {p}" for p in model.leverage_points if p not in local.leverage_points]
     if model.recommended_action != local.recommended_action:
         added.append(f"(model) {model.recommended_action}")

@@ -16,6 +16,7 @@ import json
 import os
 import threading
 from pathlib import Path
+from collections.abc import Callable
 from typing import TypeVar
 
 import openai
@@ -27,6 +28,7 @@ from model_backends.prompt_templates import PromptTemplate
 from model_backends.token_budget import count_tokens
 
 T = TypeVar("T", bound=BaseModel)
+R = TypeVar("R")
 AGENTS = ("classifier", "clause_extraction", "compliance", "redlining", "renewal_leverage")
 
 
@@ -143,6 +145,17 @@ class LLMClient:
         clone = copy.copy(self)
         clone.usage = ledger
         return clone
+
+    def second_opinion(self, agent: str, ask: Callable[[], R]) -> tuple[R | None, str | None]:
+        """For the hybrid agents: the model's answer, or None and the one-line reason it could not give one; either
+        way counted as an answer asked for (and as unusable when it failed)."""
+        try:
+            answer = ask()
+        except LLMError as error:
+            self.usage.book(agent, answers=1, unusable=1)
+            return None, str(error)
+        self.usage.book(agent, answers=1)
+        return answer, None
 
     def structured(self, agent: str, template: PromptTemplate, values: dict[str, str], schema: type[T]) -> T:
         messages = template.messages(values)
