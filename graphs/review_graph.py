@@ -34,6 +34,7 @@ from agents.schema import (
 from document_io.models import SourceDocument
 from document_io.review_report import ReviewReport
 from graphs.finalization import write_outputs
+from graphs.blob_store import BlobStore, InlineValues
 from graphs.state import ReviewState
 from model_backends.llm_client import AgentUsage, LLMClient, UsageLedger
 from model_backends.local_engine import LocalEngine
@@ -57,12 +58,14 @@ def validate_decisions(payload: dict, redlines: RedlineSet) -> dict[str, Decisio
     return decisions
 
 
-def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = None):
+def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = None, blobs: BlobStore | None = None):
     """The review graph. With `llm`, the classifier, clause extraction, redlining and renewal agents are hybrid: the
     local engine runs as on the local backend and the model confirms, adds grounded clauses, proposes wording and
     explains, but never removes what the local engine found (a model that fails leaves the local result, and says
-    so in `model_notes`). Compliance stays rule-based (playbook thresholds are checked by code, never judged)."""
-    document_of = lambda state: SourceDocument.model_validate(state["document"])  # noqa: E731
+    so in `model_notes`). Compliance stays rule-based (playbook thresholds are checked by code, never judged).
+    With `blobs`, the document and each agent's output are kept there and the state holds references."""
+    blobs = blobs or InlineValues()
+    document_of = lambda state: SourceDocument.model_validate(blobs.get(state["document"]))  # noqa: E731
 
     def with_usage(agent: str, run):
         """Run an agent on the LLM backend with its own ledger, and put its token usage in the state."""
@@ -73,55 +76,56 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
     def classify_node(state: ReviewState) -> dict:
         data = ClassifierInput(document=document_of(state), our_names=state.get("our_names", []), side=state.get("side"))
         if llm is None:
-            return {"profile": classify(data).model_dump(mode="json"), "backend": "local"}
+            return {"profile": blobs.put(classify(data).model_dump(mode="json")), "backend": "local"}
         (profile, notes), usage = with_usage("classifier", lambda client: classify_hybrid(data, client))
-        return {"profile": profile.model_dump(mode="json"), "backend": f"hybrid:{llm.settings.default_model}",
+        return {"profile": blobs.put(profile.model_dump(mode="json")), "backend": f"hybrid:{llm.settings.default_model}",
                 "model_notes": notes, **usage}
 
     def extract_node(state: ReviewState) -> dict:
         data = ExtractionInput(document=document_of(state))
         if llm is None:
-            return {"extraction": extract_clauses(data, engine).model_dump(mode="json")}
+            return {"extraction": blobs.put(extract_clauses(data, engine).model_dump(mode="json"))}
         (result, notes), usage = with_usage("clause_extraction", lambda client: extract_clauses_hybrid(data, engine, client))
-        return {"extraction": result.model_dump(mode="json"), "model_notes": notes, **usage}
+        return {"extraction": blobs.put(result.model_dump(mode="json")), "model_notes": notes, **usage}
 
     def compliance_node(state: ReviewState) -> dict:
         report = check_compliance(
             ComplianceInput(
                 document=document_of(state),
-                profile=ContractProfile.model_validate(state["profile"]),
-                extraction=ExtractionResult.model_validate(state["extraction"]),
+                profile=ContractProfile.model_validate(blobs.get(state["profile"])),
+                extraction=ExtractionResult.model_validate(blobs.get(state["extraction"])),
                 spend=[SpendRecord.model_validate(r) for r in state.get("spend", [])],
             ),
             engine.library,
         )
-        return {"compliance": report.model_dump(mode="json")}
+        return {"compliance": blobs.put(report.model_dump(mode="json"))}
 
     def redline_node(state: ReviewState) -> dict:
-        data = RedliningInput(document=document_of(state), compliance=ComplianceReport.model_validate(state["compliance"]),
-                              profile=ContractProfile.model_validate(state["profile"]))
+        data = RedliningInput(document=document_of(state),
+                              compliance=ComplianceReport.model_validate(blobs.get(state["compliance"])),
+                              profile=ContractProfile.model_validate(blobs.get(state["profile"])))
         if llm is None:
-            return {"redlines": propose_redlines(data, engine).model_dump(mode="json")}
+            return {"redlines": blobs.put(propose_redlines(data, engine).model_dump(mode="json"))}
         redlines, usage = with_usage("redlining", lambda client: propose_redlines_with_llm(data, engine, client))
         worded = sum(s.wording_by == "model" for s in redlines.suggestions)
-        return {"redlines": redlines.model_dump(mode="json"), **usage,
+        return {"redlines": blobs.put(redlines.model_dump(mode="json")), **usage,
                 "model_notes": [f"redlining: the model proposed wording for {worded} flag(s) no rule could word"]}
 
     def renewal_node(state: ReviewState) -> dict:
         data = RenewalInput(
             document=document_of(state),
-            extraction=ExtractionResult.model_validate(state["extraction"]),
+            extraction=ExtractionResult.model_validate(blobs.get(state["extraction"])),
             today=date.fromisoformat(state["today"]),
             spend=[SpendRecord.model_validate(r) for r in state.get("spend", [])],
             performance=[PerformanceRecord.model_validate(r) for r in state.get("performance", [])],
         )
         if llm is None:
-            return {"brief": analyse_renewal(data).model_dump(mode="json")}
+            return {"brief": blobs.put(analyse_renewal(data).model_dump(mode="json"))}
         (brief, notes), usage = with_usage("renewal_leverage", lambda client: analyse_renewal_hybrid(data, client))
-        return {"brief": brief.model_dump(mode="json"), "model_notes": notes, **usage}
+        return {"brief": blobs.put(brief.model_dump(mode="json")), "model_notes": notes, **usage}
 
     def human_review_node(state: ReviewState) -> dict:
-        redlines = RedlineSet.model_validate(state["redlines"])
+        redlines = RedlineSet.model_validate(blobs.get(state["redlines"]))
         decided = state.get("decisions") or {}
         pending = [s.id for s in redlines.suggestions if s.id not in decided]
         answer = interrupt({"pending": pending, "decided": sorted(decided)})
@@ -133,16 +137,16 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
         return update
 
     def after_review(state: ReviewState) -> str:
-        redlines = RedlineSet.model_validate(state["redlines"])
+        redlines = RedlineSet.model_validate(blobs.get(state["redlines"]))
         decided = state.get("decisions") or {}
         complete = all(s.id in decided for s in redlines.suggestions)
         return "finalize" if complete and state.get("signed_off_by") else "human_review"
 
     def finalize_node(state: ReviewState, config) -> dict:
         document = document_of(state)
-        redlines = RedlineSet.model_validate(state["redlines"])
-        profile = ContractProfile.model_validate(state["profile"])
-        compliance = ComplianceReport.model_validate(state["compliance"])
+        redlines = RedlineSet.model_validate(blobs.get(state["redlines"]))
+        profile = ContractProfile.model_validate(blobs.get(state["profile"]))
+        compliance = ComplianceReport.model_validate(blobs.get(state["compliance"]))
         decisions = {k: Decision.model_validate(v) for k, v in state["decisions"].items()}
         report = ReviewReport(
             document=document.name,
@@ -155,7 +159,7 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
             suggestions=redlines.suggestions,
             decisions=decisions,
             dropped_edits=redlines.dropped_edits,
-            renewal=NegotiationBrief.model_validate(state["brief"]),
+            renewal=NegotiationBrief.model_validate(blobs.get(state["brief"])),
             signed_off_by=state["signed_off_by"],
             signed_off_at=state.get("signed_off_at"),
             their_changes=document.their_changes(),

@@ -24,6 +24,7 @@ from document_io.docx_redline import docx_from_paragraphs
 from document_io.loader import load_document
 from document_io.models import SourceDocument
 from graphs.audit_log import AlreadySignedOff, AuditLog, SignOff
+from graphs.blob_store import BlobStore
 from graphs.configuration import ReviewConfig
 from graphs.finalization import changes_for, open_escalations
 from graphs.locks import ReviewBusy, review_lock
@@ -88,7 +89,8 @@ class ReviewService:
         if llm is None and config.backend == "llm":
             llm = LLMClient(LLMSettings.from_env())
         self.llm = llm
-        self.graph = build_graph(self.engine, sqlite_checkpointer(config.checkpoint_path), llm)
+        self.blobs = BlobStore(config.data_dir / "blobs")
+        self.graph = build_graph(self.engine, sqlite_checkpointer(config.checkpoint_path), llm, self.blobs)
 
     def start(self, path: Path, output_dir: Path, *, spend: list[SpendRecord] | None = None,
               performance: list[PerformanceRecord] | None = None) -> ReviewStatus:
@@ -117,7 +119,7 @@ class ReviewService:
             return self._recorded(thread_id)
         base = self._store_base_docx(path, document)
         state = {
-            "document": document.model_dump(mode="json"),
+            "document": self.blobs.put(document.model_dump(mode="json")),
             "base_docx_path": str(base),
             "output_dir": str(output_dir.resolve()),
             "our_names": self.config.our_names,
@@ -152,19 +154,19 @@ class ReviewService:
                 values = self._complete_finalisation(thread_id, sign_off)
             except (sqlite3.OperationalError, ReviewBusy):
                 pass  # another process is finishing it, or its database is busy: a later read completes it
-        redlines = RedlineSet.model_validate(values["redlines"])
+        redlines = RedlineSet.model_validate(self.blobs.get(values["redlines"]))
         history = self.audit.history(thread_id)
         decisions = {d.suggestion_id: d for d in history}  # the latest per suggestion supersedes earlier ones
-        profile = ContractProfile.model_validate(values["profile"])
-        compliance = ComplianceReport.model_validate(values["compliance"])
+        profile = ContractProfile.model_validate(self.blobs.get(values["profile"]))
+        compliance = ComplianceReport.model_validate(self.blobs.get(values["compliance"]))
         return ReviewStatus(
             thread_id=thread_id,
-            document=SourceDocument.model_validate(values["document"]),
+            document=SourceDocument.model_validate(self.blobs.get(values["document"])),
             profile=profile,
-            extraction=ExtractionResult.model_validate(values["extraction"]),
+            extraction=ExtractionResult.model_validate(self.blobs.get(values["extraction"])),
             compliance=compliance,
             redlines=redlines,
-            brief=NegotiationBrief.model_validate(values["brief"]),
+            brief=NegotiationBrief.model_validate(self.blobs.get(values["brief"])),
             overall_risk=overall_risk(profile, compliance),
             decisions=decisions,
             pending=[s.id for s in redlines.suggestions if s.id not in decisions],

@@ -195,3 +195,28 @@ def test_two_batches_on_one_inbox_run_each_contracts_agents_once(tmp_path):
     for event in runs:
         per_contract[event.thread_id] = per_contract.get(event.thread_id, 0) + 1
     assert len(per_contract) == 4 and set(per_contract.values()) == {1}
+
+
+def test_checkpoints_hold_references_not_the_contract(tmp_path):
+    """The document and the agents' outputs are stored once by content; a long contract's checkpoints stay small."""
+    from docx import Document
+
+    from graphs.configuration import ReviewConfig
+    from graphs.review_service import ReviewService
+
+    word = Document(str(SAMPLES / "msa_orion.docx"))
+    for number in range(300):  # ~48k characters of further clauses
+        word.add_paragraph(f"{number + 10}. Service level {number}. The Supplier shall meet the service level in Schedule "
+                           f"{number} and report on it monthly, and the Customer may audit those reports once a year.")
+    path = tmp_path / "long_msa.docx"
+    word.save(str(path))
+    service = ReviewService(ReviewConfig.from_env(tmp_path / "data", "local"))
+    status = service.start(path, tmp_path / "out")
+    assert len(status.document.text) > 45_000 and status.redlines.suggestions  # the reviewer's view is whole
+    with sqlite3.connect(tmp_path / "data" / "checkpoints.sqlite") as db:
+        stored = db.execute("SELECT SUM(LENGTH(checkpoint) + LENGTH(metadata)) FROM checkpoints").fetchone()[0]
+        stored += db.execute("SELECT COALESCE(SUM(LENGTH(value)), 0) FROM writes").fetchone()[0]
+    assert stored < 100_000, stored
+    blobs = list((tmp_path / "data" / "blobs").rglob("*.json"))
+    documents = [b for b in blobs if json.loads(b.read_text(encoding="utf-8")).get("text") == status.document.text]
+    assert len(documents) == 1  # stored once, outside the checkpoints
