@@ -98,6 +98,7 @@ def _claim_stem(output_dir: Path, base: str, thread_id: str, sha256: str) -> str
     redone after a crash writes to the same files. Called under the folder's lock."""
     for stem in (base, f"{base}-{sha256[:8]}", f"{base}-{thread_id[-10:]}-{sha256[8:16]}"):
         marker = output_dir / f".{stem}.owner"
+        _remove_abandoned_temporaries(marker)  # a claim a killed finaliser was writing
         if marker.exists():
             if marker.read_text(encoding="utf-8").strip() == thread_id:
                 return stem
