@@ -36,11 +36,18 @@ class ExtractionInput(BaseModel):
 
 
 def extract_clauses(data: ExtractionInput, engine: LocalEngine) -> ExtractionResult:
-    document = data.document
-    units = sentence_units(document)
+    units = sentence_units(data.document)
+    return _extract(data.document, engine, units, _embedded(units, engine))
+
+
+def _embedded(units: list[SentenceUnit], engine: LocalEngine) -> np.ndarray:
+    """The units' sentence vectors: the costly step (the embedder is most of a review's time), done once a document."""
+    return engine.embedder.embed([u.text for u in units])
+
+
+def _extract(document: SourceDocument, engine: LocalEngine, units: list[SentenceUnit], vectors: np.ndarray) -> ExtractionResult:
     clauses: list[ExtractedClause] = []
     if units:
-        vectors = engine.embedder.embed([u.text for u in units])
         similarity = _similarity(engine, vectors)
         head_votes = _head_votes(engine, units, vectors)
         categories = list(engine.library.categories.values())
@@ -65,7 +72,7 @@ def cuad_candidates(document: SourceDocument, engine: LocalEngine, floor: float 
     if not units:
         return []
     head = engine.clause_head
-    probabilities = head.score_units(units, engine.embedder.embed([u.text for u in units]))
+    probabilities = head.score_units(units, _embedded(units, engine))
     rows, columns = np.nonzero(probabilities >= floor)
     return [
         ExtractedClause(category=head.categories[column], span=Span.of(document, units[row].start, units[row].end),
@@ -165,16 +172,22 @@ def extract_clauses_with_llm(data: ExtractionInput, engine: LocalEngine, llm: LL
 
 
 def quoted_clauses_from_llm(document: SourceDocument, candidates: list[SentenceUnit], categories: dict[str, str],
-                            llm: LLMClient) -> list[ExtractedClause]:
+                            llm: LLMClient, *, skip_unanswered: bool = False) -> list[ExtractedClause]:
     """Ask the model which candidate sentences belong to which category (id -> description), in token-budgeted
-    chunks sent in parallel; keep only quotes found in the document and categories that exist."""
+    chunks sent in parallel; keep only quotes found in the document and categories that exist. With
+    `skip_unanswered`, a chunk the model gave no valid answer for is counted as unusable instead of ending the call."""
     listing = "\n".join(f"{category}: {description}" for category, description in categories.items())
     prompt = load_prompt("clause_extraction")
     chunks = pack_into_chunks([u.text for u in candidates], CHUNK_TOKENS)
 
-    def ask(indexes: list[int]) -> ExtractionAnswer:
+    def ask(indexes: list[int]) -> ExtractionAnswer | None:
         text = "\n".join(candidates[i].text for i in indexes)
-        return llm.structured("clause_extraction", prompt, {"categories": listing, "contract_text": text}, ExtractionAnswer)
+        try:
+            return llm.structured("clause_extraction", prompt, {"categories": listing, "contract_text": text}, ExtractionAnswer)
+        except LLMError:
+            if not skip_unanswered:
+                raise
+            return None
 
     with ThreadPoolExecutor(max_workers=llm.settings.max_parallel) as pool:
         answers = list(pool.map(ask, chunks))
@@ -212,22 +225,12 @@ def extract_clauses_hybrid(data: ExtractionInput, engine: LocalEngine, llm: LLMC
     one of the same category confirms it (source "both"), a grounded one the local engine missed is added (source
     "model"). A chunk the model could not answer is counted, never invented."""
     document = data.document
-    local = extract_clauses(data, engine)
+    units = sentence_units(document)
+    vectors = _embedded(units, engine)  # shared by the local extraction and the model's preselection
+    local = _extract(document, engine, units, vectors)
     categories = {c.id: c.description for c in engine.library.categories.values()}
-    candidates = preselect_for_llm(sentence_units(document), engine)
-    listing = "\n".join(f"{category}: {description}" for category, description in categories.items())
-    prompt = load_prompt("clause_extraction")
-
-    def ask(indexes: list[int]) -> ExtractionAnswer | None:
-        text = "\n".join(candidates[i].text for i in indexes)
-        try:
-            return llm.structured("clause_extraction", prompt, {"categories": listing, "contract_text": text}, ExtractionAnswer)
-        except LLMError:
-            return None
-
-    with ThreadPoolExecutor(max_workers=llm.settings.max_parallel) as pool:
-        answers = list(pool.map(ask, pack_into_chunks([u.text for u in candidates], CHUNK_TOKENS)))
-    from_model = _grounded(document, answers, categories, llm)
+    candidates = preselect_for_llm(units, engine, vectors)
+    from_model = quoted_clauses_from_llm(document, candidates, categories, llm, skip_unanswered=True)
     clauses = list(local.clauses)
     added = confirmed = 0
     for clause in from_model:
@@ -246,11 +249,11 @@ def extract_clauses_hybrid(data: ExtractionInput, engine: LocalEngine, llm: LLMC
     return local.model_copy(update={"clauses": clauses}), notes
 
 
-def preselect_for_llm(units: list[SentenceUnit], engine: LocalEngine) -> list[SentenceUnit]:
+def preselect_for_llm(units: list[SentenceUnit], engine: LocalEngine, vectors: np.ndarray | None = None) -> list[SentenceUnit]:
     """The sentences worth a model's tokens: close to some category's library texts, or carrying a signal."""
     if not units:
         return []
-    similarity = _similarity(engine, engine.embedder.embed([u.text for u in units]))
+    similarity = _similarity(engine, _embedded(units, engine) if vectors is None else vectors)
     signals = [re.compile(rx, re.IGNORECASE) for c in engine.library.categories.values() for rx in c.signals]
     return [u for row, u in enumerate(units)
             if max(similarity[row].values(), default=0.0) >= PRESELECT_SIMILARITY or any(s.search(u.text) for s in signals)]
