@@ -204,7 +204,8 @@ def instruction_in(text: str) -> str | None:
     """Why `text` reads as an instruction to a machine reader, or None."""
     normalised = for_matching(text)
     unfolded = for_matching(text, fold_lookalikes=False)  # Cyrillic or Greek prose read as itself
-    for candidate, prefix in ((normalised, ""), (unfolded, ""), (codecs.decode(normalised, "rot13"), "ROT13-encoded text that ")):
+    candidates = [(normalised, "")] + ([(unfolded, "")] if unfolded != normalised else [])  # the same text: matched once
+    for candidate, prefix in candidates + [(codecs.decode(normalised, "rot13"), "ROT13-encoded text that ")]:
         for pattern, why in _COMPILED:
             if pattern.search(candidate):
                 return prefix + why
@@ -240,8 +241,9 @@ def _split_across_paragraphs(document: SourceDocument, already: set[int]) -> lis
             continue
         if re.search(r"[.!?;:]['\"”’)]*\s*$", first.text):
             continue  # the first paragraph ends a sentence: nothing was cut in two
-        head = first.text[sentence_spans(first.text)[-1][0]:] if sentence_spans(first.text) else first.text
-        tail = second.text[:sentence_spans(second.text)[0][1]] if sentence_spans(second.text) else second.text
+        first_sentences, second_sentences = sentence_spans(first.text), sentence_spans(second.text)
+        head = first.text[first_sentences[-1][0]:] if first_sentences else first.text
+        tail = second.text[:second_sentences[0][1]] if second_sentences else second.text
         joined = head[:-1] + tail if head.endswith("-") else f"{head} {tail}"
         why = instruction_in(joined)
         if why:

@@ -92,7 +92,7 @@ def analyse_renewal(data: RenewalInput) -> NegotiationBrief:
     _measure(terms, renewal, "auto_renewal.term_max", "renewal_term_months", "renewal_citation", "months")
     rhythms = [(o, q) for o, q in sentences if _CARRIES_ON.search(q) and any(p.search(q) for p, _ in _PERIODIC)]
     if terms.renewal_term_months is None:
-        _periodic_renewal(terms, renewal + [(o, q) for o, q in sentences if _CARRIES_ON.search(q)])
+        _periodic_renewal(terms, renewal + sentences)  # it reads only those that renew, extend or continue
     # the notice inside a renewal clause ("shall renew ... unless terminated by either Party upon ninety (90) days
     # written notice") is the notice to stop the renewal, whatever the notice clause's own signals caught
     known = {offset for offset, _ in notice}

@@ -23,6 +23,7 @@ from document_io.errors import (
     NotEnglish,
     UnsupportedFormat,
 )
+from document_io.docx_reader import read_docx
 from document_io.models import SourceDocument, SourceFormat, build_document
 
 SUPPORTED_EXTENSIONS: dict[str, SourceFormat] = {
@@ -62,7 +63,7 @@ def load_document(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, requi
     sha256 = hashlib.sha256(data).hexdigest()
     in_table = parts = concealed = revisions = None
     if fmt == "docx":
-        read = _docx_paragraphs(path.name, data)
+        read = read_docx(path.name, data)
         texts, hidden = [p.text for p in read], None
         in_table, parts, concealed = [p.in_table for p in read], [p.part for p in read], [p.concealed for p in read]
         revisions = [p.revisions or [] for p in read]
@@ -94,13 +95,7 @@ def _format_for(path: Path) -> SourceFormat:
     return fmt
 
 
-# --- DOCX -------------------------------------------------------------------------------------------
-
-
-def _docx_paragraphs(name: str, data: bytes):
-    from document_io.docx_reader import read_docx
-
-    return read_docx(name, data)
+# --- DOCX: document_io/docx_reader.py -------------------------------------------------------------
 
 
 # --- PDF --------------------------------------------------------------------------------------------
