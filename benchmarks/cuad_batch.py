@@ -11,9 +11,7 @@ figures: other work running on it slows every number here.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import random
 import resource
 import sqlite3
@@ -25,6 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.report import machine, write_report  # noqa: E402
 
 
 def per_sentence_cost(sentences: list[str]) -> float:
@@ -75,7 +75,7 @@ def main() -> None:
         blobs = sum(p.stat().st_size for p in (folder / "data" / "blobs").rglob("*.json"))
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     report = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}",
+        "machine": machine(),
         "contracts": args.contracts, "workers": args.workers, "seed": args.seed, "exit_code": result.returncode,
         "characters_mean": round(sum(len(c.text) for c in sample) / len(sample)),
         "wall_seconds": round(wall, 1), "contracts_per_minute": round(60 * args.contracts / wall, 1),
@@ -89,11 +89,7 @@ def main() -> None:
         "peak_rss_mb_any_process": after.ru_maxrss // 1024,
         "summary_line": result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr[-300:],
     }
-    out = ROOT / "benchmarks" / "reports" / "cuad-batch.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(report, indent=2))
-
+    write_report("cuad-batch", report)
 
 if __name__ == "__main__":
     main()

@@ -12,9 +12,7 @@ Writes benchmarks/reports/hostile-limits.json; the README quotes it.
 
 from __future__ import annotations
 
-import json
 import os
-import platform
 import re
 import subprocess
 import sys
@@ -25,6 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.report import machine, write_report  # noqa: E402
 
 _LOAD = """
 import resource, sys, time
@@ -109,16 +109,12 @@ def main() -> None:
         bomb = folder / "bomb.docx"
         zip_bomb(bomb, inflated_gb=2.0)
         results = {
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}",
+            "machine": machine(),
             "zip_bomb": in_fresh_process(bomb),
             "zip_bomb_lying_headers": in_fresh_process(lie_about_size(bomb)),
             "longest_cuad_review": review_peak(folder),
         }
-    out = ROOT / "benchmarks" / "reports" / "hostile-limits.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(results, indent=2))
-
+    write_report("hostile-limits", results)
 
 if __name__ == "__main__":
     main()

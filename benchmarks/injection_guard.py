@@ -11,7 +11,6 @@ Writes benchmarks/reports/injection-guard.json; the README quotes it.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -20,6 +19,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.report import write_report  # noqa: E402
 
 from agents.injection_guard import find_injections  # noqa: E402
 from document_io.models import build_document  # noqa: E402
@@ -65,12 +66,8 @@ def main() -> None:
         "held_out_2": rates(corpus["heldout2_attacks"], corpus["heldout2_benign"]),
         "cuad_real_paper": cuad_false_positives(),
     }
-    out = ROOT / "benchmarks" / "reports" / "injection-guard.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(json.dumps({k: {x: y for x, y in v.items() if x not in ("missed", "false_positives", "examples")}
-                      for k, v in report.items()}, indent=2))
-
+    write_report("injection-guard", report, shown={k: {x: y for x, y in v.items() if x not in ("missed", "false_positives", "examples")}
+                                           for k, v in report.items()})
 
 if __name__ == "__main__":
     main()
