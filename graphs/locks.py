@@ -15,9 +15,9 @@ class ReviewBusy(RuntimeError):
 
 
 @contextmanager
-def review_lock(directory: Path, thread_id: str, *, wait_s: float = 30.0) -> Iterator[None]:
+def review_lock(directory: Path, thread_id: str, *, wait_s: float = 30.0, doing: str = "finalised") -> Iterator[None]:
     path = directory / (re.sub(r"[^A-Za-z0-9_.-]", "_", thread_id) + ".lock")
-    with file_lock(path, wait_s=wait_s, busy=f"review {thread_id} is being finalised by another process; try again shortly"):
+    with file_lock(path, wait_s=wait_s, busy=f"review {thread_id} is being {doing} by another process; try again shortly"):
         yield
 
 

@@ -98,7 +98,7 @@ class ReviewService:
         thread_id = thread_id_for(document)
         # one review per content at a time, across processes: a second batch on the same inbox (or the same file under
         # two names) waits, then finds the review at its checkpoint instead of running the agents again
-        with review_lock(self.config.data_dir / "locks", thread_id, wait_s=900):
+        with review_lock(self.config.data_dir / "locks", thread_id, wait_s=900, doing="reviewed"):
             return self._start_locked(path, output_dir, document, thread_id, spend, performance)
 
     def _start_locked(self, path: Path, output_dir: Path, document: SourceDocument, thread_id: str,
