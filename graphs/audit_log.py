@@ -159,10 +159,18 @@ class AuditLog(SQLiteFile):
                  datetime.now(timezone.utc).isoformat(timespec="seconds"), "awaiting_review"),
             )
 
-    def mark_finalised(self, thread_id: str) -> None:
+    def record_finalised(self, thread_id: str, actor: str, outputs: str) -> None:
+        """The review's outputs are written: its status and the 'finalised' event in one commit, once (a repeat after
+        a kill between the two can neither lose the event nor log it twice)."""
         with self.transaction() as db:
-            db.execute("UPDATE reviews SET status='finalised', finalised_at=? WHERE thread_id=? AND status!='finalised'",
-                       (datetime.now(timezone.utc).isoformat(timespec="seconds"), thread_id))
+            done = db.execute("UPDATE reviews SET status='finalised', finalised_at=? WHERE thread_id=? AND status!='finalised'",
+                              (datetime.now(timezone.utc).isoformat(timespec="seconds"), thread_id)).rowcount
+            if done:
+                self._event(db, "finalised", actor, thread_id, outputs)
+
+    def is_finalised(self, thread_id: str) -> bool:
+        review = self.review(thread_id)
+        return review is not None and review["status"] == "finalised"
 
     def review(self, thread_id: str) -> dict | None:
         with self.read() as db:

@@ -149,7 +149,8 @@ class ReviewService:
         if not values or "redlines" not in values:
             raise ReviewNotFound(f"no review with thread id {thread_id!r}; `python app.py list` shows them")
         sign_off = self.audit.sign_off(thread_id)
-        if sign_off is not None and not values.get("outputs"):
+        # signed off, and either the outputs or the log's record of them is missing: a kill cut the finalisation short
+        if sign_off is not None and (not values.get("outputs") or not self.audit.is_finalised(thread_id)):
             try:
                 values = self._complete_finalisation(thread_id, sign_off)
             except (sqlite3.OperationalError, ReviewBusy):
@@ -252,13 +253,11 @@ class ReviewService:
                     payload = {"decisions": [d.model_dump(mode="json") for d in decisions.values()],
                                "sign_off_by": sign_off.signed_by, "signed_off_at": sign_off.signed_at.isoformat()}
                     self.graph.invoke(Command(resume=payload), config)
-                values = self._values(thread_id)
-                if not values.get("outputs"):
-                    raise RuntimeError(f"review {thread_id} was signed off but could not be finalised")
-                self.audit.record_event("finalised", sign_off.signed_by, thread_id=thread_id,
-                                        detail=values["outputs"]["redlined_docx"])
-            self.audit.mark_finalised(thread_id)
-        return self._values(thread_id)
+            values = self._values(thread_id)
+            if not values.get("outputs"):
+                raise RuntimeError(f"review {thread_id} was signed off but could not be finalised")
+            self.audit.record_finalised(thread_id, sign_off.signed_by, values["outputs"]["redlined_docx"])
+        return values
 
     def _store_base_docx(self, path: Path, document: SourceDocument) -> Path:
         """Keep the original (or a DOCX built from PDF/text input) so finalising never depends on the upload."""

@@ -184,14 +184,17 @@ def _copy(source: Path, target: Path) -> Path:
 
 def test_a_crash_at_each_point_of_finalising_is_completed_by_the_next_reader(parked, tmp_path, monkeypatch):
     """The same guarantee at exact points, in process: after the sign-off commit, while writing the DOCX (the graph
-    has the decisions, its finalize step has not finished), and after the files but before the graph's checkpoint."""
+    has the decisions, its finalize step has not finished), after the files but before the graph's checkpoint, and
+    after the graph's checkpoint but before the log records the outputs."""
     import graphs.finalization as finalization
     import graphs.review_service as review_service
 
     source, _, thread = parked
     import graphs.review_graph as review_graph
 
-    for point in ("after sign-off", "while writing", "after the files"):
+    from graphs.audit_log import AuditLog
+
+    for point in ("after sign-off", "while writing", "after the files", "before the log records the outputs"):
         data = _copy(source, tmp_path / point.replace(" ", "-"))
         service = _service(data)
         status = service.status(thread)
@@ -215,6 +218,8 @@ def test_a_crash_at_each_point_of_finalising_is_completed_by_the_next_reader(par
                 patch.setattr(review_service.ReviewService, "_complete_finalisation", crash)
             elif point == "while writing":
                 patch.setattr(finalization, "_write_atomically", crash_leaving_a_temporary)
+            elif point == "before the log records the outputs":  # the graph has its outputs, the log does not yet
+                patch.setattr(AuditLog, "record_finalised", crash)
             else:
                 patch.setattr(review_graph, "write_outputs", _then(review_graph.write_outputs, crash))
             with pytest.raises(Crash):
@@ -224,6 +229,8 @@ def test_a_crash_at_each_point_of_finalising_is_completed_by_the_next_reader(par
         inserted, deleted = _inserted_and_deleted(Path(reader.outputs["redlined_docx"]))
         assert (sorted(inserted), sorted(deleted)) == tuple(sorted(x) for x in _expected_changes(reader))
         assert not list(Path(reader.outputs["redlined_docx"]).parent.glob(".*.tmp"))  # the dead writer's half file is gone
+        events = [e.kind for e in AuditLog(data / "reviews.sqlite").events(thread_id=thread)]
+        assert events.count("finalised") == 1 and AuditLog(data / "reviews.sqlite").is_finalised(thread)  # logged, once
 
 
 def _then(function, crash):
