@@ -145,17 +145,16 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("a")
     compare.add_argument("b")
     compare.add_argument("--markdown", help="also write the table here")
+    compare.add_argument("--plot", help="also write both runs' precision-recall curves, overlaid, to this PNG")
     compare.set_defaults(handler=_eval_compare)
     download = eval_sub.add_parser("download-cuad", help="fetch CUAD v1 from Zenodo (needs internet), checksum-verified")
     download.add_argument("to")
     download.set_defaults(handler=_eval_download)
 
-    train = sub.add_parser("train", help="retrain the clause head on CUAD's train split")
+    train = sub.add_parser("train", help="retrain the clause model on CUAD's train split (about 5 minutes)")
     train.add_argument("--dataset-path", help="CUAD folder (default ../shared/datasets/cuad)")
     train.add_argument("--limit", type=int, help="only the first N train contracts")
-    train.add_argument("--steps", type=int, default=300)
-    train.add_argument("--out", help="weights file (default model_backends/weights/clause_head.npz)")
-    train.add_argument("--no-cache", action="store_true", help="do not cache sentence vectors under the data dir")
+    train.add_argument("--out", help="weights file (default model_backends/weights/clause_model.npz)")
     train.set_defaults(handler=_train)
     return parser
 

@@ -4,10 +4,10 @@ Local engine, per sentence and category, four kinds of evidence:
   - signals: the category's regexes (from the library YAML) found in the sentence;
   - heading: the paragraph's section heading names the category;
   - similarity: cosine between the sentence and the category's texts in the Chroma store;
-  - the trained head: a logistic layer over sentence embeddings, trained on CUAD's train split, for the
-    categories that have a CUAD counterpart.
-A sentence is accepted with a signal backed by a heading or a fair similarity, on the head's yes backed by any
-library cue, or on high similarity alone. Adjacent accepted sentences of one category in one paragraph merge into one clause.
+  - the clause model (model_backends/clause_model.py), trained on CUAD's train split, for the categories that
+    have a CUAD counterpart.
+A sentence is accepted with a signal backed by a heading or a fair similarity, on the clause model's yes backed
+by any library cue, or on high similarity alone. Adjacent accepted sentences of one category in one paragraph merge into one clause.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def _extract(document: SourceDocument, engine: LocalEngine, units: list[Sentence
     clauses: list[ExtractedClause] = []
     if units:
         similarity = _similarity(engine, vectors)
-        head_votes = _head_votes(engine, units, vectors)
+        head_votes = _model_votes(engine, document, units)
         categories = list(engine.library.categories.values())
         accepted: dict[tuple[int, str], list[tuple[SentenceUnit, float, str]]] = {}
         for row, unit in enumerate(units):
@@ -65,34 +65,28 @@ def _extract(document: SourceDocument, engine: LocalEngine, units: list[Sentence
 
 
 def cuad_candidates(document: SourceDocument, engine: LocalEngine, floor: float = 0.05) -> list[ExtractedClause]:
-    """The trained head's clauses in CUAD's taxonomy, one per sentence, down to confidence `floor` (evaluation
-    sweeps the threshold; each category's operating threshold is in the head). Sentences are not merged:
-    on CUAD's dev split, one sentence per prediction scores pooled AUPR 0.353, merging adjacent hits 0.337."""
+    """The clause model's spans in CUAD's taxonomy (sentences, pieces, passages, paragraphs, and phrases for
+    dates, names and the document's title), each with its estimated chance of matching a label, down to
+    `floor` (evaluation sweeps the threshold)."""
     units = sentence_units(document)
-    if not units:
-        return []
-    head = engine.clause_head
-    probabilities = head.score_units(units, _embedded(units, engine))
-    rows, columns = np.nonzero(probabilities >= floor)
     return [
-        ExtractedClause(category=head.categories[column], span=Span.of(document, units[row].start, units[row].end),
-                        score=round(float(probabilities[row, column]), 4), method="trained_head")
-        for row, column in zip(rows, columns)
+        ExtractedClause(category=s.category, span=Span.of(document, s.start, s.end), score=s.score, method="clause_model")
+        for s in engine.clause_model.predict(document.text, units, floor)
     ]
 
 
-def _head_votes(engine: LocalEngine, units: list[SentenceUnit], vectors: np.ndarray) -> dict[str, np.ndarray]:
-    """Per library category with a CUAD counterpart: the trained head's probability divided by that CUAD
-    category's operating threshold (>= 1 means the head says yes)."""
-    head = engine.clause_head
-    by_name = {name.lower(): column for column, name in enumerate(head.categories)}
-    probabilities = head.score_units(units, vectors)
-    votes = {}
+def _model_votes(engine: LocalEngine, document: SourceDocument, units: list[SentenceUnit]) -> dict[str, np.ndarray]:
+    """Per library category with a CUAD counterpart: the clause model's calibrated sentence score over that CUAD
+    category's operating threshold (>= 1 means the model says yes)."""
+    model = engine.clause_model
+    by_name = {name.lower(): column for column, name in enumerate(model.categories)}
+    votes = model.sentence_votes(document.text, units)
+    out = {}
     for category in engine.library.categories.values():
         column = by_name.get((category.cuad_category or "").lower())
         if column is not None:
-            votes[category.id] = probabilities[:, column] / head.thresholds[column]
-    return votes
+            out[category.id] = votes[:, column]
+    return out
 
 
 def _similarity(engine: LocalEngine, vectors: np.ndarray) -> list[dict[str, float]]:
@@ -108,8 +102,8 @@ def _score(unit: SentenceUnit, category, similarity: float, head_vote: float | N
     signals = sum(1 for regex in category.signals if re.search(regex, unit.text, re.IGNORECASE))
     heading = bool(unit.heading and re.search(category.heading, unit.heading, re.IGNORECASE))
     if head_vote is not None and head_vote >= 1.0 and (signals or heading or similarity >= SIMILARITY_WITH_SIGNAL):
-        # the CUAD-trained head agrees with at least one library cue: phrasing the YAML signals do not cover
-        return round(min(1.0, 0.6 + 0.1 * min(head_vote, 3.0)), 3), "trained_head"
+        # the CUAD-trained model agrees with at least one library cue: phrasing the YAML signals do not cover
+        return round(min(1.0, 0.6 + 0.1 * min(head_vote, 3.0)), 3), "clause_model"
     if signals and (heading or similarity >= SIMILARITY_WITH_SIGNAL):
         score = min(1.0, 0.55 + 0.1 * signals + (0.15 if heading else 0) + max(0.0, similarity - 0.35))
         return round(score, 3), "rules+embedding"

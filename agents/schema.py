@@ -72,7 +72,7 @@ class ExtractedClause(BaseModel):
     category: str
     span: Span
     score: float = Field(ge=0, le=1)
-    method: Literal["rules", "embedding", "rules+embedding", "trained_head", "llm"]
+    method: Literal["rules", "embedding", "rules+embedding", "clause_model", "trained_head", "llm"]  # trained_head: reviews before the clause model
     source: Literal["local", "model", "both"] = Field(default="local", description="who found it: the local engine, "
                                                       "the model (LLM backend), or both")
 

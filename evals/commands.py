@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -12,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from evals.datasets import DatasetUnavailable, open_dataset
-from evals.report import compare_reports, print_report, write_report
+from evals.report import NotComparable, compare_reports, plot_curves, print_report, write_report
 from evals.runner import EvalReport, RunSettings, run_evaluation
 
 CUAD_ZENODO_RECORD = "https://zenodo.org/api/records/4595826"
@@ -101,9 +102,18 @@ def compare_command(args) -> int:
     console = Console()
     a = EvalReport.model_validate_json(Path(args.a).read_text(encoding="utf-8"))
     b = EvalReport.model_validate_json(Path(args.b).read_text(encoding="utf-8"))
-    table = compare_reports(a, b, console)
+    for report, path in ((a, args.a), (b, args.b)):
+        report.run_name = report.run_name or Path(path).resolve().parent.name
+    try:
+        table = compare_reports(a, b, console)
+    except NotComparable as refused:
+        console.print(f"[red]not compared:[/] {refused}")
+        return 2
     if args.markdown:
         Path(args.markdown).write_text(table, encoding="utf-8")
+    if args.plot:
+        plot_curves([a, b], Path(args.plot))
+        console.print(f"overlay: {args.plot}")
     return 0
 
 
@@ -132,26 +142,18 @@ def download_cuad_command(args) -> int:
 
 
 def train_command(args, config) -> int:
-    from model_backends.clause_head import WEIGHTS_PATH
-    from model_backends.clause_head_training import TrainingSettings, contract_matrices, fit_head
-    from model_backends.embeddings import get_embedder
+    from evals.clause_model_training import train_clause_model
+    from model_backends.clause_model import WEIGHTS_PATH
 
     console = Console()
     dataset = open_dataset("cuad", args.dataset_path)
     contracts = list(dataset.contracts("train"))
     if args.limit:
         contracts = contracts[: args.limit]
-    cache = None if args.no_cache else config.data_dir / "embedding_cache"
-    with _progress(console) as progress:
-        task = progress.add_task("embedding train-split sentences", total=len(contracts), current="")
-        features, targets = contract_matrices(
-            contracts, dataset.categories, get_embedder(), cache,
-            on_contract=lambda c: progress.update(task, advance=1, current=c.id[:40]),
-        )
-    console.print(f"{len(features)} sentences from {len(contracts)} contracts; {int(targets.sum())} positive labels; fitting")
-    head = fit_head(features, targets, dataset.categories, trained_on=f"CUAD train split, {len(contracts)} contracts",
-                    settings=TrainingSettings(steps=args.steps))
+    started = time.perf_counter()
+    model = train_clause_model(contracts, dataset.categories, trained_on=f"CUAD train split, {len(contracts)} contracts",
+                               on_step=lambda step: console.print(f"[{time.perf_counter() - started:5.0f} s] {step}"))
     out = Path(args.out) if args.out else WEIGHTS_PATH
-    head.save(out)
-    console.print(f"wrote {out} ({out.stat().st_size // 1024} kB)")
+    model.save(out)
+    console.print(f"wrote {out} ({out.stat().st_size // 1024} kB) in {time.perf_counter() - started:.0f} s")
     return 0

@@ -20,7 +20,7 @@ from evals.solvers import EVAL_FLOOR, LocalSolver, SolverOutput, prediction_of
 from model_backends.llm_client import LLMClient, LLMError, LLMSettings, UsageLedger
 from model_backends.local_engine import LocalEngine
 
-CUAD_PRESELECT = 0.05  # head probability for any category: the CUAD sentences worth the model's tokens
+CUAD_PRESELECT = 0.05  # calibrated sentence score for any category: the CUAD sentences worth the model's tokens
 
 
 class LLMSolver:
@@ -41,8 +41,7 @@ class LLMSolver:
         llm = self.llm.with_ledger(ledger)
         units = sentence_units(document)
         if taxonomy == "cuad":
-            head = self.engine.clause_head
-            probabilities = head.score_units(units, self.engine.embedder.embed([u.text for u in units])) if units else np.zeros((0, 1))
+            probabilities = self.engine.clause_model.sentence_scores(document.text, units) if units else np.zeros((0, 1))
             candidates = [u for row, u in enumerate(units) if probabilities[row].max() >= CUAD_PRESELECT]
             descriptions = _cuad_descriptions()
             wanted = {c: descriptions.get(c, c) for c in categories}

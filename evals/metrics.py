@@ -141,9 +141,14 @@ class PresenceCounts(BaseModel):
     false_negative: int = 0
     true_negative: int = 0
 
-    def add(self, predicted: bool, labelled: bool) -> None:
-        if predicted and labelled:
+    def add(self, predicted: bool, labelled: bool, located: bool | None = None) -> None:
+        """`located`: some confident prediction matches a label. Without it, saying "present" is right for the
+        wrong reason, so it counts as a false positive and the clause as missed."""
+        if predicted and labelled and located is not False:
             self.true_positive += 1
+        elif predicted and labelled:
+            self.false_positive += 1
+            self.false_negative += 1
         elif predicted:
             self.false_positive += 1
         elif labelled:

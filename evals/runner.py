@@ -15,7 +15,9 @@ from pydantic import BaseModel
 
 from document_io.models import document_from_text
 from evals.datasets import Dataset, LabelledContract, Split
-from evals.metrics import CurveSummary, PresenceCounts, Prediction, pr_curve, score_question, summarise
+import numpy as np
+
+from evals.metrics import CurveSummary, PresenceCounts, Prediction, matches, pr_curve, score_question, summarise
 from evals.solvers import Solver, SolverOutput
 
 CUAD_PAPER_BEST_AUPR = 0.478  # DeBERTa-xlarge, Hendrycks et al. 2021, CUAD test split
@@ -34,6 +36,7 @@ class ContractResult(BaseModel):
     contract_id: str
     gold_type: str | None
     output: SolverOutput
+    error: str | None = None  # the solver failed on this contract (one line); it is left out of the scores
 
 
 class CategoryMetrics(BaseModel):
@@ -57,10 +60,15 @@ class EvalReport(BaseModel):
     tokens_per_contract: float
     categories: list[CategoryMetrics]
     reference: dict[str, float]
-    curve_points: list[tuple[float, float]]  # (recall, precision) for the plot
+    curve_points: list[tuple[float, float]]  # (recall, interpolated precision): the curve the AUPR integrates
     strict: CurveSummary | None = None  # the same predictions without CUAD's containment rule for Parties
     dataset_path: str = ""
     skipped: list[str] = []  # what the dataset labels but could not serve, with the reason
+    failed: list[str] = []  # contracts the solver failed on, with its one-line reason (a rerun tries them again)
+    run_name: str = ""  # the run folder's name: the plot's and the comparison's label
+    model_version: str = ""  # what produced the predictions (weights version and training data, or model and prompts)
+    cost_per_contract_usd: float | None = None
+    category_curves: dict[str, list[tuple[float, float]]] = {}  # the ten largest categories' interpolated curves
 
 
 class RunMismatch(RuntimeError):
@@ -80,18 +88,31 @@ def run_evaluation(
         if results_path.stat().st_size and not results_path.read_bytes().endswith(b"\n"):
             sink.write("\n")  # the previous run was cut off mid-line: start clean after it
         for index, contract in enumerate(contracts):
-            if contract.id not in done:
-                document = document_from_text(name=contract.id, text=contract.text)
-                output = solver.solve(document, settings.taxonomy, settings.categories)  # type: ignore[arg-type]
-                result = ContractResult(contract_id=contract.id, gold_type=contract.contract_type, output=output)
+            if contract.id not in done or done[contract.id].error:
+                result = _solve(solver, settings, contract)
                 sink.write(result.model_dump_json() + "\n")
                 sink.flush()
                 done[contract.id] = result
             on_progress(index + 1, len(contracts), contract.id)
-    report = score_run(contracts, done, settings, solver.operating_thresholds(settings.taxonomy))  # type: ignore[arg-type]
+    failed = [f"{r.contract_id}: {r.error}" for r in done.values() if r.error and r.contract_id in {c.id for c in contracts}]
+    report = score_run(contracts, {k: r for k, r in done.items() if not r.error}, settings,
+                       solver.operating_thresholds(settings.taxonomy))  # type: ignore[arg-type]
     skipped = dataset.skipped() if hasattr(dataset, "skipped") else []
     return report.model_copy(update={"dataset_path": str(getattr(dataset, "root", getattr(dataset, "folder", ""))),
-                                     "skipped": skipped})
+                                     "skipped": skipped, "failed": failed, "run_name": run_dir.name,
+                                     "model_version": getattr(solver, "version", "")})
+
+
+def _solve(solver: Solver, settings: RunSettings, contract: LabelledContract) -> ContractResult:
+    """One contract; a failure is recorded with its reason (one line) and the run goes on."""
+    document = document_from_text(name=contract.id, text=contract.text)
+    try:
+        output = solver.solve(document, settings.taxonomy, settings.categories)  # type: ignore[arg-type]
+    except Exception as error:  # noqa: BLE001 - any solver failure is this contract's, not the run's
+        reason = " ".join(str(error).split())[:300] or type(error).__name__
+        return ContractResult(contract_id=contract.id, gold_type=contract.contract_type, output=SolverOutput(predictions=[]),
+                              error=reason)
+    return ContractResult(contract_id=contract.id, gold_type=contract.contract_type, output=output)
 
 
 def _selected(dataset: Dataset, settings: RunSettings) -> list[LabelledContract]:
@@ -132,6 +153,7 @@ def score_run(contracts: list[LabelledContract], results: dict[str, ContractResu
     presence = {c: PresenceCounts() for c in settings.categories}
     type_right = type_scored = returned = verified = 0
     seconds = tokens = 0.0
+    cost: float | None = 0.0
     scored = [c for c in contracts if c.id in results]
     for contract in scored:
         output = results[contract.id].output
@@ -144,13 +166,16 @@ def score_run(contracts: list[LabelledContract], results: dict[str, ContractResu
             outcomes_by_category[category].append(score_question(category, predictions, gold))
             strict_outcomes.append(score_question(category, predictions, gold, strict=True))
             cut = thresholds.get(category, 0.5)
-            presence[category].add(any(p.score >= cut for p in predictions), bool(gold))
+            confident = [p for p in predictions if p.score >= cut]
+            located = any(matches(category, p.text, g) for p in confident for g in gold)
+            presence[category].add(bool(confident), bool(gold), located)
         if contract.contract_type and contract.contract_type != "other" and output.contract_type:
             type_scored += 1
             type_right += output.contract_type == contract.contract_type
         returned += output.quotes_returned
         verified += output.quotes_verified
         seconds += output.seconds
+        cost = None if cost is None or output.cost_usd is None else cost + output.cost_usd
         tokens += output.prompt_tokens + output.completion_tokens
     all_outcomes = [o for outcomes in outcomes_by_category.values() for o in outcomes]
     per_category = []
@@ -165,7 +190,7 @@ def score_run(contracts: list[LabelledContract], results: dict[str, ContractResu
         total_presence.false_negative += counts.false_negative
     with_labels = [m for m in per_category if m.curve.labelled]
     count = max(len(scored), 1)
-    _, precision, recall = pr_curve(all_outcomes)
+    largest = sorted(per_category, key=lambda m: -m.curve.labelled)[:10]
     return EvalReport(
         settings=settings, created_at=datetime.now(timezone.utc), contracts=len(scored),
         overall=summarise(all_outcomes, thresholds or 0.5),
@@ -177,9 +202,20 @@ def score_run(contracts: list[LabelledContract], results: dict[str, ContractResu
         seconds_per_contract=round(seconds / count, 3), tokens_per_contract=round(tokens / count, 1),
         categories=per_category,
         reference={"CUAD paper, DeBERTa-xlarge, AUPR": CUAD_PAPER_BEST_AUPR} if settings.taxonomy == "cuad" else {},
-        curve_points=_thin(list(zip(recall.tolist(), precision.tolist()))),
+        curve_points=interpolated_curve(all_outcomes),
+        category_curves={m.category: interpolated_curve(outcomes_by_category[m.category]) for m in largest if m.curve.labelled},
+        cost_per_contract_usd=round(cost / count, 6) if cost is not None and scored else None,
         strict=summarise(strict_outcomes),
     )
+
+
+def interpolated_curve(outcomes: list) -> list[tuple[float, float]]:
+    """(recall, precision) with precision made non-increasing in recall: the curve whose area is the AUPR."""
+    _, precision, recall = pr_curve(outcomes)
+    if len(precision) == 0:
+        return []
+    envelope = np.maximum.accumulate(precision[::-1])[::-1]
+    return _thin(list(zip(recall.tolist(), envelope.tolist())))
 
 
 def _thin(points: list[tuple[float, float]], keep: int = 400) -> list[tuple[float, float]]:

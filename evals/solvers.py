@@ -19,7 +19,7 @@ from evals.datasets import Taxonomy
 from evals.metrics import Prediction
 from model_backends.local_engine import LocalEngine
 
-EVAL_FLOOR = 0.05  # the lowest confidence kept, so the precision-recall sweep sees the whole curve
+EVAL_FLOOR = 0.01  # the lowest confidence kept, so the precision-recall sweep sees the whole curve
 
 
 def prediction_of(clause: ExtractedClause) -> Prediction:
@@ -34,6 +34,7 @@ class SolverOutput(BaseModel):
     quotes_verified: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cost_usd: float | None = None  # None: no price known for the model (the local engine costs nothing: 0)
     seconds: float = 0.0
 
 
@@ -52,10 +53,15 @@ class LocalSolver:
         self.engine = engine
         self.our_names = our_names
 
+    @property
+    def version(self) -> str:
+        model = self.engine.clause_model
+        return f"local engine; {model.version} ({model.trained_on})"
+
     def operating_thresholds(self, taxonomy: Taxonomy) -> dict[str, float]:
         if taxonomy == "cuad":
-            head = self.engine.clause_head
-            return {c: float(t) for c, t in zip(head.categories, head.thresholds)}
+            model = self.engine.clause_model
+            return {c: float(t) for c, t in zip(model.categories, model.thresholds)}
         return {}
 
     def solve(self, document: SourceDocument, taxonomy: Taxonomy, categories: list[str]) -> SolverOutput:
@@ -80,5 +86,5 @@ class LocalSolver:
         profile = classify(ClassifierInput(document=document, our_names=self.our_names))
         return SolverOutput(
             predictions=predictions, contract_type=profile.contract_type, quotes_returned=returned,
-            quotes_verified=verified, seconds=round(time.perf_counter() - started, 3),
+            quotes_verified=verified, cost_usd=0.0, seconds=round(time.perf_counter() - started, 3),
         )

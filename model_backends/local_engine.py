@@ -1,4 +1,5 @@
-"""Shared resources of the offline engine: the clause library, its Chroma store and the embedder.
+"""Shared resources of the offline engine: the clause library, its Chroma store, the embedder
+and the clause model.
 
 Built once per process (loading the ONNX model and opening Chroma take about a second) and handed to the
 agents, which stay stateless.
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from clause_library.playbook import ClauseLibrary, default_library
 from clause_library.vector_store import ClauseStore, Prototypes
-from model_backends.clause_head import ClauseHead, shipped_head
+from model_backends.clause_model import ClauseModel, shipped_model
 from model_backends.embeddings import MiniLMEmbedder, get_embedder
 
 
@@ -32,8 +33,8 @@ class LocalEngine:
         return self.store.prototypes()
 
     @cached_property
-    def clause_head(self) -> ClauseHead:
-        return shipped_head()
+    def clause_model(self) -> ClauseModel:
+        return shipped_model()
 
     @property
     def embedder(self) -> MiniLMEmbedder:

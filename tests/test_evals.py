@@ -76,6 +76,25 @@ def test_presence_f1():
     assert counts.f1 == pytest.approx(2 * 2 / (2 * 2 + 1 + 1), abs=1e-4)
 
 
+def test_presence_needs_the_right_place_and_the_curve_is_the_one_the_aupr_integrates():
+    from evals.datasets import LabelledContract
+    from evals.runner import ContractResult, RunSettings, score_run
+    from evals.solvers import SolverOutput
+
+    law = "This Agreement is governed by the laws of the State of New York."
+    contracts = [LabelledContract(id=f"c{i}", title="", text=law, labels={"Governing Law": [law]}) for i in range(2)]
+    right = Prediction(category="Governing Law", text=law, score=0.9)
+    wrong = Prediction(category="Governing Law", text="Each party shall keep the other's information confidential.", score=0.9)
+    results = {"c0": ContractResult(contract_id="c0", gold_type=None, output=SolverOutput(predictions=[right])),
+               "c1": ContractResult(contract_id="c1", gold_type=None, output=SolverOutput(predictions=[wrong]))}
+    settings = RunSettings(dataset="t", taxonomy="cuad", split="all", backend="local", categories=["Governing Law"])
+    report = score_run(contracts, results, settings, {"Governing Law": 0.5})
+    # "present" in the wrong place is not a hit: one true positive, one false positive, one missed clause
+    assert report.presence_f1 == pytest.approx(2 / (2 + 1 + 1), abs=1e-4)
+    precisions = [p for _, p in report.curve_points]
+    assert precisions == sorted(precisions, reverse=True) and list(report.category_curves) == ["Governing Law"]
+
+
 def test_cuad_file_names_give_contract_types():
     assert cuad_contract_type("ACME_01_01_2020-EX-10.1-DISTRIBUTOR AGREEMENT.txt") == "distribution"
     assert cuad_contract_type("X-EX-10.2-SOFTWARE LICENSE AND MAINTENANCE AGREEMENT.PDF") == "licence"
@@ -157,13 +176,13 @@ def test_eval_and_train_end_to_end_resumable_and_comparable(tmp_path):
     compared = cli("eval", "compare", str(run / "report.json"), str(tmp_path / "run2" / "report.json"), data_dir=tmp_path / "data")
     assert "Governing Law" in compared.stdout and "Δ AUPR" in compared.stdout
 
-    trained = cli("train", "--dataset-path", str(tmp_path / "cuad"), "--steps", "20", "--out", str(tmp_path / "head.npz"),
-                  data_dir=tmp_path / "data")
+    trained = cli("train", "--dataset-path", str(tmp_path / "cuad"), "--out", str(tmp_path / "model.npz"), data_dir=tmp_path / "data")
     assert "wrote" in trained.stdout
-    from model_backends.clause_head import ClauseHead
+    from model_backends.clause_model import ClauseModel
 
-    head = ClauseHead.load(tmp_path / "head.npz")
-    assert head.categories == ["Parties", "Governing Law", "Anti-Assignment"] and head.weights.shape == (769, 3)
+    model = ClauseModel.load(tmp_path / "model.npz")
+    assert model.categories == ["Parties", "Governing Law", "Anti-Assignment"] and model.text_weights.shape[1] == 3
+    assert model.text_vocabulary.vocabulary and "train split" in model.trained_on
 
 
 def test_samples_dataset_holds_clause_labels_that_are_in_the_documents():
@@ -223,8 +242,29 @@ def test_eval_on_the_llm_backend_counts_tokens_and_grounding_and_compares_with_l
     assert by_category["Governing Law"]["presence_f1"] == 1.0 and by_category["Governing Law"]["curve"]["recall"] == 1.0
     cli("eval", "--dataset-path", str(tmp_path / "cuad"), "--split", "all", "--out", str(tmp_path / "local"), data_dir=tmp_path / "data")
     compared = cli("eval", "compare", str(tmp_path / "local" / "report.json"), str(tmp_path / "llm" / "report.json"),
-                   "--markdown", str(tmp_path / "compare.md"), data_dir=tmp_path / "data")
-    assert "llm:scripted-model" in compared.stdout and "tokens / contract" in (tmp_path / "compare.md").read_text()
+                   "--markdown", str(tmp_path / "compare.md"), "--plot", str(tmp_path / "overlay.png"), data_dir=tmp_path / "data")
+    table = (tmp_path / "compare.md").read_text()
+    assert "llm:scripted-model" in compared.stdout and "A: local" in table and "B: llm" in table
+    for row in ("tokens / contract", "grounding", "type accuracy", "cost / contract", "ALL strict"):
+        assert f"| {row} |" in table
+    assert "| grounding | 100.0% | 62.5% |" in table
+    assert (tmp_path / "overlay.png").read_bytes()[:4] == b"\x89PNG"
+    # a report of another split is refused; one over fewer categories is compared on the common ones, with a warning
+    other = json.loads((tmp_path / "llm" / "report.json").read_text())
+    other["settings"]["split"] = "dev"
+    (tmp_path / "other.json").write_text(json.dumps(other))
+    refused = cli("eval", "compare", str(tmp_path / "local" / "report.json"), str(tmp_path / "other.json"),
+                  data_dir=tmp_path / "data", check=False)
+    assert refused.returncode == 2 and "different splits" in refused.stdout
+    other["settings"]["split"] = "all"
+    other["settings"]["categories"] = ["Governing Law"]
+    other["categories"] = [c for c in other["categories"] if c["category"] == "Governing Law"]
+    other["contracts"] = 2
+    (tmp_path / "other.json").write_text(json.dumps(other))
+    warned = cli("eval", "compare", str(tmp_path / "local" / "report.json"), str(tmp_path / "other.json"),
+                 "--markdown", str(tmp_path / "warned.md"), data_dir=tmp_path / "data")
+    assert "different numbers of contracts (3 vs 2)" in warned.stdout and "different categories" in warned.stdout
+    assert "| Anti-Assignment |" not in (tmp_path / "warned.md").read_text()
     with ScriptedOpenAI(responder) as server:  # the hybrid, as a review on the LLM backend runs: never below local
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
         cli("eval", "--dataset-path", str(tmp_path / "cuad"), "--split", "all", "--backend", "hybrid",

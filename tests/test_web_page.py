@@ -93,7 +93,6 @@ def _log_in(driver, base, username, password):
 def _decide(driver, suggestion_id, action, text=None):
     """Submit one decision and wait for the page the server redirects to."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     card = driver.find_element(By.ID, suggestion_id)
@@ -102,8 +101,23 @@ def _decide(driver, suggestion_id, action, text=None):
         area.clear()
         area.send_keys(text)
     card.find_element(By.CSS_SELECTOR, f"button[value='{action}']").click()
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(card))
+    WebDriverWait(driver, 20).until(_gone(card))
     WebDriverWait(driver, 20).until(lambda d: f"{action} by" in d.find_element(By.ID, suggestion_id).text)
+
+
+def _gone(element):
+    """Staleness that also accepts chromium's other answer for a node of an unloaded page ("Node with given id
+    does not belong to the document", a WebDriverException rather than a StaleElementReferenceException)."""
+    from selenium.common.exceptions import WebDriverException
+
+    def check(_driver) -> bool:
+        try:
+            element.is_enabled()
+            return False
+        except WebDriverException:
+            return True
+
+    return check
 
 
 def test_log_in_decide_finalise_and_download_the_redline(site, browser):

@@ -1,0 +1,194 @@
+"""Train the clause model on CUAD's train split (`python app.py train`); the dev split is never touched.
+
+1. Text scorer: every sentence, with its heading, labelled per category when it lies mostly inside a labelled
+   clause or holds most of one; TF-IDF + class-balanced logistic regression (liblinear), one per category.
+2. Calibrators: the text scorer is refitted on each half of the contracts and scores every candidate passage
+   of the other half (out of fold, so the calibrator sees scores as they will be on unseen paper); per category,
+   a logistic regression learns whether a passage matches a label under CUAD's rule.
+3. Phrase scorer: dates, titles, names and defined terms, labelled when they match a short-answer label.
+Takes about five minutes on two cores; scikit-learn is needed here only, not at inference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sparse
+from sklearn.linear_model import LogisticRegression
+
+from document_io.legal_text import QuoteLocator, SentenceUnit, sentence_units
+from document_io.models import document_from_text
+from document_io.span_candidates import indexed_phrases, passages, phrase_features
+from evals.datasets import LabelledContract
+from evals.metrics import jaccard, matches
+from model_backends.clause_model import CALIBRATION_FEATURES, ClauseModel, calibration_features
+from model_backends.text_features import TfidfVocabulary, hashed
+
+PHRASE_CATEGORIES = ["Parties", "Document Name", "Agreement Date", "Effective Date", "Expiration Date"]
+MOSTLY = 0.5
+MIN_POSITIVES = 3
+
+
+@dataclass
+class TrainingSettings:
+    text_c: float = 4.0  # inverse regularisation of the text scorer
+    calibration_c: float = 1.0
+    phrase_c: float = 1.0
+    folds: int = 2
+
+
+@dataclass
+class PreparedContract:
+    id: str
+    text: str
+    units: list[SentenceUnit]
+    labels: dict[str, list[str]]
+    spans: dict[str, list[tuple[int, int]]]
+
+
+def prepare(contract: LabelledContract) -> PreparedContract:
+    document = document_from_text(name=contract.id, text=contract.text)
+    locator = QuoteLocator(document.text)
+    spans = {category: [s for quote in quotes for s in locator.find_all(quote)[:3]] for category, quotes in contract.labels.items()}
+    return PreparedContract(contract.id, document.text, sentence_units(document), contract.labels, spans)
+
+
+def sentence_targets(contract: PreparedContract, categories: list[str]) -> np.ndarray:
+    starts = np.array([u.start for u in contract.units])
+    ends = np.array([u.end for u in contract.units])
+    targets = np.zeros((len(contract.units), len(categories)), dtype=np.float32)
+    for column, category in enumerate(categories):
+        for start, end in contract.spans.get(category, []):
+            overlap = np.clip(np.minimum(ends, end) - np.maximum(starts, start), 0, None)
+            targets[(overlap >= MOSTLY * (ends - starts)) | (overlap >= MOSTLY * (end - start)), column] = 1.0
+    return targets
+
+
+def _empty_model(categories: list[str], trained_on: str) -> ClauseModel:
+    count = len(categories)
+    return ClauseModel(
+        categories=categories, text_vocabulary=None, heading_vocabulary=None, text_weights=None, text_bias=None,  # type: ignore[arg-type]
+        typical_words=np.ones(count, np.float32),
+        calibration_mean=np.zeros((count, CALIBRATION_FEATURES), np.float32),
+        calibration_scale=np.ones((count, CALIBRATION_FEATURES), np.float32),
+        calibration_weights=np.zeros((count, CALIBRATION_FEATURES), np.float32),
+        calibration_bias=np.full(count, np.nan, np.float32), thresholds=np.full(count, 0.5, np.float32),
+        phrase_categories=[], phrase_weights=np.zeros((1, 0), np.float32), phrase_bias=np.zeros(0, np.float32),
+        trained_on=trained_on,
+    )
+
+
+def fit_text_scorer(model: ClauseModel, contracts: list[PreparedContract], settings: TrainingSettings) -> None:
+    texts = [u.text for c in contracts for u in c.units]
+    headings = [u.heading or "" for c in contracts for u in c.units]
+    targets = np.vstack([sentence_targets(c, model.categories) for c in contracts])
+    model.text_vocabulary = TfidfVocabulary.fit(texts, bigrams=True, sublinear=True)
+    model.heading_vocabulary = TfidfVocabulary.fit(headings, bigrams=False, sublinear=False)
+    features = sparse.hstack([model.text_vocabulary.transform(texts), model.heading_vocabulary.transform(headings)]).tocsr()
+    model.text_weights = np.zeros((features.shape[1], len(model.categories)), np.float32)
+    model.text_bias = np.full(len(model.categories), -20.0, np.float32)  # a category never labelled: never predicted
+    for column in range(len(model.categories)):
+        if targets[:, column].sum() < 2:
+            continue
+        fitted = LogisticRegression(C=settings.text_c, class_weight="balanced", max_iter=2000, solver="liblinear")
+        fitted.fit(features, targets[:, column])
+        model.text_weights[:, column] = fitted.coef_[0]
+        model.text_bias[column] = fitted.intercept_[0]
+
+
+def fit_calibrators(model: ClauseModel, scored: list[tuple[PreparedContract, list, np.ndarray]], settings: TrainingSettings) -> None:
+    """`scored`: each contract with its candidate passages and their out-of-fold text scores."""
+    for column, category in enumerate(model.categories):
+        rows, targets, is_sentence = [], [], []
+        for contract, candidates, scores in scored:
+            if not contract.units:
+                continue
+            sentence_of = {p.rows[0]: i for i, p in enumerate(candidates) if p.kind == "S"}
+            sentence_scores = scores[[sentence_of[r] for r in range(len(contract.units))], column]
+            word_counts = np.array([len(contract.text[p.start : p.end].split()) for p in candidates], dtype=np.float32)
+            kept, features = calibration_features(candidates, word_counts, scores[:, column], sentence_scores,
+                                                  float(model.typical_words[column]), [np.array(p.rows) for p in candidates])
+            gold = contract.labels.get(category, [])
+            rows.append(features)
+            targets.extend(any(matches(category, contract.text[candidates[i].start : candidates[i].end], g) for g in gold) for i in kept)
+            is_sentence.extend(candidates[i].kind == "S" for i in kept)
+        features = np.vstack(rows) if rows else np.zeros((0, CALIBRATION_FEATURES), np.float32)
+        targets = np.array(targets, dtype=bool)
+        if targets.sum() < MIN_POSITIVES or targets.all():
+            continue
+        mean, scale = features.mean(axis=0), features.std(axis=0) + 1e-6
+        fitted = LogisticRegression(C=settings.calibration_c, max_iter=2000).fit((features - mean) / scale, targets)
+        model.calibration_mean[column], model.calibration_scale[column] = mean, scale
+        model.calibration_weights[column], model.calibration_bias[column] = fitted.coef_[0], fitted.intercept_[0]
+        sentence = np.array(is_sentence, dtype=bool)
+        model.thresholds[column] = best_f1_threshold(model.calibrate(column, features[sentence]), targets[sentence])
+
+
+def best_f1_threshold(scores: np.ndarray, truth: np.ndarray) -> float:
+    best, best_f1 = 0.5, -1.0
+    for threshold in np.linspace(0.05, 0.95, 37):
+        predicted = scores >= threshold
+        f1 = 2 * float((predicted & truth).sum()) / max(int(predicted.sum() + truth.sum()), 1)
+        if f1 > best_f1:
+            best, best_f1 = float(threshold), f1
+    return best
+
+
+def fit_phrase_scorer(model: ClauseModel, contracts: list[PreparedContract], settings: TrainingSettings) -> None:
+    categories = [c for c in PHRASE_CATEGORIES if c in model.categories]
+    feature_rows, targets = [], []
+    for contract in contracts:
+        for phrase, index in indexed_phrases(contract.text):
+            feature_rows.append(phrase_features(contract.text, phrase, index))
+            body = contract.text[phrase.start : phrase.end]
+            targets.append([any(jaccard(body, g) >= 0.5 for g in contract.labels.get(c, [])) for c in categories])
+    features = hashed(feature_rows)
+    targets = np.array(targets, dtype=bool).reshape(len(feature_rows), len(categories))
+    model.phrase_categories = []
+    weights, biases = [], []
+    for column, category in enumerate(categories):
+        if targets[:, column].sum() < MIN_POSITIVES:
+            continue
+        fitted = LogisticRegression(C=settings.phrase_c, max_iter=3000, solver="liblinear").fit(features, targets[:, column])
+        model.phrase_categories.append(category)
+        weights.append(fitted.coef_[0])
+        biases.append(fitted.intercept_[0])
+    model.phrase_weights = np.column_stack(weights).astype(np.float32) if weights else np.zeros((features.shape[1], 0), np.float32)
+    model.phrase_bias = np.array(biases, np.float32)
+
+
+def train_clause_model(contracts: list[LabelledContract], categories: list[str], trained_on: str,
+                       settings: TrainingSettings = TrainingSettings(),
+                       on_step: Callable[[str], None] = lambda step: None) -> ClauseModel:
+    on_step("reading contracts")
+    prepared = [prepare(c) for c in contracts]
+    model = _empty_model(categories, trained_on)
+    for column, category in enumerate(categories):
+        words = [len(label.split()) for c in prepared for label in c.labels.get(category, [])]
+        model.typical_words[column] = float(np.median(words)) if words else 30.0
+    scored: list[tuple[PreparedContract, list, np.ndarray]] = []
+    for fold in range(settings.folds):
+        on_step(f"text scorer for fold {fold + 1} of {settings.folds}")
+        held = prepared[fold :: settings.folds]
+        fold_model = _empty_model(categories, trained_on)
+        fit_text_scorer(fold_model, [c for i, c in enumerate(prepared) if i % settings.folds != fold], settings)
+        for contract in held:
+            candidates, scores = _uncalibrated(fold_model, contract)
+            scored.append((contract, candidates, scores))
+    on_step("text scorer on the whole train split")
+    fit_text_scorer(model, prepared, settings)
+    on_step("calibrators")
+    fit_calibrators(model, scored, settings)
+    on_step("phrase scorer")
+    fit_phrase_scorer(model, prepared, settings)
+    return model
+
+
+def _uncalibrated(model: ClauseModel, contract: PreparedContract) -> tuple[list, np.ndarray]:
+    """A contract's candidate passages and their text scores (before calibration)."""
+    candidates = passages(contract.text, contract.units)
+    headings = [contract.units[p.rows[0]].heading or "" for p in candidates]
+    scores = model.text_scores([contract.text[p.start : p.end] for p in candidates], headings)
+    return candidates, scores
