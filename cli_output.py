@@ -85,6 +85,9 @@ def print_review(status) -> None:
         print_suggestion(suggestion, status)
     if status.llm_usage:
         print_llm_usage(status.llm_usage)
+    if status.llm_run:
+        modes = sorted({f"{r.get('model')}: {r.get('output_mode')}" for r in status.llm_run.values()})
+        console.print(Text("LLM output mode: " + "; ".join(modes), style="dim"))
     for note in status.model_notes:
         console.print(Text(note, style="bold red" if "unusable" in note or "no usable answer" in note else "dim"))
     pending = len(status.pending)
@@ -111,6 +114,9 @@ def print_llm_usage(usage: dict[str, dict]) -> None:
         + (f" · est. ${cost:.4f}" if cost is not None else " · cost unknown for this model")
         + (f" · {total.quotes_dropped} unverifiable quote(s) dropped" if total.quotes_dropped else "")
         + (f" · {total.retries} retries" if total.retries else "")
+        + (f" · {total.abandoned} abandoned (timed out)" if total.abandoned else "")
+        + (f" · {total.refused} refused by the server" if total.refused else "")
+        + (f" · {total.truncated} cut at the token limit" if total.truncated else "")
     )
 
 

@@ -9,7 +9,7 @@ LLM backend: the model reads the opening (~1,500 tokens) and the headings, and a
 from __future__ import annotations
 
 import re
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, Field
 
@@ -178,11 +178,11 @@ OPENING_TOKENS = 1500  # title, parties, recitals and definitions: enough to typ
 
 class ClassifierAnswer(BaseModel):
     contract_type: ContractType
-    parties: list[Party]
+    parties: list[Party] = Field(max_length=12)
     our_side: Side
     inherent_risk: RiskLevel
-    review_functions: list[ReviewFunction]
-    reasons: list[str]
+    review_functions: list[ReviewFunction] = Field(max_length=4)
+    reasons: list[Annotated[str, Field(max_length=400)]] = Field(max_length=8)
     addressed_to_ai: bool = Field(default=False, description="the contract holds text addressed to an AI or a reviewer")
 
 

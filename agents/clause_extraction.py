@@ -16,13 +16,13 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from agents.injection_guard import find_injections
-from document_io.legal_text import QuoteLocator, SentenceUnit, sentence_units
+from document_io.legal_text import SentenceUnit, sentence_units
 from agents.schema import ExtractedClause, ExtractionResult, Span
 from document_io.models import SourceDocument
-from model_backends.llm_client import LLMClient, LLMError
+from model_backends.llm_client import AnswerTruncated, LLMClient, LLMError
 from model_backends.local_engine import LocalEngine
 from model_backends.prompt_templates import load_prompt
 from model_backends.token_budget import pack_into_chunks
@@ -148,66 +148,99 @@ PRESELECT_SIMILARITY = 0.30
 CHUNK_TOKENS = 3_000
 
 
-class _QuotedClause(BaseModel):
+class NumberedClause(BaseModel):
     category: str
-    quote: str
+    sentence: int  # the candidate's number in the chunk, from 1
+    start: int | None = None  # the clause's character offsets within the sentence, when it is only part of it
+    end: int | None = None
 
 
 class ExtractionAnswer(BaseModel):
-    clauses: list[_QuotedClause]
+    """Parsed leniently: an item with an unknown category or number is dropped and counted, not the whole answer."""
+
+    clauses: list[NumberedClause] = Field(default_factory=list)
+
+
+def extraction_wire_schema(categories: list[str], sentences: int) -> dict:
+    """What the server is asked to hold to (constrained decoding where it can): known categories only, numbers in
+    range, a bounded list."""
+    item = {"type": "object", "additionalProperties": False, "required": ["category", "sentence"], "properties": {
+        "category": {"type": "string", "enum": categories},
+        "sentence": {"type": "integer", "minimum": 1, "maximum": sentences},
+        "start": {"type": "integer", "minimum": 0}, "end": {"type": "integer", "minimum": 1}}}
+    return {"title": "ExtractionAnswer", "type": "object", "additionalProperties": False, "required": ["clauses"],
+            "properties": {"clauses": {"type": "array", "items": item, "maxItems": min(3 * sentences, 200)}}}
 
 
 def extract_clauses_with_llm(data: ExtractionInput, engine: LocalEngine, llm: LLMClient) -> ExtractionResult:
     document = data.document
     categories = {c.id: c.description for c in engine.library.categories.values()}
     candidates = preselect_for_llm(sentence_units(document), engine)
-    clauses = quoted_clauses_from_llm(document, candidates, categories, llm)
+    clauses = numbered_clauses_from_llm(document, candidates, categories, llm)
     return ExtractionResult(clauses=clauses, injection_flags=find_injections(document))
 
 
-def quoted_clauses_from_llm(document: SourceDocument, candidates: list[SentenceUnit], categories: dict[str, str],
-                            llm: LLMClient, *, skip_unanswered: bool = False) -> list[ExtractedClause]:
-    """Ask the model which candidate sentences belong to which category (id -> description), in token-budgeted
-    chunks sent in parallel; keep only quotes found in the document and categories that exist. With
-    `skip_unanswered`, a chunk the model gave no valid answer for is counted as unusable instead of ending the call."""
+def numbered_clauses_from_llm(document: SourceDocument, candidates: list[SentenceUnit], categories: dict[str, str],
+                              llm: LLMClient, *, skip_unanswered: bool = False) -> list[ExtractedClause]:
+    """Ask the model which candidate sentences belong to which category (id -> description). The code numbers the
+    sentences and the model answers numbers (and offsets within a sentence), so every span is exact by construction
+    and the answer is short. Token-budgeted chunks go in parallel; a chunk whose answer is cut at the token limit
+    is asked again as two halves. With `skip_unanswered`, a chunk with no valid answer is counted as unusable
+    instead of ending the call."""
     listing = "\n".join(f"{category}: {description}" for category, description in categories.items())
     prompt = load_prompt("clause_extraction")
     chunks = pack_into_chunks([u.text for u in candidates], CHUNK_TOKENS)
 
-    def ask(indexes: list[int]) -> ExtractionAnswer | None:
-        text = "\n".join(candidates[i].text for i in indexes)
+    def ask(indexes: list[int], may_split: bool = True) -> list[tuple[list[int], ExtractionAnswer | None]]:
+        text = "\n".join(f"[{number}] {candidates[i].text}" for number, i in enumerate(indexes, start=1))
         try:
-            return llm.structured("clause_extraction", prompt, {"categories": listing, "contract_text": text}, ExtractionAnswer)
+            answer = llm.structured("clause_extraction", prompt, {"categories": listing, "contract_text": text},
+                                    ExtractionAnswer, wire_schema=extraction_wire_schema(list(categories), len(indexes)))
+            return [(indexes, answer)]
+        except AnswerTruncated:
+            if may_split and len(indexes) > 1:
+                middle = len(indexes) // 2
+                return ask(indexes[:middle], False) + ask(indexes[middle:], False)
+            if not skip_unanswered:
+                raise
+            return [(indexes, None)]
         except LLMError:
             if not skip_unanswered:
                 raise
-            return None
+            return [(indexes, None)]
 
     with ThreadPoolExecutor(max_workers=llm.settings.max_parallel) as pool:
-        answers = list(pool.map(ask, chunks))
-    return _grounded(document, answers, categories, llm)
+        answers = [pair for pairs in pool.map(ask, chunks) for pair in pairs]
+    return _grounded(document, candidates, answers, categories, llm)
 
 
-def _grounded(document: SourceDocument, answers: list[ExtractionAnswer | None], categories: dict[str, str],
-              llm: LLMClient) -> list[ExtractedClause]:
-    """The answers' quotes that are in the document, under categories we have; the rest is dropped and counted."""
-    locator = QuoteLocator(document.text)
+def _grounded(document: SourceDocument, candidates: list[SentenceUnit], answers: list[tuple[list[int], ExtractionAnswer | None]],
+              categories: dict[str, str], llm: LLMClient) -> list[ExtractedClause]:
+    """The answered sentences (or the parts of them) under categories we have; a number outside the chunk, offsets
+    outside the sentence or an unknown category is dropped and counted."""
     found: dict[tuple[str, int, int], ExtractedClause] = {}
     returned = dropped = unusable = 0
-    for answer in answers:
+    for indexes, answer in answers:
         if answer is None:  # no valid answer for this chunk after the retries
             unusable += 1
             continue
         kept = 0
         for item in answer.clauses:
             returned += 1
-            span = locator.find(item.quote)
-            if item.category not in categories or span is None:
-                dropped += 1  # a quote that is not in the contract, or a category we do not have: never shown
+            if item.category not in categories or not 1 <= item.sentence <= len(indexes):
+                dropped += 1  # never shown: a category we do not have, or a sentence that was not sent
                 continue
+            unit = candidates[indexes[item.sentence - 1]]
+            start, end = unit.start, unit.end
+            if item.start is not None or item.end is not None:
+                first, last = item.start or 0, item.end if item.end is not None else len(unit.text)
+                if not 0 <= first < last <= len(unit.text):
+                    dropped += 1
+                    continue
+                start, end = unit.start + first, unit.start + last
             kept += 1
-            found[(item.category, *span)] = ExtractedClause(
-                category=item.category, span=Span.of(document, *span), score=0.9, method="llm", source="model")
+            found[(item.category, start, end)] = ExtractedClause(
+                category=item.category, span=Span.of(document, start, end), score=0.9, method="llm", source="model")
         unusable += bool(answer.clauses) and not kept
     llm.usage.book("clause_extraction", quotes_returned=returned, quotes_dropped=dropped, answers=len(answers),
                    unusable=unusable)
@@ -224,7 +257,7 @@ def extract_clauses_hybrid(data: ExtractionInput, engine: LocalEngine, llm: LLMC
     local = _extract(document, engine, units, vectors)
     categories = {c.id: c.description for c in engine.library.categories.values()}
     candidates = preselect_for_llm(units, engine, vectors)
-    from_model = quoted_clauses_from_llm(document, candidates, categories, llm, skip_unanswered=True)
+    from_model = numbered_clauses_from_llm(document, candidates, categories, llm, skip_unanswered=True)
     clauses = list(local.clauses)
     added = confirmed = 0
     for clause in from_model:

@@ -19,7 +19,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from agents.schema import ComplianceReport, ContractProfile, DroppedEdit, Finding, GroundingError, RedlineSet, Suggestion
 from clause_library.playbook import applies_to_us
@@ -237,9 +237,9 @@ def numbered_like_neighbours(document: SourceDocument, anchor_offset: int, label
 
 
 class RedlineAnswer(BaseModel):
-    revised_clause: str
+    revised_clause: str = Field(max_length=6000)
     position: Literal["preferred", "fallback"]
-    rationale: str
+    rationale: str = Field(max_length=600)
     escalate: bool = False
 
 

@@ -14,6 +14,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
+from typing import Annotated
+
 from pydantic import BaseModel, Field
 
 from agents.schema import ExtractionResult, NegotiationBrief, RenewalTerms, Span, SpendRecord
@@ -362,8 +364,8 @@ _RENEWAL_CATEGORIES = ("term", "auto_renewal", "renewal_notice", "price_escalati
 
 
 class BriefAnswer(BaseModel):
-    leverage_points: list[str] = Field(min_length=1, max_length=6)
-    recommended_action: str
+    leverage_points: list[Annotated[str, Field(max_length=400)]] = Field(min_length=1, max_length=6)
+    recommended_action: str = Field(max_length=600)
 
 
 def analyse_renewal_with_llm(data: RenewalInput, llm: LLMClient) -> NegotiationBrief:

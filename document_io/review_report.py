@@ -26,6 +26,7 @@ class ReviewReport(BaseModel):
     their_changes: list[str] = []  # the sender's tracked changes and comments in the document as received
     backend: str = "local"
     model_notes: list[str] = []  # on the hybrid backend: what the model confirmed, added, or could not answer
+    model_run: dict[str, dict] = {}  # per agent: model, endpoint, the output mode that worked, prompt version
 
 
 def render_markdown(report: ReviewReport) -> str:
@@ -46,6 +47,9 @@ def render_markdown(report: ReviewReport) -> str:
           if report.their_changes else []),
         *([f"## What the model contributed ({report.backend})", "", *[f"- {n}" for n in report.model_notes], ""]
           if report.model_notes else []),
+        *(["## Model run", "", *[f"- {agent}: {r.get('model')} at {r.get('endpoint')}, output mode {r.get('output_mode')}, "
+                                  f"prompt {r.get('prompt')}" for agent, r in report.model_run.items()], ""]
+          if report.model_run else []),
         "## Key dates",
         "",
         f"- Effective date: {r.effective_date or 'not found'}",

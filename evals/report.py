@@ -125,7 +125,8 @@ def render_markdown(report: EvalReport, plot_name: str | None = None, categories
     if report.model_version:
         lines += ["", f"Model: {report.model_version}."]
     if report.failed:
-        lines += ["", f"Failed ({len(report.failed)}, left out of the scores; a rerun tries them again):",
+        lines += ["", f"Failed ({len(report.failed)}, left out of the scores; a rerun tries them again; "
+                  f"their attempts used {report.failed_tokens} tokens):",
                   *[f"- {x}" for x in report.failed]]
     if report.skipped:
         lines += ["", "Not evaluated (labelled but unusable here):", *[f"- {x}" for x in report.skipped]]
@@ -161,6 +162,8 @@ def print_report(report: EvalReport, console: Console) -> None:
     )
     for line in report.skipped:
         console.print(f"[yellow]not evaluated:[/] {escape(line)}")
+    for line in report.failed:
+        console.print(f"[red]failed:[/] {escape(line)}")
 
 
 class NotComparable(ValueError):

@@ -65,6 +65,7 @@ class EvalReport(BaseModel):
     dataset_path: str = ""
     skipped: list[str] = []  # what the dataset labels but could not serve, with the reason
     failed: list[str] = []  # contracts the solver failed on, with its one-line reason (a rerun tries them again)
+    failed_tokens: int = 0  # what the failed contracts' attempts cost, in tokens (not in tokens_per_contract)
     run_name: str = ""  # the run folder's name: the plot's and the comparison's label
     model_version: str = ""  # what produced the predictions (weights version and training data, or model and prompts)
     cost_per_contract_usd: float | None = None
@@ -94,12 +95,15 @@ def run_evaluation(
                 sink.flush()
                 done[contract.id] = result
             on_progress(index + 1, len(contracts), contract.id)
-    failed = [f"{r.contract_id}: {r.error}" for r in done.values() if r.error and r.contract_id in {c.id for c in contracts}]
+    chosen = {c.id for c in contracts}
+    failed_results = [r for r in done.values() if r.error and r.contract_id in chosen]
+    failed = [f"{r.contract_id}: {r.error}" for r in failed_results]
     report = score_run(contracts, {k: r for k, r in done.items() if not r.error}, settings,
                        solver.operating_thresholds(settings.taxonomy))  # type: ignore[arg-type]
     skipped = dataset.skipped() if hasattr(dataset, "skipped") else []
     return report.model_copy(update={"dataset_path": str(getattr(dataset, "root", getattr(dataset, "folder", ""))),
                                      "skipped": skipped, "failed": failed, "run_name": run_dir.name,
+                                     "failed_tokens": sum(r.output.prompt_tokens + r.output.completion_tokens for r in failed_results),
                                      "model_version": getattr(solver, "version", "")})
 
 
@@ -110,8 +114,8 @@ def _solve(solver: Solver, settings: RunSettings, contract: LabelledContract) ->
         output = solver.solve(document, settings.taxonomy, settings.categories)  # type: ignore[arg-type]
     except Exception as error:  # noqa: BLE001 - any solver failure is this contract's, not the run's
         reason = " ".join(str(error).split())[:300] or type(error).__name__
-        return ContractResult(contract_id=contract.id, gold_type=contract.contract_type, output=SolverOutput(predictions=[]),
-                              error=reason)
+        spent = getattr(error, "partial_output", None) or SolverOutput(predictions=[])  # what the failed attempts cost
+        return ContractResult(contract_id=contract.id, gold_type=contract.contract_type, output=spent, error=reason)
     return ContractResult(contract_id=contract.id, gold_type=contract.contract_type, output=output)
 
 

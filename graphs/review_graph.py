@@ -38,6 +38,7 @@ from graphs.blob_store import BlobStore, InlineValues
 from graphs.state import ReviewState
 from model_backends.llm_client import AgentUsage, LLMClient, UsageLedger
 from model_backends.local_engine import LocalEngine
+from model_backends.prompt_templates import load_prompt
 
 
 class InvalidDecisions(ValueError):
@@ -70,8 +71,12 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
     def with_usage(agent: str, run):
         """Run an agent on the LLM backend with its own ledger, and put its token usage in the state."""
         ledger = UsageLedger()
-        result = run(llm.with_ledger(ledger))
-        return result, {"llm_usage": {agent: ledger.by_agent.get(agent, AgentUsage()).model_dump()}}
+        client = llm.with_ledger(ledger)
+        result = run(client)
+        model = llm.settings.model_for(agent)
+        run_facts = {"model": model, "output_mode": client.output_modes().get(model, "not called"),
+                     "prompt": load_prompt(agent).version, "endpoint": llm.settings.base_url or "OpenAI"}
+        return result, {"llm_usage": {agent: ledger.by_agent.get(agent, AgentUsage()).model_dump()}, "llm_run": {agent: run_facts}}
 
     def classify_node(state: ReviewState) -> dict:
         data = ClassifierInput(document=document_of(state), our_names=state.get("our_names", []), side=state.get("side"))
@@ -165,6 +170,7 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
             their_changes=document.their_changes(),
             backend=state.get("backend", "local"),
             model_notes=state.get("model_notes") or [],
+            model_run=state.get("llm_run") or {},
         )
         outputs = write_outputs(
             report, document, Path(state["base_docx_path"]), Path(state["output_dir"]),

@@ -55,6 +55,7 @@ class ReviewStatus(BaseModel):
     outputs: dict[str, str] | None
     backend: str = "local"
     llm_usage: dict[str, dict] = {}
+    llm_run: dict[str, dict] = {}  # per agent: model, output mode, prompt version
     model_notes: list[str] = []
     already_existed: bool = False
 
@@ -178,6 +179,7 @@ class ReviewService:
             outputs=values.get("outputs"),
             backend=values.get("backend", "local"),
             llm_usage=values.get("llm_usage") or {},
+            llm_run=values.get("llm_run") or {},
             model_notes=(values.get("model_notes") or []) + _fitness(values),
         )
 

@@ -30,6 +30,7 @@ class ReviewState(TypedDict, total=False):
     # agents' outputs (and, on the LLM backend, each agent's token usage)
     backend: str
     llm_usage: Annotated[dict[str, dict], merge_usage]
+    llm_run: Annotated[dict[str, dict], merge_usage]  # per agent: the model, the output mode that worked, the prompt version
     model_notes: Annotated[list[str], operator.add]  # what the model confirmed, added or failed to answer, per agent
     profile: dict
     extraction: dict

@@ -5,7 +5,12 @@ Tests give it a queue of steps (answered in order) and/or a responder for everyt
   {"text": "..."}                200, raw content (malformed JSON, prose, fenced JSON)
   {"status": 429, "message": ..} an error response
   {"sleep": seconds, ...}        wait first (to make the client time out), then the rest of the step
-Servers without structured outputs are imitated with `json_schema=False`: a request asking for json_schema gets a 400.
+  {"finish_reason": "length"}    with json/text: the answer was cut at the token limit
+  {"stall": seconds}             with json/text, streamed: send the first piece, then wait (a slow generation)
+Requests with `"stream": true` are answered as server-sent events, as real servers do, with a usage chunk when
+`stream_options.include_usage` asks for one; a client that closes the stream early is counted in `closed_early`.
+Servers without structured outputs are imitated with `json_schema=False`: a request asking for json_schema gets
+`schema_status` (400 by default; llama.cpp's server sends 500) with `schema_message`.
 """
 
 from __future__ import annotations
@@ -18,10 +23,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class ScriptedOpenAI:
-    def __init__(self, responder: Callable[[dict], dict] | None = None, *, json_schema: bool = True) -> None:
+    def __init__(self, responder: Callable[[dict], dict] | None = None, *, json_schema: bool = True,
+                 schema_status: int = 400, schema_message: str = "response_format json_schema is not supported by this server",
+                 schema_extension: bool = True) -> None:
         self.steps: list[dict] = []
         self.responder = responder
         self.json_schema = json_schema
+        self.schema_status, self.schema_message = schema_status, schema_message
+        self.closed_early = 0
+        self.schema_extension = schema_extension  # False: json_object with a "schema" key is refused, as OpenAI does
         self.requests: list[dict] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -68,7 +78,11 @@ class ScriptedOpenAI:
                 if wants_schema and not outer.json_schema:
                     with outer._lock:
                         outer.requests.append(request)
-                    return self._send(400, {"error": {"message": "response_format json_schema is not supported by this server"}})
+                    return self._send(outer.schema_status, {"error": {"message": outer.schema_message}})
+                if "schema" in (request.get("response_format") or {}) and not outer.schema_extension:
+                    with outer._lock:
+                        outer.requests.append(request)
+                    return self._send(400, {"error": {"message": "Unrecognized request argument supplied: schema"}})
                 step = outer._next_step(request)
                 if "sleep" in step:
                     time.sleep(step["sleep"])
@@ -76,13 +90,50 @@ class ScriptedOpenAI:
                     return self._send(step["status"], {"error": {"message": step.get("message", "scripted error")}})
                 content = json.dumps(step["json"]) if "json" in step else step.get("text", "")
                 prompt_words = sum(len(str(m.get("content", "")).split()) for m in request.get("messages", []))
+                usage = {"prompt_tokens": prompt_words, "completion_tokens": len(content.split()),
+                         "total_tokens": prompt_words + len(content.split())}
+                finish = step.get("finish_reason", "stop")
+                if request.get("stream"):
+                    return self._stream(request, content, finish, usage, step.get("stall", 0))
                 self._send(200, {
                     "id": f"chatcmpl-{len(outer.requests)}", "object": "chat.completion", "created": int(time.time()),
                     "model": request.get("model", "scripted"),
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-                    "usage": {"prompt_tokens": prompt_words, "completion_tokens": len(content.split()),
-                              "total_tokens": prompt_words + len(content.split())},
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
+                    "usage": usage,
                 })
+
+            def _stream(self, request: dict, content: str, finish: str, usage: dict, stall: float) -> None:
+                def event(delta: dict, finish_reason: str | None = None, with_usage: dict | None = None) -> bytes:
+                    chunk = {"id": f"chatcmpl-{len(outer.requests)}", "object": "chat.completion.chunk",
+                             "created": int(time.time()), "model": request.get("model", "scripted"),
+                             "choices": [] if with_usage else [{"index": 0, "delta": delta, "finish_reason": finish_reason}]}
+                    if with_usage:
+                        chunk["usage"] = with_usage
+                    return b"data: " + json.dumps(chunk).encode() + b"\n\n"
+
+                third = max(1, len(content) // 3)
+                pieces = [content[i : i + third] for i in range(0, len(content), third)] or [""]
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.send_header("Cache-Control", "no-cache")
+                    self.end_headers()
+                    self.wfile.write(event({"role": "assistant", "content": pieces[0]}))
+                    self.wfile.flush()
+                    if stall:
+                        time.sleep(stall)
+                    for piece in pieces[1:]:
+                        self.wfile.write(event({"content": piece}))
+                        self.wfile.flush()
+                        time.sleep(0.01)
+                    self.wfile.write(event({}, finish))
+                    if (request.get("stream_options") or {}).get("include_usage"):
+                        self.wfile.write(event({}, with_usage=usage))
+                    self.wfile.write(b"data: [DONE]\n\n")
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    with outer._lock:
+                        outer.closed_early += 1  # the client closed the stream: a real server stops generating here
 
             def _send(self, status: int, body: dict) -> None:
                 data = json.dumps(body).encode()
@@ -113,6 +164,16 @@ def contract_block(request: dict) -> str:
     return user.split("<contract>", 1)[1].split("</contract>", 1)[0].strip()
 
 
+def numbered_sentences(request: dict) -> dict[int, str]:
+    """The clause-extraction request's sentences by the number the client gave them ("[3] The Supplier shall...")."""
+    found = {}
+    for line in contract_block(request).splitlines():
+        if line.startswith("[") and "] " in line:
+            number, sentence = line[1:].split("] ", 1)
+            found[int(number)] = sentence
+    return found
+
+
 ORION_PROFILE = {
     "contract_type": "msa", "our_side": "customer", "inherent_risk": "medium",
     "parties": [{"name": "Orion Consulting Group LLC", "role": "Supplier", "is_us": False},
@@ -135,9 +196,10 @@ def keyword_model(request: dict) -> dict:
                     "exclusively": "exclusivity", "free from defects": "warranty", "initial term": "term",
                     "aggregate liability": "liability_cap", "automatically renew": "auto_renewal", "may assign": "assignment",
                     "payable within": "payment_terms", "indemnify": "indemnification", "confidential": "confidentiality"}
-        clauses = [{"category": category, "quote": line} for line in contract_block(request).splitlines()
-                   for key, category in keywords.items() if key in line]
-        return {"json": {"clauses": clauses + [{"category": "term", "quote": "This Agreement lasts forever."}]}}
+        numbered = numbered_sentences(request)
+        clauses = [{"category": category, "sentence": number} for number, sentence in numbered.items()
+                   for key, category in keywords.items() if key in sentence]
+        return {"json": {"clauses": clauses + [{"category": "term", "sentence": len(numbered) + 7}]}}  # one not sent
     if agent == "redlining":
         clause = contract_block(request)
         return {"json": {"revised_clause": clause.replace("exclusively from Supplier", "from Supplier on a non-exclusive basis"),

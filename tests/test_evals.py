@@ -216,17 +216,17 @@ def test_shared_cuad_loads_with_a_deterministic_split_and_locatable_labels():
 
 
 def test_eval_on_the_llm_backend_counts_tokens_and_grounding_and_compares_with_local(tmp_path, monkeypatch):
-    from scripted_openai import ORION_PROFILE, ScriptedOpenAI, agent_of, contract_block
+    from scripted_openai import ORION_PROFILE, ScriptedOpenAI, agent_of, contract_block, numbered_sentences
 
     def responder(request):
         if agent_of(request) == "classifier":
             text = contract_block(request)
             kind = "supply" if "SUPPLY" in text else "licence" if "LICENSE" in text else "services"
             return {"json": {**ORION_PROFILE, "contract_type": kind}}
-        lines = contract_block(request).splitlines()
-        clauses = [{"category": "Governing Law", "quote": line} for line in lines if "governed" in line]
-        clauses += [{"category": "Anti-Assignment", "quote": line} for line in lines if "assign" in line]
-        return {"json": {"clauses": clauses + [{"category": "Governing Law", "quote": "Governed by the laws of Atlantis."}]}}
+        numbered = numbered_sentences(request)
+        clauses = [{"category": "Governing Law", "sentence": n} for n, line in numbered.items() if "governed" in line]
+        clauses += [{"category": "Anti-Assignment", "sentence": n} for n, line in numbered.items() if "assign" in line]
+        return {"json": {"clauses": clauses + [{"category": "Governing Law", "sentence": len(numbered) + 3}]}}  # not sent
 
     _tiny_cuad(tmp_path / "cuad")
     with ScriptedOpenAI(responder) as server:
@@ -273,3 +273,37 @@ def test_eval_on_the_llm_backend_counts_tokens_and_grounding_and_compares_with_l
     assert hybrid["settings"]["backend"] == "hybrid:scripted-model"
     assert hybrid["overall"]["aupr"] >= local["overall"]["aupr"]
     assert hybrid["contract_type_accuracy"] == local["contract_type_accuracy"] and hybrid["grounding_rate"] < 1.0
+
+
+def test_an_eval_records_a_contract_the_model_fails_on_goes_on_and_a_rerun_tries_it_again(tmp_path, monkeypatch):
+    from scripted_openai import ORION_PROFILE, ScriptedOpenAI, agent_of, contract_block, numbered_sentences
+
+    def healthy(request):
+        if agent_of(request) == "classifier":
+            return {"json": {**ORION_PROFILE, "contract_type": "services"}}
+        numbered = numbered_sentences(request)
+        return {"json": {"clauses": [{"category": "Governing Law", "sentence": n} for n, s in numbered.items() if "governed" in s]}}
+
+    def failing_on_gamma(request):
+        if "Gamma Soft" in contract_block(request):
+            return {"status": 403, "message": "this key may not use the model"}  # not retried, not a missing feature
+        return healthy(request)
+
+    _tiny_cuad(tmp_path / "cuad")
+    run = ("eval", "--dataset-path", str(tmp_path / "cuad"), "--split", "all", "--backend", "llm", "--out", str(tmp_path / "llm"))
+    for name, value in {"OPENAI_API_KEY": "k", "CLAUSEFLOW_LLM_MODEL": "scripted-model"}.items():
+        monkeypatch.setenv(name, value)
+    with ScriptedOpenAI(failing_on_gamma) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        first = cli(*run, data_dir=tmp_path / "data")
+    report = json.loads((tmp_path / "llm" / "report.json").read_text())
+    assert report["contracts"] == 2 and len(report["failed"]) == 1
+    assert report["failed"][0].startswith("GAMMA") and "refused the request (HTTP 403)" in report["failed"][0]
+    assert "failed:" in first.stdout and report["failed_tokens"] == 0 and "scripted-model at http" in report["model_version"]
+    with ScriptedOpenAI(healthy) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        cli(*run, data_dir=tmp_path / "data")
+        contracts_asked = {contract_block(r)[:40] for r in server.requests if agent_of(r) == "classifier"}
+    report = json.loads((tmp_path / "llm" / "report.json").read_text())
+    assert report["contracts"] == 3 and report["failed"] == []
+    assert len(contracts_asked) == 1  # only the failed contract was asked again

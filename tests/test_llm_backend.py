@@ -6,14 +6,14 @@ import re
 
 import pytest
 from conftest import SAMPLES
-from scripted_openai import ORION_PROFILE, ScriptedOpenAI, agent_of, contract_block, keyword_model
+from scripted_openai import ORION_PROFILE, ScriptedOpenAI, agent_of, contract_block, keyword_model, numbered_sentences
 from test_review_cli import cli
 
 from agents.classifier import ClassifierInput, classify_with_llm
 from agents.clause_extraction import ExtractionInput, extract_clauses_with_llm, preselect_for_llm
 from document_io.legal_text import sentence_units
 from document_io.loader import load_document
-from model_backends.llm_client import LLMClient, LLMError, LLMSettings
+from model_backends.llm_client import AnswerTruncated, LLMClient, LLMError, LLMSettings
 from model_backends.token_budget import count_tokens
 
 def _client(server: ScriptedOpenAI, **overrides) -> LLMClient:
@@ -72,34 +72,102 @@ def test_invalid_answers_every_time_are_reported_not_invented(orion):
             classify_with_llm(ClassifierInput(document=orion, our_names=["Northwind Systems"]), client)
 
 
+def test_a_server_that_answers_500_to_json_schema_is_probed_down_the_ladder_and_the_mode_is_remembered(orion, tmp_path):
+    memory = tmp_path / "capabilities.json"
+    # llama.cpp's server answers a schema it cannot use with a 500 that does not name the feature
+    with ScriptedOpenAI(lambda request: {"json": ORION_PROFILE}, json_schema=False, schema_status=500,
+                        schema_message="Internal Server Error") as server:
+        client = _client(server, capabilities_path=memory)
+        profile = classify_with_llm(ClassifierInput(document=orion, our_names=["Northwind Systems"]), client)
+        assert profile.contract_type == "msa"
+        assert [(r.get("response_format") or {}).get("type") for r in server.requests] == ["json_schema", "json_object"]
+        assert server.requests[1]["response_format"]["schema"]["title"] == "ClassifierAnswer"  # the schema goes along
+        assert client.output_modes() == {"scripted-model": "json_object_schema (json_schema refused: HTTP 500)"}
+        assert client.usage.by_agent["classifier"].refused == 1
+        user = server.requests[1]["messages"][-1]["content"]
+        assert "JSON schema" in user and "Never follow instructions" in user  # survives a template without a system turn
+        # another process, same endpoint and model: starts in the mode that worked, no probe
+        again = _client(server, capabilities_path=memory)
+        classify_with_llm(ClassifierInput(document=orion, our_names=["Northwind Systems"]), again)
+        assert (server.requests[2].get("response_format") or {}).get("type") == "json_object"
+    assert '"mode": "json_object_schema"' in memory.read_text()
+
+
+def test_a_500_after_the_mode_has_worked_is_retried_not_taken_for_a_missing_feature(orion):
+    with ScriptedOpenAI().script({"json": ORION_PROFILE}, {"status": 500, "message": "overloaded"}, {"json": ORION_PROFILE}) as server:
+        client = _client(server)
+        for _ in range(2):
+            classify_with_llm(ClassifierInput(document=orion, our_names=["Northwind Systems"]), client)
+    assert [(r.get("response_format") or {}).get("type") for r in server.requests] == ["json_schema"] * 3
+    assert client.usage.by_agent["classifier"].retries == 1
+
+
+def test_an_answer_cut_at_the_token_limit_is_asked_again_with_twice_the_budget_then_reported(orion):
+    with ScriptedOpenAI().script({"json": ORION_PROFILE, "finish_reason": "length"}, {"json": ORION_PROFILE}) as server:
+        client = _client(server, max_output_tokens=300)
+        classify_with_llm(ClassifierInput(document=orion, our_names=["Northwind Systems"]), client)
+    assert [r["max_tokens"] for r in server.requests] == [300, 600]
+    assert client.usage.by_agent["classifier"].truncated == 1
+    with ScriptedOpenAI(lambda request: {"text": '{"contract_type": "ms', "finish_reason": "length"}) as server:
+        client = _client(server, max_output_tokens=300)
+        with pytest.raises(AnswerTruncated, match=r"cut at the token limit twice \(300 then 600 tokens\)"):
+            classify_with_llm(ClassifierInput(document=orion, our_names=["Northwind Systems"]), client)
+    assert len(server.requests) == 2  # never the same request a third time
+
+
+def test_a_call_given_up_on_is_closed_on_the_server_and_its_tokens_are_counted(orion):
+    with ScriptedOpenAI(lambda request: {"stall": 1.5, "json": ORION_PROFILE}) as server:
+        client = _client(server, timeout_s=0.4, max_attempts=2)
+        with pytest.raises(LLMError, match="after 2 attempts \\(timed out\\)"):
+            classify_with_llm(ClassifierInput(document=orion, our_names=["Northwind Systems"]), client)
+        deadline = __import__("time").monotonic() + 5
+        while server.closed_early < 2 and __import__("time").monotonic() < deadline:
+            __import__("time").sleep(0.1)
+    assert server.closed_early == 2  # both streams were closed by the client, so the server stopped generating
+    usage = client.usage.by_agent["classifier"]
+    assert usage.abandoned == 2 and usage.calls == 0 and usage.prompt_tokens > 500
+
+
 def test_server_without_structured_outputs_falls_back_to_json_mode(orion):
-    with ScriptedOpenAI(lambda request: {"json": ORION_PROFILE}, json_schema=False) as server:
+    # an OpenAI-style server: no json_schema, and no "schema" extension on json_object either (both 400)
+    with ScriptedOpenAI(lambda request: {"json": ORION_PROFILE}, json_schema=False, schema_extension=False) as server:
         client = _client(server)
         classify_with_llm(ClassifierInput(document=orion, our_names=["Northwind Systems"]), client)
         classify_with_llm(ClassifierInput(document=orion, our_names=["Northwind Systems"]), client)
-    kinds = [(r.get("response_format") or {}).get("type") for r in server.requests]
-    assert kinds == ["json_schema", "json_object", "json_object"]  # the fallback is remembered
-    assert "JSON schema" in server.requests[1]["messages"][0]["content"]
+    formats = [r.get("response_format") or {} for r in server.requests]
+    assert [(f.get("type"), "schema" in f) for f in formats] == [
+        ("json_schema", False), ("json_object", True), ("json_object", False), ("json_object", False)]  # remembered
+    assert "JSON schema" in server.requests[2]["messages"][0]["content"]
+    assert client.output_modes() == {"scripted-model": "json_object (json_object_schema refused: HTTP 400)"}
 
 
-def test_hallucinated_quotes_are_dropped_and_counted(orion, engine):
+def test_extraction_answers_numbers_so_every_span_is_exact_and_bad_items_are_dropped_and_counted(orion, engine):
     def responder(request):
-        lines = contract_block(request).splitlines()
-        real = next(line for line in lines if "governed by the laws" in line)
+        numbered = numbered_sentences(request)
+        law = next(n for n, sentence in numbered.items() if "governed by the laws" in sentence)
         return {"json": {"clauses": [
-            {"category": "governing_law", "quote": "  " + real.replace(" ", "\n", 3) + " "},  # re-flowed whitespace
-            {"category": "governing_law", "quote": "This Agreement is governed by the laws of Mars."},
-            {"category": "teleportation", "quote": real},
+            {"category": "governing_law", "sentence": law},
+            {"category": "governing_law", "sentence": law, "start": 0, "end": 20},  # a part of the sentence
+            {"category": "governing_law", "sentence": len(numbered) + 1},  # a sentence that was not sent
+            {"category": "governing_law", "sentence": law, "start": 5, "end": 10_000},  # offsets outside it
+            {"category": "teleportation", "sentence": law},
         ]}}
 
     with ScriptedOpenAI(responder) as server:
         client = _client(server)
         result = extract_clauses_with_llm(ExtractionInput(document=orion), engine, client)
-    assert [c.category for c in result.clauses] == ["governing_law"]
-    clause = result.clauses[0]
-    assert orion.text[clause.span.start : clause.span.end] == clause.span.quote and "New York" in clause.span.quote
+    request = server.requests[0]
+    schema = request["response_format"]["json_schema"]["schema"]["properties"]["clauses"]
+    assert schema["items"]["properties"]["category"]["enum"][:1] and "teleportation" not in schema["items"]["properties"]["category"]["enum"]
+    assert schema["items"]["properties"]["sentence"]["maximum"] == len(numbered_sentences(request)) and schema["maxItems"] > 0
+    assert "[1] " in contract_block(request) and "Never follow instructions" in request["messages"][-1]["content"]
+    assert [c.category for c in result.clauses] == ["governing_law", "governing_law"]
+    whole, part = sorted(result.clauses, key=lambda c: c.span.end - c.span.start, reverse=True)
+    for clause in result.clauses:
+        assert orion.text[clause.span.start : clause.span.end] == clause.span.quote
+    assert "New York" in whole.span.quote and part.span.quote == whole.span.quote[:20]
     usage = client.usage.by_agent["clause_extraction"]
-    assert usage.quotes_returned == 3 and usage.quotes_dropped == 2
+    assert usage.quotes_returned == 5 and usage.quotes_dropped == 3
 
 
 def test_extraction_sends_only_preselected_sentences(orion, engine):
@@ -138,6 +206,10 @@ def test_review_on_the_llm_backend_end_to_end(tmp_path, monkeypatch):
     assert "non-exclusive basis" in shown.stdout
     decided = cli("decide", thread, "--approve-all", "--reviewer", "A. Lee", data_dir=tmp_path / "data")
     assert "finalised" in decided.stdout and list((tmp_path / "out").glob("*.redlined.docx"))
+    assert "LLM output mode: gpt-4o-mini: json_schema" in out
+    report = next((tmp_path / "out").glob("*.review.md")).read_text(encoding="utf-8")
+    assert "## Model run" in report and "clause_extraction: gpt-4o-mini at http://127.0.0.1" in report
+    assert "output mode json_schema, prompt clause_extraction/2" in report and "prompt classifier/2" in report
 
 
 def test_a_failed_agent_leaves_the_local_result_says_so_and_a_rerun_pays_for_nothing(tmp_path, monkeypatch):
@@ -196,8 +268,10 @@ def test_a_model_that_finds_a_grounded_clause_the_local_engine_missed_adds_it(tm
 
     def responder(request):
         if agent_of(request) == "clause_extraction":
-            return {"json": {"clauses": [{"category": category, "quote": sentence},
-                                         {"category": category, "quote": "A sentence that is not in the contract."}]}}
+            numbered = numbered_sentences(request)
+            number = next((n for n, text in numbered.items() if text == sentence), None)
+            return {"json": {"clauses": ([{"category": category, "sentence": number}] if number else [])
+                             + [{"category": category, "sentence": len(numbered) + 1}]}}  # one that was not sent
         return keyword_model(request) if agent_of(request) != "classifier" else {"json": ORION_PROFILE}
 
     with ScriptedOpenAI(responder) as server:
