@@ -29,6 +29,7 @@ from graphs.configuration import ReviewConfig
 from graphs.finalization import changes_for, open_escalations
 from graphs.locks import ReviewBusy, review_lock
 from graphs.review_graph import build_graph, sqlite_checkpointer
+from graphs.review_index import IndexRow, ReviewIndex
 from model_backends.llm_client import LLMClient, LLMSettings
 from model_backends.local_engine import LocalEngine
 
@@ -87,6 +88,7 @@ class ReviewService:
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.engine = engine or LocalEngine(config.data_dir)
         self.audit = AuditLog(config.audit_path)
+        self.index = ReviewIndex(config.audit_path)
         if llm is None and config.backend == "llm":
             llm = LLMClient(LLMSettings.from_env())
         self.llm = llm
@@ -141,12 +143,42 @@ class ReviewService:
             contract_type=status.profile.contract_type, counterparty=status.profile.counterparty,
             risk=status.overall_risk, suggestions=len(status.redlines.suggestions),
         )
+        self._index(status)
         return status
+
+    def _index(self, status: ReviewStatus) -> None:
+        """Bring the queue's row for this review up to date (called on every state change)."""
+        created = (self.audit.review(status.thread_id) or {}).get("created_at") or datetime.now(timezone.utc).isoformat()
+        state = ("finalised" if status.finalised else "signed off" if status.sign_off
+                 else "escalated" if status.escalated else "awaiting review")
+        owners = {d.escalate_to for d in status.decisions.values() if d.escalate_to}
+        owners |= {s.escalate_to or "legal" for s in status.redlines.suggestions}
+        self.index.upsert(IndexRow(
+            thread_id=status.thread_id, name=status.document.name, short_id=status.document.sha256[:8],
+            contract_type=status.profile.contract_type, counterparty=status.profile.counterparty,
+            risk=status.overall_risk, findings=len(status.compliance.findings), suggestions=len(status.redlines.suggestions),
+            pending=len(status.pending), functions=list(status.profile.review_functions), owners=sorted(owners),
+            status=state, notice_deadline=str(status.brief.terms.notice_deadline) if status.brief.terms.notice_deadline else None,
+            created_at=created, version=status.version))
+
+    def reindex_missing(self) -> int:
+        """Index the reviews the index lacks (made before it existed, or by a process that died before indexing)."""
+        indexed = self.index.indexed()
+        return self.reindex([r["thread_id"] for r in self.audit.reviews() if r["thread_id"] not in indexed])
+
+    def reindex(self, thread_ids: list[str]) -> int:
+        for thread_id in thread_ids:
+            try:
+                self._index(self.status(thread_id))
+            except ReviewNotFound:
+                continue
+        return len(thread_ids)
 
     def status(self, thread_id: str) -> ReviewStatus:
         """The review as the decision log says it is. A sign-off whose finalisation was cut off (kill -9, power
         loss) is completed here, so every reader sees the same finalised outputs."""
         values = self._values(thread_id)
+        completed = False
         if not values or "redlines" not in values:
             raise ReviewNotFound(f"no review with thread id {thread_id!r}; `python app.py list` shows them")
         sign_off = self.audit.sign_off(thread_id)
@@ -154,6 +186,7 @@ class ReviewService:
         if sign_off is not None and (not values.get("outputs") or not self.audit.is_finalised(thread_id)):
             try:
                 values = self._complete_finalisation(thread_id, sign_off)
+                completed = True
             except (sqlite3.OperationalError, ReviewBusy):
                 pass  # another process is finishing it, or its database is busy: a later read completes it
         redlines = RedlineSet.model_validate(self.blobs.get(values["redlines"]))
@@ -161,7 +194,7 @@ class ReviewService:
         decisions = {d.suggestion_id: d for d in history}  # the latest per suggestion supersedes earlier ones
         profile = ContractProfile.model_validate(self.blobs.get(values["profile"]))
         compliance = ComplianceReport.model_validate(self.blobs.get(values["compliance"]))
-        return ReviewStatus(
+        status = ReviewStatus(
             thread_id=thread_id,
             document=SourceDocument.model_validate(self.blobs.get(values["document"])),
             profile=profile,
@@ -182,6 +215,9 @@ class ReviewService:
             llm_run=values.get("llm_run") or {},
             model_notes=(values.get("model_notes") or []) + _fitness(values),
         )
+        if completed:
+            self._index(status)  # a finalisation this read completed: the queue shows it finalised
+        return status
 
     def decide(self, thread_id: str, decisions: list[Decision], *, expected_version: int | None = None) -> ReviewStatus:
         """Record decisions: one commit in the decision log, which is the review's system of record.
@@ -210,7 +246,9 @@ class ReviewService:
         decisions = [d.model_copy(update={"escalate_to": by_id[d.suggestion_id].escalate_to or "legal"})
                      if d.action == "escalate" and not d.escalate_to else d for d in decisions]
         self.audit.record_decisions(thread_id, decisions, expected_version=expected_version)
-        return self.status(thread_id)
+        status = self.status(thread_id)
+        self._index(status)
+        return status
 
     @staticmethod
     def fallback_decision(status: ReviewStatus, suggestion_id: str, reviewer: str, comment: str | None = None) -> Decision:
@@ -239,7 +277,9 @@ class ReviewService:
         checked = expected_version if expected_version is not None else status.version
         sign_off = self.audit.record_sign_off(thread_id, signed_by, expected_version=checked)
         self._complete_finalisation(thread_id, sign_off)
-        return self.status(thread_id)
+        status = self.status(thread_id)
+        self._index(status)
+        return status
 
     def _complete_finalisation(self, thread_id: str, sign_off: SignOff) -> dict:
         """Bring the LangGraph thread to its end from the log's decisions. Idempotent, and serialised per review

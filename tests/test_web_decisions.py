@@ -238,7 +238,7 @@ def test_a_decision_waiting_on_a_locked_database_does_not_block_the_server(site)
     lee = Client(site["base"])
     lee.log_in("lee")
     _, page = lee.get(f"/reviews/{thread}")
-    sid = re.findall(r'<div class="card[^"]*" id="(S\d+)">\s*<h3>[^<]*<span[^>]*>[^<]*</span></h3>\s*'
+    sid = re.findall(r'<div class="card[^"]*" id="(S\d+)"[^>]*>\s*<h3>(?:<span class="swatch[^"]*"></span>)?[^<]*<span[^>]*>[^<]*</span></h3>\s*'
                      r'<p class="muted">[^<]*decided by (?:legal|finance)', page)[0]
     values = lee.form_values(f"/reviews/{thread}")
     holder = sqlite3.connect(site["data"] / "reviews.sqlite", isolation_level=None)

@@ -198,3 +198,77 @@ def test_forms_need_the_session_csrf_token_and_the_right_function(site, browser)
     assert post(f"suggestion_id={sid}&action=approve&csrf=forged") == 403
     assert post(f"suggestion_id={sid}&action=approve&csrf={csrf}") == 403  # right token, wrong function
     assert "approve by" not in browser.find_element(By.ID, sid).text
+
+
+def _waits_for(driver, suggestion_id: str, text: str):
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def shown(d) -> bool:
+        try:
+            return text in d.find_element(By.ID, suggestion_id).text
+        except WebDriverException:  # the part of the page that holds it is being swapped
+            return False
+
+    WebDriverWait(driver, 20).until(shown)
+
+
+def test_a_whole_contract_decided_with_keys_only_after_a_bulk_approval_and_without_a_page_reload(site, browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    data = site["data"]
+    review = cli("review", str(SAMPLES / "saas_cloudnimbus.docx"), "--out", str(site["out"]), data_dir=data)
+    thread = re.search(r"thread (\S+) ·", review.stdout).group(1)
+    cli("user", "add", "kim", "--functions", "legal", "finance", "procurement", "security", "--roles", "sign-off",
+        "--password-stdin", data_dir=data, stdin="kim keeps the keys 42\n")
+    _log_in(browser, site["base"], "kim", "kim keeps the keys 42")
+    row = browser.find_element(By.CSS_SELECTOR, f"tr[data-thread='{thread}']")
+    assert "saas_cloudnimbus" in row.text and "awaiting review" in row.text
+    browser.get(f"{site['base']}/reviews/{thread}")
+
+    # bulk approve: the low-severity suggestions that passed every check, after one confirmation
+    browser.find_element(By.ID, "approve-low").click()
+    listed = browser.find_element(By.ID, "bulk-list").text
+    assert "S02" in listed and "S09" in listed and "S01" not in listed
+    browser.find_element(By.ID, "confirm-bulk").click()
+    _waits_for(browser, "S02", "approve by kim")
+    _waits_for(browser, "S09", "approved in bulk")
+    assert not browser.find_elements(By.ID, "approve-low")
+
+    browser.execute_script("window.__notReloaded = true;")  # a full page load would lose this
+    keys = ActionChains(browser)
+    keys.send_keys("?").perform()
+    assert browser.find_element(By.ID, "keys-help").is_displayed()
+    keys.send_keys("?").perform()
+    assert browser.find_element(By.CSS_SELECTOR, ".card.focused").get_attribute("id") == "S01"  # the first pending
+    assert "current" in browser.find_element(By.ID, "cite-S01").get_attribute("class")  # shown in the contract pane
+    keys.send_keys("a").perform()
+    _waits_for(browser, "S01", "approve by kim")
+    assert browser.find_element(By.CSS_SELECTOR, ".card.focused").get_attribute("id") == "S03"  # moved on by itself
+    keys.send_keys("r").perform()
+    _waits_for(browser, "S03", "reject by kim")
+    keys.send_keys("k").perform()  # back to the one just rejected, and on again
+    assert browser.find_element(By.CSS_SELECTOR, ".card.focused").get_attribute("id") == "S03"
+    keys.send_keys("j").perform()
+    assert browser.find_element(By.CSS_SELECTOR, ".card.focused").get_attribute("id") == "S04"
+    keys.send_keys("m").perform()  # edit the wording, save it as Modify with Ctrl+Enter
+    area = browser.switch_to.active_element
+    assert area.get_attribute("name") == "modified_text"
+    area.send_keys(Keys.END, " (as agreed on the call)")
+    ActionChains(browser).key_down(Keys.CONTROL).send_keys(Keys.ENTER).key_up(Keys.CONTROL).perform()
+    _waits_for(browser, "S04", "modify by kim")
+    assert "as agreed on the call" in browser.find_element(By.ID, "S04").text
+    for _ in range(5):  # S05-S08 approved with one key each (the focus follows the next pending suggestion)
+        pending = browser.find_elements(By.CSS_SELECTOR, ".card[data-pending='1']")
+        if not pending:
+            break
+        focused = browser.find_element(By.CSS_SELECTOR, ".card.focused").get_attribute("id")
+        ActionChains(browser).send_keys("a").perform()
+        _waits_for(browser, focused, "approve by kim")
+    assert not browser.find_elements(By.CSS_SELECTOR, ".card[data-pending='1']")
+    assert browser.execute_script("return window.__notReloaded === true;")
+    assert "disabled" not in browser.find_element(By.ID, "finalise").get_attribute("class")
+    assert "0 pending" in browser.find_element(By.TAG_NAME, "main").text

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import parse_qs
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
@@ -26,6 +26,7 @@ from graphs.audit_log import DatabaseBusy, StaleDecision
 from graphs.configuration import ReviewConfig
 from graphs.finalization import OpenEscalations, UndecidedSuggestions
 from graphs.locks import ReviewBusy
+from graphs.review_index import SORTS, QueueQuery
 from graphs.review_service import ReviewNotFound, ReviewService, ReviewStatus
 from web_app.accounts import FUNCTIONS, THROTTLE_WINDOW, Accounts, Reviewer
 
@@ -136,27 +137,44 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
         response.delete_cookie(SESSION_COOKIE)
         return response
 
+    index_checked = False
+
     @app.get("/", response_class=HTMLResponse)
-    def queue(request: Request, function: str | None = None):
+    def queue(request: Request, status: str = "open", function: str | None = None, risk: str | None = None,
+              type: str | None = None, q: str | None = None, mine: str | None = None, sort: str = "risk",
+              page_number: int = Query(default=1, alias="page")):
+        """One page of the review index (never the checkpoints), filtered and sorted in SQL."""
+        nonlocal index_checked
         reviewer = current(request)
         if reviewer is None:
             return RedirectResponse("/login", status_code=303)
-        rows = []
-        now = datetime.now(timezone.utc)
-        for review in service.audit.reviews():
-            try:
-                status = service.status(review["thread_id"])
-            except ReviewNotFound:
-                continue
-            if not reviewer.sees(status.profile.review_functions, owners_of(status)):
-                continue
-            if function and function not in status.profile.review_functions:
-                continue
-            age = now - datetime.fromisoformat(review["created_at"])
-            rows.append({"status": status, "created": review["created_at"], "age_days": age.days,
-                         "findings": len(status.compliance.findings)})
-        rows.sort(key=lambda r: (r["status"].finalised, ["critical", "high", "medium", "low"].index(r["status"].overall_risk)))
-        return page("queue.html", reviewer=reviewer, rows=rows, functions=FUNCTIONS, selected=function)
+        if not index_checked:  # reviews from before the index, or from a process that died before indexing
+            service.reindex_missing()
+            index_checked = True
+        service.reindex(service.index.stale())  # rows a killed process left behind the decision log
+        try:
+            query = QueueQuery(status=status, function=function or None, risk=risk or None, contract_type=type or None,
+                               search=(q or "").strip() or None, assigned_to=reviewer.username if mine else None,
+                               sort=sort if sort in SORTS else "risk", page=max(page_number, 1))
+        except ValueError:
+            raise HTTPException(400, "That filter is not one the queue knows; clear the filters and try again.")
+        visible = None if "all-contracts" in reviewer.roles else list(reviewer.functions)
+        result = service.index.page(query, visible_functions=visible)
+        return page("queue.html", reviewer=reviewer, result=result, functions=FUNCTIONS, sorts=list(SORTS),
+                    waiting=service.index.waiting_for(reviewer.username), filters=request.query_params)
+
+    @app.post("/reviews/{thread_id}/assign")
+    async def assign(request: Request, thread_id: str):
+        reviewer = await run_in_threadpool(current, request)
+        if reviewer is None:
+            return RedirectResponse("/login", status_code=303)
+        fields = await form_of(request, reviewer)
+        await run_in_threadpool(visible_status, reviewer, thread_id)
+        assignee = (fields.get("assignee") or "").strip() or None
+        await run_in_threadpool(service.index.assign, thread_id, assignee)
+        await run_in_threadpool(service.audit.record_event, "assigned", reviewer.username, thread_id=thread_id,
+                                detail=f"to {assignee}" if assignee else "unassigned")
+        return RedirectResponse(f"/reviews/{thread_id}", status_code=303)
 
     def contract_page(reviewer: Reviewer, thread_id: str, error: str | None, status_code: int = 200) -> HTMLResponse:
         status = visible_status(reviewer, thread_id)
@@ -164,7 +182,8 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
                   "library": service.engine.store.approved_clause(s.category) if s.category in service.engine.library.categories else None,
                   "decision": status.decisions.get(s.id)} for s in status.redlines.suggestions]
         return page("contract.html", status_code=status_code, reviewer=reviewer, status=status, items=items, error=error,
-                    text=Markup(highlighted_text(status)), functions=FUNCTIONS)
+                    text=Markup(highlighted_text(status)), functions=FUNCTIONS, bulk=len(bulk_approvable(status, reviewer)),
+                    assigned_to=service.index.assigned_to(thread_id))
 
     @app.get("/reviews/{thread_id}", response_class=HTMLResponse)
     def contract(request: Request, thread_id: str, error: str | None = None):
@@ -279,11 +298,65 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
         path = Path(status.outputs[kind])
         return FileResponse(path, media_type=_DOWNLOADS[kind], filename=path.name)
 
+    @app.get("/static/review.js")
+    def script() -> Response:
+        return FileResponse(Path(__file__).parent / "static" / "review.js", media_type="text/javascript")
+
+    @app.get("/reviews/{thread_id}/approve-low", response_class=HTMLResponse)
+    def confirm_bulk(request: Request, thread_id: str):
+        """The one confirmation before approving every low-severity suggestion that passed all checks."""
+        reviewer = current(request)
+        if reviewer is None:
+            return RedirectResponse("/login", status_code=303)
+        status = visible_status(reviewer, thread_id)
+        items = [{"s": s, "diff": Markup(render_diff(status, s))} for s in bulk_approvable(status, reviewer)]
+        return page("approve_low.html", reviewer=reviewer, status=status, items=items)
+
+    @app.post("/reviews/{thread_id}/approve-low")
+    async def bulk_approve(request: Request, thread_id: str):
+        reviewer = await run_in_threadpool(current, request)
+        if reviewer is None:
+            return RedirectResponse("/login", status_code=303)
+        fields = await form_of(request, reviewer)
+        return await run_in_threadpool(approve_low, reviewer, thread_id, fields)
+
+    def approve_low(reviewer: Reviewer, thread_id: str, fields: dict[str, str]) -> Response:
+        status = visible_status(reviewer, thread_id)
+        chosen = set((fields.get("ids") or "").split(","))
+        eligible = [s for s in bulk_approvable(status, reviewer) if s.id in chosen]  # what the reviewer confirmed, still eligible
+        if not eligible:
+            return _back(thread_id, "Nothing was approved: no low-severity suggestion you confirmed is still pending.")
+        now = datetime.now(timezone.utc)
+        decisions = [Decision(suggestion_id=s.id, action="approve", reviewer=reviewer.username, decided_at=now,
+                              comment="approved in bulk (low severity, every check passed)") for s in eligible]
+        version = fields.get("version", "")
+        try:
+            service.decide(thread_id, decisions, expected_version=int(version) if version.isdigit() else None)
+        except StaleDecision as stale:
+            return contract_page(reviewer, thread_id, f"Not saved: {stale}", status_code=409)
+        except (DatabaseBusy, ReviewBusy) as busy:
+            return contract_page(reviewer, thread_id, f"Not saved: {busy}", status_code=503)
+        except ValueError as refused:
+            return _back(thread_id, str(refused))
+        return RedirectResponse(f"/reviews/{thread_id}", status_code=303)
+
     @app.get("/health")
     def health() -> Response:
         return Response("ok", media_type="text/plain")
 
     return app
+
+
+def bulk_approvable(status: ReviewStatus, reviewer: Reviewer) -> list[Suggestion]:
+    """Pending, low or info severity, an edit or insertion in the playbook's own wording, re-checked (none withheld),
+    not in text the other side changed, not escalated, and the reviewer's to decide."""
+    if status.finalised or status.sign_off:
+        return []
+    withheld = {d.suggestion_id for d in status.redlines.dropped_edits}
+    return [s for s in status.redlines.suggestions
+            if s.id in status.pending and s.severity in ("low", "info") and s.kind in ("edit", "insert")
+            and s.wording_by == "playbook" and not s.counterparty_change and s.id not in withheld
+            and reviewer.may_decide(owner_function(s))]
 
 
 def owners_of(status: ReviewStatus) -> list[str]:
@@ -320,6 +393,7 @@ def highlighted_text(status: ReviewStatus) -> str:
     before each paragraph that is not body text ("[footnote 1]", "[comment 0 by …]") so it is not read as a clause."""
     text = status.document.text
     labels = {p.start: p.part for p in status.document.paragraphs if p.part != "body"}
+    severity = {s.id: s.severity for s in status.redlines.suggestions}
     spans = sorted({(s.citation.start, s.citation.end, s.id) for s in status.redlines.suggestions})
     out, position = [], 0
 
@@ -329,11 +403,14 @@ def highlighted_text(status: ReviewStatus) -> str:
                        for a, b in zip(cuts, cuts[1:]))
 
     for start, end, sid in spans:
-        if start < position:  # overlapping citations: the first one keeps the highlight
+        if start < position:  # overlapping citations: the first keeps the highlight, the others get a marker after it
+            out.append(f'<a class="cite-extra sev-{severity[sid]}" id="cite-{sid}" href="#{sid}" title="{sid} (overlaps)">'
+                       f'{html.escape(sid)}</a>')
             continue
         out.append(plain(position, start))
         prefix = f'<span class="part">[{html.escape(labels[start])}]</span> ' if start in labels else ""
-        out.append(f'{prefix}<mark id="cite-{sid}" title="{sid}"><a href="#{sid}">{html.escape(text[start:end])}</a></mark>')
+        out.append(f'{prefix}<mark id="cite-{sid}" class="sev-{severity[sid]}" title="{sid}"><a href="#{sid}">'
+                   f'{html.escape(text[start:end])}</a></mark>')
         position = end
     out.append(plain(position, len(text)))
     return "".join(out)

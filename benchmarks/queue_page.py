@@ -1,0 +1,143 @@
+"""The reviewer queue at 10,000 reviews: how long the page takes, for one client and for 20 at once.
+
+    .venv/bin/python benchmarks/queue_page.py [--reviews 10000] [--clients 20]
+
+Seeds the review index (the table the queue reads; no checkpoints are touched by the page) with synthetic reviews
+in one transaction, starts `app.py serve` on that data dir, logs a legal reviewer in over HTTP and times GET / and
+a filtered, searched, sorted page: sequentially, then from 20 threads at once. Writes benchmarks/reports/queue-page.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.report import machine, write_report  # noqa: E402
+
+FUNCTIONS = ["legal", "security", "finance", "procurement"]
+TYPES = ["msa", "nda", "saas", "dpa", "supply", "licence", "services"]
+
+
+def seed(data: Path, count: int) -> None:
+    from graphs.configuration import ReviewConfig
+    from graphs.review_index import IndexRow, ReviewIndex
+
+    rng = random.Random(20261126)
+    now = datetime.now(timezone.utc)
+    rows = []
+    for n in range(count):
+        functions = sorted(rng.sample(FUNCTIONS, rng.randint(1, 3)))
+        rows.append(IndexRow(
+            thread_id=f"contract-{n:05d}-{rng.getrandbits(40):010x}", name=f"{rng.choice(TYPES)}_vendor_{n:05d}",
+            short_id=f"{rng.getrandbits(32):08x}", contract_type=rng.choice(TYPES), counterparty=f"Vendor {n % 1700} Ltd",
+            risk=rng.choice(["critical", "high", "high", "medium", "medium", "low"]), findings=rng.randint(0, 12),
+            suggestions=rng.randint(0, 12), pending=rng.randint(0, 9), functions=functions, owners=functions[:1],
+            status=rng.choice(["awaiting review"] * 6 + ["escalated", "signed off", "finalised", "finalised"]),
+            notice_deadline=(now + timedelta(days=rng.randint(-30, 400))).date().isoformat() if rng.random() < 0.6 else None,
+            assigned_to=rng.choice([None, None, "lee", "kim"]), created_at=(now - timedelta(days=rng.randint(0, 700))).isoformat()))
+    ReviewIndex(ReviewConfig.from_env(data).audit_path).upsert_many(rows)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def logged_in_opener(base: str) -> urllib.request.OpenerDirector:
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    token = re.search(r'name="csrf" value="([^"]+)"', opener.open(base + "/login").read().decode()).group(1)
+    body = urllib.parse.urlencode({"username": "lee", "password": "correct horse battery", "csrf": token}).encode()
+    opener.open(base + "/login", data=body).read()
+    return opener
+
+
+def timed(opener, url: str) -> float:
+    started = time.perf_counter()
+    page = opener.open(url).read()
+    elapsed = time.perf_counter() - started
+    assert b'id="queue"' in page, "not the queue page"
+    return elapsed
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {"p50_ms": round(1000 * statistics.median(ordered), 1),
+            "p95_ms": round(1000 * ordered[int(0.95 * (len(ordered) - 1))], 1), "requests": len(ordered)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reviews", type=int, default=10_000)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=100, help="sequential requests per page kind")
+    args = parser.parse_args()
+    data = Path(tempfile.mkdtemp(prefix="queue-bench-"))
+    environment = {**os.environ, "CLAUSEFLOW_DATA_DIR": str(data)}
+    started = time.perf_counter()
+    seed(data, args.reviews)
+    seeded = time.perf_counter() - started
+    subprocess.run([sys.executable, str(ROOT / "app.py"), "user", "add", "lee", "--functions", "legal", "finance",
+                    "--password-stdin"], input="correct horse battery\n", text=True, env=environment, check=True,
+                   capture_output=True)
+    port = free_port()
+    server = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "serve", "--port", str(port)], env=environment,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(base + "/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        pages = {"queue": base + "/", "filtered": base + "/?status=all&risk=high&q=Vendor%2012&sort=deadline&page=2"}
+        opener = logged_in_opener(base)
+        for url in pages.values():
+            timed(opener, url)  # warm
+        one_client = {kind: percentiles([timed(opener, url) for _ in range(args.requests)]) for kind, url in pages.items()}
+        openers = [logged_in_opener(base) for _ in range(args.clients)]
+        samples: list[float] = []
+        lock = threading.Lock()
+
+        def client(opener) -> None:
+            mine = [timed(opener, pages["queue" if i % 2 == 0 else "filtered"]) for i in range(20)]
+            with lock:
+                samples.extend(mine)
+
+        threads = [threading.Thread(target=client, args=(o,)) for o in openers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        concurrent = percentiles(samples)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    write_report("queue-page", {
+        "machine": machine(), "reviews_indexed": args.reviews, "seed_seconds": round(seeded, 1),
+        "one_client": one_client, f"{args.clients}_concurrent_clients": concurrent,
+        "server": "app.py serve (uvicorn, one process)", "reader": "lee: legal + finance (sees ~75% of reviews)",
+    })
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

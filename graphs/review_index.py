@@ -1,0 +1,188 @@
+"""The review index: one row per review with what the queue shows and filters on, kept current on every state
+change (review started, decision, sign-off, finalisation), so the queue never reads checkpoints.
+
+It lives in the decision log's SQLite file but is derived data: `ReviewService.reindex` rebuilds any row from the
+review itself. The queue asks for one page at a time, filtered and sorted in SQL, with only the reviews the reader
+may see (a function the contract is routed to, or one that owns a suggestion).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from graphs.audit_log import SQLiteFile
+
+RISK_ORDER = ["critical", "high", "medium", "low"]
+QueueStatus = Literal["awaiting review", "escalated", "signed off", "finalised"]
+SORTS = {
+    "risk": "status_rank, risk_rank, created_at",
+    "deadline": "notice_deadline IS NULL, notice_deadline, risk_rank",
+    "newest": "created_at DESC",
+    "oldest": "created_at",
+    "pending": "pending DESC, risk_rank",
+    "name": "name COLLATE NOCASE, created_at",
+}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS review_index (
+    thread_id TEXT PRIMARY KEY, name TEXT NOT NULL, short_id TEXT NOT NULL, contract_type TEXT, counterparty TEXT,
+    risk TEXT, risk_rank INTEGER, findings INTEGER, suggestions INTEGER, pending INTEGER, functions TEXT NOT NULL,
+    owners TEXT NOT NULL, status TEXT NOT NULL, status_rank INTEGER NOT NULL, notice_deadline TEXT,
+    assigned_to TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS review_index_queue ON review_index (status_rank, risk_rank, created_at);
+CREATE INDEX IF NOT EXISTS review_index_deadline ON review_index (notice_deadline);
+CREATE INDEX IF NOT EXISTS review_index_assigned ON review_index (assigned_to, status_rank);
+"""
+
+
+class IndexRow(BaseModel):
+    thread_id: str
+    name: str
+    short_id: str = Field(description="the content hash's first characters: tells two files of one name apart")
+    contract_type: str
+    counterparty: str | None
+    risk: str
+    findings: int
+    suggestions: int
+    pending: int
+    functions: list[str]  # the functions the contract is routed to
+    owners: list[str]  # the functions that own one of its suggestions (escalations included)
+    status: QueueStatus
+    notice_deadline: str | None = None
+    assigned_to: str | None = None
+    created_at: str
+    version: int = 0  # the decision log's version this row was computed at
+
+    @property
+    def age_days(self) -> int:
+        return (datetime.now(timezone.utc) - datetime.fromisoformat(self.created_at)).days
+
+
+class QueueQuery(BaseModel):
+    status: QueueStatus | Literal["open", "all"] = "open"  # open: awaiting review, escalated or signed off
+    function: str | None = None
+    risk: str | None = None
+    contract_type: str | None = None
+    search: str | None = Field(default=None, max_length=200, description="in the file name or the counterparty")
+    assigned_to: str | None = None
+    sort: str = "risk"
+    page: int = Field(default=1, ge=1)
+    per_page: int = Field(default=50, ge=1, le=200)
+
+
+class QueuePage(BaseModel):
+    rows: list[IndexRow]
+    total: int
+    query: QueueQuery
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.query.per_page))
+
+
+def _listed(values: list[str]) -> str:
+    return "," + ",".join(sorted(set(values))) + ","  # ",legal,finance,": a LIKE '%,legal,%' finds a member
+
+
+class ReviewIndex(SQLiteFile):
+    schema = _SCHEMA
+
+    def upsert(self, row: IndexRow) -> None:
+        """Write a review's row; `assigned_to` is kept unless the row names one."""
+        self.upsert_many([row])
+
+    def upsert_many(self, rows: list[IndexRow]) -> None:
+        """Write rows in one transaction."""
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        values = []
+        for row in rows:
+            status_rank = ["awaiting review", "escalated", "signed off", "finalised"].index(row.status)
+            risk_rank = RISK_ORDER.index(row.risk) if row.risk in RISK_ORDER else len(RISK_ORDER)
+            values.append((row.thread_id, row.name, row.short_id, row.contract_type, row.counterparty, row.risk, risk_rank,
+                           row.findings, row.suggestions, row.pending, _listed(row.functions), _listed(row.owners), row.status,
+                           status_rank, row.notice_deadline, row.assigned_to, row.created_at, now, row.version))
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO review_index (thread_id, name, short_id, contract_type, counterparty, risk, risk_rank, findings,"
+                " suggestions, pending, functions, owners, status, status_rank, notice_deadline, assigned_to, created_at,"
+                " updated_at, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(thread_id) DO UPDATE SET"
+                " name=excluded.name, short_id=excluded.short_id, contract_type=excluded.contract_type,"
+                " counterparty=excluded.counterparty, risk=excluded.risk, risk_rank=excluded.risk_rank,"
+                " findings=excluded.findings, suggestions=excluded.suggestions, pending=excluded.pending,"
+                " functions=excluded.functions, owners=excluded.owners, status=excluded.status,"
+                " status_rank=excluded.status_rank, notice_deadline=excluded.notice_deadline,"
+                " assigned_to=COALESCE(excluded.assigned_to, review_index.assigned_to), updated_at=excluded.updated_at,"
+                " version=excluded.version",
+                values,
+            )
+
+    def assign(self, thread_id: str, reviewer: str | None) -> bool:
+        with self.transaction() as db:
+            return db.execute("UPDATE review_index SET assigned_to = ? WHERE thread_id = ?", (reviewer, thread_id)).rowcount == 1
+
+    def assigned_to(self, thread_id: str) -> str | None:
+        with self.read() as db:
+            row = db.execute("SELECT assigned_to FROM review_index WHERE thread_id = ?", (thread_id,)).fetchone()
+        return row[0] if row else None
+
+    def stale(self) -> list[str]:
+        """Rows behind the decision log: a process killed between a decision (or a sign-off) and its index update.
+        One query over the log's own indexes, cheap enough for every queue request."""
+        with self.read() as db:
+            return [r[0] for r in db.execute(
+                "SELECT thread_id FROM review_index i WHERE i.version != (SELECT COUNT(*) FROM decisions d WHERE"
+                " d.thread_id = i.thread_id) OR (i.status_rank < 2 AND EXISTS (SELECT 1 FROM sign_offs s WHERE"
+                " s.thread_id = i.thread_id)) OR (i.status_rank = 2 AND EXISTS (SELECT 1 FROM reviews r WHERE"
+                " r.thread_id = i.thread_id AND r.status = 'finalised'))")]
+
+    def indexed(self) -> set[str]:
+        with self.read() as db:
+            return {r[0] for r in db.execute("SELECT thread_id FROM review_index")}
+
+    def waiting_for(self, reviewer: str) -> int:
+        with self.read() as db:
+            return db.execute("SELECT COUNT(*) FROM review_index WHERE assigned_to = ? AND status_rank < 3",
+                              (reviewer,)).fetchone()[0]
+
+    def page(self, query: QueueQuery, *, visible_functions: list[str] | None) -> QueuePage:
+        """One page of the queue. `visible_functions`: the reader's functions (None: sees every contract)."""
+        where, args = [], []
+        if visible_functions is not None:
+            clauses = []
+            for function in visible_functions:
+                clauses.append("(functions LIKE ? OR owners LIKE ?)")
+                args += [f"%,{function},%"] * 2
+            where.append("(" + (" OR ".join(clauses) or "0") + ")")
+        if query.status == "open":
+            where.append("status_rank < 3")
+        elif query.status != "all":
+            where.append("status = ?")
+            args.append(query.status)
+        for column, value in (("risk", query.risk), ("contract_type", query.contract_type), ("assigned_to", query.assigned_to)):
+            if value:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if query.function:
+            where.append("functions LIKE ?")
+            args.append(f"%,{query.function},%")
+        if query.search:
+            where.append("(name LIKE ? ESCAPE '\\' OR counterparty LIKE ? ESCAPE '\\')")
+            needle = "%" + query.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            args += [needle, needle]
+        condition = ("WHERE " + " AND ".join(where)) if where else ""
+        order = SORTS.get(query.sort, SORTS["risk"])
+        with self.read() as db:
+            total = db.execute(f"SELECT COUNT(*) FROM review_index {condition}", args).fetchone()[0]
+            found = db.execute(f"SELECT * FROM review_index {condition} ORDER BY {order} LIMIT ? OFFSET ?",
+                               [*args, query.per_page, (query.page - 1) * query.per_page]).fetchall()
+        rows = [IndexRow(thread_id=r["thread_id"], name=r["name"], short_id=r["short_id"], contract_type=r["contract_type"] or "",
+                         counterparty=r["counterparty"], risk=r["risk"] or "", findings=r["findings"] or 0,
+                         suggestions=r["suggestions"] or 0, pending=r["pending"] or 0,
+                         functions=[f for f in r["functions"].split(",") if f], owners=[f for f in r["owners"].split(",") if f],
+                         status=r["status"], notice_deadline=r["notice_deadline"], assigned_to=r["assigned_to"],
+                         created_at=r["created_at"]) for r in found]
+        return QueuePage(rows=rows, total=total, query=query)
