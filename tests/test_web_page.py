@@ -84,10 +84,9 @@ def _log_in(driver, base, username, password):
     driver.find_element(By.ID, "password").send_keys(password)
     button = driver.find_element(By.ID, "login")
     button.click()
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(button))  # the answer page has loaded
+    WebDriverWait(driver, 20).until(_gone(button))  # the answer page has loaded
 
 
 def _decide(driver, suggestion_id, action, text=None):

@@ -74,6 +74,14 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
             raise HTTPException(403, "the form's CSRF token is missing or wrong; reload the page")
         return fields
 
+    async def posted(request: Request, thread_id: str, handler) -> Response:
+        """A form posted on a review: logged in, CSRF-checked, then handled in the thread pool (SQLite, DOCX)."""
+        reviewer = await run_in_threadpool(current, request)
+        if reviewer is None:
+            return RedirectResponse("/login", status_code=303)
+        fields = await form_of(request, reviewer)
+        return await run_in_threadpool(handler, reviewer, thread_id, fields)
+
     def visible_status(reviewer: Reviewer, thread_id: str) -> ReviewStatus:
         """The review, or 404 - also when it exists but is not routed to the reviewer (no hint that it exists)."""
         status = _status_or_404(service, thread_id)
@@ -165,15 +173,14 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
 
     @app.post("/reviews/{thread_id}/assign")
     async def assign(request: Request, thread_id: str):
-        reviewer = await run_in_threadpool(current, request)
-        if reviewer is None:
-            return RedirectResponse("/login", status_code=303)
-        fields = await form_of(request, reviewer)
-        await run_in_threadpool(visible_status, reviewer, thread_id)
+        return await posted(request, thread_id, assign_review)
+
+    def assign_review(reviewer: Reviewer, thread_id: str, fields: dict[str, str]) -> Response:
+        visible_status(reviewer, thread_id)
         assignee = (fields.get("assignee") or "").strip() or None
-        await run_in_threadpool(service.index.assign, thread_id, assignee)
-        await run_in_threadpool(service.audit.record_event, "assigned", reviewer.username, thread_id=thread_id,
-                                detail=f"to {assignee}" if assignee else "unassigned")
+        service.index.assign(thread_id, assignee)
+        service.audit.record_event("assigned", reviewer.username, thread_id=thread_id,
+                                   detail=f"to {assignee}" if assignee else "unassigned")
         return RedirectResponse(f"/reviews/{thread_id}", status_code=303)
 
     def contract_page(reviewer: Reviewer, thread_id: str, error: str | None, status_code: int = 200) -> HTMLResponse:
@@ -194,11 +201,7 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
 
     @app.post("/reviews/{thread_id}/decide")
     async def decide(request: Request, thread_id: str):
-        reviewer = await run_in_threadpool(current, request)
-        if reviewer is None:
-            return RedirectResponse("/login", status_code=303)
-        fields = await form_of(request, reviewer)
-        return await run_in_threadpool(record_decision, reviewer, thread_id, fields)
+        return await posted(request, thread_id, record_decision)
 
     def record_decision(reviewer: Reviewer, thread_id: str, fields: dict[str, str]) -> Response:
         status = visible_status(reviewer, thread_id)
@@ -230,16 +233,19 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
                             escalate_to=escalate_to if action == "escalate" else None)
         return save_decision(reviewer, thread_id, suggestion.id, decision, fields.get("version", ""))
 
-    def save_decision(reviewer: Reviewer, thread_id: str, suggestion_id: str, decision: Decision, version: str) -> Response:
+    def save_decision(reviewer: Reviewer, thread_id: str, suggestion_id: str | None, decision: Decision | list[Decision],
+                      version: str) -> Response:
+        """Log the decision(s) in one commit and go back to the page (at the suggestion, when there is one)."""
+        decisions = decision if isinstance(decision, list) else [decision]
         try:
-            service.decide(thread_id, [decision], expected_version=int(version) if version.isdigit() else None)
+            service.decide(thread_id, decisions, expected_version=int(version) if version.isdigit() else None)
         except StaleDecision as stale:
             return contract_page(reviewer, thread_id, f"Not saved: {stale}", status_code=409)
         except (DatabaseBusy, ReviewBusy) as busy:
             return contract_page(reviewer, thread_id, f"Not saved: {busy}", status_code=503)
         except ValueError as refused:
             return _back(thread_id, str(refused))
-        return RedirectResponse(f"/reviews/{thread_id}#{suggestion_id}", status_code=303)
+        return RedirectResponse(f"/reviews/{thread_id}" + (f"#{suggestion_id}" if suggestion_id else ""), status_code=303)
 
     @app.get("/reviews/{thread_id}/finalise", response_class=HTMLResponse)
     def confirm_finalise(request: Request, thread_id: str):
@@ -261,11 +267,7 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
 
     @app.post("/reviews/{thread_id}/finalise")
     async def finalise(request: Request, thread_id: str):
-        reviewer = await run_in_threadpool(current, request)
-        if reviewer is None:
-            return RedirectResponse("/login", status_code=303)
-        fields = await form_of(request, reviewer)
-        return await run_in_threadpool(sign_off, reviewer, thread_id, fields)
+        return await posted(request, thread_id, sign_off)
 
     def sign_off(reviewer: Reviewer, thread_id: str, fields: dict[str, str]) -> Response:
         status = visible_status(reviewer, thread_id)
@@ -314,11 +316,7 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
 
     @app.post("/reviews/{thread_id}/approve-low")
     async def bulk_approve(request: Request, thread_id: str):
-        reviewer = await run_in_threadpool(current, request)
-        if reviewer is None:
-            return RedirectResponse("/login", status_code=303)
-        fields = await form_of(request, reviewer)
-        return await run_in_threadpool(approve_low, reviewer, thread_id, fields)
+        return await posted(request, thread_id, approve_low)
 
     def approve_low(reviewer: Reviewer, thread_id: str, fields: dict[str, str]) -> Response:
         status = visible_status(reviewer, thread_id)
@@ -329,16 +327,7 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
         now = datetime.now(timezone.utc)
         decisions = [Decision(suggestion_id=s.id, action="approve", reviewer=reviewer.username, decided_at=now,
                               comment="approved in bulk (low severity, every check passed)") for s in eligible]
-        version = fields.get("version", "")
-        try:
-            service.decide(thread_id, decisions, expected_version=int(version) if version.isdigit() else None)
-        except StaleDecision as stale:
-            return contract_page(reviewer, thread_id, f"Not saved: {stale}", status_code=409)
-        except (DatabaseBusy, ReviewBusy) as busy:
-            return contract_page(reviewer, thread_id, f"Not saved: {busy}", status_code=503)
-        except ValueError as refused:
-            return _back(thread_id, str(refused))
-        return RedirectResponse(f"/reviews/{thread_id}", status_code=303)
+        return save_decision(reviewer, thread_id, None, decisions, fields.get("version", ""))
 
     @app.get("/health")
     def health() -> Response:
