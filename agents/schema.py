@@ -219,3 +219,12 @@ class Decision(BaseModel):
     modified_text: str | None = Field(default=None, description="the reviewer's own text, for 'modify'")
     comment: str | None = None
     escalate_to: ReviewFunction | None = Field(default=None, description="for 'escalate': the function that must decide next")
+
+
+class ReviewComment(BaseModel):
+    """One entry in a suggestion's comment thread (who, when, what); written as a Word comment at finalisation."""
+
+    suggestion_id: str
+    author: str = Field(min_length=1)
+    at: datetime
+    text: str = Field(min_length=1, max_length=4000)

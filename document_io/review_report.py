@@ -6,7 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from agents.schema import ComplianceReport, ContractProfile, Decision, DroppedEdit, NegotiationBrief, RiskLevel, Suggestion
+from agents.schema import (ComplianceReport, ContractProfile, Decision, DroppedEdit, NegotiationBrief, ReviewComment, RiskLevel,
+                           Suggestion)
 
 
 class ReviewReport(BaseModel):
@@ -19,6 +20,7 @@ class ReviewReport(BaseModel):
     compliance: ComplianceReport
     suggestions: list[Suggestion]
     decisions: dict[str, Decision]
+    comments: dict[str, list[ReviewComment]] = {}  # each suggestion's comment thread, oldest first
     dropped_edits: list[DroppedEdit] = []
     renewal: NegotiationBrief
     signed_off_by: str | None = None
@@ -94,6 +96,8 @@ def render_markdown(report: ReviewReport) -> str:
                       + (f" — “{decision.comment}”" if decision.comment else ""), ""]
             if decision.modified_text:
                 lines += [f"Reviewer's text: {decision.modified_text}", ""]
+        if report.comments.get(s.id):
+            lines += ["Comments:", ""] + [f"- {c.author}, {c.at:%Y-%m-%d %H:%M} UTC: {c.text}" for c in report.comments[s.id]] + [""]
     if report.dropped_edits:
         lines += ["## Automatic edits withheld by the re-check", ""]
         lines += [f"- {d.suggestion_id} ({d.rule_id}): {d.reason}; shown as a flag instead" for d in report.dropped_edits]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from agents.schema import Decision
+from agents.schema import Decision, ReviewComment
 
 BUSY_TIMEOUT_S = 5.0  # bounded lock waits: a locked database ends in a clear message, not a minute-long hang
 
@@ -47,6 +47,15 @@ CREATE TRIGGER IF NOT EXISTS sign_offs_no_update BEFORE UPDATE ON sign_offs
 BEGIN SELECT RAISE(ABORT, 'a sign-off is final'); END;
 CREATE TRIGGER IF NOT EXISTS sign_offs_no_delete BEFORE DELETE ON sign_offs
 BEGIN SELECT RAISE(ABORT, 'a sign-off is final'); END;
+CREATE TABLE IF NOT EXISTS comments (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, thread_id TEXT NOT NULL, suggestion_id TEXT NOT NULL, author TEXT NOT NULL,
+    at TEXT NOT NULL, text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS comments_by_thread ON comments (thread_id, seq);
+CREATE TRIGGER IF NOT EXISTS comments_no_update BEFORE UPDATE ON comments
+BEGIN SELECT RAISE(ABORT, 'comments are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS comments_no_delete BEFORE DELETE ON comments
+BEGIN SELECT RAISE(ABORT, 'comments are append-only'); END;
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, kind TEXT NOT NULL, actor TEXT NOT NULL,
     thread_id TEXT, detail TEXT
@@ -212,6 +221,26 @@ class AuditLog(SQLiteFile):
     def current_decisions(self, thread_id: str) -> dict[str, Decision]:
         """The latest decision per suggestion: later entries supersede earlier ones; the log keeps all."""
         return {d.suggestion_id: d for d in self.history(thread_id)}
+
+    # --- comments -----------------------------------------------------------------------------------
+
+    def add_comment(self, thread_id: str, comment: ReviewComment) -> None:
+        """Append to a suggestion's thread; refused once the review is signed off (its DOCX is being written)."""
+        with self.transaction() as db:
+            if self._sign_off(db, thread_id):
+                raise AlreadySignedOff(f"review {thread_id} is signed off; comments can no longer be added")
+            db.execute("INSERT INTO comments (thread_id, suggestion_id, author, at, text) VALUES (?,?,?,?,?)",
+                       (thread_id, comment.suggestion_id, comment.author, comment.at.isoformat(), comment.text))
+
+    def comments(self, thread_id: str) -> dict[str, list[ReviewComment]]:
+        """Each suggestion's thread, oldest first."""
+        threads: dict[str, list[ReviewComment]] = {}
+        with self.read() as db:
+            for row in db.execute("SELECT * FROM comments WHERE thread_id=? ORDER BY seq", (thread_id,)):
+                threads.setdefault(row["suggestion_id"], []).append(ReviewComment(
+                    suggestion_id=row["suggestion_id"], author=row["author"], at=datetime.fromisoformat(row["at"]),
+                    text=row["text"]))
+        return threads
 
     # --- sign-off -----------------------------------------------------------------------------------
 

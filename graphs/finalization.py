@@ -14,7 +14,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from document_io.legal_text import minimal_edits
-from agents.schema import Decision, Suggestion
+from agents.schema import Decision, ReviewComment, Suggestion
+from document_io.docx_comments import WordComment, add_word_comments
 from document_io.docx_redline import ParagraphInsertion, TextEdit, ensure_disjoint, write_tracked_changes
 from document_io.models import SourceDocument
 from document_io.review_report import ReviewReport, render_markdown
@@ -68,6 +69,7 @@ def write_outputs(report: ReviewReport, document: SourceDocument, base_docx: Pat
     redlined = write_tracked_changes(
         base_docx.read_bytes(), document, edits, insertions, author=reviewer, when=datetime.now(timezone.utc)
     )
+    redlined = add_word_comments(redlined, word_comments(document, suggestions, report.comments))
     with file_lock(output_dir / ".clauseflow.lock", busy=f"{output_dir} is being written by another review; try again"):
         stem = _claim_stem(output_dir, safe_file_stem(document.name), report.thread_id, document.sha256)
         paths = {key: output_dir / f"{stem}{suffix}" for key, suffix in _OUTPUTS.items()}
@@ -77,6 +79,22 @@ def write_outputs(report: ReviewReport, document: SourceDocument, base_docx: Pat
         _write_atomically(paths["report_md"], render_markdown(report).encode("utf-8"))
         _write_atomically(paths["report_json"], json.dumps(report.model_dump(mode="json"), indent=2).encode("utf-8"))
     return {k: str(v) for k, v in paths.items()}
+
+
+def word_comments(document: SourceDocument, suggestions: list[Suggestion],
+                  threads: dict[str, list[ReviewComment]]) -> list[WordComment]:
+    """Each suggestion's comment thread as Word comments on the body paragraph its citation starts in (a citation
+    in a footnote or header is anchored on the first body paragraph), prefixed with the suggestion it is about."""
+    comments = []
+    for suggestion in suggestions:
+        paragraph = document.paragraph_at(suggestion.citation.start)
+        index = paragraph.index if paragraph.part == "body" else 0
+        if suggestion.kind == "insert" and suggestion.insertion:
+            index = suggestion.insertion.after_paragraph
+        for comment in threads.get(suggestion.id, []):
+            comments.append(WordComment(paragraph=index, author=comment.author, at=comment.at,
+                                        text=f"{suggestion.id} ({suggestion.title}): {comment.text}"))
+    return comments
 
 
 _OUTPUTS = {"redlined_docx": ".redlined.docx", "report_md": ".review.md", "report_json": ".review.json"}

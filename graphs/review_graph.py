@@ -23,6 +23,7 @@ from agents.compliance import ComplianceInput, check_compliance, overall_risk
 from agents.redlining import RedliningInput, propose_redlines, propose_redlines_with_llm
 from agents.renewal_leverage import PerformanceRecord, RenewalInput, analyse_renewal, analyse_renewal_hybrid
 from agents.schema import (
+    ReviewComment,
     ComplianceReport,
     ContractProfile,
     Decision,
@@ -139,6 +140,7 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
         if answer and answer.get("sign_off_by"):
             update["signed_off_by"] = answer["sign_off_by"]
             update["signed_off_at"] = answer.get("signed_off_at")
+            update["comments"] = answer.get("comments") or {}
         return update
 
     def after_review(state: ReviewState) -> str:
@@ -153,6 +155,7 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
         profile = ContractProfile.model_validate(blobs.get(state["profile"]))
         compliance = ComplianceReport.model_validate(blobs.get(state["compliance"]))
         decisions = {k: Decision.model_validate(v) for k, v in state["decisions"].items()}
+        comments = {k: [ReviewComment.model_validate(c) for c in v] for k, v in (state.get("comments") or {}).items()}
         report = ReviewReport(
             document=document.name,
             source_path=document.source_path,
@@ -163,6 +166,7 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
             compliance=compliance,
             suggestions=redlines.suggestions,
             decisions=decisions,
+            comments=comments,
             dropped_edits=redlines.dropped_edits,
             renewal=NegotiationBrief.model_validate(blobs.get(state["brief"])),
             signed_off_by=state["signed_off_by"],

@@ -18,7 +18,8 @@ from pydantic import BaseModel
 from agents.compliance import overall_risk
 from agents.renewal_leverage import PerformanceRecord
 from agents.schema import (
-    ComplianceReport, ContractProfile, Decision, ExtractionResult, NegotiationBrief, RedlineSet, RiskLevel, SpendRecord,
+    ComplianceReport, ContractProfile, Decision, ExtractionResult, NegotiationBrief, RedlineSet, ReviewComment, RiskLevel,
+    SpendRecord,
 )
 from document_io.docx_redline import docx_from_paragraphs
 from document_io.loader import load_document
@@ -48,6 +49,7 @@ class ReviewStatus(BaseModel):
     brief: NegotiationBrief
     overall_risk: RiskLevel
     decisions: dict[str, Decision]
+    comments: dict[str, list[ReviewComment]] = {}  # each suggestion's comment thread, oldest first
     pending: list[str]
     escalated: list[str] = []
     version: int = 0
@@ -204,6 +206,7 @@ class ReviewService:
             brief=NegotiationBrief.model_validate(self.blobs.get(values["brief"])),
             overall_risk=overall_risk(profile, compliance),
             decisions=decisions,
+            comments=self.audit.comments(thread_id),
             pending=[s.id for s in redlines.suggestions if s.id not in decisions],
             escalated=open_escalations(redlines.suggestions, decisions),
             version=len(history),
@@ -250,6 +253,17 @@ class ReviewService:
         self._index(status)
         return status
 
+    def comment(self, thread_id: str, suggestion_id: str, author: str, text: str) -> ReviewStatus:
+        """Add to a suggestion's comment thread (refused once signed off). Comments do not change the version."""
+        status = self.status(thread_id)
+        if suggestion_id not in {s.id for s in status.redlines.suggestions}:
+            raise ValueError(f"no suggestion {suggestion_id} in review {thread_id}")
+        if not text.strip():
+            raise ValueError("an empty comment was not saved")
+        self.audit.add_comment(thread_id, ReviewComment(suggestion_id=suggestion_id, author=author,
+                                                        at=datetime.now(timezone.utc), text=text.strip()[:4000]))
+        return self.status(thread_id)
+
     @staticmethod
     def fallback_decision(status: ReviewStatus, suggestion_id: str, reviewer: str, comment: str | None = None) -> Decision:
         """Choosing the playbook's fallback wording instead of the preferred edit: recorded as a modify with the
@@ -292,8 +306,10 @@ class ReviewService:
                     self.graph.invoke(None, config)
                 else:
                     decisions = self.audit.current_decisions(thread_id)
+                    threads = self.audit.comments(thread_id)
                     payload = {"decisions": [d.model_dump(mode="json") for d in decisions.values()],
-                               "sign_off_by": sign_off.signed_by, "signed_off_at": sign_off.signed_at.isoformat()}
+                               "sign_off_by": sign_off.signed_by, "signed_off_at": sign_off.signed_at.isoformat(),
+                               "comments": {sid: [c.model_dump(mode="json") for c in thread] for sid, thread in threads.items()}}
                     self.graph.invoke(Command(resume=payload), config)
             values = self._values(thread_id)
             if not values.get("outputs"):

@@ -40,6 +40,7 @@ class ReviewState(TypedDict, total=False):
     # human review
     decisions: Annotated[dict[str, dict], merge_decisions]
     signed_off_by: str
+    comments: dict[str, list[dict]]  # each suggestion's comment thread from the log, handed over at sign-off
     signed_off_at: str
     # finalisation
     outputs: dict

@@ -183,6 +183,8 @@ def test_forms_need_the_session_csrf_token_and_the_right_function(site, browser)
     csrf = browser.find_element(By.NAME, "csrf").get_attribute("value")
     legal_card = next(c for c in browser.find_elements(By.CSS_SELECTOR, ".card") if "decided by legal" in c.text)
 
+    answers: list[str] = []
+
     def post(fields: str) -> int:
         request = urllib.request.Request(f"{site['base']}/reviews/{saas}/decide", data=fields.encode(), method="POST",
                                          headers={"Cookie": f"clauseflow_session={cookie}",
@@ -190,11 +192,14 @@ def test_forms_need_the_session_csrf_token_and_the_right_function(site, browser)
         try:
             return urllib.request.urlopen(request).status
         except urllib.error.HTTPError as refused:
+            answers.append(refused.read().decode())
             return refused.code
 
     sid = legal_card.get_attribute("id")
     assert post(f"suggestion_id={sid}&action=approve") == 403  # no CSRF token
     assert post(f"suggestion_id={sid}&action=approve&csrf=forged") == 403
+    # a page from an earlier session is answered with the review page, current, and a message; not a bare error
+    assert "Not saved: this page was opened in an earlier session" in answers[-1] and 'id="contract-text"' in answers[-1]
     assert post(f"suggestion_id={sid}&action=approve&csrf={csrf}") == 403  # right token, wrong function
     assert "approve by" not in browser.find_element(By.ID, sid).text
 
@@ -226,7 +231,16 @@ def test_a_whole_contract_decided_with_keys_only_after_a_bulk_approval_and_witho
     _log_in(browser, site["base"], "kim", "kim keeps the keys 42")
     row = browser.find_element(By.CSS_SELECTOR, f"tr[data-thread='{thread}']")
     assert "saas_cloudnimbus" in row.text and "awaiting review" in row.text
+    browser.get(f"{site['base']}/reviews/{thread}/preview")
+    assert "No preview yet: undecided suggestions: S01" in browser.find_element(By.ID, "preview-problem").text
     browser.get(f"{site['base']}/reviews/{thread}")
+
+    # a comment on a suggestion joins its thread (who and when), without a page reload either
+    thread_form = browser.find_element(By.CSS_SELECTOR, "#comments-S01 textarea[name=text]")
+    thread_form.send_keys("Finance wants this one checked against the PO.")
+    browser.find_element(By.CSS_SELECTOR, "#comments-S01 button[value=comment]").click()
+    _waits_for(browser, "comments-S01", "kim")
+    assert "Finance wants this one checked against the PO." in browser.find_element(By.ID, "comments-S01").text
 
     # bulk approve: the low-severity suggestions that passed every check, after one confirmation
     browser.find_element(By.ID, "approve-low").click()
@@ -271,3 +285,10 @@ def test_a_whole_contract_decided_with_keys_only_after_a_bulk_approval_and_witho
     assert browser.execute_script("return window.__notReloaded === true;")
     assert "disabled" not in browser.find_element(By.ID, "finalise").get_attribute("class")
     assert "0 pending" in browser.find_element(By.TAG_NAME, "main").text
+
+    # before finalising: the redlined document as Word will show it, and the changed paragraphs side by side
+    browser.get(f"{site['base']}/reviews/{thread}/preview")
+    tracked = browser.find_element(By.ID, "tracked")
+    assert tracked.find_elements(By.TAG_NAME, "del") and tracked.find_elements(By.TAG_NAME, "ins")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#side-by-side tbody tr")
+    assert len(rows) >= 5 and any("as agreed on the call" in r.text for r in rows)

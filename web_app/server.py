@@ -22,13 +22,14 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from agents.schema import Decision, Suggestion
-from graphs.audit_log import DatabaseBusy, StaleDecision
+from graphs.audit_log import AlreadySignedOff, DatabaseBusy, StaleDecision
 from graphs.configuration import ReviewConfig
 from graphs.finalization import OpenEscalations, UndecidedSuggestions
 from graphs.locks import ReviewBusy
 from graphs.review_index import SORTS, QueueQuery
 from graphs.review_service import ReviewNotFound, ReviewService, ReviewStatus
 from web_app.accounts import FUNCTIONS, THROTTLE_WINDOW, Accounts, Reviewer
+from web_app.preview import PreviewUnavailable, redline_preview
 
 SESSION_COOKIE = "clauseflow_session"
 LOGIN_CSRF_COOKIE = "clauseflow_login"
@@ -79,7 +80,15 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
         reviewer = await run_in_threadpool(current, request)
         if reviewer is None:
             return RedirectResponse("/login", status_code=303)
-        fields = await form_of(request, reviewer)
+        try:
+            fields = await form_of(request, reviewer)
+        except HTTPException as refused:
+            if refused.status_code != 403:
+                raise
+            # a page from an earlier session (logged in again, perhaps in another tab): back to the page, fresh
+            return await run_in_threadpool(contract_page, reviewer, thread_id, "Not saved: this page was opened in an "
+                                           "earlier session (you logged in again since, perhaps in another tab). The page "
+                                           "below is current; repeat what you meant to do.", 403)
         return await run_in_threadpool(handler, reviewer, thread_id, fields)
 
     def visible_status(reviewer: Reviewer, thread_id: str) -> ReviewStatus:
@@ -247,6 +256,21 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
             return _back(thread_id, str(refused))
         return RedirectResponse(f"/reviews/{thread_id}" + (f"#{suggestion_id}" if suggestion_id else ""), status_code=303)
 
+    @app.post("/reviews/{thread_id}/comment")
+    async def comment(request: Request, thread_id: str):
+        return await posted(request, thread_id, add_comment)
+
+    def add_comment(reviewer: Reviewer, thread_id: str, fields: dict[str, str]) -> Response:
+        visible_status(reviewer, thread_id)
+        suggestion_id = fields.get("suggestion_id", "")
+        try:
+            service.comment(thread_id, suggestion_id, reviewer.username, fields.get("text") or "")
+        except (ValueError, AlreadySignedOff) as refused:
+            return _back(thread_id, f"Comment not saved: {refused}")
+        except (DatabaseBusy, ReviewBusy) as busy:
+            return contract_page(reviewer, thread_id, f"Comment not saved: {busy}", status_code=503)
+        return RedirectResponse(f"/reviews/{thread_id}#{suggestion_id}", status_code=303)
+
     @app.get("/reviews/{thread_id}/finalise", response_class=HTMLResponse)
     def confirm_finalise(request: Request, thread_id: str):
         """What finalising will write, decision by decision, with a confirm button."""
@@ -299,6 +323,20 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
             raise HTTPException(404, "not finalised yet" if kind in _DOWNLOADS else "no such download")
         path = Path(status.outputs[kind])
         return FileResponse(path, media_type=_DOWNLOADS[kind], filename=path.name)
+
+    @app.get("/reviews/{thread_id}/preview", response_class=HTMLResponse)
+    def preview(request: Request, thread_id: str):
+        """The redlined document as it will be written, before finalising; and the changed paragraphs side by side."""
+        reviewer = current(request)
+        if reviewer is None:
+            return RedirectResponse("/login", status_code=303)
+        status = visible_status(reviewer, thread_id)
+        try:
+            shown, problem = redline_preview(status), None
+        except PreviewUnavailable as why:
+            shown, problem = None, _readable_conflict(str(why), status)
+        return page("preview.html", reviewer=reviewer, status=status, preview=shown, problem=problem,
+                    tracked=Markup(shown.tracked_html) if shown else None)
 
     @app.get("/static/review.js")
     def script() -> Response:

@@ -48,7 +48,8 @@
         document.title = page.title;
         bind();
         var here = document.getElementById(decided);
-        focusCard(document.getElementById("error") ? here : (nextPending(here) || here));
+        var stay = document.getElementById("error") || action === "comment";
+        focusCard(stay ? here : (nextPending(here) || here));
       })
       .catch(function () { document.body.classList.remove("saving"); HTMLFormElement.prototype.submit.call(form); });
   }
@@ -69,7 +70,7 @@
 
   function act(action) {
     if (!focused) { return; }
-    var form = focused.querySelector("form");
+    var form = focused.querySelector("form.decision");
     var button = form && form.querySelector("button[value='" + action + "']");
     if (button) { submit(form, action); }
   }
@@ -85,7 +86,8 @@
       if (event.key === "Escape") { target.blur(); }
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && focused && focused.contains(target)) {
         event.preventDefault();
-        act("modify");
+        var own = target.form;
+        if (own && own.classList.contains("comment-form")) { submit(own, "comment"); } else { act("modify"); }
       }
       return;
     }
@@ -99,7 +101,7 @@
       case "r": act("reject"); break;
       case "e": act("escalate"); break;
       case "m":
-        var area = focused && focused.querySelector("textarea[name=modified_text]");
+        var area = focused && focused.querySelector("form.decision textarea[name=modified_text]");
         if (area) { event.preventDefault(); area.focus(); }
         break;
       case "?": toggleHelp(); break;
