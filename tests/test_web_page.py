@@ -219,6 +219,7 @@ def _waits_for(driver, suggestion_id: str, text: str):
 
 
 def test_a_whole_contract_decided_with_keys_only_after_a_bulk_approval_and_without_a_page_reload(site, browser):
+    from selenium.webdriver.support.ui import WebDriverWait
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -241,6 +242,18 @@ def test_a_whole_contract_decided_with_keys_only_after_a_bulk_approval_and_witho
     browser.find_element(By.CSS_SELECTOR, "#comments-S01 button[value=comment]").click()
     _waits_for(browser, "comments-S01", "kim")
     assert "Finance wants this one checked against the PO." in browser.find_element(By.ID, "comments-S01").text
+
+    # assigned to kim: counted as waiting for kim, and found with "assigned to me"
+    from selenium.webdriver.support.ui import Select
+
+    Select(browser.find_element(By.CSS_SELECTOR, "#assign select")).select_by_value("kim")
+    button = browser.find_element(By.CSS_SELECTOR, "#assign button")
+    button.click()
+    WebDriverWait(browser, 20).until(_gone(button))
+    browser.get(site["base"] + "/?mine=1")
+    assert [r.get_attribute("data-thread") for r in browser.find_elements(By.CSS_SELECTOR, "#queue tbody tr")] == [thread]
+    assert browser.find_element(By.ID, "waiting").text.endswith("1")
+    browser.get(f"{site['base']}/reviews/{thread}")
 
     # bulk approve: the low-severity suggestions that passed every check, after one confirmation
     browser.find_element(By.ID, "approve-low").click()

@@ -185,8 +185,11 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
         return await posted(request, thread_id, assign_review)
 
     def assign_review(reviewer: Reviewer, thread_id: str, fields: dict[str, str]) -> Response:
-        visible_status(reviewer, thread_id)
+        status = visible_status(reviewer, thread_id)
         assignee = (fields.get("assignee") or "").strip() or None
+        target = accounts.user(assignee) if assignee else None
+        if assignee and (target is None or not target.sees(status.profile.review_functions, owners_of(status))):
+            return _back(thread_id, f"Not assigned: {assignee} is not a reviewer who can see this contract.")
         service.index.assign(thread_id, assignee)
         service.audit.record_event("assigned", reviewer.username, thread_id=thread_id,
                                    detail=f"to {assignee}" if assignee else "unassigned")
@@ -199,7 +202,8 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
                   "decision": status.decisions.get(s.id)} for s in status.redlines.suggestions]
         return page("contract.html", status_code=status_code, reviewer=reviewer, status=status, items=items, error=error,
                     text=Markup(highlighted_text(status)), functions=FUNCTIONS, bulk=len(bulk_approvable(status, reviewer)),
-                    assigned_to=service.index.assigned_to(thread_id))
+                    assigned_to=service.index.assigned_to(thread_id),
+                    reviewers=[r.username for r in accounts.users() if r.sees(status.profile.review_functions, owners_of(status))])
 
     @app.get("/reviews/{thread_id}", response_class=HTMLResponse)
     def contract(request: Request, thread_id: str, error: str | None = None):
