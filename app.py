@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -84,6 +84,11 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("thread")
     show.set_defaults(handler=_show)
     sub.add_parser("list", help="list reviews").set_defaults(handler=_list)
+    renewals = sub.add_parser("renewals", help="renewal notice deadlines across every review, soonest first")
+    renewals.add_argument("--within", default="90d", help="how far ahead: 90d, 12w or 6m (default 90d); deadlines "
+                          "missed in the last 30 days are listed too")
+    renewals.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    renewals.set_defaults(handler=_renewals)
     history = sub.add_parser("history", help="replay a review's decision log")
     history.add_argument("thread")
     history.set_defaults(handler=_history)
@@ -317,6 +322,31 @@ def _list(args) -> int:
     from graphs.audit_log import AuditLog
 
     print_reviews(AuditLog(_config(args).audit_path).reviews())
+    return 0
+
+
+def _renewals(args) -> int:
+    import json
+    import re
+
+    from cli_output import print_renewals
+    from graphs.review_service import ReviewService
+
+    match = re.fullmatch(r"\s*(\d{1,4})\s*([dwm]?)\s*", args.within or "")
+    if not match:
+        print(f"error: --within {args.within!r}: give a number of days, weeks or months, e.g. 90d, 12w, 6m", file=sys.stderr)
+        return 2
+    days = int(match.group(1)) * {"": 1, "d": 1, "w": 7, "m": 30}[match.group(2)]
+    config = _config(args)
+    service = ReviewService(config)
+    service.reindex_missing()
+    service.reindex(service.index.stale())
+    rows = service.index.renewals(today=config.today, within_days=days, visible_functions=None)
+    if args.json:
+        print(json.dumps([r.model_dump() | {"days_left": (date.fromisoformat(r.notice_deadline) - config.today).days}
+                          for r in rows], indent=2))
+    else:
+        print_renewals(rows, config.today, days)
     return 0
 
 

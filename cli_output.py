@@ -126,6 +126,22 @@ def print_finalised(status) -> None:
         console.print(escape(f"  {label}: {path}"))
 
 
+def print_renewals(rows, today, within_days: int) -> None:
+    """The portfolio's renewal calendar: notice deadlines soonest first, days left (negative: missed)."""
+    from datetime import date as _date
+
+    table = Table("notice deadline", "days left", "contract", "counterparty", "auto-renews", "notice", "term ends",
+                  "review", "recommended action", title=f"Renewal notice deadlines, next {within_days} days (from {today})")
+    for row in rows:
+        left = (_date.fromisoformat(row.notice_deadline) - today).days
+        style = "bold red" if left < 0 else "bold" if left <= 30 else ""
+        table.add_row(Text(row.notice_deadline, style=style), Text(f"{left}" + (" (missed)" if left < 0 else ""), style=style),
+                      Text(f"{row.name} #{row.short_id}"), Text(row.counterparty or "—"),
+                      "yes" if row.auto_renews else "no", f"{row.notice_days} d" if row.notice_days is not None else "—",
+                      row.term_end or "—", row.status, Text(row.recommended_action or ""))
+    console.print(table if rows else f"No notice deadline in the next {within_days} days (or missed in the last 30).")
+
+
 def print_reviews(rows: list[dict]) -> None:
     table = Table("thread", "contract", "type", "counterparty", "risk", "suggestions", "status", "created")
     for r in rows:

@@ -8,7 +8,7 @@ may see (a function the contract is routed to, or one that owns a suggestion).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -31,12 +31,18 @@ CREATE TABLE IF NOT EXISTS review_index (
     thread_id TEXT PRIMARY KEY, name TEXT NOT NULL, short_id TEXT NOT NULL, contract_type TEXT, counterparty TEXT,
     risk TEXT, risk_rank INTEGER, findings INTEGER, suggestions INTEGER, pending INTEGER, functions TEXT NOT NULL,
     owners TEXT NOT NULL, status TEXT NOT NULL, status_rank INTEGER NOT NULL, notice_deadline TEXT,
-    assigned_to TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 0
+    assigned_to TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 0,
+    auto_renews INTEGER, term_end TEXT, notice_days INTEGER, recommended_action TEXT
 );
 CREATE INDEX IF NOT EXISTS review_index_queue ON review_index (status_rank, risk_rank, created_at);
 CREATE INDEX IF NOT EXISTS review_index_deadline ON review_index (notice_deadline);
 CREATE INDEX IF NOT EXISTS review_index_assigned ON review_index (assigned_to, status_rank);
 """
+
+
+# columns added after the index's first version, applied to older files on open
+_MIGRATIONS = {"review_index": {"auto_renews": "INTEGER", "term_end": "TEXT", "notice_days": "INTEGER",
+                                "recommended_action": "TEXT"}}
 
 
 class IndexRow(BaseModel):
@@ -56,6 +62,10 @@ class IndexRow(BaseModel):
     assigned_to: str | None = None
     created_at: str
     version: int = 0  # the decision log's version this row was computed at
+    auto_renews: bool = False
+    term_end: str | None = None  # the end of the current term (ISO date)
+    notice_days: int | None = None  # notice needed to stop a renewal
+    recommended_action: str | None = None  # from the renewal brief
 
     @property
     def age_days(self) -> int:
@@ -90,6 +100,7 @@ def _listed(values: list[str]) -> str:
 
 class ReviewIndex(SQLiteFile):
     schema = _SCHEMA
+    migrations = _MIGRATIONS
 
     def upsert(self, row: IndexRow) -> None:
         """Write a review's row; `assigned_to` is kept unless the row names one."""
@@ -104,19 +115,22 @@ class ReviewIndex(SQLiteFile):
             risk_rank = RISK_ORDER.index(row.risk) if row.risk in RISK_ORDER else len(RISK_ORDER)
             values.append((row.thread_id, row.name, row.short_id, row.contract_type, row.counterparty, row.risk, risk_rank,
                            row.findings, row.suggestions, row.pending, _listed(row.functions), _listed(row.owners), row.status,
-                           status_rank, row.notice_deadline, row.assigned_to, row.created_at, now, row.version))
+                           status_rank, row.notice_deadline, row.assigned_to, row.created_at, now, row.version,
+                           int(row.auto_renews), row.term_end, row.notice_days, row.recommended_action))
         with self.transaction() as db:
             db.executemany(
                 "INSERT INTO review_index (thread_id, name, short_id, contract_type, counterparty, risk, risk_rank, findings,"
                 " suggestions, pending, functions, owners, status, status_rank, notice_deadline, assigned_to, created_at,"
-                " updated_at, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(thread_id) DO UPDATE SET"
+                " updated_at, version, auto_renews, term_end, notice_days, recommended_action)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(thread_id) DO UPDATE SET"
                 " name=excluded.name, short_id=excluded.short_id, contract_type=excluded.contract_type,"
                 " counterparty=excluded.counterparty, risk=excluded.risk, risk_rank=excluded.risk_rank,"
                 " findings=excluded.findings, suggestions=excluded.suggestions, pending=excluded.pending,"
                 " functions=excluded.functions, owners=excluded.owners, status=excluded.status,"
                 " status_rank=excluded.status_rank, notice_deadline=excluded.notice_deadline,"
                 " assigned_to=COALESCE(excluded.assigned_to, review_index.assigned_to), updated_at=excluded.updated_at,"
-                " version=excluded.version",
+                " version=excluded.version, auto_renews=excluded.auto_renews, term_end=excluded.term_end,"
+                " notice_days=excluded.notice_days, recommended_action=excluded.recommended_action",
                 values,
             )
 
@@ -179,10 +193,29 @@ class ReviewIndex(SQLiteFile):
             total = db.execute(f"SELECT COUNT(*) FROM review_index {condition}", args).fetchone()[0]
             found = db.execute(f"SELECT * FROM review_index {condition} ORDER BY {order} LIMIT ? OFFSET ?",
                                [*args, query.per_page, (query.page - 1) * query.per_page]).fetchall()
-        rows = [IndexRow(thread_id=r["thread_id"], name=r["name"], short_id=r["short_id"], contract_type=r["contract_type"] or "",
-                         counterparty=r["counterparty"], risk=r["risk"] or "", findings=r["findings"] or 0,
-                         suggestions=r["suggestions"] or 0, pending=r["pending"] or 0,
-                         functions=[f for f in r["functions"].split(",") if f], owners=[f for f in r["owners"].split(",") if f],
-                         status=r["status"], notice_deadline=r["notice_deadline"], assigned_to=r["assigned_to"],
-                         created_at=r["created_at"]) for r in found]
-        return QueuePage(rows=rows, total=total, query=query)
+        return QueuePage(rows=[_row_of(r) for r in found], total=total, query=query)
+
+    def renewals(self, *, today: date, within_days: int, visible_functions: list[str] | None,
+                 missed_days: int = 30) -> list[IndexRow]:
+        """Contracts whose notice deadline falls in the next `within_days` (or passed in the last `missed_days`),
+        soonest first: the portfolio's renewal calendar."""
+        where, args = ["notice_deadline IS NOT NULL", "notice_deadline BETWEEN ? AND ?"], [
+            (today - timedelta(days=missed_days)).isoformat(), (today + timedelta(days=within_days)).isoformat()]
+        if visible_functions is not None:
+            where.append("(" + (" OR ".join("(functions LIKE ? OR owners LIKE ?)" for _ in visible_functions) or "0") + ")")
+            for function in visible_functions:
+                args += [f"%,{function},%"] * 2
+        with self.read() as db:
+            found = db.execute(f"SELECT * FROM review_index WHERE {' AND '.join(where)} ORDER BY notice_deadline, name",
+                               args).fetchall()
+        return [_row_of(r) for r in found]
+
+
+def _row_of(r) -> IndexRow:
+    return IndexRow(thread_id=r["thread_id"], name=r["name"], short_id=r["short_id"], contract_type=r["contract_type"] or "",
+                    counterparty=r["counterparty"], risk=r["risk"] or "", findings=r["findings"] or 0,
+                    suggestions=r["suggestions"] or 0, pending=r["pending"] or 0,
+                    functions=[f for f in r["functions"].split(",") if f], owners=[f for f in r["owners"].split(",") if f],
+                    status=r["status"], notice_deadline=r["notice_deadline"], assigned_to=r["assigned_to"],
+                    created_at=r["created_at"], version=r["version"], auto_renews=bool(r["auto_renews"]),
+                    term_end=r["term_end"], notice_days=r["notice_days"], recommended_action=r["recommended_action"])

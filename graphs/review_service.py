@@ -161,7 +161,9 @@ class ReviewService:
             risk=status.overall_risk, findings=len(status.compliance.findings), suggestions=len(status.redlines.suggestions),
             pending=len(status.pending), functions=list(status.profile.review_functions), owners=sorted(owners),
             status=state, notice_deadline=str(status.brief.terms.notice_deadline) if status.brief.terms.notice_deadline else None,
-            created_at=created, version=status.version))
+            created_at=created, version=status.version, auto_renews=status.brief.terms.auto_renews,
+            term_end=str(status.brief.terms.current_term_end or status.brief.terms.expiration_date or "") or None,
+            notice_days=status.brief.terms.notice_days, recommended_action=status.brief.recommended_action))
 
     def reindex_missing(self) -> int:
         """Index the reviews the index lacks (made before it existed, or by a process that died before indexing)."""

@@ -11,7 +11,7 @@ import html
 import sqlite3
 import re
 import secrets
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -179,6 +179,19 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
         result = service.index.page(query, visible_functions=visible)
         return page("queue.html", reviewer=reviewer, result=result, functions=FUNCTIONS, sorts=list(SORTS),
                     waiting=service.index.waiting_for(reviewer.username), filters=request.query_params)
+
+    @app.get("/renewals", response_class=HTMLResponse)
+    def renewals(request: Request, within: int = 90):
+        """Notice deadlines across the contracts the reader can see, soonest first (missed ones in the last 30 days too)."""
+        reviewer = current(request)
+        if reviewer is None:
+            return RedirectResponse("/login", status_code=303)
+        within = min(max(within, 1), 3660)
+        service.reindex(service.index.stale())
+        visible = None if "all-contracts" in reviewer.roles else list(reviewer.functions)
+        rows = service.index.renewals(today=service.config.today, within_days=within, visible_functions=visible)
+        dated = [(row, (date.fromisoformat(row.notice_deadline) - service.config.today).days) for row in rows]
+        return page("renewals.html", reviewer=reviewer, rows=dated, within=within, today=service.config.today)
 
     @app.post("/reviews/{thread_id}/assign")
     async def assign(request: Request, thread_id: str):
