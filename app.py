@@ -89,6 +89,14 @@ def _parser() -> argparse.ArgumentParser:
                           "missed in the last 30 days are listed too")
     renewals.add_argument("--json", action="store_true", help="print JSON instead of a table")
     renewals.set_defaults(handler=_renewals)
+    search = sub.add_parser("search", help="full-text search over every review's extracted clauses")
+    search.add_argument("text", help="words to find (all of them, stemmed: 'liabilities' finds 'liability')")
+    search.add_argument("--type", help="contract type, e.g. saas")
+    search.add_argument("--risk", choices=["critical", "high", "medium", "low"])
+    search.add_argument("--status", default="all", help="open, awaiting review, escalated, signed off, finalised or all")
+    search.add_argument("--limit", type=int, default=20)
+    search.add_argument("--json", action="store_true")
+    search.set_defaults(handler=_search)
     history = sub.add_parser("history", help="replay a review's decision log")
     history.add_argument("thread")
     history.set_defaults(handler=_history)
@@ -347,6 +355,29 @@ def _renewals(args) -> int:
                           for r in rows], indent=2))
     else:
         print_renewals(rows, config.today, days)
+    return 0
+
+
+def _search(args) -> int:
+    import json
+
+    from cli_output import print_search
+    from graphs.review_index import QueueQuery
+    from graphs.review_service import ReviewService
+
+    try:
+        query = QueueQuery(status=args.status, contract_type=args.type, risk=args.risk)
+    except ValueError:
+        print(f"error: --status {args.status!r}: use open, awaiting review, escalated, signed off, finalised or all",
+              file=sys.stderr)
+        return 2
+    service = ReviewService(_config(args))
+    service.reindex_missing()
+    hits = service.index.search(args.text, query, visible_functions=None, limit=max(1, min(args.limit, 200)))
+    if args.json:
+        print(json.dumps([h.model_dump() for h in hits], indent=2))
+    else:
+        print_search(hits, args.text)
     return 0
 
 

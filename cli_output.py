@@ -126,6 +126,15 @@ def print_finalised(status) -> None:
         console.print(escape(f"  {label}: {path}"))
 
 
+def print_search(hits, text: str) -> None:
+    """Clauses that matched, best first: the review, the category, the characters cited and the clause."""
+    table = Table("contract", "counterparty", "type", "risk", "category", "characters", "clause", title=f"Clauses matching {text!r}")
+    for hit in hits:
+        table.add_row(Text(f"{hit.review.name} #{hit.review.short_id}"), Text(hit.review.counterparty or "—"),
+                      hit.review.contract_type, hit.review.risk, hit.category, f"{hit.start}–{hit.end}", Text(hit.snippet))
+    console.print(table if hits else f"No clause matches {text!r}.")
+
+
 def print_renewals(rows, today, within_days: int) -> None:
     """The portfolio's renewal calendar: notice deadlines soonest first, days left (negative: missed)."""
     from datetime import date as _date

@@ -52,7 +52,26 @@ def seed(data: Path, count: int) -> None:
             status=rng.choice(["awaiting review"] * 6 + ["escalated", "signed off", "finalised", "finalised"]),
             notice_deadline=(now + timedelta(days=rng.randint(-30, 400))).date().isoformat() if rng.random() < 0.6 else None,
             assigned_to=rng.choice([None, None, "lee", "kim"]), created_at=(now - timedelta(days=rng.randint(0, 700))).isoformat()))
-    ReviewIndex(ReviewConfig.from_env(data).audit_path).upsert_many(rows)
+    index = ReviewIndex(ReviewConfig.from_env(data).audit_path)
+    index.upsert_many(rows)
+    for row in rows:  # eight clauses a contract, from realistic clause sentences with the numbers varied
+        index.index_clauses(row.thread_id, [(category, 100 * k, 100 * k + len(text), text) for k, (category, text) in
+                                            enumerate(rng.sample(CLAUSES, 8))])
+    return index
+
+
+CLAUSES = [(category, text.format(n=n)) for n in (3, 12, 30, 45, 90) for category, text in [
+    ("liability_cap", "Supplier's aggregate liability shall not exceed the fees paid in the {n} months preceding the claim."),
+    ("uncapped_liability", "Nothing in this Agreement limits either party's liability for fraud, gross negligence or {n} other matters."),
+    ("auto_renewal", "This Agreement renews automatically for successive {n} month terms unless either party gives notice."),
+    ("payment_terms", "Customer shall pay each undisputed invoice within {n} days of receipt."),
+    ("governing_law", "This Agreement is governed by the laws of the State of New York, clause {n}."),
+    ("termination_for_convenience", "Either party may terminate this Agreement for convenience on {n} days' written notice."),
+    ("confidentiality", "Each party shall keep the other's confidential information secret for {n} years."),
+    ("audit_rights", "Customer may audit Supplier's records once every {n} months on reasonable notice."),
+    ("exclusivity", "Customer shall buy the products exclusively from Supplier during the first {n} months."),
+    ("data_protection", "Processor shall notify Controller of a personal data breach within {n} hours."),
+]]
 
 
 def free_port() -> int:
@@ -92,8 +111,18 @@ def main() -> int:
     data = Path(tempfile.mkdtemp(prefix="queue-bench-"))
     environment = {**os.environ, "CLAUSEFLOW_DATA_DIR": str(data)}
     started = time.perf_counter()
-    seed(data, args.reviews)
+    index = seed(data, args.reviews)
     seeded = time.perf_counter() - started
+    from graphs.review_index import QueueQuery
+
+    searches = ["aggregate liability", "renews automatically", "personal data breach", "terminate convenience notice",
+                "liability", "governed laws New York"]
+    search_times = []
+    for i in range(60):
+        begun = time.perf_counter()
+        index.search(searches[i % len(searches)], QueueQuery(status="all", risk="high" if i % 2 else None),
+                     visible_functions=["legal", "finance"])
+        search_times.append(time.perf_counter() - begun)
     subprocess.run([sys.executable, str(ROOT / "app.py"), "user", "add", "lee", "--functions", "legal", "finance",
                     "--password-stdin"], input="correct horse battery\n", text=True, env=environment, check=True,
                    capture_output=True)
@@ -134,6 +163,7 @@ def main() -> int:
     write_report("queue-page", {
         "machine": machine(), "reviews_indexed": args.reviews, "seed_seconds": round(seeded, 1),
         "one_client": one_client, f"{args.clients}_concurrent_clients": concurrent,
+        "clause_search_in_process": {**percentiles(search_times), "clauses_indexed": 8 * args.reviews},
         "server": "app.py serve (uvicorn, one process)", "reader": "lee: legal + finance (sees ~75% of reviews)",
     })
     return 0

@@ -8,6 +8,7 @@ may see (a function the contract is routed to, or one that owns a suggestion).
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Literal
 
@@ -37,6 +38,9 @@ CREATE TABLE IF NOT EXISTS review_index (
 CREATE INDEX IF NOT EXISTS review_index_queue ON review_index (status_rank, risk_rank, created_at);
 CREATE INDEX IF NOT EXISTS review_index_deadline ON review_index (notice_deadline);
 CREATE INDEX IF NOT EXISTS review_index_assigned ON review_index (assigned_to, status_rank);
+CREATE VIRTUAL TABLE IF NOT EXISTS clause_search USING fts5(
+    thread_id UNINDEXED, category, text, start UNINDEXED, "end" UNINDEXED, tokenize = 'porter unicode61'
+);
 """
 
 
@@ -82,6 +86,16 @@ class QueueQuery(BaseModel):
     sort: str = "risk"
     page: int = Field(default=1, ge=1)
     per_page: int = Field(default=50, ge=1, le=200)
+
+
+class ClauseHit(BaseModel):
+    """A clause that matched a search, with its exact span in the contract and the review it belongs to."""
+
+    review: IndexRow
+    category: str
+    start: int
+    end: int
+    snippet: str  # the clause with the matched words in [brackets]
 
 
 class QueuePage(BaseModel):
@@ -133,6 +147,44 @@ class ReviewIndex(SQLiteFile):
                 " notice_days=excluded.notice_days, recommended_action=excluded.recommended_action",
                 values,
             )
+
+    def index_clauses(self, thread_id: str, clauses: list[tuple[str, int, int, str]]) -> None:
+        """(category, start, end, text) of a review's extracted clauses, replacing what was there, for full-text search."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM clause_search WHERE thread_id = ?", (thread_id,))
+            db.executemany('INSERT INTO clause_search (thread_id, category, text, start, "end") VALUES (?,?,?,?,?)',
+                           [(thread_id, category, text, start, end) for category, start, end, text in clauses])
+
+    def search(self, text: str, query: QueueQuery, *, visible_functions: list[str] | None, limit: int = 50) -> list[ClauseHit]:
+        """Clauses whose words match `text` (all of them, stemmed), best first, in reviews that pass `query`'s filters
+        and that the reader may see. The words are quoted one by one: no FTS syntax from the user reaches SQLite."""
+        words = re.findall(r"\w+", text.lower())[:12]
+        if not words:
+            return []
+        match = " ".join(f'"{w}"' for w in words)
+        where, args = [], []
+        if visible_functions is not None:
+            where.append("(" + (" OR ".join("(i.functions LIKE ? OR i.owners LIKE ?)" for _ in visible_functions) or "0") + ")")
+            for function in visible_functions:
+                args += [f"%,{function},%"] * 2
+        if query.status == "open":
+            where.append("i.status_rank < 3")
+        elif query.status != "all":
+            where.append("i.status = ?")
+            args.append(query.status)
+        for column, value in (("risk", query.risk), ("contract_type", query.contract_type)):
+            if value:
+                where.append(f"i.{column} = ?")
+                args.append(value)
+        condition = "".join(f" AND {w}" for w in where)
+        with self.read() as db:
+            found = db.execute(
+                "SELECT i.*, s.category AS hit_category, s.start AS hit_start, s.\"end\" AS hit_end,"
+                " snippet(clause_search, 2, '[', ']', '…', 24) AS hit_snippet FROM clause_search s"
+                f" JOIN review_index i ON i.thread_id = s.thread_id WHERE clause_search MATCH ?{condition}"
+                " ORDER BY bm25(clause_search), i.risk_rank LIMIT ?", [match, *args, limit]).fetchall()
+        return [ClauseHit(review=_row_of(r), category=r["hit_category"], start=int(r["hit_start"]), end=int(r["hit_end"]),
+                          snippet=r["hit_snippet"]) for r in found]
 
     def assign(self, thread_id: str, reviewer: str | None) -> bool:
         with self.transaction() as db:

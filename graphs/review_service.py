@@ -146,7 +146,13 @@ class ReviewService:
             risk=status.overall_risk, suggestions=len(status.redlines.suggestions),
         )
         self._index(status)
+        self._index_clauses(status)
         return status
+
+    def _index_clauses(self, status: ReviewStatus) -> None:
+        """The extracted clauses, for full-text search across reviews (they do not change after the agents ran)."""
+        self.index.index_clauses(status.thread_id, [(c.category, c.span.start, c.span.end, c.span.quote)
+                                                    for c in status.extraction.clauses])
 
     def _index(self, status: ReviewStatus) -> None:
         """Bring the queue's row for this review up to date (called on every state change)."""
@@ -168,7 +174,13 @@ class ReviewService:
     def reindex_missing(self) -> int:
         """Index the reviews the index lacks (made before it existed, or by a process that died before indexing)."""
         indexed = self.index.indexed()
-        return self.reindex([r["thread_id"] for r in self.audit.reviews() if r["thread_id"] not in indexed])
+        missing = [r["thread_id"] for r in self.audit.reviews() if r["thread_id"] not in indexed]
+        for thread_id in missing:
+            try:
+                self._index_clauses(self.status(thread_id))
+            except ReviewNotFound:
+                continue
+        return self.reindex(missing)
 
     def reindex(self, thread_ids: list[str]) -> int:
         for thread_id in thread_ids:

@@ -1,4 +1,4 @@
-"""Renewal notice deadlines across every review: the CLI and the web page read them from the review index."""
+"""Across the portfolio: renewal notice deadlines and clause search, on the CLI and the web page, from the review index."""
 
 from __future__ import annotations
 
@@ -54,3 +54,29 @@ def test_the_renewals_page_shows_what_the_reader_may_see(portfolio, monkeypatch)
     assert "saas_cloudnimbus" in legal and "(missed)" not in legal
     security = page_for("sam")  # only the SaaS contract is routed to security
     assert "saas_cloudnimbus" in security and "licence_quanta" not in security
+    client = TestClient(app)
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"username": "sam", "password": "a long enough password", "csrf": token})
+    found = client.get("/search", params={"q": "aggregate liability"}).text
+    assert "saas_cloudnimbus" in found and "msa_orion" not in found and "[liability]" in found
+
+
+def test_search_finds_clauses_by_their_words_with_spans_that_are_in_the_contract(portfolio):
+    hits = json.loads(cli("search", "liabilities aggregate", "--json", data_dir=portfolio).stdout)
+    assert {h["review"]["name"] for h in hits} == {"saas_cloudnimbus", "msa_orion", "licence_quanta"}
+    assert {h["category"] for h in hits} == {"liability_cap", "limitation_of_liability"}  # one clause, two categories
+    assert all("[liability]" in h["snippet"].lower() for h in hits)  # stemmed: "liabilities" found "liability"
+    # every hit cites characters that are the clause in the reviewed text
+    from graphs.configuration import ReviewConfig
+    from graphs.review_service import ReviewService
+
+    service = ReviewService(ReviewConfig.from_env(portfolio, "local"))
+    for hit in hits:
+        text = service.status(hit["review"]["thread_id"]).document.text[hit["start"] : hit["end"]]
+        assert "aggregate liability" in text.lower()
+    saas = json.loads(cli("search", "liability", "--type", "saas", "--json", data_dir=portfolio).stdout)
+    assert {h["review"]["name"] for h in saas} == {"saas_cloudnimbus"}
+    # search syntax from the user is words, never FTS operators: no error, no match for words not there
+    odd = cli("search", 'liability" OR NEAR(', "--json", data_dir=portfolio)
+    assert odd.returncode == 0 and json.loads(odd.stdout) == []
+    assert "No clause matches" in cli("search", "teleportation", data_dir=portfolio).stdout

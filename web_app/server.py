@@ -180,6 +180,20 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
         return page("queue.html", reviewer=reviewer, result=result, functions=FUNCTIONS, sorts=list(SORTS),
                     waiting=service.index.waiting_for(reviewer.username), filters=request.query_params)
 
+    @app.get("/search", response_class=HTMLResponse)
+    def search(request: Request, q: str = "", type: str | None = None, risk: str | None = None):
+        """Full-text search over the extracted clauses of the contracts the reader can see."""
+        reviewer = current(request)
+        if reviewer is None:
+            return RedirectResponse("/login", status_code=303)
+        try:
+            query = QueueQuery(status="all", contract_type=type or None, risk=risk or None)
+        except ValueError:
+            raise HTTPException(400, "That filter is not one the search knows; clear it and try again.")
+        visible = None if "all-contracts" in reviewer.roles else list(reviewer.functions)
+        hits = service.index.search(q[:200], query, visible_functions=visible) if q.strip() else []
+        return page("search.html", reviewer=reviewer, hits=hits, q=q[:200], query=query)
+
     @app.get("/renewals", response_class=HTMLResponse)
     def renewals(request: Request, within: int = 90):
         """Notice deadlines across the contracts the reader can see, soonest first (missed ones in the last 30 days too)."""
