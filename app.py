@@ -347,8 +347,7 @@ def _renewals(args) -> int:
     days = int(match.group(1)) * {"": 1, "d": 1, "w": 7, "m": 30}[match.group(2)]
     config = _config(args)
     service = ReviewService(config)
-    service.reindex_missing()
-    service.reindex(service.index.stale())
+    service.catch_up_index()
     rows = service.index.renewals(today=config.today, within_days=days, visible_functions=None)
     if args.json:
         print(json.dumps([r.model_dump() | {"days_left": (date.fromisoformat(r.notice_deadline) - config.today).days}
@@ -372,7 +371,7 @@ def _search(args) -> int:
               file=sys.stderr)
         return 2
     service = ReviewService(_config(args))
-    service.reindex_missing()
+    service.catch_up_index()
     hits = service.index.search(args.text, query, visible_functions=None, limit=max(1, min(args.limit, 200)))
     if args.json:
         print(json.dumps([h.model_dump() for h in hits], indent=2))

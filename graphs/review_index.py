@@ -116,12 +116,13 @@ class ReviewIndex(SQLiteFile):
     schema = _SCHEMA
     migrations = _MIGRATIONS
 
-    def upsert(self, row: IndexRow) -> None:
-        """Write a review's row; `assigned_to` is kept unless the row names one."""
-        self.upsert_many([row])
+    def upsert(self, row: IndexRow, clauses: list[tuple[str, int, int, str]] | None = None) -> None:
+        """Write a review's row (`assigned_to` is kept unless the row names one) and, when given, its clauses for
+        search, in one commit."""
+        self.upsert_many([row], {row.thread_id: clauses} if clauses is not None else None)
 
-    def upsert_many(self, rows: list[IndexRow]) -> None:
-        """Write rows in one transaction."""
+    def upsert_many(self, rows: list[IndexRow], clauses: dict[str, list[tuple[str, int, int, str]]] | None = None) -> None:
+        """Write rows (and clauses, per thread) in one transaction."""
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         values = []
         for row in rows:
@@ -147,13 +148,13 @@ class ReviewIndex(SQLiteFile):
                 " notice_days=excluded.notice_days, recommended_action=excluded.recommended_action",
                 values,
             )
+            for thread_id, found in (clauses or {}).items():
+                _replace_clauses(db, thread_id, found)
 
     def index_clauses(self, thread_id: str, clauses: list[tuple[str, int, int, str]]) -> None:
         """(category, start, end, text) of a review's extracted clauses, replacing what was there, for full-text search."""
         with self.transaction() as db:
-            db.execute("DELETE FROM clause_search WHERE thread_id = ?", (thread_id,))
-            db.executemany('INSERT INTO clause_search (thread_id, category, text, start, "end") VALUES (?,?,?,?,?)',
-                           [(thread_id, category, text, start, end) for category, start, end, text in clauses])
+            _replace_clauses(db, thread_id, clauses)
 
     def search(self, text: str, query: QueueQuery, *, visible_functions: list[str] | None, limit: int = 50) -> list[ClauseHit]:
         """Clauses whose words match `text` (all of them, stemmed), best first, in reviews that pass `query`'s filters
@@ -196,14 +197,17 @@ class ReviewIndex(SQLiteFile):
         return row[0] if row else None
 
     def stale(self) -> list[str]:
-        """Rows behind the decision log: a process killed between a decision (or a sign-off) and its index update.
-        One query over the log's own indexes, cheap enough for every queue request."""
+        """Reviews whose row is missing or behind the decision log: a process killed (or kept waiting on a busy
+        database) between a review, decision or sign-off and its index update. One query over the log's own
+        indexes, cheap enough for every queue request."""
         with self.read() as db:
             return [r[0] for r in db.execute(
                 "SELECT thread_id FROM review_index i WHERE i.version != (SELECT COUNT(*) FROM decisions d WHERE"
                 " d.thread_id = i.thread_id) OR (i.status_rank < 2 AND EXISTS (SELECT 1 FROM sign_offs s WHERE"
                 " s.thread_id = i.thread_id)) OR (i.status_rank = 2 AND EXISTS (SELECT 1 FROM reviews r WHERE"
-                " r.thread_id = i.thread_id AND r.status = 'finalised'))")]
+                " r.thread_id = i.thread_id AND r.status = 'finalised'))"
+                " UNION SELECT r.thread_id FROM reviews r WHERE NOT EXISTS (SELECT 1 FROM review_index i WHERE"
+                " i.thread_id = r.thread_id)")]
 
     def indexed(self) -> set[str]:
         with self.read() as db:
@@ -261,6 +265,12 @@ class ReviewIndex(SQLiteFile):
             found = db.execute(f"SELECT * FROM review_index WHERE {' AND '.join(where)} ORDER BY notice_deadline, name",
                                args).fetchall()
         return [_row_of(r) for r in found]
+
+
+def _replace_clauses(db, thread_id: str, clauses: list[tuple[str, int, int, str]]) -> None:
+    db.execute("DELETE FROM clause_search WHERE thread_id = ?", (thread_id,))
+    db.executemany('INSERT INTO clause_search (thread_id, category, text, start, "end") VALUES (?,?,?,?,?)',
+                   [(thread_id, category, text, start, end) for category, start, end, text in clauses])
 
 
 def _row_of(r) -> IndexRow:

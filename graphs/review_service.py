@@ -24,7 +24,7 @@ from agents.schema import (
 from document_io.docx_redline import docx_from_paragraphs
 from document_io.loader import load_document
 from document_io.models import SourceDocument
-from graphs.audit_log import AlreadySignedOff, AuditLog, SignOff
+from graphs.audit_log import AlreadySignedOff, AuditLog, DatabaseBusy, SignOff
 from graphs.blob_store import BlobStore
 from graphs.configuration import ReviewConfig
 from graphs.finalization import changes_for, open_escalations
@@ -145,22 +145,28 @@ class ReviewService:
             contract_type=status.profile.contract_type, counterparty=status.profile.counterparty,
             risk=status.overall_risk, suggestions=len(status.redlines.suggestions),
         )
-        self._index(status)
-        self._index_clauses(status)
+        self._index(status, with_clauses=True)
         return status
 
-    def _index_clauses(self, status: ReviewStatus) -> None:
-        """The extracted clauses, for full-text search across reviews (they do not change after the agents ran)."""
-        self.index.index_clauses(status.thread_id, [(c.category, c.span.start, c.span.end, c.span.quote)
-                                                    for c in status.extraction.clauses])
+    def _index(self, status: ReviewStatus, *, with_clauses: bool = False) -> None:
+        """Bring the queue's row for this review up to date (called on every state change), and with `with_clauses`
+        its extracted clauses for search (they do not change after the agents ran), in one commit. The index is
+        derived data: when the database stays busy past the lock timeout (a batch and a server writing at once on a
+        loaded machine) the update is skipped, and the queue's next check finds the row missing or behind the
+        decision log and redoes it. The review itself never fails for it."""
+        try:
+            self._write_index(status, with_clauses)
+        except (DatabaseBusy, sqlite3.OperationalError):
+            pass
 
-    def _index(self, status: ReviewStatus) -> None:
-        """Bring the queue's row for this review up to date (called on every state change)."""
+    def _write_index(self, status: ReviewStatus, with_clauses: bool) -> None:
         created = (self.audit.review(status.thread_id) or {}).get("created_at") or datetime.now(timezone.utc).isoformat()
         state = ("finalised" if status.finalised else "signed off" if status.sign_off
                  else "escalated" if status.escalated else "awaiting review")
         owners = {d.escalate_to for d in status.decisions.values() if d.escalate_to}
         owners |= {s.escalate_to or "legal" for s in status.redlines.suggestions}
+        clauses = ([(c.category, c.span.start, c.span.end, c.span.quote) for c in status.extraction.clauses]
+                   if with_clauses else None)
         self.index.upsert(IndexRow(
             thread_id=status.thread_id, name=status.document.name, short_id=status.document.sha256[:8],
             contract_type=status.profile.contract_type, counterparty=status.profile.counterparty,
@@ -169,23 +175,17 @@ class ReviewService:
             status=state, notice_deadline=str(status.brief.terms.notice_deadline) if status.brief.terms.notice_deadline else None,
             created_at=created, version=status.version, auto_renews=status.brief.terms.auto_renews,
             term_end=str(status.brief.terms.current_term_end or status.brief.terms.expiration_date or "") or None,
-            notice_days=status.brief.terms.notice_days, recommended_action=status.brief.recommended_action))
+            notice_days=status.brief.terms.notice_days, recommended_action=status.brief.recommended_action), clauses)
 
-    def reindex_missing(self) -> int:
-        """Index the reviews the index lacks (made before it existed, or by a process that died before indexing)."""
-        indexed = self.index.indexed()
-        missing = [r["thread_id"] for r in self.audit.reviews() if r["thread_id"] not in indexed]
-        for thread_id in missing:
-            try:
-                self._index_clauses(self.status(thread_id))
-            except ReviewNotFound:
-                continue
-        return self.reindex(missing)
+    def catch_up_index(self) -> int:
+        """Index the reviews whose row is missing or behind the decision log (made before the index existed, or by
+        a process that died or was kept waiting before indexing); returns how many."""
+        return self.reindex(self.index.stale(), with_clauses=True)
 
-    def reindex(self, thread_ids: list[str]) -> int:
+    def reindex(self, thread_ids: list[str], *, with_clauses: bool = False) -> int:
         for thread_id in thread_ids:
             try:
-                self._index(self.status(thread_id))
+                self._index(self.status(thread_id), with_clauses=with_clauses)
             except ReviewNotFound:
                 continue
         return len(thread_ids)

@@ -188,8 +188,8 @@ def test_two_batches_on_one_inbox_run_each_contracts_agents_once(tmp_path):
     _inbox_of_distinct_contracts(inbox, 4)
     first, second = (_start_batch(inbox, tmp_path / f"triage-{n}", data) for n in (1, 2))
     for batch in (first, second):
-        batch.communicate(timeout=600)
-        assert batch.returncode == 0
+        stdout, stderr = batch.communicate(timeout=600)
+        assert batch.returncode == 0, stderr[-2000:] + stdout[-2000:]
     runs = AuditLog(data / "reviews.sqlite").events(kind="agents_run")
     per_contract = {}
     for event in runs:

@@ -154,21 +154,15 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
         response.delete_cookie(SESSION_COOKIE)
         return response
 
-    index_checked = False
-
     @app.get("/", response_class=HTMLResponse)
     def queue(request: Request, status: str = "open", function: str | None = None, risk: str | None = None,
               type: str | None = None, q: str | None = None, mine: str | None = None, sort: str = "risk",
               page_number: int = Query(default=1, alias="page")):
         """One page of the review index (never the checkpoints), filtered and sorted in SQL."""
-        nonlocal index_checked
         reviewer = current(request)
         if reviewer is None:
             return RedirectResponse("/login", status_code=303)
-        if not index_checked:  # reviews from before the index, or from a process that died before indexing
-            service.reindex_missing()
-            index_checked = True
-        service.reindex(service.index.stale())  # rows a killed process left behind the decision log
+        service.catch_up_index()  # rows a killed or kept-waiting process left missing or behind the decision log
         try:
             query = QueueQuery(status=status, function=function or None, risk=risk or None, contract_type=type or None,
                                search=(q or "").strip() or None, assigned_to=reviewer.username if mine else None,
@@ -201,7 +195,7 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
         if reviewer is None:
             return RedirectResponse("/login", status_code=303)
         within = min(max(within, 1), 3660)
-        service.reindex(service.index.stale())
+        service.catch_up_index()
         visible = None if "all-contracts" in reviewer.roles else list(reviewer.functions)
         rows = service.index.renewals(today=service.config.today, within_days=within, visible_functions=visible)
         dated = [(row, (date.fromisoformat(row.notice_deadline) - service.config.today).days) for row in rows]
