@@ -20,10 +20,10 @@ from sklearn.linear_model import LogisticRegression
 
 from document_io.legal_text import QuoteLocator, SentenceUnit, sentence_units
 from document_io.models import document_from_text
-from document_io.span_candidates import indexed_phrases, passages, phrase_features
+from document_io.span_candidates import indexed_phrases, phrase_features
 from evals.datasets import LabelledContract
 from evals.metrics import jaccard, matches
-from model_backends.clause_model import CALIBRATION_FEATURES, ClauseModel, calibration_features
+from model_backends.clause_model import CALIBRATION_FEATURES, ClauseModel, ScoredPassages
 from model_backends.text_features import TfidfVocabulary, hashed
 
 PHRASE_CATEGORIES = ["Parties", "Document Name", "Agreement Date", "Effective Date", "Expiration Date"]
@@ -98,18 +98,15 @@ def fit_text_scorer(model: ClauseModel, contracts: list[PreparedContract], setti
         model.text_bias[column] = fitted.intercept_[0]
 
 
-def fit_calibrators(model: ClauseModel, scored: list[tuple[PreparedContract, list, np.ndarray]], settings: TrainingSettings) -> None:
+def fit_calibrators(model: ClauseModel, scored: list[tuple[PreparedContract, ScoredPassages]], settings: TrainingSettings) -> None:
     """`scored`: each contract with its candidate passages and their out-of-fold text scores."""
     for column, category in enumerate(model.categories):
         rows, targets, is_sentence = [], [], []
-        for contract, candidates, scores in scored:
+        for contract, passages_of in scored:
             if not contract.units:
                 continue
-            sentence_of = {p.rows[0]: i for i, p in enumerate(candidates) if p.kind == "S"}
-            sentence_scores = scores[[sentence_of[r] for r in range(len(contract.units))], column]
-            word_counts = np.array([len(contract.text[p.start : p.end].split()) for p in candidates], dtype=np.float32)
-            kept, features = calibration_features(candidates, word_counts, scores[:, column], sentence_scores,
-                                                  float(model.typical_words[column]), [np.array(p.rows) for p in candidates])
+            candidates = passages_of.candidates
+            kept, features = passages_of.calibration_features(column, float(model.typical_words[column]))
             gold = contract.labels.get(category, [])
             rows.append(features)
             targets.extend(any(matches(category, contract.text[candidates[i].start : candidates[i].end], g) for g in gold) for i in kept)
@@ -168,15 +165,14 @@ def train_clause_model(contracts: list[LabelledContract], categories: list[str],
     for column, category in enumerate(categories):
         words = [len(label.split()) for c in prepared for label in c.labels.get(category, [])]
         model.typical_words[column] = float(np.median(words)) if words else 30.0
-    scored: list[tuple[PreparedContract, list, np.ndarray]] = []
+    scored: list[tuple[PreparedContract, ScoredPassages]] = []
     for fold in range(settings.folds):
         on_step(f"text scorer for fold {fold + 1} of {settings.folds}")
         held = prepared[fold :: settings.folds]
         fold_model = _empty_model(categories, trained_on)
         fit_text_scorer(fold_model, [c for i, c in enumerate(prepared) if i % settings.folds != fold], settings)
         for contract in held:
-            candidates, scores = _uncalibrated(fold_model, contract)
-            scored.append((contract, candidates, scores))
+            scored.append((contract, fold_model.scored_passages(contract.text, contract.units)))
     on_step("text scorer on the whole train split")
     fit_text_scorer(model, prepared, settings)
     on_step("calibrators")
@@ -185,10 +181,3 @@ def train_clause_model(contracts: list[LabelledContract], categories: list[str],
     fit_phrase_scorer(model, prepared, settings)
     return model
 
-
-def _uncalibrated(model: ClauseModel, contract: PreparedContract) -> tuple[list, np.ndarray]:
-    """A contract's candidate passages and their text scores (before calibration)."""
-    candidates = passages(contract.text, contract.units)
-    headings = [contract.units[p.rows[0]].heading or "" for p in candidates]
-    scores = model.text_scores([contract.text[p.start : p.end] for p in candidates], headings)
-    return candidates, scores

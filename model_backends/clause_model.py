@@ -86,6 +86,22 @@ def calibration_features(candidates: list[Passage], word_counts: np.ndarray, tex
 
 
 @dataclass
+class ScoredPassages:
+    """A contract's candidate passages with their text scores and what calibrating them needs, computed once for
+    every category (inference and training both start here)."""
+
+    candidates: list[Passage]
+    scores: np.ndarray  # (candidates, categories) text scores
+    sentence_scores: np.ndarray  # (sentences, categories): each sentence's own candidate's scores
+    word_counts: np.ndarray  # (candidates,)
+    rows: list[np.ndarray]  # each candidate's sentences
+
+    def calibration_features(self, column: int, typical_words: float) -> tuple[np.ndarray, np.ndarray]:
+        return calibration_features(self.candidates, self.word_counts, self.scores[:, column],
+                                    self.sentence_scores[:, column], typical_words, self.rows)
+
+
+@dataclass
 class ClauseModel:
     categories: list[str]
     text_vocabulary: TfidfVocabulary
@@ -119,21 +135,24 @@ class ClauseModel:
         scaled = (features - self.calibration_mean[column]) / self.calibration_scale[column]
         return _sigmoid(scaled @ self.calibration_weights[column] + self.calibration_bias[column]).astype(np.float32)
 
-    def passage_scores(self, text: str, units: list[SentenceUnit]) -> tuple[list[Passage], np.ndarray, dict[int, tuple[np.ndarray, np.ndarray]]]:
-        """Candidates, their text scores and, per category, (kept candidate indexes, calibrated scores)."""
+    def scored_passages(self, text: str, units: list[SentenceUnit]) -> ScoredPassages:
+        """The candidate passages of a contract and their text scores (before calibration)."""
         candidates = passages(text, units)
         headings = [units[p.rows[0]].heading or "" for p in candidates]
         scores = self.text_scores([text[p.start : p.end] for p in candidates], headings)
         sentence_of = {p.rows[0]: i for i, p in enumerate(candidates) if p.kind == "S"}
         sentence_scores = scores[[sentence_of[row] for row in range(len(units))]] if units else scores[:0]
         word_counts = np.array([len(text[p.start : p.end].split()) for p in candidates], dtype=np.float32)
-        rows = [np.array(p.rows) for p in candidates]
+        return ScoredPassages(candidates, scores, sentence_scores, word_counts, [np.array(p.rows) for p in candidates])
+
+    def passage_scores(self, text: str, units: list[SentenceUnit]) -> tuple[list[Passage], np.ndarray, dict[int, tuple[np.ndarray, np.ndarray]]]:
+        """Candidates, their text scores and, per category, (kept candidate indexes, calibrated scores)."""
+        scored = self.scored_passages(text, units)
         calibrated = {}
         for column in range(len(self.categories)):
-            kept, features = calibration_features(candidates, word_counts, scores[:, column], sentence_scores[:, column],
-                                                  float(self.typical_words[column]), rows)
+            kept, features = scored.calibration_features(column, float(self.typical_words[column]))
             calibrated[column] = (kept, self.calibrate(column, features))
-        return candidates, scores, calibrated
+        return scored.candidates, scored.scores, calibrated
 
     def phrase_scores(self, text: str) -> tuple[list, np.ndarray]:
         found = indexed_phrases(text)
