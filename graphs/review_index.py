@@ -133,6 +133,9 @@ class ReviewIndex(SQLiteFile):
                            status_rank, row.notice_deadline, row.assigned_to, row.created_at, now, row.version,
                            int(row.auto_renews), row.term_end, row.notice_days, row.recommended_action))
         with self.transaction() as db:
+            # a review's clauses are only ever written with its row, so a review without a row has none to replace
+            # (deleting from clause_search by thread_id scans the whole table: FTS5 cannot index that column)
+            had_row = {t for t in (clauses or {}) if db.execute("SELECT 1 FROM review_index WHERE thread_id = ?", (t,)).fetchone()}
             db.executemany(
                 "INSERT INTO review_index (thread_id, name, short_id, contract_type, counterparty, risk, risk_rank, findings,"
                 " suggestions, pending, functions, owners, status, status_rank, notice_deadline, assigned_to, created_at,"
@@ -149,12 +152,10 @@ class ReviewIndex(SQLiteFile):
                 values,
             )
             for thread_id, found in (clauses or {}).items():
-                _replace_clauses(db, thread_id, found)
-
-    def index_clauses(self, thread_id: str, clauses: list[tuple[str, int, int, str]]) -> None:
-        """(category, start, end, text) of a review's extracted clauses, replacing what was there, for full-text search."""
-        with self.transaction() as db:
-            _replace_clauses(db, thread_id, clauses)
+                if thread_id in had_row:
+                    db.execute("DELETE FROM clause_search WHERE thread_id = ?", (thread_id,))
+                db.executemany('INSERT INTO clause_search (thread_id, category, text, start, "end") VALUES (?,?,?,?,?)',
+                               [(thread_id, category, text, start, end) for category, start, end, text in found])
 
     def search(self, text: str, query: QueueQuery, *, visible_functions: list[str] | None, limit: int = 50) -> list[ClauseHit]:
         """Clauses whose words match `text` (all of them, stemmed), best first, in reviews that pass `query`'s filters
@@ -163,20 +164,7 @@ class ReviewIndex(SQLiteFile):
         if not words:
             return []
         match = " ".join(f'"{w}"' for w in words)
-        where, args = [], []
-        if visible_functions is not None:
-            where.append("(" + (" OR ".join("(i.functions LIKE ? OR i.owners LIKE ?)" for _ in visible_functions) or "0") + ")")
-            for function in visible_functions:
-                args += [f"%,{function},%"] * 2
-        if query.status == "open":
-            where.append("i.status_rank < 3")
-        elif query.status != "all":
-            where.append("i.status = ?")
-            args.append(query.status)
-        for column, value in (("risk", query.risk), ("contract_type", query.contract_type)):
-            if value:
-                where.append(f"i.{column} = ?")
-                args.append(value)
+        where, args = _conditions(query, visible_functions, prefix="i.")
         condition = "".join(f" AND {w}" for w in where)
         with self.read() as db:
             found = db.execute(
@@ -220,29 +208,7 @@ class ReviewIndex(SQLiteFile):
 
     def page(self, query: QueueQuery, *, visible_functions: list[str] | None) -> QueuePage:
         """One page of the queue. `visible_functions`: the reader's functions (None: sees every contract)."""
-        where, args = [], []
-        if visible_functions is not None:
-            clauses = []
-            for function in visible_functions:
-                clauses.append("(functions LIKE ? OR owners LIKE ?)")
-                args += [f"%,{function},%"] * 2
-            where.append("(" + (" OR ".join(clauses) or "0") + ")")
-        if query.status == "open":
-            where.append("status_rank < 3")
-        elif query.status != "all":
-            where.append("status = ?")
-            args.append(query.status)
-        for column, value in (("risk", query.risk), ("contract_type", query.contract_type), ("assigned_to", query.assigned_to)):
-            if value:
-                where.append(f"{column} = ?")
-                args.append(value)
-        if query.function:
-            where.append("functions LIKE ?")
-            args.append(f"%,{query.function},%")
-        if query.search:
-            where.append("(name LIKE ? ESCAPE '\\' OR counterparty LIKE ? ESCAPE '\\')")
-            needle = "%" + query.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            args += [needle, needle]
+        where, args = _conditions(query, visible_functions)
         condition = ("WHERE " + " AND ".join(where)) if where else ""
         order = SORTS.get(query.sort, SORTS["risk"])
         with self.read() as db:
@@ -255,22 +221,41 @@ class ReviewIndex(SQLiteFile):
                  missed_days: int = 30) -> list[IndexRow]:
         """Contracts whose notice deadline falls in the next `within_days` (or passed in the last `missed_days`),
         soonest first: the portfolio's renewal calendar."""
-        where, args = ["notice_deadline IS NOT NULL", "notice_deadline BETWEEN ? AND ?"], [
-            (today - timedelta(days=missed_days)).isoformat(), (today + timedelta(days=within_days)).isoformat()]
-        if visible_functions is not None:
-            where.append("(" + (" OR ".join("(functions LIKE ? OR owners LIKE ?)" for _ in visible_functions) or "0") + ")")
-            for function in visible_functions:
-                args += [f"%,{function},%"] * 2
+        where, args = _conditions(QueueQuery(status="all"), visible_functions)
+        where += ["notice_deadline IS NOT NULL", "notice_deadline BETWEEN ? AND ?"]
+        args += [(today - timedelta(days=missed_days)).isoformat(), (today + timedelta(days=within_days)).isoformat()]
         with self.read() as db:
             found = db.execute(f"SELECT * FROM review_index WHERE {' AND '.join(where)} ORDER BY notice_deadline, name",
                                args).fetchall()
         return [_row_of(r) for r in found]
 
 
-def _replace_clauses(db, thread_id: str, clauses: list[tuple[str, int, int, str]]) -> None:
-    db.execute("DELETE FROM clause_search WHERE thread_id = ?", (thread_id,))
-    db.executemany('INSERT INTO clause_search (thread_id, category, text, start, "end") VALUES (?,?,?,?,?)',
-                   [(thread_id, category, text, start, end) for category, start, end, text in clauses])
+def _conditions(query: QueueQuery, visible_functions: list[str] | None, prefix: str = "") -> tuple[list[str], list]:
+    """SQL conditions and their arguments for the queue's filters and the reader's visibility (None: sees every
+    contract), on review_index columns named with `prefix` ("i." inside a join)."""
+    where, args = [], []
+    if visible_functions is not None:
+        where.append("(" + (" OR ".join(f"({prefix}functions LIKE ? OR {prefix}owners LIKE ?)" for _ in visible_functions)
+                            or "0") + ")")
+        for function in visible_functions:
+            args += [f"%,{function},%"] * 2
+    if query.status == "open":
+        where.append(f"{prefix}status_rank < 3")
+    elif query.status != "all":
+        where.append(f"{prefix}status = ?")
+        args.append(query.status)
+    for column, value in (("risk", query.risk), ("contract_type", query.contract_type), ("assigned_to", query.assigned_to)):
+        if value:
+            where.append(f"{prefix}{column} = ?")
+            args.append(value)
+    if query.function:
+        where.append(f"{prefix}functions LIKE ?")
+        args.append(f"%,{query.function},%")
+    if query.search:
+        where.append(f"({prefix}name LIKE ? ESCAPE '\\' OR {prefix}counterparty LIKE ? ESCAPE '\\')")
+        needle = "%" + query.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        args += [needle, needle]
+    return where, args
 
 
 def _row_of(r) -> IndexRow:

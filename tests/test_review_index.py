@@ -58,3 +58,16 @@ def test_rows_behind_the_decision_log_are_found(tmp_path):
     assert index.stale() == ["t001"]
     index.upsert(_row(1, version=1, pending=0))
     assert index.stale() == []
+
+
+def test_clauses_are_written_with_their_row_and_replaced_not_doubled(tmp_path):
+    index = ReviewIndex(tmp_path / "reviews.sqlite")
+    clauses = [("liability_cap", 10, 80, "Supplier's aggregate liability shall not exceed the fees paid.")]
+    index.upsert(_row(1), clauses)
+    index.upsert(_row(2), [("governing_law", 0, 40, "Governed by the laws of England.")])
+    index.upsert(_row(1, pending=0), clauses)  # a later re-index of the same review
+    hits = index.search("aggregate liability", QueueQuery(status="all"), visible_functions=None)
+    assert [(h.review.thread_id, h.start, h.end) for h in hits] == [("t001", 10, 80)]
+    index.upsert(_row(1), [])  # its clauses replaced by none
+    assert index.search("aggregate liability", QueueQuery(status="all"), visible_functions=None) == []
+    assert len(index.search("england", QueueQuery(status="all"), visible_functions=None)) == 1

@@ -73,6 +73,11 @@ class Reviewer(BaseModel):
         is owned by one, or the reviewer holds the all-contracts role."""
         return "all-contracts" in self.roles or bool(set(self.functions) & (set(routed_to) | set(owners)))
 
+    @property
+    def visible_functions(self) -> list[str] | None:
+        """The functions whose contracts the reviewer sees, for index queries (None: every contract), as `sees`."""
+        return None if "all-contracts" in self.roles else list(self.functions)
+
 
 class LoginResult(BaseModel):
     token: str | None = None

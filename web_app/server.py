@@ -169,8 +169,7 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
                                sort=sort if sort in SORTS else "risk", page=max(page_number, 1))
         except ValueError:
             raise HTTPException(400, "That filter is not one the queue knows; clear the filters and try again.")
-        visible = None if "all-contracts" in reviewer.roles else list(reviewer.functions)
-        result = service.index.page(query, visible_functions=visible)
+        result = service.index.page(query, visible_functions=reviewer.visible_functions)
         return page("queue.html", reviewer=reviewer, result=result, functions=FUNCTIONS, sorts=list(SORTS),
                     waiting=service.index.waiting_for(reviewer.username), filters=request.query_params)
 
@@ -184,8 +183,7 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
             query = QueueQuery(status="all", contract_type=type or None, risk=risk or None)
         except ValueError:
             raise HTTPException(400, "That filter is not one the search knows; clear it and try again.")
-        visible = None if "all-contracts" in reviewer.roles else list(reviewer.functions)
-        hits = service.index.search(q[:200], query, visible_functions=visible) if q.strip() else []
+        hits = service.index.search(q[:200], query, visible_functions=reviewer.visible_functions) if q.strip() else []
         return page("search.html", reviewer=reviewer, hits=hits, q=q[:200], query=query)
 
     @app.get("/renewals", response_class=HTMLResponse)
@@ -196,8 +194,8 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
             return RedirectResponse("/login", status_code=303)
         within = min(max(within, 1), 3660)
         service.catch_up_index()
-        visible = None if "all-contracts" in reviewer.roles else list(reviewer.functions)
-        rows = service.index.renewals(today=service.config.today, within_days=within, visible_functions=visible)
+        rows = service.index.renewals(today=service.config.today, within_days=within,
+                                      visible_functions=reviewer.visible_functions)
         dated = [(row, (date.fromisoformat(row.notice_deadline) - service.config.today).days) for row in rows]
         return page("renewals.html", reviewer=reviewer, rows=dated, within=within, today=service.config.today)
 
