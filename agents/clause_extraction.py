@@ -50,11 +50,17 @@ def _in_play(engine: LocalEngine, units: list[SentenceUnit], votes: dict[str, np
     can be accepted with a similarity anyway, except by "similarity alone"; on CUAD they are ~15% of sentences,
     and the embedder was ~90% of a review's CPU time."""
     categories = list(engine.library.categories.values())
-    signals = re.compile("|".join(f"(?:{rx})" for c in categories for rx in c.signals) or r"(?!x)x", re.IGNORECASE)
+    signals = _any_signal(engine)
     headings = re.compile("|".join(f"(?:{c.heading})" for c in categories if c.heading) or r"(?!x)x", re.IGNORECASE)
     near = np.column_stack(list(votes.values())).max(axis=1) >= EMBED_VOTE if votes else np.zeros(len(units), bool)
     return np.array([bool(near[row]) or bool(signals.search(u.text)) or bool(u.heading and headings.search(u.heading))
                      for row, u in enumerate(units)], dtype=bool)
+
+
+def _any_signal(engine: LocalEngine) -> re.Pattern:
+    """Any library category's signal, as one pattern (re caches the compiled form across calls)."""
+    signals = [rx for c in engine.library.categories.values() for rx in c.signals]
+    return re.compile("|".join(f"(?:{rx})" for rx in signals) or r"(?!x)x", re.IGNORECASE)
 
 
 def _embedded(units: list[SentenceUnit], engine: LocalEngine, rows: np.ndarray | None = None) -> np.ndarray:
@@ -307,6 +313,6 @@ def preselect_for_llm(units: list[SentenceUnit], engine: LocalEngine, vectors: n
     if not units:
         return []
     similarity = _similarity(engine, _embedded(units, engine) if vectors is None else vectors)
-    signals = [re.compile(rx, re.IGNORECASE) for c in engine.library.categories.values() for rx in c.signals]
+    signals = _any_signal(engine)
     return [u for row, u in enumerate(units)
-            if max(similarity[row].values(), default=0.0) >= PRESELECT_SIMILARITY or any(s.search(u.text) for s in signals)]
+            if max(similarity[row].values(), default=0.0) >= PRESELECT_SIMILARITY or signals.search(u.text)]
