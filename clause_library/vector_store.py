@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from clause_library.playbook import ClauseLibrary
+from document_io.file_locks import file_lock
 
 COLLECTION = "approved_clauses"
 
@@ -97,9 +98,11 @@ class ClauseStore:
         from chromadb.config import Settings
 
         directory.mkdir(parents=True, exist_ok=True)
-        self._client = chromadb.PersistentClient(
-            path=str(directory), settings=Settings(anonymized_telemetry=False, allow_reset=False)
-        )
+        self._path = directory
+        with self._rebuild_lock():  # opening a fresh store creates its tables; two processes at once collide
+            self._client = chromadb.PersistentClient(
+                path=str(directory), settings=Settings(anonymized_telemetry=False, allow_reset=False)
+            )
         self._embedding = offline_embedding_function()
 
     def _collection(self, create: bool = False):
@@ -114,10 +117,23 @@ class ClauseStore:
             collection = self._collection()
         except Exception:  # collection does not exist yet
             return False
-        return (collection.metadata or {}).get("library_fingerprint") == library_fingerprint(library)
+        # The fingerprint is set when the collection is created, before its rows are added, so a
+        # store another process is still filling is not yet current: the row count must match too.
+        return (collection.metadata or {}).get("library_fingerprint") == library_fingerprint(
+            library
+        ) and collection.count() == len(_entries(library))
+
+    def _rebuild_lock(self):
+        # Two processes starting on a fresh or outdated store (two batches on one inbox) would both
+        # create its tables, or both delete and create the collection, and one fails. One does it, the other waits.
+        return file_lock(self._path / "rebuild.lock", wait_s=300, busy=f"the clause store at {self._path} is being rebuilt")
 
     def index(self, library: ClauseLibrary) -> int:
         """(Re)build the collection from the YAML library; returns the number of indexed texts."""
+        with self._rebuild_lock():
+            return self._rebuild(library)
+
+    def _rebuild(self, library: ClauseLibrary) -> int:
         try:
             self._client.delete_collection(COLLECTION)
         except Exception:  # nothing to delete on first run
@@ -136,8 +152,11 @@ class ClauseStore:
         return len(rows)
 
     def ensure_indexed(self, library: ClauseLibrary) -> None:
-        if not self.is_current(library):
-            self.index(library)
+        # Checked under the lock too: a process that looks at a collection another is still filling
+        # can keep a broken reader for it ("Error creating hnsw segment reader").
+        with self._rebuild_lock():
+            if not self.is_current(library):
+                self._rebuild(library)
 
     def search(self, text: str, *, limit: int = 5, category: str | None = None) -> list[LibraryHit]:
         collection = self._collection()
