@@ -13,6 +13,12 @@
     python app.py eval compare A/report.json B/report.json
     python app.py train                                  # retrain the clause head on CUAD's train split
 
+The repository (executed contracts, reviews, obligations, spend):
+    python app.py import CONTRACTS/ | demo               # file executed contracts / a demo portfolio
+    python app.py search "uncapped liability in SaaS contracts renewing next quarter"
+    python app.py renewals --within 90d | obligations --due 30d | alerts --json | calendar --out deadlines.ics
+    python app.py spend import erp.csv | suppliers import vendors.csv | spend flags
+
 Exit codes: 0 ok, 1 usage or state error, 2 one or more files could not be reviewed.
 """
 
@@ -21,10 +27,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+import portfolio_cli  # noqa: E402  (after the telemetry switch: it must be set before chromadb loads)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,19 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("thread")
     show.set_defaults(handler=_show)
     sub.add_parser("list", help="list reviews").set_defaults(handler=_list)
-    renewals = sub.add_parser("renewals", help="renewal notice deadlines across every review, soonest first")
-    renewals.add_argument("--within", default="90d", help="how far ahead: 90d, 12w or 6m (default 90d); deadlines "
-                          "missed in the last 30 days are listed too")
-    renewals.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    renewals.set_defaults(handler=_renewals)
-    search = sub.add_parser("search", help="full-text search over every review's extracted clauses")
-    search.add_argument("text", help="words to find (all of them, stemmed: 'liabilities' finds 'liability')")
-    search.add_argument("--type", help="contract type, e.g. saas")
-    search.add_argument("--risk", choices=["critical", "high", "medium", "low"])
-    search.add_argument("--status", default="all", help="open, awaiting review, escalated, signed off, finalised or all")
-    search.add_argument("--limit", type=int, default=20)
-    search.add_argument("--json", action="store_true")
-    search.set_defaults(handler=_search)
+    portfolio_cli.add_parsers(sub, _config)
     history = sub.add_parser("history", help="replay a review's decision log")
     history.add_argument("thread")
     history.set_defaults(handler=_history)
@@ -330,53 +326,6 @@ def _list(args) -> int:
     from graphs.audit_log import AuditLog
 
     print_reviews(AuditLog(_config(args).audit_path).reviews())
-    return 0
-
-
-def _renewals(args) -> int:
-    import json
-    import re
-
-    from cli_output import print_renewals
-    from graphs.review_service import ReviewService
-
-    match = re.fullmatch(r"\s*(\d{1,4})\s*([dwm]?)\s*", args.within or "")
-    if not match:
-        print(f"error: --within {args.within!r}: give a number of days, weeks or months, e.g. 90d, 12w, 6m", file=sys.stderr)
-        return 2
-    days = int(match.group(1)) * {"": 1, "d": 1, "w": 7, "m": 30}[match.group(2)]
-    config = _config(args)
-    service = ReviewService(config)
-    service.catch_up_index()
-    rows = service.index.renewals(today=config.today, within_days=days, visible_functions=None)
-    if args.json:
-        print(json.dumps([r.model_dump() | {"days_left": (date.fromisoformat(r.notice_deadline) - config.today).days}
-                          for r in rows], indent=2))
-    else:
-        print_renewals(rows, config.today, days)
-    return 0
-
-
-def _search(args) -> int:
-    import json
-
-    from cli_output import print_search
-    from graphs.review_index import QueueQuery
-    from graphs.review_service import ReviewService
-
-    try:
-        query = QueueQuery(status=args.status, contract_type=args.type, risk=args.risk)
-    except ValueError:
-        print(f"error: --status {args.status!r}: use open, awaiting review, escalated, signed off, finalised or all",
-              file=sys.stderr)
-        return 2
-    service = ReviewService(_config(args))
-    service.catch_up_index()
-    hits = service.index.search(args.text, query, visible_functions=None, limit=max(1, min(args.limit, 200)))
-    if args.json:
-        print(json.dumps([h.model_dump() for h in hits], indent=2))
-    else:
-        print_search(hits, args.text)
     return 0
 
 

@@ -126,29 +126,54 @@ def print_finalised(status) -> None:
         console.print(escape(f"  {label}: {path}"))
 
 
-def print_search(hits, text: str) -> None:
-    """Clauses that matched, best first: the review, the category, the characters cited and the clause."""
-    table = Table("contract", "counterparty", "type", "risk", "category", "characters", "clause", title=f"Clauses matching {text!r}")
+def print_search(hits, text: str, query=None) -> None:
+    """Contracts that matched, best first, each with the clause it cites (characters and text)."""
+    read = ""
+    if query is not None:
+        filters = {k: v for k, v in query.model_dump(exclude={"limit", "words"}).items() if v not in (None, False)}
+        read = "  ".join(f"{k}={v}" for k, v in filters.items()) + (f"  words={query.words!r}" if query.words else "")
+    table = Table("contract", "counterparty", "type", "status", "term ends", "cites", "characters", "clause",
+                  title=f"Contracts matching {text!r}" + (f"\nread as: {read}" if read else ""))
     for hit in hits:
-        table.add_row(Text(f"{hit.review.name} #{hit.review.short_id}"), Text(hit.review.counterparty or "—"),
-                      hit.review.contract_type, hit.review.risk, hit.category, f"{hit.start}–{hit.end}", Text(hit.snippet))
-    console.print(table if hits else f"No clause matches {text!r}.")
+        c = hit.contract
+        table.add_row(Text(f"{c.name} #{c.contract_id[:8]}"), Text(c.counterparty or "—"), c.contract_type, c.status,
+                      str(c.term_end or "—"), Text(hit.category or "—"),
+                      f"{hit.start}–{hit.end}" if hit.start is not None else "—", Text(hit.snippet))
+    console.print(table if hits else f"No contract matches {text!r}.")
 
 
-def print_renewals(rows, today, within_days: int) -> None:
+def print_renewals(records, today, within_days: int) -> None:
     """The portfolio's renewal calendar: notice deadlines soonest first, days left (negative: missed)."""
-    from datetime import date as _date
-
     table = Table("notice deadline", "days left", "contract", "counterparty", "auto-renews", "notice", "term ends",
-                  "review", "recommended action", title=f"Renewal notice deadlines, next {within_days} days (from {today})")
-    for row in rows:
-        left = (_date.fromisoformat(row.notice_deadline) - today).days
+                  "status", "recommended action", title=f"Renewal notice deadlines, next {within_days} days (from {today})")
+    for c in records:
+        left = (c.notice_deadline - today).days
         style = "bold red" if left < 0 else "bold" if left <= 30 else ""
-        table.add_row(Text(row.notice_deadline, style=style), Text(f"{left}" + (" (missed)" if left < 0 else ""), style=style),
-                      Text(f"{row.name} #{row.short_id}"), Text(row.counterparty or "—"),
-                      "yes" if row.auto_renews else "no", f"{row.notice_days} d" if row.notice_days is not None else "—",
-                      row.term_end or "—", row.status, Text(row.recommended_action or ""))
-    console.print(table if rows else f"No notice deadline in the next {within_days} days (or missed in the last 30).")
+        table.add_row(Text(str(c.notice_deadline), style=style), Text(f"{left}" + (" (missed)" if left < 0 else ""), style=style),
+                      Text(f"{c.name} #{c.contract_id[:8]}"), Text(c.counterparty or "—"),
+                      "yes" if c.auto_renews else "no", f"{c.notice_days} d" if c.notice_days is not None else "—",
+                      str(c.term_end or "—"), c.status, Text(c.recommended_action or ""))
+    console.print(table if records else f"No notice deadline in the next {within_days} days (or missed in the last 30).")
+
+
+def print_obligations(found, today) -> None:
+    """Obligations soonest due first: id, contract, who owes it, due (days left), rhythm, status, what."""
+    table = Table("id", "contract", "owed by", "due", "days left", "rhythm", "status", "obligation", title="Obligations")
+    for obligation, contract in found:
+        left = (obligation.due_date - today).days if obligation.due_date else None
+        style = "bold red" if left is not None and left < 0 else "bold" if left is not None and left <= 14 else ""
+        table.add_row(obligation.obligation_id, Text(contract), obligation.owner_side, Text(str(obligation.due_date or "—"), style=style),
+                      Text("—" if left is None else str(left), style=style), obligation.recurrence,
+                      obligation.status + (f" by {obligation.decided_by}" if obligation.decided_by else ""), Text(obligation.summary))
+    console.print(table if found else "No obligation matches.")
+
+
+def print_flags(flags) -> None:
+    table = Table("flag", "supplier", "ERP line", "detail", "contract clause", title="Spend against the contracts")
+    for flag in flags:
+        cited = f"{flag.citation.start}–{flag.citation.end}: {flag.citation.quote[:120]}" if flag.citation else "—"
+        table.add_row(flag.kind.replace("_", " "), Text(flag.supplier or "—"), str(flag.line_id or "—"), Text(flag.detail), Text(cited))
+    console.print(table if flags else "No flags: every spend line matches a contract and its terms.")
 
 
 def print_reviews(rows: list[dict]) -> None:

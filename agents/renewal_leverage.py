@@ -19,6 +19,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from agents.schema import ExtractionResult, NegotiationBrief, RenewalTerms, Span, SpendRecord
+from document_io.dates import DATE as _DATE, parse_date as _parse_date
 from document_io.legal_text import sentence_spans
 from document_io.quantities import convert, find_durations, find_percents
 from clause_library.playbook import default_library
@@ -27,16 +28,6 @@ from document_io.models import SourceDocument
 from model_backends.llm_client import LLMClient
 from model_backends.prompt_templates import load_prompt
 
-_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december"
-           r"|jan\.?|feb\.?|mar\.?|apr\.?|jun\.?|jul\.?|aug\.?|sept?\.?|oct\.?|nov\.?|dec\.?")
-# ordinals as filings print them, OCR splits included: "24th", "24t h", "15 th"
-_ORDINAL_SUFFIX = r"(?:\s?(?:s\s?t|n\s?d|r\s?d|t\s?h)\b)?"
-_DATE = re.compile(
-    rf"(?P<dayof>\d{{1,2}}){_ORDINAL_SUFFIX}\s+(?:day\s+)?of\s+(?P<dayof_month>{_MONTHS}),?\s+(?:A\.?D\.?\s+)?(?P<dayof_year>\d{{4}})"
-    rf"|(?P<mdy>\b(?:{_MONTHS})\.?\s+\d{{1,2}}{_ORDINAL_SUFFIX},?\s*\d{{4}})|(?P<dmy>\b\d{{1,2}}{_ORDINAL_SUFFIX}\s+(?:{_MONTHS}),?\s+\d{{4}})"
-    r"|(?P<iso>\d{4}-\d{2}-\d{2})|(?P<numeric>\b\d{1,2}/\d{1,2}/\d{4}\b)",
-    re.IGNORECASE,
-)
 # "until the earlier of (i) December 31, 2022, (ii) ...": the date that bounds the term
 _EARLIER_OR_LATER = r"(?:the\s+(?:earlier|later|earliest|latest)\s+(?:of|to\s+occur\s+of)\s*:?\s*(?:\(\w{1,4}\)\s*)?)?"
 _EXPIRES = re.compile(r"\b(?:shall|will)\s+(?:expire|terminate|end)\s+(?:on\s+)?" + _EARLIER_OR_LATER + "$|"
@@ -135,20 +126,6 @@ def _periodic_renewal(terms: RenewalTerms, clauses: list[tuple[int, str]]) -> No
             # an evergreen rhythm renews by itself unless a party stops it; an option to renew does not
             terms.auto_renews = terms.auto_renews or not re.search(r"\b(?:may|option|right\s+to|elect)\b", quote, re.I)
             return
-
-
-def _parse_date(match: re.Match) -> date | None:
-    from dateutil import parser
-
-    if match.group("dayof"):
-        text = f"{match.group('dayof')} {match.group('dayof_month')} {match.group('dayof_year')}"
-    else:
-        text = re.sub(r"(\d)\s?(s\s?t|n\s?d|r\s?d|t\s?h)\b", r"\1", match.group(0)).replace(".", "")
-        text = re.sub(r",(?=\d{4})", ", ", text)
-    try:
-        return parser.parse(text, dayfirst=False).date()
-    except (ValueError, OverflowError):
-        return None
 
 
 def _effective_date(document: SourceDocument, terms: RenewalTerms) -> bool:

@@ -108,7 +108,7 @@ def run_batch(settings: BatchSettings, config: ReviewConfig,
                                           f"the {config.max_bytes / 1_048_576:.0f} MB limit for one contract"))
             on_result(rows[-1], len(rows), len(files))
             continue
-        original = first_of_content.setdefault(_sha256_of(path), path)
+        original = first_of_content.setdefault(sha256_of(path), path)
         copies.setdefault(original, []).append(path) if original != path else copies.setdefault(path, [])
 
     def record(row: TriageRow, original: Path) -> None:
@@ -148,7 +148,7 @@ def run_batch(settings: BatchSettings, config: ReviewConfig,
     return rows
 
 
-def _sha256_of(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(1024 * 1024):

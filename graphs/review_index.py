@@ -197,6 +197,11 @@ class ReviewIndex(SQLiteFile):
                 " UNION SELECT r.thread_id FROM reviews r WHERE NOT EXISTS (SELECT 1 FROM review_index i WHERE"
                 " i.thread_id = r.thread_id)")]
 
+    def versions(self) -> dict[str, str]:
+        """thread id -> "status:decision-log version": what changes when a review needs filing again."""
+        with self.read() as db:
+            return {r[0]: f"{r[1]}:{r[2]}" for r in db.execute("SELECT thread_id, status, version FROM review_index")}
+
     def indexed(self) -> set[str]:
         with self.read() as db:
             return {r[0] for r in db.execute("SELECT thread_id FROM review_index")}

@@ -1,0 +1,140 @@
+"""Alerts across the portfolio for a scheduler to run (cron, a systemd timer): notice deadlines coming up or just
+missed, obligations due or overdue, and spend flags; written as JSON or text, and sent to a webhook or by SMTP when
+configured. And the notice deadlines as an iCalendar feed (RFC 5545) that a calendar can subscribe to.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import smtplib
+import urllib.request
+from datetime import date, datetime, timedelta, timezone
+from email.message import EmailMessage
+
+from pydantic import BaseModel
+
+from portfolio.repository import Repository, effective_status
+
+
+class Alert(BaseModel):
+    kind: str  # notice_deadline | obligation_due | obligation_overdue | spend_flag
+    due: date | None
+    days_left: int | None
+    contract_id: str | None
+    contract: str | None
+    text: str
+
+
+def collect_alerts(repository: Repository, today: date, within_days: int) -> list[Alert]:
+    horizon = today + timedelta(days=within_days)
+    alerts: list[Alert] = []
+    with repository.read() as db:
+        rows = db.execute(
+            f"SELECT contract_id, name, counterparty, notice_deadline, notice_days, auto_renews FROM contracts WHERE"
+            f" notice_deadline BETWEEN ? AND ? AND ({effective_status(today)}) NOT IN ('terminated', 'expired')"
+            " ORDER BY notice_deadline", ((today - timedelta(days=30)).isoformat(), horizon.isoformat())).fetchall()
+    for row in rows:
+        due = date.fromisoformat(row["notice_deadline"])
+        left = (due - today).days
+        what = "renews automatically" if row["auto_renews"] else "ends"
+        when = f"in {left} days" if left >= 0 else f"{-left} days ago (missed)"
+        alerts.append(Alert(kind="notice_deadline", due=due, days_left=left, contract_id=row["contract_id"], contract=row["name"],
+                            text=f"{row['name']} ({row['counterparty'] or 'counterparty unknown'}) {what} unless notice is "
+                                 f"given by {due} — {when}"))
+    for obligation, contract_name in repository.obligations(status="open", due_before=horizon):
+        left = (obligation.due_date - today).days
+        alerts.append(Alert(kind="obligation_overdue" if left < 0 else "obligation_due", due=obligation.due_date,
+                            days_left=left, contract_id=obligation.contract_id, contract=contract_name,
+                            text=f"{contract_name}: {obligation.summary} — owed by "
+                                 f"{'us' if obligation.owner_side == 'us' else 'them' if obligation.owner_side == 'them' else 'both'}, due {obligation.due_date}"))
+    for flag in repository.flags():
+        alerts.append(Alert(kind="spend_flag", due=None, days_left=None, contract_id=flag.contract_id,
+                            contract=flag.supplier, text=f"{flag.kind.replace('_', ' ')}: {flag.detail}"))
+    return alerts
+
+
+class DeliveryResult(BaseModel):
+    target: str
+    ok: bool
+    detail: str = ""
+
+
+def deliver(alerts: list[Alert], today: date) -> list[DeliveryResult]:
+    """Send to CLAUSEFLOW_ALERT_WEBHOOK (JSON POST) and CLAUSEFLOW_SMTP_HOST (+ _PORT, _FROM, _TO, _USER, _PASSWORD)
+    when set. A target that fails is reported; it never stops the others or the printed output."""
+    results = []
+    payload = {"date": today.isoformat(), "alerts": [a.model_dump(mode="json") for a in alerts]}
+    if url := os.environ.get("CLAUSEFLOW_ALERT_WEBHOOK"):
+        request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                results.append(DeliveryResult(target="webhook", ok=200 <= response.status < 300, detail=f"HTTP {response.status}"))
+        except Exception as exc:  # unreachable, refused, HTTP error: reported, never raised
+            results.append(DeliveryResult(target="webhook", ok=False, detail=" ".join(str(exc).split())))
+    if host := os.environ.get("CLAUSEFLOW_SMTP_HOST"):
+        message = EmailMessage()
+        message["Subject"] = f"Clauseflow: {len(alerts)} contract alert(s) for {today}"
+        message["From"] = os.environ.get("CLAUSEFLOW_SMTP_FROM", "clauseflow@localhost")
+        message["To"] = os.environ.get("CLAUSEFLOW_SMTP_TO", "")
+        message.set_content(format_alerts(alerts) or "No alerts.")
+        try:
+            with smtplib.SMTP(host, int(os.environ.get("CLAUSEFLOW_SMTP_PORT", "25")), timeout=10) as smtp:
+                if user := os.environ.get("CLAUSEFLOW_SMTP_USER"):
+                    smtp.starttls()
+                    smtp.login(user, os.environ.get("CLAUSEFLOW_SMTP_PASSWORD", ""))
+                smtp.send_message(message)
+            results.append(DeliveryResult(target="smtp", ok=True, detail=f"sent to {message['To']}"))
+        except Exception as exc:
+            results.append(DeliveryResult(target="smtp", ok=False, detail=" ".join(str(exc).split())))
+    return results
+
+
+def format_alerts(alerts: list[Alert]) -> str:
+    return "\n".join(f"[{a.kind.replace('_', ' ')}] {a.text}" for a in alerts)
+
+
+# --- iCalendar ------------------------------------------------------------------------------------------
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
+
+
+def _fold(line: str) -> str:
+    """RFC 5545 3.1: lines longer than 75 octets continue on the next line after CRLF and one space."""
+    out, current = [], b""
+    for char in line:
+        piece = char.encode()
+        if len(current) + len(piece) > (75 if not out else 74):
+            out.append(current)
+            current = b""
+        current += piece
+    out.append(current)
+    return "\r\n ".join(part.decode() for part in out)
+
+
+def notice_calendar(repository: Repository, today: date, *, host: str = "clauseflow.local") -> str:
+    """Every notice deadline from today on (and the last 30 days), one all-day event each, with an alarm a week
+    before. UIDs are stable per contract and deadline, so a subscribed calendar updates rather than duplicates."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Clauseflow//Notice deadlines//EN", "CALSCALE:GREGORIAN",
+             "METHOD:PUBLISH", "X-WR-CALNAME:Contract notice deadlines"]
+    with repository.read() as db:
+        rows = db.execute(f"SELECT contract_id, name, counterparty, notice_deadline, notice_days, auto_renews FROM contracts"
+                          f" WHERE notice_deadline >= ? AND ({effective_status(today)}) NOT IN ('terminated', 'expired')"
+                          " ORDER BY notice_deadline", ((today - timedelta(days=30)).isoformat(),)).fetchall()
+    for row in rows:
+        due = date.fromisoformat(row["notice_deadline"])
+        what = "auto-renews" if row["auto_renews"] else "ends"
+        lines += ["BEGIN:VEVENT", _fold(f"UID:{row['contract_id']}-{due:%Y%m%d}@{host}"), f"DTSTAMP:{stamp}",
+                  f"DTSTART;VALUE=DATE:{due:%Y%m%d}", f"DTEND;VALUE=DATE:{due + timedelta(days=1):%Y%m%d}",
+                  _fold(f"SUMMARY:{_escape('Notice deadline: ' + row['name'])}"),
+                  _fold("DESCRIPTION:" + _escape(f"{row['name']} with {row['counterparty'] or 'the counterparty'} {what} unless "
+                                                 f"notice is given ({row['notice_days']} days) by {due}.")),
+                  "TRANSP:TRANSPARENT",
+                  "BEGIN:VALARM", "ACTION:DISPLAY", "TRIGGER:-P7D", _fold(f"DESCRIPTION:{_escape('Notice due in 7 days: ' + row['name'])}"),
+                  "END:VALARM", "END:VEVENT"]
+    lines.append("END:VCALENDAR")
+    return "\r\n".join(lines) + "\r\n"

@@ -1,0 +1,100 @@
+"""`app.py import DIR`: executed contracts straight into the repository through the extraction agents (classifier,
+clause extraction, renewal terms, metadata, obligations; no compliance or redlining), in parallel worker processes.
+
+Resumable: a contract is filed in one commit keyed by its content hash, so a rerun after kill -9 skips every
+contract already filed and the same bytes under two names are filed once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from datetime import date
+from multiprocessing import get_context
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from graphs.batch_review import inbox_files, sha256_of
+from portfolio.records import Filing
+from portfolio.repository import Repository
+
+
+class ImportRow(BaseModel):
+    file: str
+    outcome: str  # filed | already filed | duplicate | failed
+    contract_id: str | None = None
+    detail: str = ""
+
+
+_engine = None
+
+
+def _start_worker(data_dir: str, threads: int) -> None:
+    global _engine
+    os.environ["CLAUSEFLOW_ONNX_THREADS"] = str(threads)
+    from model_backends.local_engine import LocalEngine
+
+    _engine = LocalEngine(Path(data_dir))
+
+
+def read_executed_contract(path: str, our_names: list[str], today: str, max_bytes: int) -> str:
+    """Runs in a worker: one file to a filing (JSON), through the extraction agents only."""
+    from agents.classifier import ClassifierInput, classify
+    from agents.clause_extraction import ExtractionInput, cuad_candidates, extract_clauses
+    from agents.renewal_leverage import RenewalInput, analyse_renewal
+    from agents.schema import ExtractionResult
+    from document_io.loader import load_document
+    from portfolio.filing import CUAD_CLAUSE_FLOOR, filing_for
+
+    document = load_document(Path(path), max_bytes=max_bytes)
+    profile = classify(ClassifierInput(document=document, our_names=our_names))
+    extraction = extract_clauses(ExtractionInput(document=document), _engine)
+    brief = analyse_renewal(RenewalInput(document=document, extraction=extraction, today=date.fromisoformat(today)))
+    cuad = ExtractionResult(clauses=cuad_candidates(document, _engine, floor=CUAD_CLAUSE_FLOOR))
+    filing = filing_for(document, profile, extraction, brief, date.fromisoformat(today), origin="import",
+                        status="executed", cuad_clauses=cuad)
+    return filing.model_dump_json()
+
+
+def import_folder(folder: Path, repository: Repository, *, data_dir: Path, our_names: list[str], today: date,
+                  max_bytes: int, workers: int,
+                  on_result: Callable[[ImportRow, int, int], None] = lambda row, done, total: None) -> list[ImportRow]:
+    from clause_library.playbook import default_library
+    from clause_library.vector_store import ClauseStore
+
+    files = inbox_files(folder)
+    filed = repository.contract_ids()
+    rows: list[ImportRow] = []
+    todo: dict[str, Path] = {}
+    for path in files:
+        name = str(path.relative_to(folder))
+        if path.stat().st_size > max_bytes:
+            rows.append(ImportRow(file=name, outcome="failed", detail=f"{path.name}: over the {max_bytes / 1_048_576:.0f} MB limit"))
+        elif (digest := sha256_of(path)) in filed:
+            rows.append(ImportRow(file=name, outcome="already filed", contract_id=digest))
+        elif digest in todo:
+            rows.append(ImportRow(file=name, outcome="duplicate", contract_id=digest, detail=f"same bytes as {todo[digest].name}"))
+        else:
+            todo[digest] = path
+            continue
+        on_result(rows[-1], len(rows), len(files))
+    if not todo:
+        return rows
+    ClauseStore(data_dir / "chroma").ensure_indexed(default_library())
+    workers = max(1, min(workers, len(todo)))
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_worker,
+                             initargs=(str(data_dir), max(1, (os.cpu_count() or 1) // workers))) as pool:
+        futures = {pool.submit(read_executed_contract, str(path), our_names, today.isoformat(), max_bytes): (digest, path)
+                   for digest, path in todo.items()}
+        for future in as_completed(futures):
+            digest, path = futures[future]
+            name = str(path.relative_to(folder))
+            try:
+                repository.file(Filing.model_validate_json(future.result()))
+                rows.append(ImportRow(file=name, outcome="filed", contract_id=digest))
+            except Exception as exc:  # one bad file never stops the import
+                rows.append(ImportRow(file=name, outcome="failed", detail=" ".join(str(exc).split()) or type(exc).__name__))
+            on_result(rows[-1], len(rows), len(files))
+    return rows

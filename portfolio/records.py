@@ -1,0 +1,124 @@
+"""What the contract repository files: contracts with their metadata and clauses, obligations, suppliers, spend lines
+and the flags spend raises against a contract. Every fact read from a contract carries its span."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from agents.schema import Span
+
+ContractStatus = Literal["in review", "finalised", "executed", "expired", "terminated"]
+Origin = Literal["review", "import"]
+
+
+class ClauseRecord(BaseModel):
+    category: str
+    start: int
+    end: int
+    text: str
+
+
+class ContractRecord(BaseModel):
+    contract_id: str = Field(description="the SHA-256 of the file's bytes: one record per distinct contract")
+    name: str = Field(description="the file name it came in under")
+    source_file: str
+    origin: Origin
+    thread_id: str | None = Field(default=None, description="the review it came from, when it came from one")
+    title: str = ""
+    contract_type: str = "other"
+    parties: list[str] = Field(default_factory=list)
+    counterparty: str | None = None
+    our_side: str = "unknown"
+    risk: str | None = None
+    status: ContractStatus = "executed"
+    owner: str | None = None
+    effective_date: date | None = None
+    expiration_date: date | None = None
+    term_end: date | None = None
+    auto_renews: bool = False
+    renewal_term_months: float | None = None
+    notice_days: int | None = None
+    notice_deadline: date | None = None
+    governing_law: str | None = None
+    value: float | None = None
+    not_to_exceed: float | None = None
+    currency: str | None = None
+    payment_terms_days: int | None = None
+    liability_cap: str | None = None
+    liability_cap_amount: float | None = None
+    minimum_commitment: float | None = None
+    price_escalator_pct: float | None = None
+    po_numbers: list[str] = Field(default_factory=list)
+    recommended_action: str | None = None
+    citations: dict[str, Span] = Field(default_factory=dict, description="each metadata field's source span")
+    clauses: list[ClauseRecord] = Field(default_factory=list)
+    filed_at: datetime | None = None
+
+
+Recurrence = Literal["once", "monthly", "quarterly", "yearly", "continuous", "on event"]
+ObligationStatus = Literal["open", "done", "missed"]
+
+
+class Obligation(BaseModel):
+    obligation_id: str = Field(description="contract id + the span's start: stable across re-filing")
+    contract_id: str
+    kind: str = Field(description="sla, report, deliverable, insurance, audit, payment, notice, confidentiality, other")
+    owner_side: Literal["us", "them", "both"]
+    summary: str
+    citation: Span
+    due_date: date | None = None
+    recurrence: Recurrence = "once"
+    status: ObligationStatus = "open"
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+
+
+class Supplier(BaseModel):
+    supplier_id: str
+    name: str
+    aliases: list[str] = Field(default_factory=list)
+    tax_id: str | None = None
+    risk_tier: str | None = None
+
+
+class SpendLine(BaseModel):
+    """One PO or invoice line from the ERP export."""
+
+    line_id: int | None = None
+    kind: Literal["po", "invoice"]
+    supplier: str
+    po_number: str | None = None
+    invoice_number: str | None = None
+    date: date
+    amount: float
+    currency: str = "USD"
+    description: str = ""
+    paid_date: date | None = None
+    unit_price: float | None = None
+    item: str | None = None
+    contract_id: str | None = None
+    match_reason: str | None = None
+
+
+FlagKind = Literal["no_contract", "after_expiry", "over_cap", "price_above_escalator", "paid_early",
+                   "under_minimum", "sla_miss"]
+
+
+class SpendFlag(BaseModel):
+    kind: FlagKind
+    detail: str
+    contract_id: str | None = None
+    supplier: str | None = None
+    line_id: int | None = None
+    citation: Span | None = Field(default=None, description="the contract clause the flag rests on")
+
+
+class Filing(BaseModel):
+    """What one contract adds to the repository, written in one commit."""
+
+    record: ContractRecord
+    obligations: list[Obligation] = Field(default_factory=list)
+    review_version: str | None = Field(default=None, description="for a review: the state it was filed at")

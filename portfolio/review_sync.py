@@ -1,0 +1,30 @@
+"""Reviews into the repository: every review is filed ("in review", then "finalised") from its own durable state,
+re-filed when its status or decisions change. Derived data, so it is caught up on each repository request rather
+than written inside the review's own transactions: a crash between the two loses nothing."""
+
+from __future__ import annotations
+
+from graphs.review_service import ReviewService
+from portfolio.filing import CUAD_CLAUSE_FLOOR, filing_for
+from portfolio.repository import Repository
+
+
+def file_reviews(service: ReviewService, repository: Repository) -> int:
+    """File every review whose state changed since it was last filed; returns how many were filed."""
+    from agents.clause_extraction import cuad_candidates
+    from agents.schema import ExtractionResult
+
+    service.catch_up_index()
+    filed = repository.filed_versions()
+    changed = [(t, v) for t, v in service.index.versions().items() if filed.get(t) != v]
+    filings = []
+    for thread_id, version in changed:
+        status = service.status(thread_id)
+        cuad = ExtractionResult(clauses=cuad_candidates(status.document, service.engine, floor=CUAD_CLAUSE_FLOOR))
+        filings.append(filing_for(status.document, status.profile, status.extraction, status.brief, service.config.today,
+                                  origin="review", status="finalised" if status.finalised else "in review",
+                                  thread_id=thread_id, risk=status.overall_risk, cuad_clauses=cuad,
+                                  review_version=version))
+    if filings:
+        repository.file_many(filings)
+    return len(filings)

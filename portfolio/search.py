@@ -1,0 +1,204 @@
+"""Searching the repository: filters in SQL, words in the clauses through SQLite FTS5, and a plain-English query
+read into both ("uncapped liability in SaaS contracts renewing next quarter": type saas, liability uncapped, term
+ending next quarter). Every hit cites a clause span of the contract it names.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
+from pydantic import BaseModel, Field
+
+from portfolio.repository import Repository, contract_of, effective_status, name_key
+from portfolio.records import ContractRecord
+
+_TYPES = {"saas": "saas", "nda": "nda", "ndas": "nda", "msa": "msa", "msas": "msa", "dpa": "dpa", "sow": "sow",
+          "licence": "licence", "license": "licence", "licensing": "licence", "supply": "supply",
+          "distribution": "distribution", "reseller": "reseller", "services": "services", "franchise": "franchise",
+          "lease": "lease", "employment": "employment"}
+_STATUSES = {"expired": "expired", "executed": "executed", "terminated": "terminated", "finalised": "finalised",
+             "finalized": "finalised"}
+_STOP = set("a an the in on of for to and or with that which are is be contracts contract agreements agreement "
+            "all any our show me find list where have has having renewing renew renews expiring expire expires ending "
+            "end ends next this within days weeks months quarter year clause clauses".split())
+
+
+class ContractQuery(BaseModel):
+    words: str | None = Field(default=None, max_length=300, description="words to find in the clauses (all, stemmed)")
+    contract_type: str | None = None
+    counterparty: str | None = None
+    status: str | None = None
+    term_end_from: date | None = None
+    term_end_to: date | None = None
+    notice_from: date | None = None
+    notice_to: date | None = None
+    value_min: float | None = None
+    value_max: float | None = None
+    governing_law: str | None = None
+    has_clause: str | None = Field(default=None, description="a clause category the contract must have")
+    uncapped: bool = False
+    limit: int = Field(default=20, ge=1, le=500)
+
+
+class ContractHit(BaseModel):
+    contract: ContractRecord
+    category: str | None = None
+    start: int | None = None
+    end: int | None = None
+    snippet: str = Field(default="", description="the cited clause, matched words in [brackets]")
+
+
+def parse_query(text: str, today: date) -> ContractQuery:
+    """Read the filters a plain-English query states; the words left over are searched in the clauses."""
+    query, rest = ContractQuery(), " " + text + " "
+
+    def take(pattern: str) -> re.Match | None:
+        nonlocal rest
+        match = re.search(pattern, rest, re.I)
+        if match:
+            rest = rest[:match.start()] + " " + rest[match.end():]
+        return match
+
+    if take(r"\b(?:uncapped|unlimited)\s+liability\b|\bliability\s+(?:is\s+)?(?:uncapped|unlimited)\b"):
+        query.uncapped = True
+    if m := take(r"\bgoverned\s+by\s+(?:the\s+laws?\s+of\s+)?(?P<law>[A-Za-z ]+?)\s+law\b|\b(?P<law2>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\s+law\b"):
+        query.governing_law = (m.group("law") or m.group("law2")).strip()
+    if m := take(r"\b(?:over|above|more\s+than|at\s+least)\s+(?:USD|\$|€|£|EUR|GBP)?\s?(?P<n>[\d,.]+)\s*(?P<k>k|m|million|thousand)?\b"):
+        query.value_min = _amount(m.group("n"), m.group("k"))
+    if m := take(r"\b(?:under|below|less\s+than)\s+(?:USD|\$|€|£|EUR|GBP)?\s?(?P<n>[\d,.]+)\s*(?P<k>k|m|million|thousand)?\b"):
+        query.value_max = _amount(m.group("n"), m.group("k"))
+    if m := take(r"\bwith\s+(?P<who>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,3})"):
+        query.counterparty = m.group("who")
+    notice = bool(re.search(r"\bnotice\s+(?:deadline|due)", rest, re.I))
+    if m := take(r"\b(?:renew\w*|expir\w*|end\w*|notice\s+(?:deadline|due)s?)\s+(?:(?:in|within)\s+(?:the\s+)?)?"
+                 r"(?P<when>next\s+quarter|this\s+quarter|next\s+month|this\s+month|next\s+year|this\s+year|"
+                 r"(?:next\s+)?(?P<n>\d{1,3})\s+(?P<unit>days?|weeks?|months?))\b"):
+        start, end = _window(m, today)
+        if notice:
+            query.notice_from, query.notice_to = start, end
+        else:
+            query.term_end_from, query.term_end_to = start, end
+    for word in re.findall(r"[A-Za-z]+", rest):
+        if (w := word.lower()) in _TYPES and query.contract_type is None:
+            query.contract_type = _TYPES[w]
+            rest = re.sub(rf"\b{word}\b", " ", rest, count=1)
+        elif w in _STATUSES and query.status is None:
+            query.status = _STATUSES[w]
+            rest = re.sub(rf"\b{word}\b", " ", rest, count=1)
+    words = [w for w in re.findall(r"\w+", rest.lower()) if w not in _STOP and len(w) > 1]
+    query.words = " ".join(words) or None
+    return query
+
+
+def _amount(number: str, scale: str | None) -> float:
+    value = float(number.replace(",", "").rstrip("."))
+    return value * {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6}.get((scale or "").lower(), 1)
+
+
+def _window(match: re.Match, today: date) -> tuple[date, date]:
+    when = " ".join(match.group("when").lower().split())
+    quarter_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    month_start = today.replace(day=1)
+    if when == "next quarter":
+        start = quarter_start + relativedelta(months=3)
+        return start, start + relativedelta(months=3) - timedelta(days=1)
+    if when == "this quarter":
+        return today, quarter_start + relativedelta(months=3) - timedelta(days=1)
+    if when == "next month":
+        start = month_start + relativedelta(months=1)
+        return start, start + relativedelta(months=1) - timedelta(days=1)
+    if when == "this month":
+        return today, month_start + relativedelta(months=1) - timedelta(days=1)
+    if when == "next year":
+        return date(today.year + 1, 1, 1), date(today.year + 1, 12, 31)
+    if when == "this year":
+        return today, date(today.year, 12, 31)
+    n, unit = int(match.group("n")), match.group("unit").lower().rstrip("s")
+    return today, today + {"day": relativedelta(days=n), "week": relativedelta(weeks=n), "month": relativedelta(months=n)}[unit]
+
+
+def search_contracts(repository: Repository, query: ContractQuery, today: date) -> list[ContractHit]:
+    """Contracts passing the filters; with words, ranked by the best matching clause (BM25), one hit per contract."""
+    where, args = [], []
+    if query.contract_type:
+        where.append("c.contract_type = ?")
+        args.append(query.contract_type)
+    if query.counterparty:
+        where.append("c.counterparty_key LIKE ?")
+        args.append(f"%{name_key(query.counterparty)}%")
+    if query.status:
+        where.append(f"({effective_status(today, 'c.')}) = ?")
+        args.append(query.status)
+    for column, low, high in (("term_end", query.term_end_from, query.term_end_to),
+                              ("notice_deadline", query.notice_from, query.notice_to)):
+        if low:
+            where.append(f"c.{column} >= ?")
+            args.append(low.isoformat())
+        if high:
+            where.append(f"c.{column} <= ?")
+            args.append(high.isoformat())
+    if query.value_min is not None:
+        where.append("COALESCE(c.value, c.not_to_exceed) >= ?")
+        args.append(query.value_min)
+    if query.value_max is not None:
+        where.append("COALESCE(c.value, c.not_to_exceed) <= ?")
+        args.append(query.value_max)
+    if query.governing_law:
+        where.append("c.governing_law LIKE ?")
+        args.append(f"%{query.governing_law}%")
+    if query.has_clause:
+        where.append("EXISTS (SELECT 1 FROM contract_clauses k WHERE k.contract_id = c.contract_id AND k.category = ?)")
+        args.append(query.has_clause)
+    if query.uncapped:
+        where.append("(c.liability_cap = 'uncapped' OR EXISTS (SELECT 1 FROM contract_clauses k WHERE k.contract_id ="
+                     " c.contract_id AND k.category = 'Uncapped Liability'))")
+    condition = "".join(f" AND {w}" for w in where)
+    words = re.findall(r"\w+", (query.words or "").lower())[:12]
+    with repository.read() as db:
+        if words:
+            match = " ".join(f'"{w}"' for w in words)
+            rows = db.execute(
+                "SELECT c.*, k.category AS hit_category, k.start AS hit_start, k.\"end\" AS hit_end,"
+                " snippet(clause_fts, 1, '[', ']', '…', 24) AS hit_snippet, bm25(clause_fts) AS rank"
+                " FROM clause_fts JOIN contract_clauses k ON k.id = clause_fts.rowid"
+                f" JOIN contracts c ON c.contract_id = k.contract_id WHERE clause_fts MATCH ?{condition}"
+                " ORDER BY rank LIMIT ?", [match, *args, query.limit * 5]).fetchall()
+        else:
+            rows = db.execute(f"SELECT c.* FROM contracts c WHERE 1{condition} ORDER BY c.term_end IS NULL, c.term_end,"
+                              " c.name LIMIT ?", [*args, query.limit]).fetchall()
+    hits, seen = [], set()
+    for row in rows:
+        if row["contract_id"] in seen:
+            continue
+        seen.add(row["contract_id"])
+        record = contract_of(row)
+        if words:
+            hits.append(ContractHit(contract=record, category=row["hit_category"], start=row["hit_start"],
+                                    end=row["hit_end"], snippet=row["hit_snippet"]))
+        else:
+            hits.append(_cited(record, query, repository))
+        if len(hits) >= query.limit:
+            break
+    return hits
+
+
+def _cited(record: ContractRecord, query: ContractQuery, repository: Repository) -> ContractHit:
+    """A filter-only hit cites the clause its strongest filter rests on."""
+    if query.has_clause:
+        with repository.read() as db:
+            clause = db.execute('SELECT start, "end", text FROM contract_clauses WHERE contract_id = ? AND category = ?'
+                                " ORDER BY start LIMIT 1", (record.contract_id, query.has_clause)).fetchone()
+        return ContractHit(contract=record, category=query.has_clause, start=clause["start"], end=clause["end"],
+                           snippet=clause["text"][:300])
+    field = ("liability_cap" if query.uncapped else "governing_law" if query.governing_law else
+             "notice_days" if query.notice_from or query.notice_to else "term_end" if query.term_end_from or query.term_end_to
+             else "value" if query.value_min is not None or query.value_max is not None else None)
+    span = record.citations.get(field) if field else None
+    if span is None:
+        span = next(iter(record.citations.values()), None)
+        field = next(iter(record.citations), None)
+    if span is None:
+        return ContractHit(contract=record)
+    return ContractHit(contract=record, category=field, start=span.start, end=span.end, snippet=span.quote[:300])

@@ -1,0 +1,266 @@
+"""Contract-to-spend: ERP purchase-order and invoice lines and the supplier master into the repository, each line
+matched to the contract it falls under, and flags where spend departs from what the contract says.
+
+Matching, in order: a PO number the contract names; else the supplier (by the master's names and aliases, or the
+line's own supplier name) to the counterparty of a contract in force on the line's date; else the same
+supplier's contract that ended before the line (spend after expiry). Each flag cites the contract clause that sets
+the term and the ERP line (or the first of the lines) that breaks it.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from agents.schema import Span
+from portfolio.records import ContractRecord, SpendFlag, SpendLine, Supplier
+from portfolio.repository import Repository, contract_of, name_key
+
+PAID_EARLY_GRACE_DAYS = 5  # paying within a few days of the due date is normal processing, not early payment
+
+
+class CsvProblem(BaseModel):
+    line: int
+    reason: str
+
+
+def read_erp_csv(path: Path) -> tuple[list[SpendLine], list[CsvProblem]]:
+    """PO and invoice lines: supplier, po_number, invoice_number, date, amount, currency, description (and optionally
+    kind, paid_date, unit_price, item). A row that cannot be read is reported with its line number, never guessed."""
+    lines, problems = [], []
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        for number, row in enumerate(csv.DictReader(handle), start=2):
+            row = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
+            row = {k: v for k, v in row.items() if v != ""}
+            row.setdefault("kind", "invoice" if row.get("invoice_number") else "po")
+            try:
+                row["amount"] = row.get("amount", "").replace(",", "")
+                lines.append(SpendLine.model_validate(row))
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                problems.append(CsvProblem(line=number, reason=f"{'.'.join(map(str, first['loc']))}: {first['msg']}"))
+    return lines, problems
+
+
+def read_suppliers_csv(path: Path) -> tuple[list[Supplier], list[CsvProblem]]:
+    """Supplier master: id, name, aliases (separated by ';' or '|'), tax_id, risk_tier."""
+    suppliers, problems = [], []
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        for number, row in enumerate(csv.DictReader(handle), start=2):
+            row = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
+            try:
+                aliases = [a.strip() for a in row.get("aliases", "").replace("|", ";").split(";") if a.strip()]
+                suppliers.append(Supplier(supplier_id=row.get("id") or row["supplier_id"], name=row["name"], aliases=aliases,
+                                          tax_id=row.get("tax_id") or None, risk_tier=row.get("risk_tier") or None))
+            except (KeyError, ValidationError) as exc:
+                problems.append(CsvProblem(line=number, reason=f"missing or invalid {exc}"))
+    return suppliers, problems
+
+
+class _Line(BaseModel):
+    line_id: int
+    kind: str
+    supplier: str
+    supplier_key: str
+    po_number: str | None
+    date: date
+    amount: float
+    currency: str
+    paid_date: date | None
+    unit_price: float | None
+    item: str | None
+
+
+def match_and_flag(repository: Repository, today: date) -> tuple[int, int, list[SpendFlag]]:
+    """Match every spend line to a contract and recompute the flags; returns (lines, matched, flags)."""
+    with repository.read() as db:
+        contracts = [contract_of(r) for r in db.execute("SELECT * FROM contracts")]
+        aliases = defaultdict(set)
+        for key, supplier_id in db.execute("SELECT name_key, supplier_id FROM supplier_names"):
+            aliases[supplier_id].add(key)
+        supplier_of = {key: sid for sid, keys in aliases.items() for key in keys}
+        lines = [_Line(line_id=r["line_id"], kind=r["kind"], supplier=r["supplier"], supplier_key=r["supplier_key"],
+                       po_number=r["po_number"], date=r["date"], amount=r["amount"], currency=r["currency"],
+                       paid_date=r["paid_date"], unit_price=r["unit_price"], item=r["item"])
+                 for r in db.execute("SELECT line_id, kind, supplier, supplier_key, po_number, date, amount, currency,"
+                                     " paid_date, unit_price, item FROM spend_lines ORDER BY date, line_id")]
+    by_po = {po: c for c in contracts for po in c.po_numbers}
+    by_party: dict[str, list[ContractRecord]] = defaultdict(list)
+    for contract in contracts:
+        if contract.counterparty:
+            by_party[name_key(contract.counterparty)].append(contract)
+
+    def keys_of(line: _Line) -> set[str]:
+        supplier_id = supplier_of.get(line.supplier_key)
+        return aliases[supplier_id] if supplier_id else {line.supplier_key}
+
+    matches, matched_lines = [], defaultdict(list)
+    unmatched: dict[str, list[_Line]] = defaultdict(list)
+    late: dict[str, list[_Line]] = defaultdict(list)
+    for line in lines:
+        contract, reason = None, None
+        if line.po_number and line.po_number in by_po:
+            contract, reason = by_po[line.po_number], f"PO {line.po_number} named in the contract"
+        else:
+            candidates = [c for key in keys_of(line) for c in by_party.get(key, [])]
+            in_force = [c for c in candidates if _in_force(c, line.date)]
+            if in_force:
+                contract = max(in_force, key=lambda c: c.effective_date or date.min)
+                reason = "supplier matches the counterparty; in force on the line's date"
+            elif ended := [c for c in candidates if _ended_before(c, line.date)]:
+                contract = max(ended, key=lambda c: c.term_end or date.min)
+                reason = "supplier matches the counterparty; the contract had ended"
+                late[contract.contract_id].append(line)
+        matches.append((line.line_id, contract.contract_id if contract else None, reason))
+        if contract is None:
+            unmatched[line.supplier].append(line)
+        else:
+            matched_lines[contract.contract_id].append(line)
+    flags = _no_contract_flags(unmatched)
+    by_id = {c.contract_id: c for c in contracts}
+    for contract_id, found in late.items():
+        flags.append(_after_expiry_flag(by_id[contract_id], found))
+    for contract_id, found in matched_lines.items():
+        contract = by_id[contract_id]
+        flags += _over_cap_flags(contract, found) + _escalator_flags(contract, found) + _paid_early_flags(contract, found)
+        flags += _under_minimum_flags(contract, found, today)
+    flags += _sla_flags(repository, contracts)
+    repository.replace_flags(flags, matches)
+    return len(lines), sum(1 for _, c, _ in matches if c), flags
+
+
+def _in_force(contract: ContractRecord, day: date) -> bool:
+    if contract.status == "terminated":
+        return False
+    starts = contract.effective_date or date.min
+    ends = contract.term_end or contract.expiration_date
+    return starts <= day and (ends is None or day <= ends or contract.auto_renews)
+
+
+def _ended_before(contract: ContractRecord, day: date) -> bool:
+    ends = contract.term_end or contract.expiration_date
+    return (ends is not None and ends < day and not contract.auto_renews) or contract.status == "terminated"
+
+
+def _cite(contract: ContractRecord, *fields: str) -> Span | None:
+    return next((contract.citations[f] for f in fields if f in contract.citations), None)
+
+
+def _money(amount: float, currency: str | None) -> str:
+    return f"{currency or ''} {amount:,.2f}".strip()
+
+
+def _no_contract_flags(unmatched: dict[str, list[_Line]]) -> list[SpendFlag]:
+    return [SpendFlag(kind="no_contract", supplier=supplier, line_id=found[0].line_id,
+                      detail=f"{len(found)} line(s) from {supplier}, {_money(sum(l.amount for l in found), found[0].currency)}"
+                             f" from {found[0].date} to {found[-1].date}, match no contract")
+            for supplier, found in sorted(unmatched.items())]
+
+
+def _after_expiry_flag(contract: ContractRecord, found: list[_Line]) -> SpendFlag:
+    ended = contract.term_end or contract.expiration_date
+    how = "was terminated" if contract.status == "terminated" else f"ended on {ended}"
+    return SpendFlag(kind="after_expiry", contract_id=contract.contract_id, supplier=found[0].supplier, line_id=found[0].line_id,
+                     citation=_cite(contract, "expiration_date", "term_end"),
+                     detail=f"{len(found)} line(s), {_money(sum(l.amount for l in found), found[0].currency)}, dated after "
+                            f"{contract.name} {how} (first on {found[0].date})")
+
+
+def _over_cap_flags(contract: ContractRecord, found: list[_Line]) -> list[SpendFlag]:
+    ceiling, field = (contract.not_to_exceed, "not_to_exceed") if contract.not_to_exceed else (None, None)
+    if ceiling is None:
+        return []
+    flags = []
+    by_year: dict[int, list[_Line]] = defaultdict(list)
+    for line in found:
+        if line.kind == "invoice":
+            by_year[line.date.year].append(line)
+    for year, invoices in sorted(by_year.items()):
+        running = 0.0
+        for line in invoices:
+            running += line.amount
+            if running > ceiling:
+                flags.append(SpendFlag(kind="over_cap", contract_id=contract.contract_id, supplier=line.supplier,
+                                       line_id=line.line_id, citation=_cite(contract, field),
+                                       detail=f"invoices in {year} reach {_money(running, line.currency)} with this line, "
+                                              f"over the not-to-exceed of {_money(ceiling, contract.currency)}"))
+                break
+    return flags
+
+
+def _escalator_flags(contract: ContractRecord, found: list[_Line]) -> list[SpendFlag]:
+    if contract.price_escalator_pct is None:
+        return []
+    flags = []
+    by_item: dict[str, list[_Line]] = defaultdict(list)
+    for line in found:
+        if line.item and line.unit_price:
+            by_item[line.item].append(line)
+    for item, priced in by_item.items():
+        base = priced[0]
+        for line in priced[1:]:
+            years = (line.date - base.date).days // 365
+            allowed = base.unit_price * (1 + contract.price_escalator_pct / 100) ** years
+            if line.unit_price > allowed * 1.0001:
+                flags.append(SpendFlag(kind="price_above_escalator", contract_id=contract.contract_id, supplier=line.supplier,
+                                       line_id=line.line_id, citation=_cite(contract, "price_escalator_pct"),
+                                       detail=f"{item} at {line.unit_price:,.2f} on {line.date}: the contract allows "
+                                              f"{contract.price_escalator_pct:g}% a year, {allowed:,.2f} after {years} year(s) "
+                                              f"from {base.unit_price:,.2f} on {base.date}"))
+                break
+    return flags
+
+
+def _paid_early_flags(contract: ContractRecord, found: list[_Line]) -> list[SpendFlag]:
+    terms = contract.payment_terms_days
+    if terms is None:
+        return []
+    early = [l for l in found if l.kind == "invoice" and l.paid_date and (l.paid_date - l.date).days < terms - PAID_EARLY_GRACE_DAYS]
+    if not early:
+        return []
+    days = sorted((l.paid_date - l.date).days for l in early)
+    return [SpendFlag(kind="paid_early", contract_id=contract.contract_id, supplier=early[0].supplier, line_id=early[0].line_id,
+                      citation=_cite(contract, "payment_terms_days"),
+                      detail=f"{len(early)} invoice(s), {_money(sum(l.amount for l in early), early[0].currency)}, paid "
+                             f"{days[0] if days[0] == days[-1] else f'{days[0]}–{days[-1]}'} days after invoice; the "
+                             f"contract gives {terms} days")]
+
+
+def _under_minimum_flags(contract: ContractRecord, found: list[_Line], today: date) -> list[SpendFlag]:
+    if contract.minimum_commitment is None:
+        return []
+    flags = []
+    years = {l.date.year for l in found} | ({contract.effective_date.year} if contract.effective_date else set())
+    for year in sorted(y for y in years if y < today.year):  # only years that are over
+        if contract.effective_date and year < contract.effective_date.year:
+            continue
+        spent = sum(l.amount for l in found if l.kind == "invoice" and l.date.year == year)
+        if spent < contract.minimum_commitment:
+            first = next((l for l in found if l.date.year == year), found[0])
+            flags.append(SpendFlag(kind="under_minimum", contract_id=contract.contract_id, supplier=first.supplier,
+                                   line_id=first.line_id, citation=_cite(contract, "minimum_commitment"),
+                                   detail=f"{year}: invoiced {_money(spent, first.currency)}, under the minimum commitment "
+                                          f"of {_money(contract.minimum_commitment, contract.currency)}"))
+    return flags
+
+
+def _sla_flags(repository: Repository, contracts: list[ContractRecord]) -> list[SpendFlag]:
+    with repository.read() as db:
+        misses = defaultdict(list)
+        for row in db.execute("SELECT * FROM performance WHERE sla_actual < sla_target ORDER BY period"):
+            misses[row["contract_id"]].append(dict(row))
+        promised = {r[0]: Span.model_validate_json(r[1]) for r in db.execute(
+            "SELECT contract_id, citation FROM obligations WHERE kind = 'sla' ORDER BY obligation_id DESC")}
+    flags = []
+    for contract in contracts:  # only against a level the contract promises: the flag cites that clause
+        if (found := misses.get(contract.contract_id)) and contract.contract_id in promised:
+            worst = min(found, key=lambda p: p["sla_actual"] - p["sla_target"])
+            flags.append(SpendFlag(kind="sla_miss", contract_id=contract.contract_id, supplier=contract.counterparty,
+                                   citation=promised.get(contract.contract_id),
+                                   detail=f"service level missed in {len(found)} period(s); worst {worst['period']}: "
+                                          f"{worst['sla_actual']:g}% against {worst['sla_target']:g}%"))
+    return flags

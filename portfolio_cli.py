@@ -1,0 +1,294 @@
+"""The repository's commands: import, search, renewals, obligations, alerts, calendar, spend, suppliers, demo.
+
+Each opens the repository in the data folder after filing any review that changed since the last command, so
+reviews and imported executed contracts answer together.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+
+def add_parsers(sub, config_of) -> None:
+    """Add the repository's subcommands; `config_of(args)` gives the ReviewConfig."""
+    global _config_of
+    _config_of = config_of
+
+    imp = sub.add_parser("import", help="file executed contracts into the repository (extraction only, no redlining)")
+    imp.add_argument("folder", type=Path)
+    imp.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    imp.add_argument("--json", action="store_true")
+    imp.set_defaults(handler=_import)
+
+    search = sub.add_parser("search", help='search the repository: "uncapped liability in SaaS contracts renewing next quarter"')
+    search.add_argument("text", help="plain words and filters: a type (SaaS, NDA…), 'renewing next quarter', "
+                        "'governed by New York law', 'over $100k', 'with Acme'; other words are found in the clauses")
+    search.add_argument("--type", help="contract type, e.g. saas")
+    search.add_argument("--status", choices=["in review", "finalised", "executed", "expired", "terminated"])
+    search.add_argument("--counterparty")
+    search.add_argument("--law", help="governing law, e.g. 'New York'")
+    search.add_argument("--has-clause", help="a clause category the contract must have, e.g. liability_cap or 'Non-Compete'")
+    search.add_argument("--limit", type=int, default=20)
+    search.add_argument("--json", action="store_true")
+    search.set_defaults(handler=_search)
+
+    renewals = sub.add_parser("renewals", help="renewal notice deadlines across the repository, soonest first")
+    renewals.add_argument("--within", default="90d", help="how far ahead: 90d, 12w or 6m (default 90d); deadlines "
+                          "missed in the last 30 days are listed too")
+    renewals.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    renewals.set_defaults(handler=_renewals)
+
+    obligations = sub.add_parser("obligations", help="post-signature obligations: due soon, or mark one done / missed")
+    obligations.add_argument("--due", help="due within: 30d, 4w, 3m (default: every open obligation)")
+    obligations.add_argument("--status", default="open", choices=["open", "done", "missed", "all"])
+    obligations.add_argument("--done", metavar="ID", help="mark this obligation done")
+    obligations.add_argument("--missed", metavar="ID", help="mark this obligation missed")
+    obligations.add_argument("--by", default=os.environ.get("CLAUSEFLOW_REVIEWER") or os.environ.get("USER") or "",
+                             help="who marks it (default $CLAUSEFLOW_REVIEWER or $USER)")
+    obligations.add_argument("--note")
+    obligations.add_argument("--json", action="store_true")
+    obligations.set_defaults(handler=_obligations)
+
+    alerts = sub.add_parser("alerts", help="notice deadlines, obligations due and spend flags, for a scheduler to run")
+    alerts.add_argument("--within", default="30d")
+    alerts.add_argument("--json", action="store_true")
+    alerts.add_argument("--send", action="store_true", help="also send to CLAUSEFLOW_ALERT_WEBHOOK / CLAUSEFLOW_SMTP_HOST")
+    alerts.set_defaults(handler=_alerts)
+
+    calendar = sub.add_parser("calendar", help="notice deadlines as an iCalendar (.ics) feed")
+    calendar.add_argument("--out", type=Path, help="write to this file (default: standard output)")
+    calendar.set_defaults(handler=_calendar)
+
+    spend = sub.add_parser("spend", help="ERP spend against the contracts")
+    spend_sub = spend.add_subparsers(dest="spend_command", required=True)
+    spend_import = spend_sub.add_parser("import", help="PO / invoice lines: supplier, po_number, invoice_number, date, "
+                                        "amount, currency, description (optional: kind, paid_date, unit_price, item)")
+    spend_import.add_argument("csv", type=Path)
+    spend_import.set_defaults(handler=_spend_import)
+    spend_flags = spend_sub.add_parser("flags", help="match spend to contracts again and list the flags")
+    spend_flags.add_argument("--json", action="store_true")
+    spend_flags.set_defaults(handler=_spend_flags)
+
+    suppliers = sub.add_parser("suppliers", help="the supplier master")
+    suppliers_sub = suppliers.add_subparsers(dest="suppliers_command", required=True)
+    suppliers_import = suppliers_sub.add_parser("import", help="CSV: id, name, aliases (';'-separated), tax_id, risk_tier")
+    suppliers_import.add_argument("csv", type=Path)
+    suppliers_import.set_defaults(handler=_suppliers_import)
+
+    demo = sub.add_parser("demo", help="fill a repository with sample and CUAD contracts, a synthetic ERP export and "
+                          "supplier master (deterministic, offline)")
+    demo.add_argument("--cuad", type=int, default=24, help="how many CUAD contracts to import (default 24)")
+    demo.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    demo.set_defaults(handler=_demo)
+
+
+_config_of = None
+
+
+def open_repository(config, *, sync: bool = True):
+    """The data folder's repository, with every changed review filed first."""
+    from portfolio.repository import Repository
+
+    repository = Repository(config.data_dir / "portfolio.sqlite")
+    if sync and config.audit_path.exists():
+        from graphs.review_service import ReviewService
+        from portfolio.review_sync import file_reviews
+
+        file_reviews(ReviewService(config), repository)
+    return repository
+
+
+def parse_within(text: str, flag: str) -> int | None:
+    match = re.fullmatch(r"\s*(\d{1,4})\s*([dwm]?)\s*", text or "")
+    if not match:
+        print(f"error: {flag} {text!r}: give a number of days, weeks or months, e.g. 90d, 12w, 6m", file=sys.stderr)
+        return None
+    return int(match.group(1)) * {"": 1, "d": 1, "w": 7, "m": 30}[match.group(2)]
+
+
+def _import(args) -> int:
+    from cli_output import console
+    from portfolio.importer import import_folder
+
+    config = _config_of(args)
+    if not args.folder.is_dir():
+        print(f"error: {args.folder} is not a folder", file=sys.stderr)
+        return 2
+    repository = open_repository(config, sync=False)
+
+    def on_result(row, done, total):
+        if not args.json:
+            mark = {"filed": "filed", "already filed": "skipped (already filed)", "duplicate": "skipped (duplicate)"}
+            console.print(f"[{done}/{total}] {row.file}: {mark.get(row.outcome, 'failed: ' + row.detail)}", highlight=False)
+
+    rows = import_folder(args.folder, repository, data_dir=config.data_dir, our_names=config.our_names, today=config.today,
+                         max_bytes=config.max_bytes, workers=max(1, args.workers), on_result=on_result)
+    if args.json:
+        print(json.dumps([r.model_dump() for r in rows], indent=2))
+    failed = [r for r in rows if r.outcome == "failed"]
+    for row in failed:
+        print(f"{row.file}: {row.detail}", file=sys.stderr)
+    return 2 if failed else 0
+
+
+def _search(args) -> int:
+    from cli_output import print_search
+    from portfolio.search import parse_query, search_contracts
+
+    config = _config_of(args)
+    query = parse_query(args.text[:300], config.today)
+    for field, value in (("contract_type", args.type), ("status", args.status), ("counterparty", args.counterparty),
+                         ("governing_law", args.law), ("has_clause", args.has_clause)):
+        if value:
+            setattr(query, field, value)
+    query.limit = max(1, min(args.limit, 500))
+    hits = search_contracts(open_repository(config), query, config.today)
+    if args.json:
+        print(json.dumps([h.model_dump(mode="json", exclude={"contract": {"clauses", "citations"}}) for h in hits], indent=2))
+    else:
+        print_search(hits, args.text, query)
+    return 0
+
+
+def _renewals(args) -> int:
+    from cli_output import print_renewals
+
+    days = parse_within(args.within, "--within")
+    if days is None:
+        return 2
+    config = _config_of(args)
+    records = open_repository(config).renewals(config.today, days)
+    if args.json:
+        print(json.dumps([r.model_dump(mode="json", exclude={"clauses", "citations"})
+                          | {"days_left": (r.notice_deadline - config.today).days} for r in records], indent=2))
+    else:
+        print_renewals(records, config.today, days)
+    return 0
+
+
+def _obligations(args) -> int:
+    from datetime import timedelta
+
+    from cli_output import print_obligations
+
+    config = _config_of(args)
+    repository = open_repository(config)
+    for status, obligation_id in (("done", args.done), ("missed", args.missed)):
+        if obligation_id:
+            if not args.by.strip():
+                print("error: say who marks it: --by NAME", file=sys.stderr)
+                return 2
+            try:
+                marked = repository.mark_obligation(obligation_id, status, args.by.strip(), args.note)
+            except KeyError:
+                print(f"error: no obligation {obligation_id}; `app.py obligations --status all` lists them", file=sys.stderr)
+                return 2
+            print(f"{marked.obligation_id}: marked {status} by {marked.decided_by} at {marked.decided_at}")
+            return 0
+    due_before = None
+    if args.due:
+        days = parse_within(args.due, "--due")
+        if days is None:
+            return 2
+        due_before = config.today + timedelta(days=days)
+    found = repository.obligations(status=None if args.status == "all" else args.status, due_before=due_before)
+    if args.json:
+        print(json.dumps([o.model_dump(mode="json") | {"contract": name} for o, name in found], indent=2))
+    else:
+        print_obligations(found, config.today)
+    return 0
+
+
+def _alerts(args) -> int:
+    from portfolio.alerts import collect_alerts, deliver, format_alerts
+
+    days = parse_within(args.within, "--within")
+    if days is None:
+        return 2
+    config = _config_of(args)
+    alerts = collect_alerts(open_repository(config), config.today, days)
+    print(json.dumps([a.model_dump(mode="json") for a in alerts], indent=2) if args.json
+          else format_alerts(alerts) or "No alerts.")
+    if args.send:
+        results = deliver(alerts, config.today)
+        for result in results:
+            print(f"{result.target}: {'sent' if result.ok else 'failed'} {result.detail}", file=sys.stderr)
+        if not results:
+            print("nothing to send to: set CLAUSEFLOW_ALERT_WEBHOOK or CLAUSEFLOW_SMTP_HOST", file=sys.stderr)
+        return 0 if all(r.ok for r in results) else 1
+    return 0
+
+
+def _calendar(args) -> int:
+    from portfolio.alerts import notice_calendar
+
+    config = _config_of(args)
+    feed = notice_calendar(open_repository(config), config.today)
+    if args.out:
+        args.out.write_bytes(feed.encode())
+        print(f"wrote {args.out} ({feed.count('BEGIN:VEVENT')} notice deadlines)")
+    else:
+        sys.stdout.write(feed)
+    return 0
+
+
+def _spend_import(args) -> int:
+    from portfolio.spend import match_and_flag, read_erp_csv
+
+    if not args.csv.is_file():
+        print(f"error: {args.csv} is not a file", file=sys.stderr)
+        return 2
+    config = _config_of(args)
+    lines, problems = read_erp_csv(args.csv)
+    repository = open_repository(config)
+    added = repository.add_spend(lines)
+    total, matched, flags = match_and_flag(repository, config.today)
+    print(f"{added} new line(s) of {len(lines)} read; {matched} of {total} lines matched to a contract; {len(flags)} flag(s)")
+    for problem in problems:
+        print(f"{args.csv.name} line {problem.line}: {problem.reason}", file=sys.stderr)
+    return 2 if problems else 0
+
+
+def _spend_flags(args) -> int:
+    from cli_output import print_flags
+    from portfolio.spend import match_and_flag
+
+    config = _config_of(args)
+    repository = open_repository(config)
+    _, _, flags = match_and_flag(repository, config.today)
+    if args.json:
+        print(json.dumps([f.model_dump(mode="json") for f in flags], indent=2))
+    else:
+        print_flags(flags)
+    return 0
+
+
+def _suppliers_import(args) -> int:
+    from portfolio.spend import match_and_flag, read_suppliers_csv
+
+    if not args.csv.is_file():
+        print(f"error: {args.csv} is not a file", file=sys.stderr)
+        return 2
+    config = _config_of(args)
+    suppliers, problems = read_suppliers_csv(args.csv)
+    repository = open_repository(config)
+    repository.upsert_suppliers(suppliers)
+    total, matched, flags = match_and_flag(repository, config.today)
+    print(f"{len(suppliers)} supplier(s) filed; {matched} of {total} spend lines matched; {len(flags)} flag(s)")
+    for problem in problems:
+        print(f"{args.csv.name} line {problem.line}: {problem.reason}", file=sys.stderr)
+    return 2 if problems else 0
+
+
+def _demo(args) -> int:
+    from portfolio.demo import build_demo
+
+    config = _config_of(args)
+    summary = build_demo(config, cuad_contracts=max(0, args.cuad), workers=max(1, args.workers))
+    print(summary)
+    return 0
+

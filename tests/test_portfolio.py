@@ -1,0 +1,325 @@
+"""The contract repository's parts: metadata and obligations read from contracts, search, contract-to-spend matching
+and every flag kind, alerts with delivery, and the iCalendar feed."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import date
+from http.server import BaseHTTPRequestHandler, HTTPServer
+import pytest
+from conftest import SAMPLES, run_agents
+
+from agents.schema import ContractProfile, Party, Span
+from document_io.models import Paragraph, SourceDocument
+from portfolio.records import ClauseRecord, ContractRecord, Filing, Obligation, SpendLine, Supplier
+from portfolio.repository import Repository
+
+TODAY = date(2026, 11, 26)
+
+
+def _document(text: str, name: str = "contract") -> SourceDocument:
+    return SourceDocument(name=name, source_path=f"{name}.txt", format="txt", sha256=f"{abs(hash(text)):064d}"[:64],
+                          text=text, paragraphs=[Paragraph(index=0, start=0, end=len(text), text=text)])
+
+
+def _profile(our_side: str = "customer") -> ContractProfile:
+    return ContractProfile(title="Services Agreement", contract_type="services", type_confidence=0.9,
+                           parties=[Party(name="Acme Hosting Inc.", role="Provider"), Party(name="Northwind Systems", role="Customer", is_us=True)],
+                           counterparty="Acme Hosting Inc.", our_side=our_side, inherent_risk="medium",
+                           review_functions=["legal"], reasons=[])
+
+
+# --- metadata -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sample, expected", [
+    ("msa_orion.docx", {"governing_law": "New York", "not_to_exceed": 250000.0, "payment_terms_days": 10}),
+    ("licence_quanta.docx", {"governing_law": "Germany", "value": 80000.0, "payment_terms_days": 30}),
+    ("nda_bluepeak.docx", {"governing_law": "Cayman Islands", "value": None, "payment_terms_days": None}),
+])
+def test_metadata_is_read_from_real_sentences_and_each_fact_cites_its_span(sample, expected, engine):
+    from agents.contract_metadata import read_metadata
+
+    document, _, extraction, *_ = run_agents(SAMPLES / sample, engine)
+    meta = read_metadata(document, extraction)
+    for field, value in expected.items():
+        assert getattr(meta, field) == value, field
+        if value is not None:
+            span = meta.citations[field]
+            assert document.text[span.start:span.end] == span.quote  # every quote is in the source
+    if sample == "msa_orion.docx":
+        assert meta.liability_cap.startswith("the fees paid in the twelve (12) months")
+
+
+def test_a_ceiling_on_expenses_is_not_the_not_to_exceed_and_a_carve_out_is_not_the_cap():
+    from agents.contract_metadata import read_metadata
+    from agents.schema import ExtractionResult
+
+    carve_out = "Either party's liability is unlimited for breach of confidentiality."
+    text = ("Customer shall reimburse the reasonable costs or expenses of the transfer agent, not to exceed $5,000. "
+            "Total fees under this Agreement shall not exceed USD 90,000 in any contract year. " + carve_out)
+    meta = read_metadata(_document(text), ExtractionResult(clauses=[]))
+    assert meta.not_to_exceed == 90000.0 and meta.currency == "USD"
+    assert meta.liability_cap == "uncapped" and meta.citations["liability_cap"].quote == carve_out
+    capped = read_metadata(_document(text + " In no event shall Provider's aggregate liability exceed USD 1,000,000."),
+                           ExtractionResult(clauses=[]))
+    assert capped.liability_cap == "USD 1,000,000" and capped.liability_cap_amount == 1e6  # a carve-out beside a cap
+
+
+# --- obligations ----------------------------------------------------------------------------------------
+
+
+def test_obligations_name_who_owes_them_and_when_they_are_next_due():
+    from agents.obligations import ObligationsInput, find_obligations
+    from agents.schema import NegotiationBrief, RenewalTerms
+
+    text = ("Provider shall make the Service available 99.9% of each calendar month. "
+            "Provider shall deliver a service level report within ten (10) days after the end of each calendar quarter. "
+            "Provider shall deliver certificates of insurance to Customer each year. "
+            "Provider may invoice monthly and Customer shall pay each invoice within thirty (30) days of receipt. "
+            "Provider shall notify Customer of any security breach within forty-eight (48) hours of becoming aware of it. "
+            "Each party shall keep the other's Confidential Information secret. "
+            "Provider warrants that the deliverables will conform to the specifications.")
+    document = _document(text)
+    terms = RenewalTerms(effective_date=date(2025, 3, 1), initial_term_months=24, auto_renews=True, renewal_term_months=12,
+                         notice_days=60, notice_deadline=date(2026, 12, 31), notice_citation=Span.of(document, 0, 8))
+    brief = NegotiationBrief(terms=terms, leverage_points=[], recommended_action="")
+    found = {o.kind: o for o in find_obligations(ObligationsInput(document=document, profile=_profile(), brief=brief, today=TODAY))}
+    assert found["sla"].owner_side == "them" and found["sla"].recurrence == "continuous" and found["sla"].due_date == date(2026, 11, 30)
+    assert found["report"].recurrence == "quarterly" and found["report"].due_date == date(2027, 1, 10)  # Q4 ends 31 Dec, + 10 days
+    assert found["insurance"].recurrence == "yearly" and found["insurance"].due_date == date(2027, 3, 1)  # the next anniversary
+    assert found["payment"].owner_side == "us"  # "Provider may invoice … and Customer shall pay": the customer owes it
+    assert found["notice"].due_date is None and found["notice"].recurrence == "on event"  # never dated by guesswork
+    assert found["notice to terminate"].due_date == date(2026, 12, 31) and found["notice to terminate"].owner_side == "us"
+    assert "deliverable" not in found  # a warranty is not a deliverable to chase
+    for obligation in found.values():
+        assert text[obligation.citation.start:obligation.citation.end] == obligation.citation.quote
+
+
+# --- the repository and its search ----------------------------------------------------------------------
+
+
+def _record(n: int, **fields) -> ContractRecord:
+    text = fields.pop("clause_text", "The Provider's aggregate liability shall not exceed the fees paid in the prior twelve months.")
+    base = dict(contract_id=f"{n:064d}", name=f"contract_{n}", source_file=f"contract_{n}.docx", origin="import",
+                contract_type="saas", counterparty=f"Vendor {n} Inc.", status="executed", effective_date=date(2025, 1, 1),
+                term_end=date(2027, 1, 15), auto_renews=True, notice_days=30, notice_deadline=date(2026, 12, 16),
+                governing_law="New York", value=100000.0, currency="USD",
+                clauses=[ClauseRecord(category="liability_cap", start=100, end=100 + len(text), text=text)],
+                citations={"governing_law": Span(start=5, end=30, quote="governed by New York law.")})
+    return ContractRecord.model_validate(base | fields)
+
+
+@pytest.fixture
+def repository(tmp_path) -> Repository:
+    return Repository(tmp_path / "portfolio.sqlite")
+
+
+def test_a_plain_english_query_is_read_into_filters_and_clause_words():
+    from portfolio.search import parse_query
+
+    query = parse_query("uncapped liability in SaaS contracts renewing next quarter", TODAY)
+    assert query.uncapped and query.contract_type == "saas" and query.words is None
+    assert (query.term_end_from, query.term_end_to) == (date(2027, 1, 1), date(2027, 3, 31))
+    query = parse_query("audit rights in licence agreements governed by Delaware law over $250k with Acme Corp", TODAY)
+    assert (query.contract_type, query.governing_law, query.value_min, query.counterparty) == ("licence", "Delaware", 250000, "Acme Corp")
+    assert query.words == "audit rights"
+    assert parse_query("expired NDAs", TODAY).status == "expired"
+
+
+def test_search_filters_and_words_find_the_right_contracts_and_cite_clause_spans(repository):
+    from portfolio.search import ContractQuery, parse_query, search_contracts
+
+    repository.file_many([Filing(record=r) for r in [
+        _record(1),
+        _record(2, contract_type="nda", term_end=date(2027, 2, 20), governing_law="Delaware", value=20000.0),
+        _record(3, liability_cap="uncapped", term_end=date(2027, 2, 1), citations={
+            "liability_cap": Span(start=0, end=20, quote="liability: unlimited")}),
+        _record(4, term_end=date(2024, 6, 30), auto_renews=False, clause_text="Audit rights once a year on notice."),
+        _record(5, liability_cap="uncapped", term_end=date(2028, 5, 1)),
+    ]])
+    hits = search_contracts(repository, parse_query("uncapped liability in SaaS contracts renewing next quarter", TODAY), TODAY)
+    assert [h.contract.name for h in hits] == ["contract_3"]
+    assert (hits[0].category, hits[0].start, hits[0].end) == ("liability_cap", 0, 20)
+    words = search_contracts(repository, ContractQuery(words="liabilities aggregate"), TODAY)
+    assert {h.contract.name for h in words} == {"contract_1", "contract_2", "contract_3", "contract_5"}
+    assert all("[liability]" in h.snippet.lower() and h.category == "liability_cap" for h in words)
+    assert [h.contract.name for h in search_contracts(repository, ContractQuery(status="expired"), TODAY)] == ["contract_4"]
+    assert [h.contract.name for h in search_contracts(repository, ContractQuery(governing_law="delaware"), TODAY)] == ["contract_2"]
+    assert {h.contract.name for h in search_contracts(repository, ContractQuery(value_max=50000), TODAY)} == {"contract_2"}
+    assert {h.contract.name for h in search_contracts(repository, ContractQuery(counterparty="vendor 4"), TODAY)} == {"contract_4"}
+    assert search_contracts(repository, ContractQuery(words='liability" OR NEAR('), TODAY) == []  # words, never FTS syntax
+    assert len(search_contracts(repository, ContractQuery(words='"liability" aggregate*'), TODAY)) == 4
+    assert search_contracts(repository, ContractQuery(words="teleportation"), TODAY) == []
+
+
+def test_refiling_replaces_clauses_and_open_obligations_but_keeps_what_people_decided(repository):
+    record = _record(7)
+    span = Span(start=0, end=10, quote="Provider s")
+    obligations = [Obligation(obligation_id=f"o{n}", contract_id=record.contract_id, kind="report", owner_side="them",
+                              summary=f"report {n}", citation=span, due_date=date(2026, 12, n + 1)) for n in range(3)]
+    repository.file(Filing(record=record, obligations=obligations))
+    repository.mark_obligation("o0", "missed", "Pat Buyer", "no report in November")
+    repository.set_status(record.contract_id, "terminated")
+    repository.file(Filing(record=record, obligations=obligations[1:2]))  # re-filed: o2 is no longer found
+    assert [c.category for c in repository.contract(record.contract_id).clauses] == ["liability_cap"]  # not doubled
+    assert {o.obligation_id: o.status for o, _ in repository.obligations(status=None)} == {"o0": "missed", "o1": "open"}
+    assert repository.contract(record.contract_id).status == "terminated"  # a person's status survives re-filing
+    history = repository.obligation_history("o0")
+    assert history[0]["who"] == "Pat Buyer" and history[0]["status"] == "missed" and history[0]["note"] == "no report in November"
+    with pytest.raises(ValueError):
+        repository.mark_obligation("o1", "forgotten", "Pat Buyer")
+
+
+# --- contract-to-spend -----------------------------------------------------------------------------------
+
+
+def _spend_portfolio(repository: Repository) -> dict[str, str]:
+    cite = lambda field, quote: {field: Span(start=0, end=len(quote), quote=quote)}  # noqa: E731
+    records = {
+        "hosting": _record(11, counterparty="Acme Hosting Inc.", effective_date=date(2025, 1, 1), term_end=date(2026, 12, 31),
+                           auto_renews=False, not_to_exceed=50000.0, payment_terms_days=45, price_escalator_pct=3.0,
+                           po_numbers=["PO-7731"], citations=cite("not_to_exceed", "fees shall not exceed USD 50,000")
+                           | cite("payment_terms_days", "within forty-five (45) days") | cite("price_escalator_pct", "3% a year")),
+        "old": _record(12, counterparty="Globex Ltd", effective_date=date(2023, 1, 1), term_end=date(2025, 12, 31),
+                       auto_renews=False, citations=cite("expiration_date", "until December 31, 2025")),
+        "minimum": _record(13, counterparty="Initech GmbH", effective_date=date(2024, 1, 1), term_end=date(2027, 12, 31),
+                           minimum_commitment=100000.0, citations=cite("minimum_commitment", "minimum purchase of USD 100,000")),
+    }
+    sla = Span(start=0, end=26, quote="available 99.9% each month")
+    repository.file_many([Filing(record=r, obligations=[Obligation(
+        obligation_id=f"{r.contract_id[:6]}-sla", contract_id=r.contract_id, kind="sla", owner_side="them", summary="sla",
+        citation=sla, recurrence="continuous")] if key == "hosting" else []) for key, r in records.items()])
+    repository.upsert_suppliers([Supplier(supplier_id="S1", name="Acme Hosting Inc.", aliases=["ACME HOSTING", "Acme Cloud Services"]),
+                                 Supplier(supplier_id="S2", name="Globex Ltd", aliases=["GLOBEX"])])
+    repository.set_performance(records["hosting"].contract_id, [("2026-09", 99.9, 99.95, 0), ("2026-10", 99.9, 99.2, 3)])
+    return {k: r.contract_id for k, r in records.items()}
+
+
+def test_spend_lines_match_contracts_by_po_number_alias_and_dates_and_every_flag_kind_is_raised(repository):
+    from portfolio.spend import match_and_flag
+
+    ids = _spend_portfolio(repository)
+    line = lambda **f: SpendLine.model_validate({"kind": "invoice", "currency": "USD", "amount": 1000.0} | f)  # noqa: E731
+    lines = [
+        line(supplier="ACME CLOUD SERVICES", invoice_number="A-1", date=date(2025, 2, 1), amount=30000.0, paid_date=date(2025, 2, 10),
+             item="hosting units", unit_price=10.0),  # alias; paid 9 days after invoice on 45-day terms
+        line(supplier="Someone Else", po_number="PO-7731", invoice_number="A-2", date=date(2025, 6, 1), amount=25000.0,
+             item="hosting units", unit_price=10.0),  # the PO number the contract names wins over the supplier name
+        line(supplier="Acme Hosting", invoice_number="A-3", date=date(2026, 3, 1), item="hosting units", unit_price=11.5),  # > 3%
+        line(supplier="GLOBEX", invoice_number="G-1", date=date(2026, 2, 1), amount=4000.0),  # after the contract ended
+        line(supplier="Initech GmbH", invoice_number="I-1", date=date(2025, 5, 1), amount=40000.0),  # 2025 under 100,000
+        line(supplier="Umbrella Corp", invoice_number="U-1", date=date(2026, 1, 5), amount=700.0),  # no contract at all
+    ]
+    assert repository.add_spend(lines) == 6 and repository.add_spend(lines) == 0  # the same export twice adds nothing
+    total, matched, flags = match_and_flag(repository, TODAY)
+    assert (total, matched) == (6, 5)
+    kinds = {f.kind: f for f in flags}
+    assert set(kinds) == {"no_contract", "after_expiry", "over_cap", "price_above_escalator", "paid_early", "under_minimum", "sla_miss"}
+    assert kinds["no_contract"].supplier == "Umbrella Corp"
+    assert kinds["after_expiry"].contract_id == ids["old"] and "ended on 2025-12-31" in kinds["after_expiry"].detail
+    assert kinds["over_cap"].contract_id == ids["hosting"] and "55,000.00" in kinds["over_cap"].detail
+    assert "allows 3% a year" in kinds["price_above_escalator"].detail
+    assert "paid 9 days after invoice; the contract gives 45 days" in kinds["paid_early"].detail
+    assert "2025: invoiced USD 40,000.00, under the minimum commitment" in kinds["under_minimum"].detail
+    assert "2026-10: 99.2% against 99.9%" in kinds["sla_miss"].detail
+    for kind in ("after_expiry", "over_cap", "price_above_escalator", "paid_early", "under_minimum", "sla_miss"):
+        assert kinds[kind].citation is not None, kind  # each flag cites the clause that sets the term
+    with repository.read() as db:
+        reasons = dict(db.execute("SELECT invoice_number, match_reason FROM spend_lines").fetchall())
+    assert reasons["A-2"].startswith("PO PO-7731") and "in force" in reasons["A-1"] and reasons["U-1"] is None
+
+
+def test_an_erp_export_with_bad_rows_reports_each_by_line_and_keeps_the_good_ones(tmp_path):
+    from portfolio.spend import read_erp_csv
+
+    path = tmp_path / "erp.csv"
+    path.write_text("supplier,po_number,invoice_number,date,amount,currency,description\n"
+                    "Acme,PO-1,INV-1,2026-01-05,\"1,250.00\",USD,hosting\n"
+                    "Acme,PO-1,INV-2,05/01/2026x,100,USD,bad date\n"
+                    "Acme,PO-1,INV-3,2026-02-05,lots,USD,bad amount\n", encoding="utf-8")
+    lines, problems = read_erp_csv(path)
+    assert [l.invoice_number for l in lines] == ["INV-1"] and lines[0].amount == 1250.0 and lines[0].kind == "invoice"
+    assert [p.line for p in problems] == [3, 4] and "date" in problems[0].reason and "amount" in problems[1].reason
+
+
+# --- alerts and the calendar feed ------------------------------------------------------------------------
+
+
+def _alerting(repository: Repository) -> None:
+    _spend_portfolio(repository)
+    record = _record(21, name="hosting renewal", notice_deadline=date(2026, 12, 10), term_end=date(2027, 1, 9))
+    due = Obligation(obligation_id="rep-1", contract_id=record.contract_id, kind="report", owner_side="them",
+                     summary="report: quarterly service report", citation=Span(start=0, end=4, quote="Prov"), due_date=date(2026, 12, 1))
+    late = due.model_copy(update={"obligation_id": "ins-1", "kind": "insurance", "summary": "insurance: certificate",
+                                  "due_date": date(2026, 11, 1)})
+    repository.file(Filing(record=record, obligations=[due, late]))
+
+
+def test_alerts_list_deadlines_obligations_and_flags_and_reach_a_webhook(repository, monkeypatch):
+    from portfolio.alerts import collect_alerts, deliver
+    from portfolio.spend import match_and_flag
+
+    _alerting(repository)
+    repository.add_spend([SpendLine(kind="invoice", supplier="Umbrella Corp", invoice_number="U-1", date=date(2026, 1, 5), amount=700.0)])
+    match_and_flag(repository, TODAY)
+    alerts = collect_alerts(repository, TODAY, 30)
+    kinds = [(a.kind, a.contract) for a in alerts]
+    assert ("notice_deadline", "hosting renewal") in kinds and ("obligation_due", "hosting renewal") in kinds
+    assert ("obligation_overdue", "hosting renewal") in kinds and any(k == "spend_flag" for k, _ in kinds)
+    assert next(a for a in alerts if a.kind == "notice_deadline").days_left == 14
+
+    received = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.handle_request, daemon=True).start()
+    monkeypatch.setenv("CLAUSEFLOW_ALERT_WEBHOOK", f"http://127.0.0.1:{server.server_port}/hook")
+    results = deliver(alerts, TODAY)
+    server.server_close()
+    assert [(r.target, r.ok) for r in results] == [("webhook", True)]
+    assert received[0]["date"] == "2026-11-26" and len(received[0]["alerts"]) == len(alerts)
+    monkeypatch.setenv("CLAUSEFLOW_ALERT_WEBHOOK", "http://127.0.0.1:9/nothing-listens-here")
+    failed = deliver(alerts, TODAY)
+    assert failed[0].ok is False and failed[0].detail  # reported, never raised
+
+
+def test_the_notice_calendar_is_valid_icalendar_with_one_event_per_deadline(repository):
+    import icalendar
+
+    from portfolio.alerts import notice_calendar
+
+    _alerting(repository)
+    repository.file(Filing(record=_record(22, name="Ünïcødé, Ltd; long name " + "x" * 80, notice_deadline=date(2027, 2, 1))))
+    feed = notice_calendar(repository, TODAY)
+    assert feed.endswith("\r\n") and "\n" not in feed.replace("\r\n", "")
+    assert all(len(line.encode()) <= 75 for line in feed.split("\r\n"))  # folded at 75 octets (RFC 5545 3.1)
+    calendar = icalendar.Calendar.from_ical(feed)
+    events = [c for c in calendar.walk("VEVENT")]
+    # in force: the two above and two of _spend_portfolio's three (Globex's contract expired, so it has no deadline)
+    assert [e.decoded("DTSTART") for e in events] == [date(2026, 12, 10), date(2026, 12, 16), date(2026, 12, 16), date(2027, 2, 1)]
+    assert str(events[-1]["SUMMARY"]) == "Notice deadline: Ünïcødé, Ltd; long name " + "x" * 80  # escaped and unfolded back
+    assert len({str(e["UID"]) for e in events}) == 4 and all(e.walk("VALARM") for e in events)
+    assert notice_calendar(repository, TODAY).split("DTSTAMP")[0] == feed.split("DTSTAMP")[0]  # stable UIDs and order
+
+
+def test_the_demo_data_is_deterministic(tmp_path):
+    from portfolio.demo import write_erp_export
+
+    records = [_record(31, counterparty="Acme Hosting Inc.", not_to_exceed=60000.0, payment_terms_days=30),
+               _record(32, counterparty="Globex Ltd", term_end=date(2023, 1, 1), auto_renews=False)]
+    for run in ("a", "b"):
+        write_erp_export(records, tmp_path / f"{run}.csv", TODAY)
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    text = (tmp_path / "a.csv").read_text()
+    assert "extra work billed (planted)" in text and "Shadow IT Cloud" in text and "GLOBEX LTD" in text
+
