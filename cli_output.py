@@ -139,7 +139,7 @@ def print_search(hits, text: str, query=None) -> None:
         table.add_row(Text(f"{c.name} #{c.contract_id[:8]}"), Text(c.counterparty or "—"), c.contract_type, c.status,
                       str(c.term_end or "—"), Text(hit.category or "—"),
                       f"{hit.start}–{hit.end}" if hit.start is not None else "—", Text(hit.snippet))
-    console.print(table if hits else f"No contract matches {text!r}.")
+    console.print(table if hits else f"No contract matches {text!r}." + (f" (read as: {read})" if read else ""))
 
 
 def print_renewals(records, today, within_days: int) -> None:

@@ -1,4 +1,5 @@
-"""Across the portfolio: renewal notice deadlines and clause search, on the CLI and the web page, from the review index."""
+"""Across the portfolio: renewal notice deadlines and clause search over reviews, on the CLI (the repository, which
+files every review) and the web page (the review index, filtered by what the reader may see)."""
 
 from __future__ import annotations
 
@@ -61,10 +62,10 @@ def test_the_renewals_page_shows_what_the_reader_may_see(portfolio, monkeypatch)
     assert "saas_cloudnimbus" in found and "msa_orion" not in found and "[liability]" in found
 
 
-def test_search_finds_clauses_by_their_words_with_spans_that_are_in_the_contract(portfolio):
+def test_search_finds_contracts_by_their_clauses_words_with_spans_that_are_in_the_contract(portfolio):
     hits = json.loads(cli("search", "liabilities aggregate", "--json", data_dir=portfolio).stdout)
-    assert {h["review"]["name"] for h in hits} == {"saas_cloudnimbus", "msa_orion", "licence_quanta"}
-    assert {h["category"] for h in hits} == {"liability_cap", "limitation_of_liability"}  # one clause, two categories
+    assert {h["contract"]["name"] for h in hits} == {"saas_cloudnimbus", "msa_orion", "licence_quanta"}  # one hit each
+    assert all(h["contract"]["status"] == "in review" and h["contract"]["origin"] == "review" for h in hits)
     assert all("[liability]" in h["snippet"].lower() for h in hits)  # stemmed: "liabilities" found "liability"
     # every hit cites characters that are the clause in the reviewed text
     from graphs.configuration import ReviewConfig
@@ -72,11 +73,13 @@ def test_search_finds_clauses_by_their_words_with_spans_that_are_in_the_contract
 
     service = ReviewService(ReviewConfig.from_env(portfolio, "local"))
     for hit in hits:
-        text = service.status(hit["review"]["thread_id"]).document.text[hit["start"] : hit["end"]]
+        text = service.status(hit["contract"]["thread_id"]).document.text[hit["start"] : hit["end"]]
         assert "aggregate liability" in text.lower()
-    saas = json.loads(cli("search", "liability", "--type", "saas", "--json", data_dir=portfolio).stdout)
-    assert {h["review"]["name"] for h in saas} == {"saas_cloudnimbus"}
+    saas = json.loads(cli("search", "liability in SaaS contracts", "--json", data_dir=portfolio).stdout)
+    assert {h["contract"]["name"] for h in saas} == {"saas_cloudnimbus"}
+    assert {h["contract"]["name"] for h in json.loads(cli("search", "liability", "--type", "msa", "--json",
+                                                          data_dir=portfolio).stdout)} == {"msa_orion"}
     # search syntax from the user is words, never FTS operators: no error, no match for words not there
     odd = cli("search", 'liability" OR NEAR(', "--json", data_dir=portfolio)
     assert odd.returncode == 0 and json.loads(odd.stdout) == []
-    assert "No clause matches" in cli("search", "teleportation", data_dir=portfolio).stdout
+    assert "No contract matches" in cli("search", "teleportation", data_dir=portfolio).stdout
