@@ -90,16 +90,9 @@ _config_of = None
 
 
 def open_repository(config, *, sync: bool = True):
-    """The data folder's repository, with every changed review filed first."""
-    from portfolio.repository import Repository
+    from portfolio.review_sync import open_repository as open_synced
 
-    repository = Repository(config.data_dir / "portfolio.sqlite")
-    if sync and config.audit_path.exists():
-        from graphs.review_service import ReviewService
-        from portfolio.review_sync import file_reviews
-
-        file_reviews(ReviewService(config), repository)
-    return repository
+    return open_synced(config, sync=sync)
 
 
 def parse_within(text: str, flag: str) -> int | None:
@@ -195,7 +188,8 @@ def _obligations(args) -> int:
         if days is None:
             return 2
         due_before = config.today + timedelta(days=days)
-    found = repository.obligations(status=None if args.status == "all" else args.status, due_before=due_before)
+    found = repository.obligations(status=None if args.status == "all" else args.status, due_before=due_before,
+                                   in_force_on=config.today if args.status == "open" else None)
     if args.json:
         print(json.dumps([o.model_dump(mode="json") | {"contract": name} for o, name in found], indent=2))
     else:

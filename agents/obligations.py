@@ -91,12 +91,14 @@ def find_obligations(data: ObligationsInput) -> list[FoundObligation]:
                                      citation=Span.of(document, start, end), due_date=due,
                                      recurrence="on event" if due is None and _EVENT.search(sentence) else recurrence))
     terms = data.brief.terms if data.brief else None
-    if terms and terms.notice_deadline and terms.notice_citation:
+    # the notice that stops an automatic renewal: a contract that simply ends needs no notice from anyone
+    if terms and terms.auto_renews and terms.notice_deadline and terms.notice_citation:
+        start, end = next(((s, e) for s, e in sentence_spans(text) if s <= terms.notice_citation.start < e),
+                          (terms.notice_citation.start, terms.notice_citation.end))
         found.append(FoundObligation(
             kind="notice to terminate", owner_side="us", due_date=terms.notice_deadline, recurrence="once",
-            summary=f"Give notice by {terms.notice_deadline:%d %b %Y} or the contract "
-                    + ("renews" if terms.auto_renews else "runs to its end") + f" ({terms.notice_days} days' notice)",
-            citation=terms.notice_citation))
+            summary=f"Give notice by {terms.notice_deadline:%d %b %Y} or the contract renews ({terms.notice_days} days' notice)",
+            citation=Span.of(document, start, max(end, terms.notice_citation.end))))
     return found
 
 

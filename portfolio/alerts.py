@@ -42,7 +42,7 @@ def collect_alerts(repository: Repository, today: date, within_days: int) -> lis
         alerts.append(Alert(kind="notice_deadline", due=due, days_left=left, contract_id=row["contract_id"], contract=row["name"],
                             text=f"{row['name']} ({row['counterparty'] or 'counterparty unknown'}) {what} unless notice is "
                                  f"given by {due} — {when}"))
-    for obligation, contract_name in repository.obligations(status="open", due_before=horizon):
+    for obligation, contract_name in repository.obligations(status="open", due_before=horizon, in_force_on=today):
         left = (obligation.due_date - today).days
         alerts.append(Alert(kind="obligation_overdue" if left < 0 else "obligation_due", due=obligation.due_date,
                             days_left=left, contract_id=obligation.contract_id, contract=contract_name,

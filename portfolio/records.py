@@ -57,6 +57,13 @@ class ContractRecord(BaseModel):
     clauses: list[ClauseRecord] = Field(default_factory=list)
     filed_at: datetime | None = None
 
+    def status_on(self, today: date) -> ContractStatus:
+        """The status as of `today`: an executed or finalised contract past a term end that does not renew has
+        expired (the same rule as the repository's SQL, `effective_status`)."""
+        if self.status in ("executed", "finalised") and self.term_end and self.term_end < today and not self.auto_renews:
+            return "expired"
+        return self.status
+
 
 Recurrence = Literal["once", "monthly", "quarterly", "yearly", "continuous", "on event"]
 ObligationStatus = Literal["open", "done", "missed"]

@@ -191,9 +191,13 @@ class Repository(SQLiteFile):
     # --- obligations ----------------------------------------------------------------------------------
 
     def obligations(self, *, status: str | None = "open", due_before: date | None = None,
-                    contract_id: str | None = None, counterparty: str | None = None) -> list[tuple[Obligation, str]]:
-        """Obligations with their contract's name, soonest due first (undated ones last)."""
+                    contract_id: str | None = None, counterparty: str | None = None,
+                    in_force_on: date | None = None) -> list[tuple[Obligation, str]]:
+        """Obligations with their contract's name, soonest due first (undated ones last). `in_force_on`: only
+        those of contracts not expired or terminated on that day."""
         where, args = [], []
+        if in_force_on:
+            where.append(f"({effective_status(in_force_on, 'c.')}) NOT IN ('expired', 'terminated')")
         if status:
             where.append("o.status = ?")
             args.append(status)

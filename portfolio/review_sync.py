@@ -28,3 +28,11 @@ def file_reviews(service: ReviewService, repository: Repository) -> int:
     if filings:
         repository.file_many(filings)
     return len(filings)
+
+
+def open_repository(config, service: ReviewService | None = None, *, sync: bool = True) -> Repository:
+    """The data folder's repository, with every review that changed since the last call filed first."""
+    repository = Repository(config.data_dir / "portfolio.sqlite")
+    if sync and (service is not None or config.audit_path.exists()):
+        file_reviews(service or ReviewService(config), repository)
+    return repository

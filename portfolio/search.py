@@ -174,6 +174,7 @@ def search_contracts(repository: Repository, query: ContractQuery, today: date) 
             continue
         seen.add(row["contract_id"])
         record = contract_of(row)
+        record.status = record.status_on(today)
         if words:
             hits.append(ContractHit(contract=record, category=row["hit_category"], start=row["hit_start"],
                                     end=row["hit_end"], snippet=row["hit_snippet"]))

@@ -20,6 +20,7 @@ from agents.schema import Span
 from portfolio.records import ContractRecord, SpendFlag, SpendLine, Supplier
 from portfolio.repository import Repository, contract_of, name_key
 
+ENDED_REASON = "the contract had ended"
 PAID_EARLY_GRACE_DAYS = 5  # paying within a few days of the due date is normal processing, not early payment
 
 
@@ -113,7 +114,7 @@ def match_and_flag(repository: Repository, today: date) -> tuple[int, int, list[
                 reason = "supplier matches the counterparty; in force on the line's date"
             elif ended := [c for c in candidates if _ended_before(c, line.date)]:
                 contract = max(ended, key=lambda c: c.term_end or date.min)
-                reason = "supplier matches the counterparty; the contract had ended"
+                reason = f"supplier matches the counterparty; {ENDED_REASON}"
                 late[contract.contract_id].append(line)
         matches.append((line.line_id, contract.contract_id if contract else None, reason))
         if contract is None:

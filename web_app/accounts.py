@@ -74,6 +74,12 @@ class Reviewer(BaseModel):
         return "all-contracts" in self.roles or bool(set(self.functions) & (set(routed_to) | set(owners)))
 
     @property
+    def sees_portfolio(self) -> bool:
+        """The repository (executed contracts, spend, obligations) is for legal, procurement and finance, and for
+        anyone who sees all contracts; a reviewer who only reviews security terms sees the contracts routed to them."""
+        return "all-contracts" in self.roles or bool(set(self.functions) & {"legal", "procurement", "finance"})
+
+    @property
     def visible_functions(self) -> list[str] | None:
         """The functions whose contracts the reviewer sees, for index queries (None: every contract), as `sees`."""
         return None if "all-contracts" in self.roles else list(self.functions)

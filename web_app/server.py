@@ -29,6 +29,7 @@ from graphs.locks import ReviewBusy
 from graphs.review_index import SORTS, QueueQuery
 from graphs.review_service import ReviewNotFound, ReviewService, ReviewStatus
 from web_app.accounts import FUNCTIONS, THROTTLE_WINDOW, Accounts, Reviewer
+from web_app.portfolio_pages import add_portfolio_routes
 from web_app.preview import PreviewUnavailable, redline_preview
 
 SESSION_COOKIE = "clauseflow_session"
@@ -394,6 +395,7 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
     def health() -> Response:
         return Response("ok", media_type="text/plain")
 
+    add_portfolio_routes(app, service, page, current, fields_of)
     return app
 
 

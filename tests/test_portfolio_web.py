@@ -1,0 +1,140 @@
+"""The repository's web pages in a real headless Chromium against a real `app.py serve` over the demo portfolio:
+the dashboard, a counterparty's page with its plots, flags and obligations, marking an obligation missed from two
+browser sessions at once, plain-English search, and who may see the repository."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from urllib.parse import quote
+
+import pytest
+from conftest import ROOT
+from test_review_cli import cli
+from test_web_page import _free_port, _gone, _log_in, browser  # noqa: F401  (browser is a fixture)
+
+SCREENSHOTS = os.environ.get("CLAUSEFLOW_SCREENSHOTS")  # set to a folder to keep the pages' screenshots
+
+
+@pytest.fixture(scope="module")
+def portfolio_site(tmp_path_factory):
+    data = tmp_path_factory.mktemp("portfolio-web")
+    cli("demo", "--cuad", "3", "--workers", "2", data_dir=data)
+    cli("user", "add", "pat", "--functions", "procurement", "finance", "--password-stdin", data_dir=data,
+        stdin="procurement rules 123\n")
+    cli("user", "add", "sam", "--functions", "security", "--password-stdin", data_dir=data, stdin="security first 123\n")
+    port = _free_port()
+    env = {**os.environ, "CLAUSEFLOW_DATA_DIR": str(data), "CLAUSEFLOW_TODAY": "2026-11-23"}
+    server = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "serve", "--port", str(port)], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(base + "/health", timeout=1)
+            break
+        except OSError:
+            if server.poll() is not None:
+                raise RuntimeError(server.stderr.read().decode())
+            time.sleep(0.2)
+    yield {"base": base, "data": data}
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def _shot(driver, name: str) -> None:
+    if SCREENSHOTS:
+        height = driver.execute_script("return document.body.scrollHeight")
+        driver.set_window_size(1400, min(height + 40, 4000))
+        driver.save_screenshot(os.path.join(SCREENSHOTS, f"{name}.png"))
+        driver.set_window_size(1400, 1000)
+
+
+def _second_browser(tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    from test_web_page import CHROMEDRIVER, CHROMIUM
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1400,1000"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.implicitly_wait(5)
+    return driver
+
+
+def test_the_dashboard_and_a_counterparty_page_show_the_portfolio_at_a_glance(portfolio_site, browser):
+    from selenium.webdriver.common.by import By
+
+    base = portfolio_site["base"]
+    _log_in(browser, base, "pat", "procurement rules 123")
+    browser.find_element(By.ID, "nav-portfolio").click()
+    tiles = browser.find_element(By.ID, "tiles").text
+    assert "9\ncontracts" in tiles and "open spend flags" in tiles and "of invoiced spend under a contract" in tiles
+    deadlines = browser.find_element(By.ID, "deadlines").text
+    assert "licence_quanta" in deadlines and "2026-12-02" in deadlines
+    assert browser.find_elements(By.CSS_SELECTOR, "#by-status .bar") and browser.find_elements(By.CSS_SELECTOR, "#coverage .meter")
+    _shot(browser, "portfolio-dashboard")
+    browser.find_element(By.LINK_TEXT, "Orion Consulting Group LLC").click()
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Orion Consulting Group LLC"
+    assert browser.find_elements(By.CSS_SELECTOR, "#spend svg")  # spend by month against contract value
+    flags = browser.find_element(By.ID, "flags").text
+    assert "over cap" in flags and "not to exceed USD 250,000" in flags  # the flag quotes the contract clause
+    _shot(browser, "portfolio-counterparty")
+
+
+def test_an_obligation_marked_missed_in_two_sessions_at_once_keeps_both_marks(portfolio_site, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    from portfolio.repository import Repository
+
+    base = portfolio_site["base"]
+    page = f"{base}/counterparties/{quote('Orion Consulting Group LLC', safe='')}"
+    other = _second_browser(tmp_path)
+    try:
+        for driver in (browser, other):
+            _log_in(driver, base, "pat", "procurement rules 123")
+            driver.get(page)
+        row = browser.find_element(By.CSS_SELECTOR, "#obligations tr[data-obligation]")
+        obligation_id = row.get_attribute("data-obligation")
+        stale_row = other.find_element(By.CSS_SELECTOR, f"tr[data-obligation='{obligation_id}']")
+        row.find_element(By.CSS_SELECTOR, "button[value='missed']").click()
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        WebDriverWait(browser, 20).until(_gone(row))
+        assert "marked missed by pat" in browser.find_element(By.CSS_SELECTOR, "[role=status]").text
+        assert obligation_id[:12] in browser.page_source and "marked missed by pat" in browser.find_element(By.ID, "missed").text
+        stale_row.find_element(By.CSS_SELECTOR, "button[value='done']").click()  # the other session's older page
+        WebDriverWait(other, 20).until(_gone(stale_row))
+        assert "marked done by pat" in other.find_element(By.CSS_SELECTOR, "[role=status]").text
+    finally:
+        other.quit()
+    history = Repository(portfolio_site["data"] / "portfolio.sqlite").obligation_history(obligation_id)
+    assert [h["status"] for h in history] == ["missed", "done"]  # both saves kept, in order; none lost
+
+
+def test_plain_english_search_and_who_may_see_the_repository(portfolio_site, browser):
+    from selenium.webdriver.common.by import By
+
+    base = portfolio_site["base"]
+    _log_in(browser, base, "pat", "procurement rules 123")
+    browser.get(base + "/contracts?q=" + quote("contracts governed by New York law"))
+    assert "governing_law = New York" in browser.find_element(By.ID, "read-as").text
+    hits = browser.find_element(By.ID, "contract-hits").text
+    assert "msa_orion" in hits and "State of New York" in hits
+    _shot(browser, "portfolio-search")
+    browser.get(base + "/obligations?due=60")
+    assert "licence_quanta" in browser.find_element(By.ID, "obligations").text
+    _shot(browser, "portfolio-obligations")
+    feed = browser.execute_script("return fetch('/calendar.ics').then(r => r.text())")
+    assert feed.startswith("BEGIN:VCALENDAR") and "licence_quanta" in feed
+    browser.find_element(By.CSS_SELECTOR, "header form button").click()
+    _log_in(browser, base, "sam", "security first 123")  # security only: the repository is not theirs
+    assert not browser.find_elements(By.ID, "nav-portfolio")
+    browser.get(base + "/portfolio")
+    assert "legal, procurement and finance" in browser.page_source

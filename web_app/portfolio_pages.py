@@ -1,0 +1,117 @@
+"""The repository's web pages: a portfolio dashboard, contract search, a page per counterparty (contracts, spend by
+month against contract value, flags, service levels, obligations), obligations with done / missed, and the
+notice-deadline calendar. For readers in legal, procurement or finance (or with the all-contracts role)."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import timedelta
+from urllib.parse import quote
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from graphs.review_service import ReviewService
+from portfolio.alerts import notice_calendar
+from portfolio.repository import Repository
+from portfolio.review_sync import open_repository
+from portfolio.search import parse_query, search_contracts
+from portfolio.views import counterparty, dashboard
+from web_app.plots import service_levels, spend_against_contract
+
+
+def add_portfolio_routes(app: FastAPI, service: ReviewService, page, current, fields_of) -> None:
+    config = service.config
+
+    def reader(request: Request):
+        reviewer = current(request)
+        if reviewer is not None and not reviewer.sees_portfolio:
+            raise HTTPException(403, "The contract repository is for legal, procurement and finance; ask for the "
+                                "all-contracts role if you need it.")
+        return reviewer
+
+    def repository() -> Repository:
+        return open_repository(config, service)
+
+    @app.get("/portfolio", response_class=HTMLResponse)
+    def portfolio_page(request: Request):
+        reviewer = reader(request)
+        if reviewer is None:
+            return RedirectResponse("/login", status_code=303)
+        board = dashboard(repository(), config.today)
+        return page("portfolio.html", reviewer=reviewer, board=board, quote=quote)
+
+    @app.get("/contracts", response_class=HTMLResponse)
+    def contracts_page(request: Request, q: str = ""):
+        reviewer = reader(request)
+        if reviewer is None:
+            return RedirectResponse("/login", status_code=303)
+        query = parse_query(q[:300], config.today) if q.strip() else None
+        hits = search_contracts(repository(), query, config.today) if query else []
+        read = {k: v for k, v in query.model_dump(exclude={"limit"}).items() if v not in (None, False)} if query else {}
+        return page("contracts.html", reviewer=reviewer, q=q[:300], hits=hits, read=read, quote=quote)
+
+    @app.get("/counterparties/{key}", response_class=HTMLResponse)
+    def counterparty_page(request: Request, key: str, message: str = ""):
+        reviewer = reader(request)
+        if reviewer is None:
+            return RedirectResponse("/login", status_code=303)
+        view = counterparty(repository(), key[:200], config.today)
+        if view is None:
+            raise HTTPException(404, "No contract with that counterparty in the repository.")
+        currency = next((c.currency for c in view.contracts if c.currency), "")
+        spend_plot = spend_against_contract([m.month for m in view.months], [m.invoiced for m in view.months],
+                                            [m.contracted for m in view.months], currency) if view.months else None
+        sla_plot = service_levels([p["period"] for p in view.performance], [p["sla_actual"] for p in view.performance],
+                                  [p["sla_target"] for p in view.performance]) if view.performance else None
+        return page("counterparty.html", reviewer=reviewer, view=view, spend_plot=spend_plot, sla_plot=sla_plot,
+                    today=config.today, message=message[:200], quote=quote)
+
+    @app.get("/obligations", response_class=HTMLResponse)
+    def obligations_page(request: Request, due: int = 30, status: str = "open", message: str = ""):
+        reviewer = reader(request)
+        if reviewer is None:
+            return RedirectResponse("/login", status_code=303)
+        if status not in ("open", "done", "missed", "all"):
+            raise HTTPException(400, "Show open, done, missed or all obligations.")
+        due = min(max(due, 1), 3660)
+        found = repository().obligations(status=None if status == "all" else status,
+                                         due_before=config.today + timedelta(days=due) if status == "open" else None,
+                                         in_force_on=config.today if status == "open" else None)
+        return page("obligations.html", reviewer=reviewer, found=found, due=due, status=status, today=config.today,
+                    message=message[:200], quote=quote)
+
+    @app.post("/obligations/{obligation_id}/mark")
+    async def mark_obligation(request: Request, obligation_id: str):
+        reviewer = await run_in_threadpool(reader, request)
+        if reviewer is None:
+            return RedirectResponse("/login", status_code=303)
+        fields = await fields_of(request)
+        if not fields.get("csrf") or not hmac.compare_digest(fields["csrf"], reviewer.csrf):
+            raise HTTPException(403, "the form's CSRF token is missing or wrong; reload the page")
+        status = fields.get("status", "")
+        if status not in ("done", "missed", "open"):
+            raise HTTPException(400, "An obligation is marked done, missed or open.")
+
+        def mark() -> str:
+            try:
+                marked = Repository(config.data_dir / "portfolio.sqlite").mark_obligation(
+                    obligation_id, status, reviewer.username, (fields.get("note") or "").strip()[:1000] or None)
+            except KeyError:
+                raise HTTPException(404, "No such obligation.")
+            return f"Saved: {marked.summary[:80]} marked {status} by {reviewer.username}."
+
+        message = await run_in_threadpool(mark)
+        back = fields.get("back", "/obligations")
+        back = back if back.startswith("/") and not back.startswith("//") else "/obligations"
+        separator = "&" if "?" in back else "?"
+        return RedirectResponse(f"{back}{separator}message={quote(message)}", status_code=303)
+
+    @app.get("/calendar.ics")
+    def calendar_feed(request: Request):
+        reviewer = reader(request)
+        if reviewer is None:
+            return RedirectResponse("/login", status_code=303)
+        return Response(notice_calendar(repository(), config.today), media_type="text/calendar; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="notice-deadlines.ics"'})
