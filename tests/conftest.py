@@ -42,3 +42,39 @@ def run_agents(path: Path, engine):
     redlines = propose_redlines(RedliningInput(document=document, compliance=compliance, profile=profile), engine)
     brief = analyse_renewal(RenewalInput(document=document, extraction=extraction, today=TODAY))
     return document, profile, extraction, compliance, redlines, brief
+
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
+def chrome(download_dir: Path | None = None):
+    """Debian's chromium, headless, driven by chromium-driver (the browser downloads of test tools fail offline)."""
+    import os
+
+    assert os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER), "install.sh installs chromium and chromium-driver"
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1400,1000"):
+        options.add_argument(argument)
+    if download_dir is not None:
+        options.add_experimental_option("prefs", {"download.default_directory": str(download_dir),
+                                                  "download.prompt_for_download": False})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.implicitly_wait(5)
+    driver.download_dir = download_dir
+    return driver
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """A browser for one test, downloading into its tmp_path (CLAUSEFLOW_SKIP_BROWSER=1 skips browser tests)."""
+    import os
+
+    if os.environ.get("CLAUSEFLOW_SKIP_BROWSER") == "1":
+        pytest.skip("CLAUSEFLOW_SKIP_BROWSER=1")
+    driver = chrome(tmp_path)
+    yield driver
+    driver.quit()

@@ -12,9 +12,9 @@ import urllib.request
 from urllib.parse import quote
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, chrome
 from test_review_cli import cli
-from test_web_page import _free_port, _gone, _log_in, browser  # noqa: F401  (browser is a fixture)
+from test_web_page import _free_port, _gone, _log_in
 
 SCREENSHOTS = os.environ.get("CLAUSEFLOW_SCREENSHOTS")  # set to a folder to keep the pages' screenshots
 
@@ -53,21 +53,6 @@ def _shot(driver, name: str) -> None:
         driver.set_window_size(1400, 1000)
 
 
-def _second_browser(tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    from test_web_page import CHROMEDRIVER, CHROMIUM
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1400,1000"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.implicitly_wait(5)
-    return driver
-
-
 def test_the_dashboard_and_a_counterparty_page_show_the_portfolio_at_a_glance(portfolio_site, browser):
     from selenium.webdriver.common.by import By
 
@@ -95,7 +80,7 @@ def test_an_obligation_marked_missed_in_two_sessions_at_once_keeps_both_marks(po
 
     base = portfolio_site["base"]
     page = f"{base}/counterparties/{quote('Orion Consulting Group LLC', safe='')}"
-    other = _second_browser(tmp_path)
+    other = chrome()
     try:
         for driver in (browser, other):
             _log_in(driver, base, "pat", "procurement rules 123")

@@ -15,9 +15,9 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from conftest import SAMPLES
+from conftest import SAMPLES, chrome
 from test_review_cli import cli
-from test_web_page import _log_in, browser, site as _site  # noqa: F401  (fixtures)
+from test_web_page import _log_in, site as _site  # noqa: F401  (a fixture this module extends)
 
 USERS = {  # name: (password, functions, roles)
     "lee": ("correct horse battery", ["legal", "finance"], ["sign-off"]),
@@ -77,19 +77,10 @@ def _review(site, sample: str) -> str:
 
 
 def test_two_browser_sessions_on_one_suggestion_the_second_is_told_who_decided(site, browser, tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
 
-    from test_web_page import CHROMEDRIVER, CHROMIUM
-
     thread = _review(site, "licence_quanta.docx")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1400,1000"):
-        options.add_argument(argument)
-    second = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    second.implicitly_wait(5)
+    second = chrome()
     try:
         _log_in(browser, site["base"], "lee", USERS["lee"][0])
         _log_in(second, site["base"], "kim", USERS["kim"][0])

@@ -18,7 +18,6 @@ import pytest
 from conftest import ROOT, SAMPLES
 from test_review_cli import cli
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
@@ -54,26 +53,6 @@ def site(tmp_path_factory):
     yield {"base": base, "thread": thread, "data": data, "out": out}
     server.terminate()
     server.wait(timeout=10)
-
-
-@pytest.fixture
-def browser(tmp_path):
-    if os.environ.get("CLAUSEFLOW_SKIP_BROWSER") == "1":
-        pytest.skip("CLAUSEFLOW_SKIP_BROWSER=1")
-    assert os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER), "install.sh installs chromium and chromium-driver"
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1400,1000"):
-        options.add_argument(argument)
-    options.add_experimental_option("prefs", {"download.default_directory": str(tmp_path), "download.prompt_for_download": False})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.implicitly_wait(5)
-    driver.download_dir = tmp_path
-    yield driver
-    driver.quit()
 
 
 def _log_in(driver, base, username, password):
