@@ -126,19 +126,22 @@ def print_finalised(status) -> None:
         console.print(escape(f"  {label}: {path}"))
 
 
-def print_search(hits, text: str, query=None) -> None:
+def print_search(hits, text: str, query=None, by_meaning: bool = False) -> None:
     """Contracts that matched, best first, each with the clause it cites (characters and text)."""
     read = ""
     if query is not None:
         filters = {k: v for k, v in query.model_dump(exclude={"limit", "words"}).items() if v not in (None, False)}
         read = "  ".join(f"{k}={v}" for k, v in filters.items()) + (f"  words={query.words!r}" if query.words else "")
+    how = "closest in meaning to" if by_meaning else "matching"
     table = Table("contract", "counterparty", "type", "status", "term ends", "cites", "characters", "clause",
-                  title=f"Contracts matching {text!r}" + (f"\nread as: {read}" if read else ""))
+                  *(["similarity"] if by_meaning else []),
+                  title=f"Contracts {how} {text!r}" + (f"\nread as: {read}" if read else ""))
     for hit in hits:
         c = hit.contract
         table.add_row(Text(f"{c.name} #{c.contract_id[:8]}"), Text(c.counterparty or "—"), c.contract_type, c.status,
                       str(c.term_end or "—"), Text(hit.category or "—"),
-                      f"{hit.start}–{hit.end}" if hit.start is not None else "—", Text(hit.snippet))
+                      f"{hit.start}–{hit.end}" if hit.start is not None else "—", Text(hit.snippet),
+                      *([f"{hit.similarity:.2f}"] if by_meaning else []))
     console.print(table if hits else f"No contract matches {text!r}." + (f" (read as: {read})" if read else ""))
 
 

@@ -32,6 +32,8 @@ def add_parsers(sub, config_of) -> None:
     search.add_argument("--counterparty")
     search.add_argument("--law", help="governing law, e.g. 'New York'")
     search.add_argument("--has-clause", help="a clause category the contract must have, e.g. liability_cap or 'Non-Compete'")
+    search.add_argument("--meaning", action="store_true", help="rank clauses by meaning (embeddings in Chroma) instead "
+                        "of by their words; also used when no clause has every word")
     search.add_argument("--limit", type=int, default=20)
     search.add_argument("--json", action="store_true")
     search.set_defaults(handler=_search)
@@ -120,6 +122,11 @@ def _import(args) -> int:
 
     rows = import_folder(args.folder, repository, data_dir=config.data_dir, our_names=config.our_names, today=config.today,
                          max_bytes=config.max_bytes, workers=max(1, args.workers), on_result=on_result)
+    from portfolio.clause_vectors import ClauseVectors
+
+    embedded = ClauseVectors(config.data_dir / "portfolio_chroma").catch_up(repository)
+    if not args.json:
+        console.print(f"clauses of {embedded} contract(s) indexed for search by meaning", highlight=False)
     if args.json:
         print(json.dumps([r.model_dump() for r in rows], indent=2))
     failed = [r for r in rows if r.outcome == "failed"]
@@ -139,11 +146,18 @@ def _search(args) -> int:
         if value:
             setattr(query, field, value)
     query.limit = max(1, min(args.limit, 500))
-    hits = search_contracts(open_repository(config), query, config.today)
+    repository = open_repository(config)
+    hits = [] if args.meaning else search_contracts(repository, query, config.today)
+    by_meaning = bool(query.words) and (args.meaning or not hits)  # no clause has every word: the closest in meaning
+    if by_meaning:
+        from portfolio.clause_vectors import ClauseVectors
+        from portfolio.search import search_by_meaning
+
+        hits = search_by_meaning(repository, ClauseVectors(config.data_dir / "portfolio_chroma"), query, config.today)
     if args.json:
         print(json.dumps([h.model_dump(mode="json", exclude={"contract": {"clauses", "citations"}}) for h in hits], indent=2))
     else:
-        print_search(hits, args.text, query)
+        print_search(hits, args.text, query, by_meaning=by_meaning)
     return 0
 
 

@@ -160,6 +160,9 @@ def build_demo(config, *, cuad_contracts: int, workers: int) -> str:
     repository.add_spend(lines)
     seed_performance(repository, contracts, config.today)
     total, matched, flags = match_and_flag(repository, config.today)
+    from portfolio.clause_vectors import ClauseVectors
+
+    ClauseVectors(config.data_dir / "portfolio_chroma").catch_up(repository)
     filed = sum(r.outcome in ("filed", "already filed") for r in rows)
     failed = [r for r in rows if r.outcome == "failed"]
     return (f"demo repository in {config.data_dir}: {filed} of {written} contracts filed"

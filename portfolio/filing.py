@@ -67,7 +67,7 @@ _ROLE_WORDS = {"company", "customer", "supplier", "provider", "vendor", "licenso
 def _looks_like_a_company(name: str | None) -> bool:
     """A name, not a defined role ("Company") or a phrase the classifier caught ("effective as of February 1")."""
     return bool(name) and name.strip().lower() not in _ROLE_WORDS and name[0].isupper() and len(name.split()) <= 8 and not re.search(r"\b(?:effective|as of|this agreement|"
-                                                                                        r"dated|between|herein\w*|hereafter|referred)\b", name, re.I)
+                                                                                        r"dated|between|herein\w*|hereafter|referred|whereas|is|are)\b", name, re.I)
 
 
 def _counterparty_from_parties(cuad_clauses: ExtractionResult, profile: ContractProfile) -> str | None:

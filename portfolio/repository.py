@@ -71,6 +71,9 @@ CREATE TABLE IF NOT EXISTS spend_flags (
     citation TEXT
 );
 CREATE INDEX IF NOT EXISTS spend_flags_contract ON spend_flags (contract_id);
+CREATE TABLE IF NOT EXISTS clause_vectors_state (contract_id TEXT PRIMARY KEY, filed_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS clause_vectors_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
+INSERT OR IGNORE INTO clause_vectors_version (id, version) VALUES (1, 0);
 CREATE TABLE IF NOT EXISTS performance (
     contract_id TEXT NOT NULL, period TEXT NOT NULL, sla_target REAL NOT NULL, sla_actual REAL NOT NULL,
     incidents INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (contract_id, period)
@@ -187,6 +190,25 @@ class Repository(SQLiteFile):
                               ((today - timedelta(days=missed_days)).isoformat(),
                                (today + timedelta(days=within_days)).isoformat())).fetchall()
         return [contract_of(r) for r in rows]
+
+    # --- the clause vectors' bookkeeping (the vectors themselves are in Chroma: portfolio/clause_vectors.py) -------
+
+    def stale_vectors(self) -> list[tuple[str, str]]:
+        """(contract id, filed_at) of contracts whose clauses are not embedded as last filed."""
+        with self.read() as db:
+            return [(r[0], r[1]) for r in db.execute(
+                "SELECT c.contract_id, c.filed_at FROM contracts c LEFT JOIN clause_vectors_state v ON v.contract_id ="
+                " c.contract_id WHERE v.filed_at IS NULL OR v.filed_at != c.filed_at ORDER BY c.contract_id")]
+
+    def mark_vectors(self, done: list[tuple[str, str]]) -> None:
+        with self.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO clause_vectors_state (contract_id, filed_at) VALUES (?, ?)", done)
+            db.execute("UPDATE clause_vectors_version SET version = version + 1 WHERE id = 1")
+
+    def vectors_version(self) -> int:
+        """Changes whenever any process writes clause vectors: a reader holding an older Chroma view reopens it."""
+        with self.read() as db:
+            return db.execute("SELECT version FROM clause_vectors_version WHERE id = 1").fetchone()[0]
 
     # --- obligations ----------------------------------------------------------------------------------
 

@@ -48,6 +48,7 @@ class ContractHit(BaseModel):
     start: int | None = None
     end: int | None = None
     snippet: str = Field(default="", description="the cited clause, matched words in [brackets]")
+    similarity: float | None = Field(default=None, description="for a hit by meaning: cosine similarity to the query")
 
 
 def parse_query(text: str, today: date) -> ContractQuery:
@@ -119,8 +120,8 @@ def _window(match: re.Match, today: date) -> tuple[date, date]:
     return today, today + {"day": relativedelta(days=n), "week": relativedelta(weeks=n), "month": relativedelta(months=n)}[unit]
 
 
-def search_contracts(repository: Repository, query: ContractQuery, today: date) -> list[ContractHit]:
-    """Contracts passing the filters; with words, ranked by the best matching clause (BM25), one hit per contract."""
+def _filters(query: ContractQuery, today: date) -> tuple[str, list]:
+    """The query's filters as SQL conditions on `contracts c` (" AND …"), with their arguments."""
     where, args = [], []
     if query.contract_type:
         where.append("c.contract_type = ?")
@@ -154,7 +155,12 @@ def search_contracts(repository: Repository, query: ContractQuery, today: date) 
     if query.uncapped:
         where.append("(c.liability_cap = 'uncapped' OR EXISTS (SELECT 1 FROM contract_clauses k WHERE k.contract_id ="
                      " c.contract_id AND k.category = 'Uncapped Liability'))")
-    condition = "".join(f" AND {w}" for w in where)
+    return "".join(f" AND {w}" for w in where), args
+
+
+def search_contracts(repository: Repository, query: ContractQuery, today: date) -> list[ContractHit]:
+    """Contracts passing the filters; with words, ranked by the best matching clause (BM25), one hit per contract."""
+    condition, args = _filters(query, today)
     words = re.findall(r"\w+", (query.words or "").lower())[:12]
     with repository.read() as db:
         if words:
@@ -180,6 +186,37 @@ def search_contracts(repository: Repository, query: ContractQuery, today: date) 
                                     end=row["hit_end"], snippet=row["hit_snippet"]))
         else:
             hits.append(_cited(record, query, repository))
+        if len(hits) >= query.limit:
+            break
+    return hits
+
+
+MEANING_FLOOR = 0.35  # cosine similarity under which a clause is not offered as "by meaning"
+
+
+def search_by_meaning(repository: Repository, vectors, query: ContractQuery, today: date) -> list[ContractHit]:
+    """Contracts passing the filters whose clauses are closest in meaning to the query's words (Chroma), one hit per
+    contract, each citing the clause. `vectors`: a ClauseVectors, caught up first."""
+    if not query.words:
+        return []
+    vectors.catch_up(repository)
+    found = [h for h in vectors.query(repository, query.words, limit=max(200, query.limit * 20)) if h.similarity >= MEANING_FLOOR]
+    if not found:
+        return []
+    condition, args = _filters(query, today)
+    ids = list(dict.fromkeys(h.contract_id for h in found))
+    with repository.read() as db:
+        rows = {r["contract_id"]: r for r in db.execute(
+            f"SELECT c.* FROM contracts c WHERE c.contract_id IN ({','.join('?' for _ in ids)}){condition}", [*ids, *args])}
+    hits, seen = [], set()
+    for hit in found:  # best first
+        if hit.contract_id in seen or hit.contract_id not in rows:
+            continue
+        seen.add(hit.contract_id)
+        record = contract_of(rows[hit.contract_id])
+        record.status = record.status_on(today)
+        hits.append(ContractHit(contract=record, category=hit.category, start=hit.start, end=hit.end,
+                                snippet=hit.text[:300], similarity=hit.similarity))
         if len(hits) >= query.limit:
             break
     return hits

@@ -13,6 +13,7 @@ import csv
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
@@ -62,7 +63,9 @@ def read_suppliers_csv(path: Path) -> tuple[list[Supplier], list[CsvProblem]]:
     return suppliers, problems
 
 
-class _Line(BaseModel):
+class _Line(NamedTuple):
+    """A spend line as matching reads it: a plain tuple, since a matching run holds every line (a million at scale)."""
+
     line_id: int
     kind: str
     supplier: str
@@ -84,9 +87,9 @@ def match_and_flag(repository: Repository, today: date) -> tuple[int, int, list[
         for key, supplier_id in db.execute("SELECT name_key, supplier_id FROM supplier_names"):
             aliases[supplier_id].add(key)
         supplier_of = {key: sid for sid, keys in aliases.items() for key in keys}
-        lines = [_Line(line_id=r["line_id"], kind=r["kind"], supplier=r["supplier"], supplier_key=r["supplier_key"],
-                       po_number=r["po_number"], date=r["date"], amount=r["amount"], currency=r["currency"],
-                       paid_date=r["paid_date"], unit_price=r["unit_price"], item=r["item"])
+        db.row_factory = None
+        day = date.fromisoformat
+        lines = [_Line(r[0], r[1], r[2], r[3], r[4], day(r[5]), r[6], r[7], day(r[8]) if r[8] else None, r[9], r[10])
                  for r in db.execute("SELECT line_id, kind, supplier, supplier_key, po_number, date, amount, currency,"
                                      " paid_date, unit_price, item FROM spend_lines ORDER BY date, line_id")]
     by_po = {po: c for c in contracts for po in c.po_numbers}

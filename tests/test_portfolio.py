@@ -323,3 +323,53 @@ def test_the_demo_data_is_deterministic(tmp_path):
     text = (tmp_path / "a.csv").read_text()
     assert "extra work billed (planted)" in text and "Shadow IT Cloud" in text and "GLOBEX LTD" in text
 
+
+
+# --- search by meaning ---------------------------------------------------------------------------------------
+
+_FILE_ONE = """
+import sys
+from datetime import date
+from pathlib import Path
+from portfolio.clause_vectors import ClauseVectors
+from portfolio.records import ClauseRecord, ContractRecord, Filing
+from portfolio.repository import Repository
+folder = Path(sys.argv[1])
+repository = Repository(folder / "portfolio.sqlite")
+text = "Licensee shall own all improvements and derivative works it develops to the licensed software."
+repository.file(Filing(record=ContractRecord(contract_id="f" * 64, name="licence_from_another_process", source_file="x.docx",
+    origin="import", contract_type="licence", counterparty="Other Process GmbH",
+    clauses=[ClauseRecord(category="ip_ownership", start=0, end=len(text), text=text)])))
+print(ClauseVectors(folder / "portfolio_chroma").catch_up(repository))
+"""
+
+
+def test_search_by_meaning_finds_paraphrases_applies_filters_and_sees_other_processes_writes(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    from portfolio.clause_vectors import ClauseVectors
+    from portfolio.search import ContractQuery, search_by_meaning
+
+    repository = Repository(tmp_path / "portfolio.sqlite")
+    repository.file_many([Filing(record=r) for r in [
+        _record(41, clause_text="In no event shall the Supplier's total liability exceed the fees paid in the prior year."),
+        _record(42, contract_type="nda", clause_text="The Recipient shall keep the Discloser's information strictly confidential."),
+        _record(43, contract_type="nda", clause_text="Either party may terminate this Agreement for convenience on ninety days notice."),
+    ]])
+    vectors = ClauseVectors(tmp_path / "portfolio_chroma")  # long-lived, like the web server's
+    hits = search_by_meaning(repository, vectors, ContractQuery(words="maximum financial exposure of the vendor"), TODAY)
+    assert hits[0].contract.name == "contract_41" and hits[0].similarity > 0.35
+    assert hits[0].snippet == repository.contract(hits[0].contract.contract_id).clauses[0].text  # cites the clause itself
+    ndas = search_by_meaning(repository, vectors, ContractQuery(words="secrecy of shared information", contract_type="nda"), TODAY)
+    assert ndas[0].contract.name == "contract_42" and {h.contract.contract_type for h in ndas} == {"nda"}
+    assert repository.stale_vectors() == []
+    another = subprocess.run([sys.executable, "-c", _FILE_ONE, str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert another.returncode == 0 and another.stdout.split()[-1] == "1", another.stderr[-2000:]
+    owned = search_by_meaning(repository, vectors, ContractQuery(words="who owns enhancements to licensed software"), TODAY)
+    assert owned[0].contract.name == "licence_from_another_process"  # the earlier reader sees the other process's write
+    refiled = _record(43, contract_type="nda", clause_text="Payment is due within thirty days of the invoice date.")
+    repository.file(Filing(record=refiled))  # re-filed with other clauses: its old vectors go
+    again = search_by_meaning(repository, vectors, ContractQuery(words="terminate for convenience"), TODAY)
+    assert "contract_43" not in [h.contract.name for h in again if "terminate" in h.snippet.lower()]

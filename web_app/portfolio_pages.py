@@ -16,7 +16,8 @@ from graphs.review_service import ReviewService
 from portfolio.alerts import notice_calendar
 from portfolio.repository import Repository
 from portfolio.review_sync import open_repository
-from portfolio.search import parse_query, search_contracts
+from portfolio.clause_vectors import ClauseVectors
+from portfolio.search import parse_query, search_by_meaning, search_contracts
 from portfolio.views import counterparty, dashboard
 from web_app.plots import service_levels, spend_against_contract
 
@@ -42,15 +43,22 @@ def add_portfolio_routes(app: FastAPI, service: ReviewService, page, current, fi
         board = dashboard(repository(), config.today)
         return page("portfolio.html", reviewer=reviewer, board=board, quote=quote)
 
+    vectors = ClauseVectors(config.data_dir / "portfolio_chroma")  # one per server: reopened when others write
+
     @app.get("/contracts", response_class=HTMLResponse)
-    def contracts_page(request: Request, q: str = ""):
+    def contracts_page(request: Request, q: str = "", meaning: str = ""):
         reviewer = reader(request)
         if reviewer is None:
             return RedirectResponse("/login", status_code=303)
         query = parse_query(q[:300], config.today) if q.strip() else None
-        hits = search_contracts(repository(), query, config.today) if query else []
+        store = repository()
+        hits = search_contracts(store, query, config.today) if query and not meaning else []
+        by_meaning = bool(query and query.words and (meaning or not hits))
+        if by_meaning:
+            hits = search_by_meaning(store, vectors, query, config.today)
         read = {k: v for k, v in query.model_dump(exclude={"limit"}).items() if v not in (None, False)} if query else {}
-        return page("contracts.html", reviewer=reviewer, q=q[:300], hits=hits, read=read, quote=quote)
+        return page("contracts.html", reviewer=reviewer, q=q[:300], hits=hits, read=read, quote=quote,
+                    by_meaning=by_meaning, meaning=bool(meaning))
 
     @app.get("/counterparties/{key}", response_class=HTMLResponse)
     def counterparty_page(request: Request, key: str, message: str = ""):
