@@ -145,17 +145,19 @@ def print_search(hits, text: str, query=None, by_meaning: bool = False) -> None:
     console.print(table if hits else f"No contract matches {text!r}." + (f" (read as: {read})" if read else ""))
 
 
-def print_renewals(records, today, within_days: int) -> None:
-    """The portfolio's renewal calendar: notice deadlines soonest first, days left (negative: missed)."""
+def print_renewals(records, today, within_days: int, briefs=None) -> None:
+    """The portfolio's renewal calendar: notice deadlines soonest first, days left (negative: missed), and the
+    leverage points the portfolio gives for each."""
     table = Table("notice deadline", "days left", "contract", "counterparty", "auto-renews", "notice", "term ends",
-                  "status", "recommended action", title=f"Renewal notice deadlines, next {within_days} days (from {today})")
-    for c in records:
+                  "status", "recommended action", "leverage", title=f"Renewal notice deadlines, next {within_days} days (from {today})")
+    for c, brief in zip(records, briefs or [None] * len(records)):
         left = (c.notice_deadline - today).days
         style = "bold red" if left < 0 else "bold" if left <= 30 else ""
         table.add_row(Text(str(c.notice_deadline), style=style), Text(f"{left}" + (" (missed)" if left < 0 else ""), style=style),
                       Text(f"{c.name} #{c.contract_id[:8]}"), Text(c.counterparty or "—"),
                       "yes" if c.auto_renews else "no", f"{c.notice_days} d" if c.notice_days is not None else "—",
-                      str(c.term_end or "—"), c.status, Text(c.recommended_action or ""))
+                      str(c.term_end or "—"), c.status, Text(c.recommended_action or ""),
+                      Text("\n".join(f"• {p}" for p in brief.points) if brief and brief.points else "—"))
     console.print(table if records else f"No notice deadline in the next {within_days} days (or missed in the last 30).")
 
 

@@ -167,13 +167,18 @@ def _renewals(args) -> int:
     days = parse_within(args.within, "--within")
     if days is None:
         return 2
+    from portfolio.leverage import leverage_brief
+
     config = _config_of(args)
-    records = open_repository(config).renewals(config.today, days)
+    repository = open_repository(config)
+    records = repository.renewals(config.today, days)
+    briefs = [leverage_brief(repository, r, config.today) for r in records]
     if args.json:
         print(json.dumps([r.model_dump(mode="json", exclude={"clauses", "citations"})
-                          | {"days_left": (r.notice_deadline - config.today).days} for r in records], indent=2))
+                          | {"days_left": (r.notice_deadline - config.today).days, "leverage": b.model_dump(mode="json")}
+                          for r, b in zip(records, briefs)], indent=2))
     else:
-        print_renewals(records, config.today, days)
+        print_renewals(records, config.today, days, briefs)
     return 0
 
 

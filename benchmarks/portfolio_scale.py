@@ -8,7 +8,8 @@ no contract), then measures:
 - filing throughput (contracts written with their clauses and obligations, in commits of 500);
 - real import throughput: `app.py import` of --import-sample CUAD contracts as DOCX through the extraction agents;
 - ERP import (lines/s) and a full matching run with every flag recomputed (lines/s);
-- search latency, p50 / p95 over a mix of plain-English queries, filters and clause words (each run 20 times).
+- search latency, p50 / p95 over a mix of plain-English queries, filters and clause words (each run 20 times);
+- search by meaning on a separate repository of --meaning-contracts (embedding every clause is its cost).
 Writes benchmarks/reports/portfolio-scale.json.
 """
 
@@ -141,6 +142,36 @@ def time_queries(repository, repeats: int) -> dict:
             "max_ms": round(timings[-1], 1), "queries": per_query}
 
 
+MEANING_QUERIES = ["the vendor's maximum financial exposure", "who owns improvements to the software",
+                   "ending the agreement without cause", "keeping shared information secret", "late payment interest",
+                   "moving the contract to a new owner", "insurance the supplier must carry", "price increases each year"]
+
+
+def time_meaning(contracts: int, repeats: int) -> dict:
+    """Search by meaning on its own repository of `contracts` (embedding 20 clauses a contract is the cost)."""
+    from portfolio.clause_vectors import ClauseVectors
+    from portfolio.repository import Repository
+    from portfolio.search import ContractQuery, search_by_meaning
+
+    with tempfile.TemporaryDirectory() as scratch:
+        repository = Repository(Path(scratch) / "portfolio.sqlite")
+        seed_contracts(repository, contracts, random.Random(7))
+        vectors = ClauseVectors(Path(scratch) / "portfolio_chroma")
+        started = time.perf_counter()
+        vectors.catch_up(repository)
+        embed_s = time.perf_counter() - started
+        timings = []
+        for text in MEANING_QUERIES:
+            for _ in range(repeats):
+                started = time.perf_counter()
+                search_by_meaning(repository, vectors, ContractQuery(words=text), TODAY)
+                timings.append(1000 * (time.perf_counter() - started))
+    timings.sort()
+    return {"contracts": contracts, "clauses": contracts * 20, "embedding_seconds": round(embed_s, 1),
+            "contracts_per_second": round(contracts / embed_s, 1), "p50_ms": round(statistics.median(timings), 1),
+            "p95_ms": round(timings[int(0.95 * len(timings)) - 1], 1)}
+
+
 def real_import(sample: int) -> dict:
     """`app.py import` of CUAD dev contracts as DOCX: the agents' throughput, not the database's."""
     from evals.cuad_docx import cuad_text_to_docx
@@ -167,6 +198,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--import-sample", type=int, default=12)
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--meaning-contracts", type=int, default=1000, help="repository size for search by meaning")
     args = parser.parse_args()
 
     from portfolio.repository import Repository
@@ -190,6 +222,7 @@ def main() -> None:
                      "flags": len(flags)},
         "search": search,
         "database_mb": round(size_mb, 1),
+        "search_by_meaning": time_meaning(args.meaning_contracts, 5) if args.meaning_contracts else None,
         "agent_import": real_import(args.import_sample) if args.import_sample else None,
     }
     write_report("portfolio-scale", report)

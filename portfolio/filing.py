@@ -64,10 +64,15 @@ _ROLE_WORDS = {"company", "customer", "supplier", "provider", "vendor", "licenso
                "client", "contractor", "consultant", "distributor", "party", "parties", "purchaser", "recipient"}
 
 
+# words that show a "name" is a phrase the classifier caught ("effective as of February 1", "WHEREAS, Bioeq is …")
+_NOT_A_NAME = re.compile(r"\b(?:effective|as of|dated|between|herein\w*|hereafter|referred|whereas|is|are|agreement|"
+                         r"contract|exhibit|schedule)\b", re.I)
+
+
 def _looks_like_a_company(name: str | None) -> bool:
-    """A name, not a defined role ("Company") or a phrase the classifier caught ("effective as of February 1")."""
-    return bool(name) and name.strip().lower() not in _ROLE_WORDS and name[0].isupper() and len(name.split()) <= 8 and not re.search(r"\b(?:effective|as of|this agreement|"
-                                                                                        r"dated|between|herein\w*|hereafter|referred|whereas|is|are)\b", name, re.I)
+    """A name, not a defined role ("Company") or a phrase."""
+    return (bool(name) and name.strip().lower() not in _ROLE_WORDS and name[0].isupper() and len(name.split()) <= 8
+            and not _NOT_A_NAME.search(name))
 
 
 def _counterparty_from_parties(cuad_clauses: ExtractionResult, profile: ContractProfile) -> str | None:

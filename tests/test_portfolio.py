@@ -373,3 +373,66 @@ def test_search_by_meaning_finds_paraphrases_applies_filters_and_sees_other_proc
     repository.file(Filing(record=refiled))  # re-filed with other clauses: its old vectors go
     again = search_by_meaning(repository, vectors, ContractQuery(words="terminate for convenience"), TODAY)
     assert "contract_43" not in [h.contract.name for h in again if "terminate" in h.snippet.lower()]
+
+
+# --- renewal leverage from the portfolio ------------------------------------------------------------------------
+
+
+def test_the_leverage_brief_draws_on_spend_flags_service_levels_escalators_and_alternatives(repository):
+    from portfolio.leverage import leverage_brief
+    from portfolio.spend import match_and_flag
+
+    ids = _spend_portfolio(repository)
+    repository.file_many([Filing(record=_record(51, counterparty="Hooli Cloud Inc.", contract_type="saas", price_escalator_pct=2.0)),
+                          Filing(record=_record(52, counterparty="Expired Host Ltd", term_end=date(2024, 1, 1), auto_renews=False))])
+    repository.add_spend([SpendLine(kind="invoice", supplier="ACME HOSTING", invoice_number=f"H-{n}", date=day, amount=amount)
+                          for n, (day, amount) in enumerate([(date(2025, 3, 1), 10000.0), (date(2026, 3, 1), 30000.0)])])
+    match_and_flag(repository, TODAY)
+    brief = leverage_brief(repository, repository.contract(ids["hosting"]), TODAY)
+    assert (brief.spend_last_12m, brief.spend_prior_12m, brief.spend_trend_pct) == (30000.0, 10000.0, 200.0)
+    assert (brief.sla_misses_12m, brief.sla_periods_12m) == (1, 2)
+    assert brief.escalator_pct == 3.0 and brief.escalator_median_same_type == 2.5  # the saas contracts: 3% and 2%
+    names = [a.counterparty for a in brief.alternatives]
+    assert "Hooli Cloud Inc." in names and "Expired Host Ltd" not in names and "Acme Hosting Inc." not in names
+    text = " ".join(brief.points)
+    assert "missed in 1 of the last 2 months" in text and "up 200%" in text and "above the median" in text
+    assert "Hooli Cloud Inc." in text
+
+
+def test_alerts_are_mailed_through_an_smtp_server(repository, monkeypatch):
+    """A real SMTP conversation over TCP (a minimal server in a thread) with the standard library's client."""
+    import socketserver
+
+    from portfolio.alerts import collect_alerts, deliver
+
+    received: list[str] = []
+
+    class Smtp(socketserver.StreamRequestHandler):
+        def handle(self):
+            self.wfile.write(b"220 test ESMTP\r\n")
+            while line := self.rfile.readline():
+                verb = line[:4].upper()
+                if verb == b"DATA":
+                    self.wfile.write(b"354 go ahead\r\n")
+                    body = b""
+                    while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
+                        body += chunk
+                    received.append(body.decode())
+                    self.wfile.write(b"250 queued\r\n")
+                elif verb == b"QUIT":
+                    self.wfile.write(b"221 bye\r\n")
+                    return
+                else:
+                    self.wfile.write(b"250 ok\r\n")
+
+    server = socketserver.TCPServer(("127.0.0.1", 0), Smtp)
+    threading.Thread(target=server.handle_request, daemon=True).start()
+    _alerting(repository)
+    for name, value in {"CLAUSEFLOW_SMTP_HOST": "127.0.0.1", "CLAUSEFLOW_SMTP_PORT": str(server.server_address[1]),
+                        "CLAUSEFLOW_SMTP_TO": "legal-ops@example.com"}.items():
+        monkeypatch.setenv(name, value)
+    results = deliver(collect_alerts(repository, TODAY, 30), TODAY)
+    server.server_close()
+    assert [(r.target, r.ok) for r in results] == [("smtp", True)]
+    assert "To: legal-ops@example.com" in received[0] and "hosting renewal" in received[0]
+    assert "Subject: Clauseflow:" in received[0] and "contract alert(s) for 2026-11-26" in received[0]

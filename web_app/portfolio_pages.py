@@ -17,9 +17,18 @@ from portfolio.alerts import notice_calendar
 from portfolio.repository import Repository
 from portfolio.review_sync import open_repository
 from portfolio.clause_vectors import ClauseVectors
+from portfolio.leverage import leverage_brief
 from portfolio.search import parse_query, search_by_meaning, search_contracts
 from portfolio.views import counterparty, dashboard
 from web_app.plots import service_levels, spend_against_contract
+
+
+def renewals_with_leverage(service: ReviewService, within_days: int) -> list[tuple]:
+    """(contract, days left, leverage brief) for every notice deadline in the window, soonest first."""
+    repository = open_repository(service.config, service)
+    today = service.config.today
+    return [(c, (c.notice_deadline - today).days, leverage_brief(repository, c, today))
+            for c in repository.renewals(today, within_days)]
 
 
 def add_portfolio_routes(app: FastAPI, service: ReviewService, page, current, fields_of) -> None:

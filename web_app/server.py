@@ -14,6 +14,7 @@ import secrets
 from datetime import date, datetime, timezone
 from pathlib import Path
 from urllib.parse import parse_qs
+from urllib.parse import quote as urllib_quote
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -29,7 +30,7 @@ from graphs.locks import ReviewBusy
 from graphs.review_index import SORTS, QueueQuery
 from graphs.review_service import ReviewNotFound, ReviewService, ReviewStatus
 from web_app.accounts import FUNCTIONS, THROTTLE_WINDOW, Accounts, Reviewer
-from web_app.portfolio_pages import add_portfolio_routes
+from web_app.portfolio_pages import add_portfolio_routes, renewals_with_leverage
 from web_app.preview import PreviewUnavailable, redline_preview
 
 SESSION_COOKIE = "clauseflow_session"
@@ -55,6 +56,11 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
 
     def page(name: str, status_code: int = 200, **context) -> HTMLResponse:
         return HTMLResponse(_templates.get_template(name).render(**context), status_code=status_code)
+
+    def portfolio_renewals(reviewer: Reviewer, within: int) -> HTMLResponse:
+        rows = renewals_with_leverage(service, within)
+        return page("renewals_portfolio.html", reviewer=reviewer, rows=rows, within=within, today=config.today,
+                    quote=lambda text, safe="": urllib_quote(text, safe=safe))
 
     def current(request: Request) -> Reviewer | None:
         return accounts.reviewer_for(request.cookies.get(SESSION_COOKIE))
@@ -194,6 +200,8 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
         if reviewer is None:
             return RedirectResponse("/login", status_code=303)
         within = min(max(within, 1), 3660)
+        if reviewer.sees_portfolio:  # the whole repository (imported executed contracts too), with leverage briefs
+            return portfolio_renewals(reviewer, within)
         service.catch_up_index()
         rows = service.index.renewals(today=service.config.today, within_days=within,
                                       visible_functions=reviewer.visible_functions)
