@@ -249,21 +249,39 @@ def _calendar(args) -> int:
     return 0
 
 
-def _spend_import(args) -> int:
-    from portfolio.spend import match_and_flag, read_erp_csv
+def _import_csv(args, read, store, what: str) -> int:
+    """Read a CSV (`read` gives rows and the rows it could not read), store the rows, match spend again and say
+    what changed; a row that could not be read is reported by line number and makes the exit code 2."""
+    from portfolio.spend import match_and_flag
 
     if not args.csv.is_file():
         print(f"error: {args.csv} is not a file", file=sys.stderr)
         return 2
     config = _config_of(args)
-    lines, problems = read_erp_csv(args.csv)
+    rows, problems = read(args.csv)
     repository = open_repository(config)
-    added = repository.add_spend(lines)
+    stored = store(repository, rows)
     total, matched, flags = match_and_flag(repository, config.today)
-    print(f"{added} new line(s) of {len(lines)} read; {matched} of {total} lines matched to a contract; {len(flags)} flag(s)")
+    print(f"{stored} new {what} of {len(rows)} read; {matched} of {total} spend lines matched to a contract; {len(flags)} flag(s)")
     for problem in problems:
         print(f"{args.csv.name} line {problem.line}: {problem.reason}", file=sys.stderr)
     return 2 if problems else 0
+
+
+def _spend_import(args) -> int:
+    from portfolio.spend import read_erp_csv
+
+    return _import_csv(args, read_erp_csv, lambda repository, lines: repository.add_spend(lines), "line(s)")
+
+
+def _suppliers_import(args) -> int:
+    from portfolio.spend import read_suppliers_csv
+
+    def store(repository, suppliers) -> int:
+        repository.upsert_suppliers(suppliers)
+        return len(suppliers)
+
+    return _import_csv(args, read_suppliers_csv, store, "or updated supplier(s)")
 
 
 def _spend_flags(args) -> int:
@@ -278,23 +296,6 @@ def _spend_flags(args) -> int:
     else:
         print_flags(flags)
     return 0
-
-
-def _suppliers_import(args) -> int:
-    from portfolio.spend import match_and_flag, read_suppliers_csv
-
-    if not args.csv.is_file():
-        print(f"error: {args.csv} is not a file", file=sys.stderr)
-        return 2
-    config = _config_of(args)
-    suppliers, problems = read_suppliers_csv(args.csv)
-    repository = open_repository(config)
-    repository.upsert_suppliers(suppliers)
-    total, matched, flags = match_and_flag(repository, config.today)
-    print(f"{len(suppliers)} supplier(s) filed; {matched} of {total} spend lines matched; {len(flags)} flag(s)")
-    for problem in problems:
-        print(f"{args.csv.name} line {problem.line}: {problem.reason}", file=sys.stderr)
-    return 2 if problems else 0
 
 
 def _demo(args) -> int:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -78,3 +79,40 @@ def browser(tmp_path):
     driver = chrome(tmp_path)
     yield driver
     driver.quit()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def serving(data: Path, today: str = "2026-11-23"):
+    """`app.py serve` on a free port over `data`, answering /health; yields the base URL, stops it after."""
+    import os
+    import subprocess
+    import time
+    import urllib.request
+
+    port = free_port()
+    env = {**os.environ, "CLAUSEFLOW_DATA_DIR": str(data), "CLAUSEFLOW_TODAY": today}
+    server = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "serve", "--port", str(port)], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(base + "/health", timeout=1)
+            break
+        except OSError:
+            if server.poll() is not None:
+                raise RuntimeError(server.stderr.read().decode())
+            time.sleep(0.2)
+    try:
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -5,16 +5,12 @@ browser sessions at once, plain-English search, and who may see the repository."
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
-import urllib.request
 from urllib.parse import quote
 
 import pytest
-from conftest import ROOT, chrome
+from conftest import chrome, serving
 from test_review_cli import cli
-from test_web_page import _free_port, _gone, _log_in
+from test_web_page import _gone, _log_in
 
 SCREENSHOTS = os.environ.get("CLAUSEFLOW_SCREENSHOTS")  # set to a folder to keep the pages' screenshots
 
@@ -26,23 +22,8 @@ def portfolio_site(tmp_path_factory):
     cli("user", "add", "pat", "--functions", "procurement", "finance", "--password-stdin", data_dir=data,
         stdin="procurement rules 123\n")
     cli("user", "add", "sam", "--functions", "security", "--password-stdin", data_dir=data, stdin="security first 123\n")
-    port = _free_port()
-    env = {**os.environ, "CLAUSEFLOW_DATA_DIR": str(data), "CLAUSEFLOW_TODAY": "2026-11-23"}
-    server = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "serve", "--port", str(port)], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(base + "/health", timeout=1)
-            break
-        except OSError:
-            if server.poll() is not None:
-                raise RuntimeError(server.stderr.read().decode())
-            time.sleep(0.2)
-    yield {"base": base, "data": data}
-    server.terminate()
-    server.wait(timeout=10)
+    with serving(data) as base:
+        yield {"base": base, "data": data}
 
 
 def _shot(driver, name: str) -> None:

@@ -4,27 +4,17 @@
 from __future__ import annotations
 
 import io
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 import zipfile
 
 import pytest
-from conftest import ROOT, SAMPLES
+from conftest import SAMPLES, serving
 from test_review_cli import cli
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -36,23 +26,8 @@ def site(tmp_path_factory):
     cli("user", "add", "lee", "--functions", "legal", "finance", "--roles", "sign-off", "--password-stdin", data_dir=data,
         stdin="correct horse battery\n")
     cli("user", "add", "sam", "--functions", "security", "--password-stdin", data_dir=data, stdin="security first 123\n")
-    port = _free_port()
-    env = {**os.environ, "CLAUSEFLOW_DATA_DIR": str(data), "CLAUSEFLOW_TODAY": "2026-11-23"}
-    server = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "serve", "--port", str(port)], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(base + "/health", timeout=1)
-            break
-        except OSError:
-            if server.poll() is not None:
-                raise RuntimeError(server.stderr.read().decode())
-            time.sleep(0.2)
-    yield {"base": base, "thread": thread, "data": data, "out": out}
-    server.terminate()
-    server.wait(timeout=10)
+    with serving(data) as base:
+        yield {"base": base, "thread": thread, "data": data, "out": out}
 
 
 def _log_in(driver, base, username, password):
