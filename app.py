@@ -27,7 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -65,9 +65,26 @@ def _parser() -> argparse.ArgumentParser:
     review.add_argument("--performance", type=Path, help="CSV of vendor performance: period,sla_target,sla_actual,incidents")
     review.add_argument("--side", choices=["customer", "supplier"],
                         help="our side when our names (CLAUSEFLOW_OUR_NAMES) do not settle it; also CLAUSEFLOW_SIDE")
+    review.add_argument("--round-of", metavar="THREAD", help="this file is the counterparty's reply to the version we "
+                        "sent from THREAD: compare the two, carry over decisions that still apply")
     review.add_argument("--backend", choices=["local", "llm"],
                         help="default: llm when OPENAI_API_KEY or OPENAI_BASE_URL is set, else the offline local engine")
     review.set_defaults(handler=_review)
+
+    intake = sub.add_parser("intake", help="a contract request with its business context: routes it and starts the review")
+    intake.add_argument("paper", type=Path, help="the counterparty's paper (DOCX, PDF or text)")
+    intake.add_argument("--requester", required=True, help="who asks for the contract")
+    intake.add_argument("--supplier", help="who it is with")
+    intake.add_argument("--category", help="what is bought, e.g. 'cloud software'")
+    intake.add_argument("--amount", type=float, help="expected total value")
+    intake.add_argument("--currency", default="USD", help="three-letter code (default USD)")
+    intake.add_argument("--purpose", help="why it is needed")
+    intake.add_argument("--personal-data", action="store_true", help="personal data is involved")
+    intake.add_argument("--security-relevant", action="store_true", help="our systems or security are involved")
+    intake.add_argument("--deadline", type=date.fromisoformat, help="when it must be signed (YYYY-MM-DD)")
+    intake.add_argument("--out", type=Path, default=Path("out"))
+    intake.add_argument("--side", choices=["customer", "supplier"])
+    intake.set_defaults(handler=_intake)
 
     decide = sub.add_parser("decide", help="approve / modify / reject / escalate suggestions and resume the review")
     decide.add_argument("thread")
@@ -188,25 +205,55 @@ def _service(args):
 def _review(args) -> int:
     from agents.compliance import load_spend
     from agents.renewal_leverage import load_performance
-    from cli_output import print_review
+    from cli_output import print_review, print_round
     from document_io.errors import DocumentError
     from model_backends.llm_client import LLMError
 
+    if args.round_of and len(args.paths) != 1:
+        print("error: --round-of takes one file: the other side's reply to that review", file=sys.stderr)
+        return 2
     spend = load_spend(args.spend) if args.spend else None
     performance = load_performance(args.performance) if args.performance else None
     service = _service(args)
     failed = 0
     for path in args.paths:
         try:
-            status = service.start(path, args.out, spend=spend, performance=performance)
+            status = service.start(path, args.out, spend=spend, performance=performance, round_of=args.round_of)
         except (DocumentError, LLMError) as exc:
             failed += 1
             print(f"error: {path.name}: {exc}" if isinstance(exc, LLMError) else f"error: {exc.reason}", file=sys.stderr)
             continue
         print_review(status)
+        if args.round_of:
+            print_round(service.rounds(status.thread_id))
     if failed:
         print(f"{failed} of {len(args.paths)} file(s) could not be reviewed", file=sys.stderr)
         return 2
+    return 0
+
+
+def _intake(args) -> int:
+    from agents.schema import IntakeRequest
+    from cli_output import print_review
+    from document_io.errors import DocumentError
+
+    try:
+        request = IntakeRequest(requester=args.requester, supplier=args.supplier, category=args.category, amount=args.amount,
+                                currency=(args.currency or "USD").upper(), purpose=args.purpose,
+                                personal_data=args.personal_data, security_relevant=args.security_relevant,
+                                deadline=args.deadline)
+    except ValueError as exc:
+        print(f"error: the request is not valid: {' '.join(str(exc).split())[:300]}", file=sys.stderr)
+        return 2
+    service = _service(args)
+    try:
+        status = service.start(args.paper, args.out, request=request)
+    except DocumentError as exc:
+        print(f"error: {exc.reason}", file=sys.stderr)
+        return 2
+    if status.already_existed and status.request is None:
+        print("note: this paper was already reviewed without a request; the existing review is shown", file=sys.stderr)
+    print_review(status)
     return 0
 
 
@@ -312,10 +359,13 @@ def _decide_interactively(service, status, args) -> int:
 
 
 def _show(args) -> int:
-    from cli_output import print_finalised, print_review
+    from cli_output import print_finalised, print_review, print_round
 
-    status = _service(args).status(args.thread)
+    service = _service(args)
+    status = service.status(args.thread)
     print_review(status)
+    if status.round_of:
+        print_round(service.rounds(status.thread_id))
     if status.finalised:
         print_finalised(status)
     return 0

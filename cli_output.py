@@ -71,6 +71,18 @@ def print_review(status) -> None:
         f"type [bold]{p.contract_type.upper()}[/] · counterparty {escape(p.counterparty or 'unknown')} · our side {p.our_side} · "
         f"risk [bold]{status.overall_risk}[/] · review by {', '.join(p.review_functions)}"
     )
+    if status.request is not None:
+        r = status.request
+        amount = f" · {r.currency} {r.amount:,.0f}" if r.amount is not None else ""
+        data = " · personal data" if r.personal_data else ""
+        console.print(Text(f"requested by {r.requester}{amount}{data}" + (f" · {r.purpose}" if r.purpose else "")
+                           + (f" · needed by {r.deadline}" if r.deadline else "")))
+        for reason in (x for x in p.reasons if x.startswith("routing ")):
+            console.print(Text(f"  {reason}", style="dim"))
+        if p.sign_off_steps:
+            console.print(Text("sign-off: " + " → ".join(p.sign_off_steps)))
+    if status.round_of:
+        console.print(Text(f"a new round of {status.round_of}: `show {status.thread_id}` lists what moved", style="bold"))
     if terms.notice_deadline:
         console.print(escape(f"renewal notice deadline {terms.notice_deadline} ({terms.days_until_deadline} days) · "
                              f"{status.brief.recommended_action}"))
@@ -159,6 +171,35 @@ def print_renewals(records, today, within_days: int, briefs=None) -> None:
                       str(c.term_end or "—"), c.status, Text(c.recommended_action or ""),
                       Text("\n".join(f"• {p}" for p in brief.points) if brief and brief.points else "—"))
     console.print(table if records else f"No notice deadline in the next {within_days} days (or missed in the last 30).")
+
+
+def print_round(comparison) -> None:
+    """A reply from the other side against the version we sent: each change we asked for, and what else moved."""
+    if comparison is None:
+        return
+    counts = comparison.counts()
+    console.rule(f"Round {comparison.round_number}: their reply to {comparison.previous_thread}")
+    console.print(", ".join(f"{n} {k}" for k, n in counts.items() if n) or "we asked for no changes")
+    mark = {"accepted": "[green]accepted[/]", "rejected": "[red]rejected[/]", "changed": "[yellow]changed[/]",
+            "removed": "[red]removed[/]"}
+    for asked in comparison.asked:
+        console.print(f"  round {comparison.round_number - 1} {asked.suggestion_id} {mark[asked.outcome]} · "
+                      f"{escape(asked.category)} — {escape(asked.title)}")
+        if asked.outcome == "changed" and asked.now_reads:
+            console.print(Text(f"      now reads: {asked.now_reads[:300]}"))
+    if comparison.other_changes:
+        console.print(Text(f"Other changes they made ({len(comparison.other_changes)}):", style="bold"))
+        for change in comparison.other_changes:
+            if change.kind == "added":
+                console.print(Text(f"  + added: {change.after[:300]}"))
+            elif change.kind == "removed":
+                console.print(Text(f"  - removed: {change.before[:300]}"))
+            else:
+                console.print(Text(f"  ~ changed: {change.before[:150]} → {change.after[:150]}"))
+    if comparison.carried:
+        console.print(Text(f"Carried over to this round's {', '.join(comparison.carried)}: rejected in the last round, on words "
+                           "that did not change", style="dim"))
+    console.print()
 
 
 def print_obligations(found, today) -> None:

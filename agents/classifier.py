@@ -13,7 +13,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, Field
 
-from agents.schema import ContractProfile, ContractType, Party, RiskLevel, Side
+from agents.schema import ContractProfile, ContractType, IntakeRequest, Party, RiskLevel, Side
 from clause_library.playbook import ReviewFunction
 from document_io.models import SourceDocument
 from model_backends.llm_client import LLMClient
@@ -75,6 +75,32 @@ def classify(data: ClassifierInput) -> ContractProfile:
         review_functions=functions,
         reasons=[type_reason, side_reason, risk_reason, *function_reasons],
     )
+
+
+def apply_intake(profile: ContractProfile, request: IntakeRequest) -> ContractProfile:
+    """The request's answers on top of what the paper says: a counterparty the paper did not name, personal data
+    raising the risk, and the routing policy (clause_library/routing.yaml) deciding who reviews and who signs off,
+    each with its reason. The paper's own reading stays in `reasons` beside the policy's."""
+    from clause_library.routing import RoutingFacts, route
+
+    reasons = list(profile.reasons)
+    counterparty = profile.counterparty
+    if counterparty is None and request.supplier:
+        counterparty = request.supplier
+        reasons.append(f"counterparty {request.supplier}: from the request (the paper names no other party)")
+    risk = profile.inherent_risk
+    if request.personal_data and RISK_ORDER.index(risk) < RISK_ORDER.index("high"):
+        risk = "high"
+        reasons.append("risk high: the request says personal data is involved")
+    routing = route(RoutingFacts(amount=request.amount, currency=request.currency, risk=risk, contract_type=profile.contract_type,
+                                 category=request.category, personal_data=request.personal_data,
+                                 security_relevant=request.security_relevant, our_side=profile.our_side))
+    reasons += [f"routing {reason}" for reason in routing.reasons]
+    return profile.model_copy(update={"counterparty": counterparty, "inherent_risk": risk, "reasons": reasons,
+                                      "review_functions": routing.functions, "sign_off_steps": routing.sign_off})
+
+
+RISK_ORDER = ["low", "medium", "high", "critical"]
 
 
 _NAMES_AN_AGREEMENT = re.compile(

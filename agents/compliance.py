@@ -17,7 +17,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from document_io.legal_text import sentence_spans
-from agents.schema import ComplianceReport, ContractProfile, ExtractionResult, Finding, RiskLevel, Span, SpendCheck, SpendRecord
+from agents.schema import (ComplianceReport, ContractProfile, ExtractionResult, Finding, IntakeRequest, RiskLevel, Span,
+                           SpendCheck, SpendRecord)
 from clause_library.playbook import SEVERITY_ORDER, ClauseLibrary, Severity, applies_to_us
 from clause_library.rule_engine import RuleHit, evaluate
 from document_io.models import SourceDocument
@@ -31,6 +32,7 @@ class ComplianceInput(BaseModel):
     profile: ContractProfile
     extraction: ExtractionResult
     spend: list[SpendRecord] = Field(default_factory=list)
+    request: IntakeRequest | None = Field(default=None, description="the business context from intake, when there was one")
 
 
 def load_spend(path: Path) -> list[SpendRecord]:
@@ -82,6 +84,8 @@ def check_compliance(data: ComplianceInput, library: ClauseLibrary) -> Complianc
         finding.citation.verify(document)
         if finding.position != "missing" and (changed := document.revisions_touching(finding.citation.start, finding.citation.end)):
             finding.counterparty_change = "; ".join(dict.fromkeys(r.describe() for r in changed))
+    if data.request is not None and data.request.amount:
+        findings += _cap_below_amount(data)
     return ComplianceReport(findings=findings, spend_checks=_spend_checks(data) if data.spend else [])
 
 
@@ -134,7 +138,11 @@ def _missing_clauses(data: ComplianceInput, library: ClauseLibrary) -> list[Find
     present = {c.category for c in data.extraction.clauses}
     anchor = _insertion_anchor(data.document, data.extraction)
     findings = []
-    for category in library.required_for(data.profile.contract_type):
+    required = library.required_for(data.profile.contract_type)
+    personal_data = data.request is not None and data.request.personal_data
+    if personal_data and "data_protection" in library.categories and library.categories["data_protection"] not in required:
+        required.append(library.categories["data_protection"])  # the request says personal data: DPA terms are needed
+    for category in required:
         if category.id in present or not applies_to_us(category.playbook.required_side, data.profile.our_side):
             continue
         rule = category.playbook.not_required_when
@@ -151,7 +159,10 @@ def _missing_clauses(data: ComplianceInput, library: ClauseLibrary) -> list[Find
                 severity="high" if category.id in _CORE_CATEGORIES else "medium",
                 position="missing",
                 title=f"No {category.label.lower()} clause",
-                explanation=f"A {data.profile.contract_type.upper()} must contain a {category.label.lower()} clause "
+                explanation=(f"The request (by {data.request.requester}) says personal data is involved, so the contract "
+                             if personal_data and category.id == "data_protection" and data.profile.contract_type not in
+                             category.playbook.required_for else f"A {data.profile.contract_type.upper()} ")
+                + f"must contain a {category.label.lower()} clause "
                 f"(playbook: {category.playbook.preferred}). The approved clause can be inserted after the cited paragraph.",
                 citation=anchor,
                 expected=category.playbook.preferred,
@@ -267,3 +278,22 @@ def _spend_checks(data: ComplianceInput) -> list[SpendCheck]:
         )
     )
     return checks
+
+
+def _cap_below_amount(data: ComplianceInput) -> list[Finding]:
+    """A liability cap stated as an amount, in the request's currency, below what the request says we will pay: the
+    cap would not cover the fees themselves. Caps written as a multiple of fees are left to the playbook's rules."""
+    from document_io.quantities import find_money
+
+    request = data.request
+    for clause in data.extraction.of_category("liability_cap"):
+        amounts = [m for m in find_money(clause.span.quote) if m.currency == request.currency]
+        if amounts and (cap := max(m.value for m in amounts)) < request.amount and data.profile.our_side == "customer":
+            return [Finding(
+                id="", source="compliance", rule_id="intake.cap_below_amount", category="liability_cap", severity="high",
+                position="beyond_fallback", title="Liability cap below the contract's value",
+                explanation=f"The cap ({request.currency} {cap:,.0f}) is below the {request.currency} {request.amount:,.0f} the "
+                            f"request says we will pay: the supplier's liability would not cover the fees.",
+                citation=clause.span, measured=f"{request.currency} {cap:,.0f}",
+                expected=f"at least {request.currency} {request.amount:,.0f}", escalate_to="legal")]
+    return []

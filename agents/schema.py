@@ -52,6 +52,20 @@ class Party(BaseModel):
     is_us: bool = False
 
 
+class IntakeRequest(BaseModel):
+    """The business context of a contract, from whoever asked for it: travels with the review and into the repository."""
+
+    requester: str = Field(min_length=1, max_length=200)
+    supplier: str | None = Field(default=None, max_length=200)
+    category: str | None = Field(default=None, max_length=100, description="what is bought, e.g. 'cloud software'")
+    amount: float | None = Field(default=None, ge=0, description="the expected total value")
+    currency: str = Field(default="USD", pattern="^[A-Z]{3}$")
+    purpose: str | None = Field(default=None, max_length=2000)
+    personal_data: bool = False
+    security_relevant: bool = False
+    deadline: date | None = None
+
+
 class ContractProfile(BaseModel):
     title: str
     contract_type: ContractType
@@ -63,6 +77,8 @@ class ContractProfile(BaseModel):
     review_functions: list[ReviewFunction]
     reasons: list[str] = Field(description="why this type, side, risk and these functions")
     type_source: Literal["local", "model", "both"] = "local"
+    sign_off_steps: list[ReviewFunction] = Field(default_factory=list, description="from the routing policy at intake: "
+                                                 "the functions that sign off, in order (empty: one sign-off, any function)")
 
 
 # --- clause extraction ------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
-from agents.classifier import ClassifierInput, classify, classify_hybrid
+from agents.classifier import ClassifierInput, apply_intake, classify, classify_hybrid
 from agents.clause_extraction import ExtractionInput, extract_clauses, extract_clauses_hybrid
 from agents.compliance import ComplianceInput, check_compliance, overall_risk
 from agents.redlining import RedliningInput, propose_redlines, propose_redlines_with_llm
@@ -28,6 +28,7 @@ from agents.schema import (
     ContractProfile,
     Decision,
     ExtractionResult,
+    IntakeRequest,
     NegotiationBrief,
     RedlineSet,
     SpendRecord,
@@ -79,13 +80,17 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
                      "prompt": load_prompt(agent).version, "endpoint": llm.settings.base_url or "OpenAI"}
         return result, {"llm_usage": {agent: ledger.by_agent.get(agent, AgentUsage()).model_dump()}, "llm_run": {agent: run_facts}}
 
+    def with_request(state: ReviewState, profile: ContractProfile) -> ContractProfile:
+        request = state.get("request")
+        return apply_intake(profile, IntakeRequest.model_validate(request)) if request else profile
+
     def classify_node(state: ReviewState) -> dict:
         data = ClassifierInput(document=document_of(state), our_names=state.get("our_names", []), side=state.get("side"))
         if llm is None:
-            return {"profile": blobs.put(classify(data).model_dump(mode="json")), "backend": "local"}
+            return {"profile": blobs.put(with_request(state, classify(data)).model_dump(mode="json")), "backend": "local"}
         (profile, notes), usage = with_usage("classifier", lambda client: classify_hybrid(data, client))
-        return {"profile": blobs.put(profile.model_dump(mode="json")), "backend": f"hybrid:{llm.settings.default_model}",
-                "model_notes": notes, **usage}
+        return {"profile": blobs.put(with_request(state, profile).model_dump(mode="json")),
+                "backend": f"hybrid:{llm.settings.default_model}", "model_notes": notes, **usage}
 
     def extract_node(state: ReviewState) -> dict:
         data = ExtractionInput(document=document_of(state))
@@ -101,6 +106,7 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
                 profile=ContractProfile.model_validate(blobs.get(state["profile"])),
                 extraction=ExtractionResult.model_validate(blobs.get(state["extraction"])),
                 spend=[SpendRecord.model_validate(r) for r in state.get("spend", [])],
+                request=IntakeRequest.model_validate(state["request"]) if state.get("request") else None,
             ),
             engine.library,
         )

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from agents.compliance import overall_risk
 from agents.renewal_leverage import PerformanceRecord
 from agents.schema import (
-    ComplianceReport, ContractProfile, Decision, ExtractionResult, NegotiationBrief, RedlineSet, ReviewComment, RiskLevel,
+    ComplianceReport, ContractProfile, Decision, ExtractionResult, IntakeRequest, NegotiationBrief, RedlineSet, ReviewComment, RiskLevel,
     SpendRecord,
 )
 from document_io.docx_redline import docx_from_paragraphs
@@ -61,6 +61,8 @@ class ReviewStatus(BaseModel):
     llm_run: dict[str, dict] = {}  # per agent: model, output mode, prompt version
     model_notes: list[str] = []
     already_existed: bool = False
+    request: IntakeRequest | None = None  # the business context from intake
+    round_of: str | None = None  # the thread of the version we sent, when this is the counterparty's reply
 
     @property
     def finalised(self) -> bool:
@@ -98,16 +100,28 @@ class ReviewService:
         self.graph = build_graph(self.engine, sqlite_checkpointer(config.checkpoint_path), llm, self.blobs)
 
     def start(self, path: Path, output_dir: Path, *, spend: list[SpendRecord] | None = None,
-              performance: list[PerformanceRecord] | None = None) -> ReviewStatus:
+              performance: list[PerformanceRecord] | None = None, request: IntakeRequest | None = None,
+              round_of: str | None = None) -> ReviewStatus:
+        """Run the agents up to the human checkpoint. `request`: the intake request the contract came with (routing,
+        and what the agents check against); `round_of`: the thread of the version we sent, when this file is the
+        counterparty's reply (see graphs/rounds.py)."""
         document = load_document(path, max_bytes=self.config.max_bytes)
         thread_id = thread_id_for(document)
+        if round_of is not None:
+            previous = self.status(round_of)  # the earlier round must exist (ReviewNotFound otherwise)
+            if not previous.finalised:
+                raise ValueError(f"review {round_of} is not finalised: a reply answers the redline we sent, so finalise "
+                                 "that round first")
+            if previous.document.sha256 == document.sha256:
+                raise ValueError("this file is the very version we sent; a reply from the other side differs from it")
         # one review per content at a time, across processes: a second batch on the same inbox (or the same file under
         # two names) waits, then finds the review at its checkpoint instead of running the agents again
         with review_lock(self.config.data_dir / "locks", thread_id, wait_s=900, doing="reviewed"):
-            return self._start_locked(path, output_dir, document, thread_id, spend, performance)
+            return self._start_locked(path, output_dir, document, thread_id, spend, performance, request, round_of)
 
     def _start_locked(self, path: Path, output_dir: Path, document: SourceDocument, thread_id: str,
-                      spend: list[SpendRecord] | None, performance: list[PerformanceRecord] | None) -> ReviewStatus:
+                      spend: list[SpendRecord] | None, performance: list[PerformanceRecord] | None,
+                      request: IntakeRequest | None = None, round_of: str | None = None) -> ReviewStatus:
         snapshot = self.graph.get_state(self._config(thread_id))
         agents_done = "redlines" in snapshot.values and "brief" in snapshot.values
         if agents_done:
@@ -132,10 +146,35 @@ class ReviewService:
             "today": self.config.today.isoformat(),
             "spend": [r.model_dump(mode="json") for r in spend or []],
             "performance": [r.model_dump(mode="json") for r in performance or []],
+            "request": request.model_dump(mode="json") if request else None,
+            "round_of": round_of,
         }
         self.graph.invoke(state, self._config(thread_id))
         self.audit.record_event("agents_run", "clauseflow", thread_id=thread_id)
-        return self._recorded(thread_id)
+        status = self._recorded(thread_id)
+        if round_of is not None:
+            from graphs.rounds import carried_decisions
+
+            if carried := carried_decisions(self.status(round_of), status):
+                status = self.decide(thread_id, carried, expected_version=status.version)
+            self.audit.record_event("round", "clauseflow", thread_id=thread_id, detail=f"reply to {round_of}")
+        return status
+
+    def rounds(self, thread_id: str):
+        """How this review, a reply from the other side, compares with the version we sent (None for a first round)."""
+        from graphs.rounds import compare_rounds
+
+        status = self.status(thread_id)
+        if status.round_of is None:
+            return None
+        chain, previous = 1, self.status(status.round_of)
+        while previous.round_of is not None and chain < 50:
+            chain, previous_thread = chain + 1, previous.round_of
+            previous = self.status(previous_thread)
+        comparison = compare_rounds(self.status(status.round_of), status, round_number=chain + 1)
+        comparison.carried = [sid for sid, d in status.decisions.items()
+                              if (d.comment or "").startswith("carried over from the earlier round")]
+        return comparison
 
     def _recorded(self, thread_id: str) -> ReviewStatus:
         status = self.status(thread_id)
@@ -231,6 +270,8 @@ class ReviewService:
             llm_usage=values.get("llm_usage") or {},
             llm_run=values.get("llm_run") or {},
             model_notes=(values.get("model_notes") or []) + _fitness(values),
+            request=IntakeRequest.model_validate(values["request"]) if values.get("request") else None,
+            round_of=values.get("round_of"),
         )
         if completed:
             self._index(status)  # a finalisation this read completed: the queue shows it finalised

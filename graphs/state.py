@@ -27,6 +27,8 @@ class ReviewState(TypedDict, total=False):
     today: str
     spend: list[dict]
     performance: list[dict]
+    request: dict | None  # the intake request (business context), when the review came through intake
+    round_of: str | None  # the thread of the version we sent, when this is the counterparty's next round
     # agents' outputs (and, on the LLM backend, each agent's token usage)
     backend: str
     llm_usage: Annotated[dict[str, dict], merge_usage]

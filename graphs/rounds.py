@@ -1,0 +1,176 @@
+"""Negotiation rounds: the counterparty's reply compared with the version we sent them.
+
+What we sent is the earlier round's contract with every approved or modified suggestion applied (the same change
+list the redlined DOCX is written from). For each change we asked for, their version shows it accepted (our words
+are there), rejected (their original words are still there) or changed (neither: the closest paragraph is shown).
+What else they changed is every paragraph added, removed or altered that none of our changes explains.
+
+The new round is reviewed by the agents like any contract; decisions carry over only where they still apply: a
+suggestion we rejected in the earlier round, on words that did not move, stays rejected (same reviewer, with a
+comment naming the round). A change they refused is left for a person to decide again.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from datetime import datetime, timezone
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from agents.schema import Decision
+from document_io.legal_text import sentence_spans
+from graphs.finalization import changes_for
+
+Outcome = Literal["accepted", "rejected", "changed", "removed"]
+
+
+class AskedChange(BaseModel):
+    suggestion_id: str
+    category: str
+    title: str
+    outcome: Outcome
+    we_sent: str = Field(description="the words we proposed")
+    original: str | None = Field(default=None, description="their words we asked to change (none for an inserted clause)")
+    now_reads: str | None = Field(default=None, description="for 'changed': the closest paragraph of their version")
+
+
+class OtherChange(BaseModel):
+    kind: Literal["added", "removed", "changed"]
+    before: str | None = None
+    after: str | None = None
+
+
+class RoundComparison(BaseModel):
+    previous_thread: str
+    round_number: int = Field(description="2 for the first reply, and so on")
+    asked: list[AskedChange]
+    other_changes: list[OtherChange]
+    carried: list[str] = Field(default_factory=list, description="suggestions of this round whose decision carried over")
+
+    def counts(self) -> dict[str, int]:
+        found = {k: 0 for k in ("accepted", "rejected", "changed", "removed")}
+        for change in self.asked:
+            found[change.outcome] += 1
+        return found
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def _sent_paragraphs(previous) -> tuple[list[str], list[tuple[str, str, str, str | None]]]:
+    """The paragraphs of the version we sent, and for each change we asked for: (suggestion id, category/title key,
+    our words, their original words)."""
+    edits, insertions = changes_for(previous.redlines.suggestions, previous.decisions)
+    by_paragraph: dict[int, list] = {}
+    for edit in edits:
+        by_paragraph.setdefault(previous.document.paragraph_at(edit.start).start, []).append(edit)
+    inserted: dict[int, list[str]] = {}
+    for insertion in insertions:
+        inserted.setdefault(insertion.after_paragraph, []).append(insertion.text)
+    paragraphs = []
+    for paragraph in previous.document.paragraphs:
+        if paragraph.part != "body" or not paragraph.text.strip():
+            continue
+        text, position, out = paragraph.text, 0, []
+        for edit in sorted(by_paragraph.get(paragraph.start, []), key=lambda e: e.start):
+            out += [text[position:edit.start - paragraph.start], edit.new_text]
+            position = edit.end - paragraph.start
+        out.append(text[position:])
+        paragraphs.append("".join(out))
+        paragraphs += inserted.get(paragraph.index, [])
+    asked = []
+    for suggestion in previous.redlines.suggestions:
+        decision = previous.decisions.get(suggestion.id)
+        if decision is None or decision.action not in ("approve", "modify"):
+            continue
+        if suggestion.kind == "insert":
+            ours = decision.modified_text if decision.action == "modify" else suggestion.insertion.text
+            asked.append((suggestion.id, suggestion.category, suggestion.title, ours, None))
+        else:
+            ours = decision.modified_text if decision.action == "modify" else suggestion.proposed_text
+            asked.append((suggestion.id, suggestion.category, suggestion.title, ours or "", suggestion.citation.quote))
+    return paragraphs, asked
+
+
+def compare_rounds(previous, current, round_number: int) -> RoundComparison:
+    """`previous`, `current`: ReviewStatus of the version we sent and of their reply."""
+    sent, asked = _sent_paragraphs(previous)
+    theirs = [p.text for p in current.document.paragraphs if p.part == "body" and p.text.strip()]
+    their_text = _norm(" ".join(theirs))
+    sentences = [p[s:e] for p in theirs for s, e in sentence_spans(p)]
+    sent_sentences = [p[s:e] for p in sent for s, e in sentence_spans(p)]
+    aligned = difflib.SequenceMatcher(None, [_norm(t) for t in sent_sentences], [_norm(t) for t in sentences],
+                                      autojunk=False).get_opcodes()
+    outcomes, explained_sent, explained_theirs = [], set(), set()
+    for suggestion_id, category, title, ours, original in asked:
+        if _norm(ours) and _norm(ours) in their_text:
+            outcome, now = "accepted", None
+        elif original is not None and _norm(original) in their_text:
+            outcome, now = "rejected", None
+        else:  # neither: what stands in its place in their version, by aligning the two versions' sentences
+            now = _in_place_of(ours, sent_sentences, sentences, aligned)
+            outcome = "changed" if now else "removed"
+            if now:
+                explained_theirs.update(_norm(p) for p in theirs if _norm(now) in _norm(p))
+        outcomes.append(AskedChange(suggestion_id=suggestion_id, category=category, title=title, outcome=outcome,
+                                    we_sent=ours, original=original, now_reads=now))
+        for paragraph in sent:
+            if _norm(ours) and _norm(ours) in _norm(paragraph) or (original and _norm(original) in _norm(paragraph)):
+                explained_sent.add(_norm(paragraph))
+    for paragraph in theirs:  # their paragraph that holds our words or their original words is explained too
+        for _, _, _, ours, original in asked:
+            if (_norm(ours) and _norm(ours) in _norm(paragraph)) or (original and _norm(original) in _norm(paragraph)):
+                explained_theirs.add(_norm(paragraph))
+    return RoundComparison(previous_thread=previous.thread_id, round_number=round_number, asked=outcomes,
+                           other_changes=_other_changes(sent, theirs, explained_sent, explained_theirs))
+
+
+def _in_place_of(ours: str, sent: list[str], theirs: list[str], aligned) -> str | None:
+    """The sentences of their version that replaced the sentence holding our words (None: deleted, or not found)."""
+    where = next((i for i, t in enumerate(sent) if _norm(ours)[:80] in _norm(t) or _norm(t) in _norm(ours)), None)
+    if where is None:
+        return None
+    for op, a1, a2, b1, b2 in aligned:
+        if a1 <= where < a2:
+            if op in ("replace", "insert") and b2 > b1:
+                block = theirs[b1:b2]
+                return max(block, key=lambda t: difflib.SequenceMatcher(None, _norm(t), _norm(sent[where])).ratio())
+            return None
+    return None
+
+
+def _other_changes(sent: list[str], theirs: list[str], explained_sent: set[str], explained_theirs: set[str]) -> list[OtherChange]:
+    changes = []
+    matcher = difflib.SequenceMatcher(None, [_norm(p) for p in sent], [_norm(p) for p in theirs], autojunk=False)
+    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        before = [p for p in sent[a1:a2] if _norm(p) not in explained_sent]
+        after = [p for p in theirs[b1:b2] if _norm(p) not in explained_theirs]
+        for old, new in zip(before, after):
+            changes.append(OtherChange(kind="changed", before=old, after=new))
+        for old in before[len(after):]:
+            changes.append(OtherChange(kind="removed", before=old))
+        for new in after[len(before):]:
+            changes.append(OtherChange(kind="added", after=new))
+    return changes
+
+
+def carried_decisions(previous, current, now: datetime | None = None) -> list[Decision]:
+    """Decisions of the earlier round that still apply to this one: a suggestion we rejected there (we accepted
+    their words), where this round makes the same suggestion on the same words. Recorded under the reviewer who
+    decided, with a comment naming the round."""
+    now = now or datetime.now(timezone.utc)
+    rejected = {(s.category, _norm(s.citation.quote)): previous.decisions[s.id] for s in previous.redlines.suggestions
+                if s.id in previous.decisions and previous.decisions[s.id].action == "reject"}
+    carried = []
+    for suggestion in current.redlines.suggestions:
+        earlier = rejected.get((suggestion.category, _norm(suggestion.citation.quote)))
+        if earlier is not None and suggestion.id not in current.decisions:
+            carried.append(Decision(suggestion_id=suggestion.id, action="reject", reviewer=earlier.reviewer, decided_at=now,
+                                    comment=f"carried over from the earlier round ({previous.thread_id}): rejected there, "
+                                            "and the clause did not change" + (f" — {earlier.comment}" if earlier.comment else "")))
+    return carried
