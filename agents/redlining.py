@@ -143,9 +143,10 @@ def _suggest(document: SourceDocument, finding: Finding, engine: LocalEngine, pr
             playbook_position=f"preferred: {playbook.preferred}",
             library_clause_id=f"{category.id}:clause",
         )
-    rule = next(r for r in category.playbook.rules if r.id == finding.rule_id)
+    rule = next((r for r in category.playbook.rules if r.id == finding.rule_id), None)
     quote = finding.citation.quote
-    hits = [h for h in evaluate(rule, quote, finding.citation.start) if h.measured == finding.measured and h.replacement]
+    # a finding from a check outside the playbook's rules (the intake request's amount) has no wording to offer
+    hits = [h for h in evaluate(rule, quote, finding.citation.start) if h.measured == finding.measured and h.replacement] if rule else []
     escalation = f" Walk-away position: escalate to {playbook.escalate_to}." if finding.position == "walk_away" else ""
     if not hits:
         return Suggestion(
