@@ -114,6 +114,7 @@ class ReviewService:
                                  "that round first")
             if previous.document.sha256 == document.sha256:
                 raise ValueError("this file is the very version we sent; a reply from the other side differs from it")
+            request = request or previous.request  # the same deal: the request travels on to every round
         # one review per content at a time, across processes: a second batch on the same inbox (or the same file under
         # two names) waits, then finds the review at its checkpoint instead of running the agents again
         with review_lock(self.config.data_dir / "locks", thread_id, wait_s=900, doing="reviewed"):

@@ -2,7 +2,8 @@
 
 What we sent is the earlier round's contract with every approved or modified suggestion applied (the same change
 list the redlined DOCX is written from). For each change we asked for, their version shows it accepted (our words
-are there), rejected (their original words are still there) or changed (neither: the closest paragraph is shown).
+are there), rejected (their original words are still there; a clause we asked to add is not there) or changed
+(neither: what stands in its place is shown).
 What else they changed is every paragraph added, removed or altered that none of our changes explains.
 
 The new round is reviewed by the agents like any contract; decisions carry over only where they still apply: a
@@ -110,6 +111,13 @@ def compare_rounds(previous, current, round_number: int) -> RoundComparison:
             outcome, now = "accepted", None
         elif original is not None and _norm(original) in their_text:
             outcome, now = "rejected", None
+        elif original is None:  # a clause we asked to add: a new paragraph of theirs close to it, or not added at all
+            fresh = [p for p in theirs if _norm(p) not in {_norm(x) for x in sent}]
+            best = max(fresh, key=lambda p: difflib.SequenceMatcher(None, _norm(p), _norm(ours)).ratio(), default=None)
+            close = best is not None and difflib.SequenceMatcher(None, _norm(best), _norm(ours)).ratio() >= 0.6
+            outcome, now = ("changed", best) if close else ("rejected", None)
+            if close:
+                explained_theirs.add(_norm(best))
         else:  # neither: what stands in its place in their version, by aligning the two versions' sentences
             now = _in_place_of(ours, sent_sentences, sentences, aligned)
             outcome = "changed" if now else "removed"

@@ -30,6 +30,7 @@ from graphs.locks import ReviewBusy
 from graphs.review_index import SORTS, QueueQuery
 from graphs.review_service import ReviewNotFound, ReviewService, ReviewStatus
 from web_app.accounts import FUNCTIONS, THROTTLE_WINDOW, Accounts, Reviewer
+from web_app.intake_pages import UPLOAD_PATHS, add_intake_routes
 from web_app.portfolio_pages import add_portfolio_routes, renewals_with_leverage
 from web_app.preview import PreviewUnavailable, redline_preview
 
@@ -108,7 +109,8 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
     @app.middleware("http")
     async def limits_and_headers(request: Request, call_next):
         length = request.headers.get("content-length")
-        if length and (not length.isdigit() or int(length) > MAX_FORM_BYTES):
+        limit = config.max_bytes + MAX_FORM_BYTES if UPLOAD_PATHS.match(request.url.path) else MAX_FORM_BYTES
+        if length and (not length.isdigit() or int(length) > limit):
             return Response("request body too large", status_code=413, media_type="text/plain")
         response = await call_next(request)
         response.headers["X-Frame-Options"] = "DENY"
@@ -228,7 +230,9 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
         items = [{"s": s, "owner": owner_function(s, status.decisions.get(s.id)), "diff": Markup(render_diff(status, s)),
                   "library": service.engine.store.approved_clause(s.category) if s.category in service.engine.library.categories else None,
                   "decision": status.decisions.get(s.id)} for s in status.redlines.suggestions]
+        rounds = service.rounds(thread_id) if status.round_of else None
         return page("contract.html", status_code=status_code, reviewer=reviewer, status=status, items=items, error=error,
+                    rounds=rounds,
                     text=Markup(highlighted_text(status)), functions=FUNCTIONS, bulk=len(bulk_approvable(status, reviewer)),
                     assigned_to=service.index.assigned_to(thread_id),
                     reviewers=[r.username for r in accounts.users() if r.sees(status.profile.review_functions, owners_of(status))])
@@ -404,6 +408,7 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
         return Response("ok", media_type="text/plain")
 
     add_portfolio_routes(app, service, page, current, fields_of)
+    add_intake_routes(app, service, page, current, visible_status)
     return app
 
 
