@@ -86,6 +86,13 @@ def _parser() -> argparse.ArgumentParser:
     intake.add_argument("--side", choices=["customer", "supplier"])
     intake.set_defaults(handler=_intake)
 
+    drafting = sub.add_parser("draft", help="a first draft on our own paper from the approved clause library (DOCX)")
+    drafting.add_argument("contract_type", help="nda, msa, saas, dpa, supply, licence or services")
+    drafting.add_argument("--counterparty", required=True)
+    drafting.add_argument("--side", choices=["customer", "supplier"], default="customer", help="our side (default customer)")
+    drafting.add_argument("--out", type=Path, help="the DOCX to write (default out/<type>_<counterparty>.docx)")
+    drafting.set_defaults(handler=_draft)
+
     decide = sub.add_parser("decide", help="approve / modify / reject / escalate suggestions and resume the review")
     decide.add_argument("thread")
     decide.add_argument("--reviewer", default=os.environ.get("CLAUSEFLOW_REVIEWER") or os.environ.get("USER") or "reviewer")
@@ -254,6 +261,28 @@ def _intake(args) -> int:
     if status.already_existed and status.request is None:
         print("note: this paper was already reviewed without a request; the existing review is shown", file=sys.stderr)
     print_review(status)
+    return 0
+
+
+def _draft(args) -> int:
+    import re
+
+    from agents.drafting import DraftRequest, draft
+    from clause_library.playbook import load_library
+    from document_io.docx_draft import write_draft_docx
+
+    config = _config(args)
+    try:
+        contract = draft(DraftRequest(contract_type=args.contract_type.lower(), our_name=config.our_names[0],
+                                      counterparty=args.counterparty, our_side=args.side, effective=config.today), load_library())
+    except ValueError as exc:
+        print(f"error: {' '.join(str(exc).split())[:300]}", file=sys.stderr)
+        return 2
+    slug = re.sub(r"[^a-z0-9]+", "_", args.counterparty.lower()).strip("_")[:40] or "counterparty"
+    out = args.out or Path("out") / f"{args.contract_type.lower()}_{slug}.docx"
+    write_draft_docx(out, contract.title, contract.preamble, [(s.heading, s.text) for s in contract.sections], contract.signatories)
+    print(f"wrote {out}: {contract.title.title()}, {len(contract.sections)} approved clauses "
+          f"({', '.join(s.category for s in contract.sections)})")
     return 0
 
 
