@@ -339,13 +339,20 @@ def _finalise(service, status, reviewer: str) -> int:
     from web_app.accounts import Accounts
 
     accounts = Accounts(service.config.audit_path)
+    functions = None
     if accounts.users():
         account = accounts.user(reviewer)
         if account is None or not account.may_sign_off:
             print(f"error: every suggestion is decided, but {reviewer} may not sign off; a reviewer with the sign-off role "
                   f"finalises with `python app.py decide {status.thread_id} --reviewer NAME`", file=sys.stderr)
             return 1
-    status = service.finalise(status.thread_id, reviewer, expected_version=status.version)
+        functions = account.functions
+    status = service.finalise(status.thread_id, reviewer, expected_version=status.version, signer_functions=functions)
+    if not status.finalised:  # one step of a sequential sign-off
+        last = status.signed_steps[-1]
+        print(f"signed off for {last.function} by {last.signed_by} (step {last.step + 1} of {len(status.profile.sign_off_steps)}); "
+              f"{status.next_sign_off_step} signs next: python app.py decide {status.thread_id} --reviewer NAME")
+        return 0
     print_finalised(status)
     return 0
 

@@ -47,6 +47,14 @@ CREATE TRIGGER IF NOT EXISTS sign_offs_no_update BEFORE UPDATE ON sign_offs
 BEGIN SELECT RAISE(ABORT, 'a sign-off is final'); END;
 CREATE TRIGGER IF NOT EXISTS sign_offs_no_delete BEFORE DELETE ON sign_offs
 BEGIN SELECT RAISE(ABORT, 'a sign-off is final'); END;
+CREATE TABLE IF NOT EXISTS sign_off_steps (
+    thread_id TEXT NOT NULL, step INTEGER NOT NULL, function TEXT NOT NULL, signed_by TEXT NOT NULL, signed_at TEXT NOT NULL,
+    version INTEGER NOT NULL, PRIMARY KEY (thread_id, step)
+);
+CREATE TRIGGER IF NOT EXISTS sign_off_steps_no_update BEFORE UPDATE ON sign_off_steps
+BEGIN SELECT RAISE(ABORT, 'a sign-off step is final'); END;
+CREATE TRIGGER IF NOT EXISTS sign_off_steps_no_delete BEFORE DELETE ON sign_off_steps
+BEGIN SELECT RAISE(ABORT, 'a sign-off step is final'); END;
 CREATE TABLE IF NOT EXISTS comments (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, thread_id TEXT NOT NULL, suggestion_id TEXT NOT NULL, author TEXT NOT NULL,
     at TEXT NOT NULL, text TEXT NOT NULL
@@ -82,6 +90,16 @@ class AlreadySignedOff(ValueError):
 
 
 class SignOff(BaseModel):
+    signed_by: str
+    signed_at: datetime
+    version: int
+
+
+class SignOffStep(BaseModel):
+    """One step of a sequential sign-off (all but the last; the last is the sign-off itself)."""
+
+    step: int
+    function: str
     signed_by: str
     signed_at: datetime
     version: int
@@ -200,6 +218,10 @@ class AuditLog(SQLiteFile):
         with self.transaction() as db:
             if self._sign_off(db, thread_id):
                 raise AlreadySignedOff(f"review {thread_id} is already signed off; decisions can no longer change")
+            if first := db.execute("SELECT function, signed_by FROM sign_off_steps WHERE thread_id = ? ORDER BY step LIMIT 1",
+                                   (thread_id,)).fetchone():
+                raise AlreadySignedOff(f"{first['signed_by']} signed off for {first['function']} on these decisions; they can "
+                                       "no longer change")
             if expected_version is not None:
                 ids = {d.suggestion_id for d in decisions}
                 meanwhile = [d for d in self._decisions_after(db, thread_id, expected_version) if d.suggestion_id in ids]
@@ -258,6 +280,34 @@ class AuditLog(SQLiteFile):
                        (thread_id, signed_by, sign_off.signed_at.isoformat(), version))
             self._event(db, "sign_off", signed_by, thread_id, f"signed off at version {version}")
             return sign_off
+
+    def record_step(self, thread_id: str, step: int, function: str, signed_by: str, *,
+                    expected_version: int | None = None) -> SignOffStep:
+        """One step of a sequential sign-off, in order, on the decisions as they stand (refused if they changed since
+        the signer looked, if the step is not the next one, or once the review is signed off)."""
+        with self.transaction() as db:
+            if (existing := self._sign_off(db, thread_id)) is not None:
+                raise AlreadySignedOff(f"review {thread_id} was already signed off by {existing.signed_by}")
+            done = db.execute("SELECT COUNT(*) FROM sign_off_steps WHERE thread_id = ?", (thread_id,)).fetchone()[0]
+            if done != step:
+                raise StaleDecision(f"step {step + 1} of the sign-off was already recorded; reload to see who signed")
+            version = self._version(db, thread_id)
+            if expected_version is not None and version != expected_version:
+                meanwhile = self._decisions_after(db, thread_id, expected_version)
+                raise StaleDecision("decisions changed since you confirmed: " + "; ".join(_describe(d) for d in meanwhile)
+                                    + ". Review them and confirm again.")
+            signed = SignOffStep(step=step, function=function, signed_by=signed_by, signed_at=datetime.now(timezone.utc),
+                                 version=version)
+            db.execute("INSERT INTO sign_off_steps VALUES (?,?,?,?,?,?)",
+                       (thread_id, step, function, signed_by, signed.signed_at.isoformat(), version))
+            self._event(db, "sign_off_step", signed_by, thread_id, f"step {step + 1} ({function}) at version {version}")
+            return signed
+
+    def steps(self, thread_id: str) -> list[SignOffStep]:
+        with self.read() as db:
+            return [SignOffStep(step=r["step"], function=r["function"], signed_by=r["signed_by"],
+                                signed_at=datetime.fromisoformat(r["signed_at"]), version=r["version"])
+                    for r in db.execute("SELECT * FROM sign_off_steps WHERE thread_id = ? ORDER BY step", (thread_id,))]
 
     def sign_off(self, thread_id: str) -> SignOff | None:
         with self.read() as db:

@@ -24,7 +24,7 @@ from agents.schema import (
 from document_io.docx_redline import docx_from_paragraphs
 from document_io.loader import load_document
 from document_io.models import SourceDocument
-from graphs.audit_log import AlreadySignedOff, AuditLog, DatabaseBusy, SignOff
+from graphs.audit_log import AlreadySignedOff, AuditLog, DatabaseBusy, SignOff, SignOffStep
 from graphs.blob_store import BlobStore
 from graphs.configuration import ReviewConfig
 from graphs.finalization import changes_for, open_escalations
@@ -62,11 +62,20 @@ class ReviewStatus(BaseModel):
     model_notes: list[str] = []
     already_existed: bool = False
     request: IntakeRequest | None = None  # the business context from intake
+    signed_steps: list[SignOffStep] = []  # the steps of a sequential sign-off signed so far (all but the last)
     round_of: str | None = None  # the thread of the version we sent, when this is the counterparty's reply
 
     @property
     def finalised(self) -> bool:
         return self.outputs is not None
+
+    @property
+    def next_sign_off_step(self) -> str | None:
+        """The function that signs next under a sequential sign-off (None: no order was set, or it is signed off)."""
+        steps = self.profile.sign_off_steps
+        if len(steps) < 2 or self.sign_off is not None:
+            return None
+        return steps[min(len(self.signed_steps), len(steps) - 1)]
 
 
 def _fitness(values: dict) -> list[str]:
@@ -79,6 +88,10 @@ def _fitness(values: dict) -> list[str]:
         model = str(values.get("backend", "")).split(":", 1)[-1] or "the model"
         return [f"model {model}: {unusable} of {answers} answers unusable — review continued on the local engine"]
     return []
+
+
+class SignOffStepRefused(PermissionError):
+    """The signer does not hold the function whose turn it is in a sequential sign-off."""
 
 
 def thread_id_for(document: SourceDocument) -> str:
@@ -273,6 +286,7 @@ class ReviewService:
             model_notes=(values.get("model_notes") or []) + _fitness(values),
             request=IntakeRequest.model_validate(values["request"]) if values.get("request") else None,
             round_of=values.get("round_of"),
+            signed_steps=self.audit.steps(thread_id),
         )
         if completed:
             self._index(status)  # a finalisation this read completed: the queue shows it finalised
@@ -333,18 +347,32 @@ class ReviewService:
         return Decision(suggestion_id=suggestion_id, action="modify", reviewer=reviewer, decided_at=datetime.now(timezone.utc),
                         modified_text=suggestion.fallback_text, comment=note)
 
-    def finalise(self, thread_id: str, signed_by: str, *, expected_version: int | None = None) -> ReviewStatus:
+    def finalise(self, thread_id: str, signed_by: str, *, expected_version: int | None = None,
+                 signer_functions: list[str] | None = None) -> ReviewStatus:
         """Sign off and write the redlined DOCX and the report.
 
         Refused while a suggestion is undecided or escalated, or when the changes conflict. The sign-off is one
         commit in the decision log; the outputs are then written from the logged decisions. If the process dies
-        in between, the next reader (`status`) completes the finalisation from the same log."""
+        in between, the next reader (`status`) completes the finalisation from the same log.
+
+        Where the routing policy set a sequential sign-off (security → legal → finance), each call signs the next
+        step, and only the last one finalises. `signer_functions`: the signer's functions, checked against the step
+        (None where there are no reviewer accounts to check against)."""
         status = self.status(thread_id)
         if status.finalised:
             raise AlreadySignedOff(f"review {thread_id} is already finalised; its outputs are in {status.outputs['report_md']}")
         changes_for(status.redlines.suggestions, status.decisions)  # undecided, escalated or conflicting: refuse now
         # The sign-off covers exactly the decisions just checked: one logged in between makes it stale.
         checked = expected_version if expected_version is not None else status.version
+        if next_step := status.next_sign_off_step:
+            if signer_functions is not None and next_step not in signer_functions:
+                raise SignOffStepRefused(f"the next sign-off is {next_step}'s (step {len(status.signed_steps) + 1} of "
+                                         f"{len(status.profile.sign_off_steps)}); {signed_by} does not sign for {next_step}")
+            if len(status.signed_steps) + 1 < len(status.profile.sign_off_steps):
+                self.audit.record_step(thread_id, len(status.signed_steps), next_step, signed_by, expected_version=checked)
+                status = self.status(thread_id)
+                self._index(status)
+                return status
         sign_off = self.audit.record_sign_off(thread_id, signed_by, expected_version=checked)
         self._complete_finalisation(thread_id, sign_off)
         status = self.status(thread_id)

@@ -103,3 +103,28 @@ def test_a_cap_below_the_stated_amount_is_a_finding_citing_the_cap(tmp_path):
     assert "Liability cap below the contract's value" in out and "USD 50,000" in out
     bad = cli("intake", str(contract), "--requester", "Sam", "--currency", "dollars", data_dir=tmp_path / "data", check=False)
     assert bad.returncode == 2 and "not valid" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_sequential_sign_off_is_signed_in_order_by_each_function_and_only_the_last_finalises(tmp_path):
+    data = tmp_path / "data"
+    password = "a long enough password\n"
+    for name, functions in (("sue", ["security"]), ("lee", ["legal"]), ("fin", ["finance", "procurement"])):
+        cli("user", "add", name, "--functions", *functions, "--roles", "sign-off", "--password-stdin", data_dir=data, stdin=password)
+    out = cli("intake", str(SAMPLES / "msa_orion.docx"), "--requester", "Dana Ops", "--amount", "300000", "--personal-data",
+              "--out", str(tmp_path / "out"), data_dir=data).stdout
+    thread = out.split("thread ")[1].split(" ")[0]
+    early = cli("decide", thread, "--reviewer", "lee", "--approve-all", data_dir=data, check=False)
+    assert early.returncode == 1 and "the next sign-off is security's (step 1 of 3)" in early.stderr  # decisions kept
+    assert "saved: approve" in early.stdout
+    first = cli("decide", thread, "--reviewer", "sue", data_dir=data)
+    assert "signed off for security by sue (step 1 of 3); legal signs next" in first.stdout
+    late = cli("decide", thread, "--reviewer", "lee", "--reject", "S01", data_dir=data, check=False)
+    assert late.returncode == 1 and "sue signed off for security on these decisions" in late.stderr  # nothing changes now
+    assert "signed off for legal by lee (step 2 of 3); finance signs next" in cli("decide", thread, "--reviewer", "lee",
+                                                                                  data_dir=data).stdout
+    refused = cli("decide", thread, "--reviewer", "sue", data_dir=data, check=False)
+    assert refused.returncode == 1 and "the next sign-off is finance's" in refused.stderr
+    done = cli("decide", thread, "--reviewer", "fin", data_dir=data).stdout
+    assert "finalised" in done.lower() and "redlined.docx" in done
+    history = cli("history", thread, data_dir=data).stdout
+    assert history.index("step 1 (security)") < history.index("step 2 (legal)") < history.index("sign_off")

@@ -59,7 +59,14 @@ def test_a_request_through_the_form_and_a_reply_as_the_next_round(intake_site, b
     _shot(browser, "intake-contract")
     thread = browser.current_url.rstrip("/").split("/")[-1]
 
-    cli("decide", thread, "--reviewer", "lee", "--approve-all", data_dir=data)
+    assert "signed off for security" in cli("decide", thread, "--reviewer", "lee", "--approve-all", data_dir=data).stdout
+    browser.get(f"{base}/reviews/{thread}")
+    steps = browser.find_element(By.ID, "sign-off-steps").text
+    assert "security: signed by lee" in steps and "legal: next" in steps and "finance: waiting" in steps
+    assert browser.find_element(By.ID, "finalise").text == "Sign off for legal…"
+    _shot(browser, "sign-off-steps")
+    for step in ("legal", "finance"):  # lee signs for all three functions, one step at a time
+        cli("decide", thread, "--reviewer", "lee", data_dir=data)
     reply = tmp_path / "msa_orion_their_reply.docx"
     _reply(SAMPLES / "msa_orion.docx", reply, {}, added_after="Supplier may assign",
            added="Supplier may subcontract any of its obligations without the consent of Customer.")

@@ -28,7 +28,7 @@ from graphs.configuration import ReviewConfig
 from graphs.finalization import OpenEscalations, UndecidedSuggestions
 from graphs.locks import ReviewBusy
 from graphs.review_index import SORTS, QueueQuery
-from graphs.review_service import ReviewNotFound, ReviewService, ReviewStatus
+from graphs.review_service import ReviewNotFound, ReviewService, ReviewStatus, SignOffStepRefused
 from web_app.accounts import FUNCTIONS, THROTTLE_WINDOW, Accounts, Reviewer
 from web_app.intake_pages import UPLOAD_PATHS, add_intake_routes
 from web_app.portfolio_pages import add_portfolio_routes, renewals_with_leverage
@@ -317,6 +317,8 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
         problems = []
         if not reviewer.may_sign_off:
             problems.append("You do not hold the sign-off role; a reviewer with it must finalise.")
+        elif status.next_sign_off_step and status.next_sign_off_step not in reviewer.functions:
+            problems.append(f"The next sign-off is {status.next_sign_off_step}'s; you sign for {', '.join(reviewer.functions)}.")
         if status.pending:
             problems.append(f"Undecided: {', '.join(status.pending)}.")
         if status.escalated:
@@ -337,7 +339,10 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
             return _back(thread_id, f"Decide every suggestion first ({', '.join(status.pending)} pending).")
         version = fields.get("version", "")
         try:
-            service.finalise(thread_id, reviewer.username, expected_version=int(version) if version.isdigit() else status.version)
+            signed = service.finalise(thread_id, reviewer.username, signer_functions=reviewer.functions,
+                                      expected_version=int(version) if version.isdigit() else status.version)
+        except SignOffStepRefused as refused:
+            return contract_page(reviewer, thread_id, f"Not signed: {refused}", status_code=403)
         except StaleDecision as stale:
             return contract_page(reviewer, thread_id, f"Not finalised: {stale}", status_code=409)
         except (DatabaseBusy, ReviewBusy) as busy:
@@ -347,6 +352,8 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
                                  f"will complete on the next page load ({locked}).", status_code=503)
         except (ValueError, UndecidedSuggestions, OpenEscalations) as refused:
             return _back(thread_id, _readable_conflict(str(refused), status))
+        if not signed.finalised:  # a step of a sequential sign-off: the next function signs
+            return _back(thread_id, f"Signed for {signed.signed_steps[-1].function}; {signed.next_sign_off_step} signs next.")
         return RedirectResponse(f"/reviews/{thread_id}", status_code=303)
 
     @app.get("/reviews/{thread_id}/download/{kind}")
