@@ -8,7 +8,7 @@ from datetime import date
 
 from agents.contract_metadata import read_metadata
 from agents.obligations import ObligationsInput, find_obligations
-from agents.schema import ContractProfile, ExtractionResult, NegotiationBrief
+from agents.schema import ContractProfile, ExtractionResult, IntakeRequest, NegotiationBrief
 from document_io.models import SourceDocument
 from portfolio.records import ClauseRecord, ContractRecord, Filing, Obligation
 
@@ -20,7 +20,8 @@ _COMPANY = re.compile(r"\b(?:Inc|Incorporated|LLC|L\.L\.C|Ltd|Limited|Corp|Corpo
 
 def filing_for(document: SourceDocument, profile: ContractProfile, extraction: ExtractionResult, brief: NegotiationBrief,
                today: date, *, origin: str, status: str, thread_id: str | None = None, risk: str | None = None,
-               cuad_clauses: ExtractionResult | None = None, review_version: str | None = None) -> Filing:
+               cuad_clauses: ExtractionResult | None = None, review_version: str | None = None,
+               request: IntakeRequest | None = None, previous_version: str | None = None) -> Filing:
     meta = read_metadata(document, extraction, brief)
     terms = brief.terms
     clauses = [ClauseRecord(category=c.category, start=c.span.start, end=c.span.end, text=c.span.quote)
@@ -52,6 +53,7 @@ def filing_for(document: SourceDocument, profile: ContractProfile, extraction: E
         liability_cap=meta.liability_cap, liability_cap_amount=meta.liability_cap_amount,
         minimum_commitment=meta.minimum_commitment, price_escalator_pct=meta.price_escalator_pct,
         po_numbers=meta.po_numbers, recommended_action=brief.recommended_action, citations=citations, clauses=clauses,
+        request=request, previous_version=previous_version,
     )
     found = find_obligations(ObligationsInput(document=document, profile=profile, brief=brief, today=today))
     obligations = [Obligation(obligation_id=f"{document.sha256[:12]}-{o.citation.start}-{o.kind.replace(' ', '_')}",

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from agents.schema import Span
+from agents.schema import IntakeRequest, Span
 
 ContractStatus = Literal["in review", "finalised", "executed", "expired", "terminated"]
 Origin = Literal["review", "import"]
@@ -54,6 +54,9 @@ class ContractRecord(BaseModel):
     po_numbers: list[str] = Field(default_factory=list)
     recommended_action: str | None = None
     citations: dict[str, Span] = Field(default_factory=dict, description="each metadata field's source span")
+    request: IntakeRequest | None = Field(default=None, description="the intake request the contract came with")
+    previous_version: str | None = Field(default=None, description="for the other side's reply: the contract id of the "
+                                         "version we sent (every round is kept)")
     clauses: list[ClauseRecord] = Field(default_factory=list)
     filed_at: datetime | None = None
 

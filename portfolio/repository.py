@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS contracts (
     auto_renews INTEGER NOT NULL DEFAULT 0, renewal_term_months REAL, notice_days INTEGER, notice_deadline TEXT,
     governing_law TEXT, value REAL, not_to_exceed REAL, currency TEXT, payment_terms_days INTEGER, liability_cap TEXT,
     liability_cap_amount REAL, minimum_commitment REAL, price_escalator_pct REAL, po_numbers TEXT NOT NULL,
-    recommended_action TEXT, citations TEXT NOT NULL, filed_at TEXT NOT NULL, review_version TEXT
+    recommended_action TEXT, citations TEXT NOT NULL, filed_at TEXT NOT NULL, review_version TEXT, request TEXT,
+    previous_version TEXT
 );
 CREATE INDEX IF NOT EXISTS contracts_deadline ON contracts (notice_deadline);
 CREATE INDEX IF NOT EXISTS contracts_counterparty ON contracts (counterparty_key);
@@ -85,7 +86,8 @@ _CONTRACT_COLUMNS = (
     "counterparty_key", "our_side", "risk", "status", "owner", "effective_date", "expiration_date", "term_end",
     "auto_renews", "renewal_term_months", "notice_days", "notice_deadline", "governing_law", "value", "not_to_exceed",
     "currency", "payment_terms_days", "liability_cap", "liability_cap_amount", "minimum_commitment",
-    "price_escalator_pct", "po_numbers", "recommended_action", "citations", "filed_at", "review_version",
+    "price_escalator_pct", "po_numbers", "recommended_action", "citations", "filed_at", "review_version", "request",
+    "previous_version",
 )
 
 
@@ -116,6 +118,7 @@ def effective_status(today: date, prefix: str = "") -> str:
 
 class Repository(SQLiteFile):
     schema = _SCHEMA
+    migrations = {"contracts": {"request": "TEXT", "previous_version": "TEXT"}}  # columns added after the first version
 
     # --- contracts ------------------------------------------------------------------------------------
 
@@ -342,6 +345,7 @@ def _contract_values(record: ContractRecord, now: str, version: str | None) -> d
     data = record.model_dump(mode="json", exclude={"clauses", "filed_at"})
     data.update(parties=json.dumps(record.parties), po_numbers=json.dumps(record.po_numbers),
                 citations=json.dumps({k: v.model_dump() for k, v in record.citations.items()}),
+                request=record.request.model_dump_json() if record.request else None,
                 auto_renews=int(record.auto_renews), counterparty_key=name_key(record.counterparty),
                 filed_at=now, review_version=version)
     return data
@@ -350,7 +354,8 @@ def _contract_values(record: ContractRecord, now: str, version: str | None) -> d
 def contract_of(row) -> ContractRecord:
     data = {k: row[k] for k in row.keys() if k in ContractRecord.model_fields}
     data.update(parties=json.loads(row["parties"]), po_numbers=json.loads(row["po_numbers"]),
-                citations=json.loads(row["citations"]), auto_renews=bool(row["auto_renews"]))
+                citations=json.loads(row["citations"]), auto_renews=bool(row["auto_renews"]),
+                request=json.loads(row["request"]) if row["request"] else None)
     return ContractRecord.model_validate(data)
 
 

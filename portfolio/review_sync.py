@@ -24,7 +24,8 @@ def file_reviews(service: ReviewService, repository: Repository) -> int:
         filings.append(filing_for(status.document, status.profile, status.extraction, status.brief, service.config.today,
                                   origin="review", status="finalised" if status.finalised else "in review",
                                   thread_id=thread_id, risk=status.overall_risk, cuad_clauses=cuad,
-                                  review_version=version))
+                                  review_version=version, request=status.request,
+                                  previous_version=service.status(status.round_of).document.sha256 if status.round_of else None))
     if filings:
         repository.file_many(filings)
     return len(filings)

@@ -86,6 +86,10 @@ def test_intake_routes_the_review_and_the_request_changes_what_compliance_checks
     assert status.profile.review_functions == ["legal", "security", "finance", "procurement"]
     dpa = next(s for s in status.redlines.suggestions if s.category == "data_protection")
     assert dpa.kind == "insert" and "personal data" in dpa.insertion.text  # an MSA has no DPA terms; the request needs them
+    from portfolio.repository import Repository
+
+    cli("renewals", data_dir=data)  # the repository files the review, request included
+    assert Repository(data / "portfolio.sqlite").contract(status.document.sha256).request.purpose == "customer analytics"
     plain = cli("review", str(SAMPLES / "msa_orion.docx"), "--out", str(tmp_path / "out2"), data_dir=tmp_path / "plain").stdout
     assert "data_protection" not in plain  # without the request, an MSA is not asked for DPA terms
 

@@ -98,3 +98,14 @@ def test_a_round_needs_a_finalised_earlier_round_and_a_different_file(rounds, tm
     two = cli("review", str(SAMPLES / "nda_bluepeak.docx"), str(SAMPLES / "dpa_medisafe.docx"), "--round-of", rounds["first"],
               data_dir=data, check=False)
     assert two.returncode == 2 and "takes one file" in two.stderr
+
+
+def test_the_repository_keeps_every_round_linked_to_the_version_it_answers(rounds):
+    from portfolio.repository import Repository
+
+    cli("renewals", "--json", data_dir=rounds["data"])  # any repository command files the reviews
+    repository = Repository(rounds["data"] / "portfolio.sqlite")
+    first = repository.contract(rounds["sent"].document.sha256)
+    second = repository.contract(rounds["service"].status(rounds["second"]).document.sha256)
+    assert first.status == "finalised" and first.previous_version is None
+    assert second.status == "in review" and second.previous_version == first.contract_id
