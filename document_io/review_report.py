@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from agents.schema import (ComplianceReport, ContractProfile, Decision, DroppedEdit, NegotiationBrief, ReviewComment, RiskLevel,
+from agents.schema import (ComplianceReport, ContractProfile, Decision, DroppedEdit, IntakeRequest, NegotiationBrief, ReviewComment, RiskLevel,
                            Suggestion)
 
 
@@ -29,6 +29,9 @@ class ReviewReport(BaseModel):
     backend: str = "local"
     model_notes: list[str] = []  # on the hybrid backend: what the model confirmed, added, or could not answer
     model_run: dict[str, dict] = {}  # per agent: model, endpoint, the output mode that worked, prompt version
+    request: IntakeRequest | None = None  # the business context from intake
+    rounds: list[str] = []  # for the other side's reply: what they did with each change we asked for, and what else moved
+    sign_off_steps: list[str] = []  # a sequential sign-off: who signed each step before the final sign-off
 
 
 def render_markdown(report: ReviewReport) -> str:
@@ -44,7 +47,10 @@ def render_markdown(report: ReviewReport) -> str:
         f"- **Thread:** `{report.thread_id}` · source sha256 `{report.sha256[:12]}`",
         f"- **Signed off:** {report.signed_off_by or 'not yet'}"
         + (f" at {report.signed_off_at:%Y-%m-%d %H:%M} UTC" if report.signed_off_at else ""),
+        *[f"  - sign-off step: {line}" for line in report.sign_off_steps],
         "",
+        *(_request_lines(report.request) if report.request else []),
+        *(["## Negotiation rounds", "", *[f"- {line}" for line in report.rounds], ""] if report.rounds else []),
         *(["## The other side's changes and comments", "", *[f"- {line}" for line in report.their_changes], ""]
           if report.their_changes else []),
         *([f"## What the model contributed ({report.backend})", "", *[f"- {n}" for n in report.model_notes], ""]
@@ -110,3 +116,12 @@ def render_markdown(report: ReviewReport) -> str:
     lines += [f"- {point}" for point in report.renewal.leverage_points] or ["- No leverage points found."]
     lines.append("")
     return "\n".join(lines)
+
+
+def _request_lines(request: IntakeRequest) -> list[str]:
+    amount = f"{request.currency} {request.amount:,.0f}" if request.amount is not None else "not stated"
+    return ["## Request", "", f"- **Requested by:** {request.requester}" + (f", with {request.supplier}" if request.supplier else ""),
+            f"- **Amount:** {amount}" + (f" · category {request.category}" if request.category else ""),
+            f"- **Personal data:** {'yes' if request.personal_data else 'no'} · security relevant: "
+            f"{'yes' if request.security_relevant else 'no'}" + (f" · needed by {request.deadline}" if request.deadline else ""),
+            *([f"- **Purpose:** {request.purpose}"] if request.purpose else []), ""]

@@ -147,6 +147,8 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
             update["signed_off_by"] = answer["sign_off_by"]
             update["signed_off_at"] = answer.get("signed_off_at")
             update["comments"] = answer.get("comments") or {}
+            update["rounds"] = answer.get("rounds") or []
+            update["sign_off_steps_done"] = answer.get("sign_off_steps") or []
         return update
 
     def after_review(state: ReviewState) -> str:
@@ -181,6 +183,9 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
             backend=state.get("backend", "local"),
             model_notes=state.get("model_notes") or [],
             model_run=state.get("llm_run") or {},
+            request=IntakeRequest.model_validate(state["request"]) if state.get("request") else None,
+            rounds=state.get("rounds") or [],
+            sign_off_steps=state.get("sign_off_steps_done") or [],
         )
         outputs = write_outputs(
             report, document, Path(state["base_docx_path"]), Path(state["output_dir"]),

@@ -174,11 +174,11 @@ class ReviewService:
             self.audit.record_event("round", "clauseflow", thread_id=thread_id, detail=f"reply to {round_of}")
         return status
 
-    def rounds(self, thread_id: str):
+    def rounds(self, thread_id: str, *, complete: bool = True):
         """How this review, a reply from the other side, compares with the version we sent (None for a first round)."""
         from graphs.rounds import compare_rounds
 
-        status = self.status(thread_id)
+        status = self.status(thread_id, complete=complete)
         if status.round_of is None:
             return None
         chain, previous = 1, self.status(status.round_of)
@@ -243,16 +243,17 @@ class ReviewService:
                 continue
         return len(thread_ids)
 
-    def status(self, thread_id: str) -> ReviewStatus:
+    def status(self, thread_id: str, *, complete: bool = True) -> ReviewStatus:
         """The review as the decision log says it is. A sign-off whose finalisation was cut off (kill -9, power
-        loss) is completed here, so every reader sees the same finalised outputs."""
+        loss) is completed here, so every reader sees the same finalised outputs (`complete=False`: read only, for
+        the finalisation itself)."""
         values = self._values(thread_id)
         completed = False
         if not values or "redlines" not in values:
             raise ReviewNotFound(f"no review with thread id {thread_id!r}; `python app.py list` shows them")
         sign_off = self.audit.sign_off(thread_id)
         # signed off, and either the outputs or the log's record of them is missing: a kill cut the finalisation short
-        if sign_off is not None and (not values.get("outputs") or not self.audit.is_finalised(thread_id)):
+        if complete and sign_off is not None and (not values.get("outputs") or not self.audit.is_finalised(thread_id)):
             try:
                 values = self._complete_finalisation(thread_id, sign_off)
                 completed = True
@@ -393,13 +394,32 @@ class ReviewService:
                     threads = self.audit.comments(thread_id)
                     payload = {"decisions": [d.model_dump(mode="json") for d in decisions.values()],
                                "sign_off_by": sign_off.signed_by, "signed_off_at": sign_off.signed_at.isoformat(),
-                               "comments": {sid: [c.model_dump(mode="json") for c in thread] for sid, thread in threads.items()}}
+                               "comments": {sid: [c.model_dump(mode="json") for c in thread] for sid, thread in threads.items()},
+                               "rounds": self._round_lines(thread_id),
+                               "sign_off_steps": [f"{s.function}: {s.signed_by} at {s.signed_at:%Y-%m-%d %H:%M} UTC"
+                                                  for s in self.audit.steps(thread_id)]}
                     self.graph.invoke(Command(resume=payload), config)
             values = self._values(thread_id)
             if not values.get("outputs"):
                 raise RuntimeError(f"review {thread_id} was signed off but could not be finalised")
             self.audit.record_finalised(thread_id, sign_off.signed_by, values["outputs"]["redlined_docx"])
         return values
+
+    def _round_lines(self, thread_id: str) -> list[str]:
+        """The negotiation round this review answers, as lines for the report (none for a first round)."""
+        values = self._values(thread_id)
+        if not values.get("round_of"):
+            return []
+        comparison = self.rounds(thread_id, complete=False)  # inside the finalisation: never start another
+        lines = [f"Round {comparison.round_number}, the other side's reply to {comparison.previous_thread}: "
+                 + ", ".join(f"{n} {k}" for k, n in comparison.counts().items() if n)]
+        lines += [f"round {comparison.round_number - 1} {a.suggestion_id} ({a.category}) {a.outcome}"
+                  + (f": now reads “{a.now_reads}”" if a.now_reads else "") for a in comparison.asked]
+        lines += [f"they {c.kind}: " + (f"“{c.before}” → “{c.after}”" if c.kind == "changed" else f"“{c.after or c.before}”")
+                  for c in comparison.other_changes]
+        if comparison.carried:
+            lines.append(f"carried over from round {comparison.round_number - 1}: {', '.join(comparison.carried)}")
+        return lines
 
     def _store_base_docx(self, path: Path, document: SourceDocument) -> Path:
         """Keep the original (or a DOCX built from PDF/text input) so finalising never depends on the upload."""

@@ -44,5 +44,7 @@ class ReviewState(TypedDict, total=False):
     signed_off_by: str
     comments: dict[str, list[dict]]  # each suggestion's comment thread from the log, handed over at sign-off
     signed_off_at: str
+    rounds: list[str]  # handed over at sign-off: the negotiation round this review answers, as report lines
+    sign_off_steps_done: list[str]  # handed over at sign-off: the steps of a sequential sign-off, as report lines
     # finalisation
     outputs: dict

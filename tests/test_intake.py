@@ -130,5 +130,11 @@ def test_a_sequential_sign_off_is_signed_in_order_by_each_function_and_only_the_
     assert refused.returncode == 1 and "the next sign-off is finance's" in refused.stderr
     done = cli("decide", thread, "--reviewer", "fin", data_dir=data).stdout
     assert "finalised" in done.lower() and "redlined.docx" in done
+    from graphs.configuration import ReviewConfig
+    from graphs.review_service import ReviewService
+
+    report = open(ReviewService(ReviewConfig.from_env(data, "local")).status(thread).outputs["report_md"], encoding="utf-8").read()
+    assert "## Request" in report and "**Requested by:** Dana Ops" in report and "**Amount:** USD 300,000" in report
+    assert "sign-off step: security: sue" in report and "sign-off step: legal: lee" in report
     history = cli("history", thread, data_dir=data).stdout
     assert history.index("step 1 (security)") < history.index("step 2 (legal)") < history.index("sign_off")

@@ -109,3 +109,15 @@ def test_the_repository_keeps_every_round_linked_to_the_version_it_answers(round
     second = repository.contract(rounds["service"].status(rounds["second"]).document.sha256)
     assert first.status == "finalised" and first.previous_version is None
     assert second.status == "in review" and second.previous_version == first.contract_id
+
+
+def test_the_review_report_of_a_reply_tells_the_negotiation_history(rounds):
+    data = rounds["data"]
+    thread = rounds["second"]
+    status = rounds["service"].status(thread)
+    cli("decide", thread, "--reviewer", "A. Lee", "--approve-all", data_dir=data)
+    report = (rounds["service"].status(thread).outputs or {}).get("report_md")
+    text = open(report, encoding="utf-8").read()
+    assert "## Negotiation rounds" in text and f"Round 2, the other side's reply to {rounds['first']}" in text
+    assert "round 1 S01 (payment_terms) accepted" in text and "they added: “Supplier may subcontract" in text
+    assert status.round_of == rounds["first"]
