@@ -93,24 +93,31 @@ def _entries(library: ClauseLibrary) -> list[tuple[str, str, str, str]]:
 
 
 class ClauseStore:
-    def __init__(self, directory: Path) -> None:
-        import chromadb
-        from chromadb.config import Settings
+    """The approved clauses in Chroma. Embedded (the default): one collection in the data folder, rebuilt when the
+    library changes. On a server (CLAUSEFLOW_CHROMA_URL): one collection per library version, named by its
+    fingerprint and filled with upserts of fixed ids, so any number of processes on any machines can build it at
+    once without deleting each other's work."""
 
-        directory.mkdir(parents=True, exist_ok=True)
+    def __init__(self, directory: Path) -> None:
+        from clause_library.chroma_client import chroma_url, http_client, persistent_client
+
         self._path = directory
-        with self._rebuild_lock():  # opening a fresh store creates its tables; two processes at once collide
-            self._client = chromadb.PersistentClient(
-                path=str(directory), settings=Settings(anonymized_telemetry=False, allow_reset=False)
-            )
+        self._server = chroma_url() is not None
+        self._name = COLLECTION
         self._embedding = offline_embedding_function()
+        if self._server:
+            self._client = http_client()
+            return
+        directory.mkdir(parents=True, exist_ok=True)
+        with self._rebuild_lock():  # opening a fresh store creates its tables; two processes at once collide
+            self._client = persistent_client(directory)
 
     def _collection(self, create: bool = False):
         if create:
             return self._client.get_or_create_collection(
-                COLLECTION, embedding_function=self._embedding, metadata={"hnsw:space": "cosine"}
+                self._name, embedding_function=self._embedding, metadata={"hnsw:space": "cosine"}
             )
-        return self._client.get_collection(COLLECTION, embedding_function=self._embedding)
+        return self._client.get_collection(self._name, embedding_function=self._embedding)
 
     def is_current(self, library: ClauseLibrary) -> bool:
         try:
@@ -130,8 +137,23 @@ class ClauseStore:
 
     def index(self, library: ClauseLibrary) -> int:
         """(Re)build the collection from the YAML library; returns the number of indexed texts."""
+        if self._server:
+            return self._fill_versioned(library)
         with self._rebuild_lock():
             return self._rebuild(library)
+
+    def _fill_versioned(self, library: ClauseLibrary) -> int:
+        from clause_library.chroma_client import collection_name
+
+        fingerprint = library_fingerprint(library)
+        self._name = collection_name(f"{COLLECTION}_{fingerprint}")
+        collection = self._client.get_or_create_collection(
+            self._name, embedding_function=self._embedding,
+            metadata={"hnsw:space": "cosine", "library_fingerprint": fingerprint})
+        rows = _entries(library)
+        collection.upsert(ids=[r[0] for r in rows], documents=[r[3] for r in rows],
+                          metadatas=[{"category": r[1], "kind": r[2]} for r in rows])
+        return len(rows)
 
     def _rebuild(self, library: ClauseLibrary) -> int:
         try:
@@ -152,6 +174,13 @@ class ClauseStore:
         return len(rows)
 
     def ensure_indexed(self, library: ClauseLibrary) -> None:
+        if self._server:
+            from clause_library.chroma_client import collection_name
+
+            self._name = collection_name(f"{COLLECTION}_{library_fingerprint(library)}")
+            if not self.is_current(library):
+                self._fill_versioned(library)
+            return
         # Checked under the lock too: a process that looks at a collection another is still filling
         # can keep a broken reader for it ("Error creating hnsw segment reader").
         with self._rebuild_lock():

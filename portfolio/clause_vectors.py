@@ -36,18 +36,19 @@ class ClauseVectors:
         self._opened_at: int | None = None
 
     def _open(self, version: int) -> None:
-        import chromadb
-        from chromadb.config import Settings
-
+        from clause_library.chroma_client import chroma_url, collection_name, http_client, persistent_client
         from clause_library.vector_store import offline_embedding_function
 
         if self._client is not None:
             self._client.close()  # releases this path's shared system, so the next client reads the files afresh
-        self._dir.mkdir(parents=True, exist_ok=True)
-        with file_lock(self._dir / "open.lock", wait_s=120, busy="the clause vectors are being opened"):
-            self._client = chromadb.PersistentClient(path=str(self._dir), settings=Settings(anonymized_telemetry=False))
-            self._collection = self._client.get_or_create_collection(
-                COLLECTION, embedding_function=offline_embedding_function(), metadata={"hnsw:space": "cosine"})
+        if chroma_url():  # a server: every client sees every write, the version check only costs a new client
+            self._client = http_client()
+        else:
+            self._dir.mkdir(parents=True, exist_ok=True)
+            with file_lock(self._dir / "open.lock", wait_s=120, busy="the clause vectors are being opened"):
+                self._client = persistent_client(self._dir)
+        self._collection = self._client.get_or_create_collection(
+            collection_name(COLLECTION), embedding_function=offline_embedding_function(), metadata={"hnsw:space": "cosine"})
         self._opened_at = version
 
     def _current(self, repository: Repository):
@@ -61,6 +62,7 @@ class ClauseVectors:
         stale = repository.stale_vectors()
         if not stale:
             return 0
+        self._dir.mkdir(parents=True, exist_ok=True)
         with file_lock(self._dir / "write.lock", wait_s=600, busy="the clause vectors are being written"):
             collection = self._current(repository)
             stale = repository.stale_vectors()  # another process may have written them while this one waited
@@ -79,8 +81,8 @@ class ClauseVectors:
                         documents.append(clause.text[:2000])
                         metadatas.append({"contract_id": contract_id, "category": clause.category, "start": clause.start,
                                           "end": clause.end})
-                if ids:
-                    collection.add(ids=ids, documents=documents, metadatas=metadatas)
+                if ids:  # fixed ids: a second writer (another machine on the same server) overwrites, never doubles
+                    collection.upsert(ids=ids, documents=documents, metadatas=metadatas)
                 repository.mark_vectors(chunk)
             self._opened_at = repository.vectors_version()  # this client has seen its own writes
         return len(stale)
