@@ -94,25 +94,44 @@ def serving(data: Path, today: str = "2026-11-23"):
     """`app.py serve` on a free port over `data`, answering /health; yields the base URL, stops it after."""
     import os
     import subprocess
-    import time
-    import urllib.request
 
     port = free_port()
     env = {**os.environ, "CLAUSEFLOW_DATA_DIR": str(data), "CLAUSEFLOW_TODAY": today}
     server = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "serve", "--port", str(port)], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(base + "/health", timeout=1)
-            break
-        except OSError:
-            if server.poll() is not None:
-                raise RuntimeError(server.stderr.read().decode())
-            time.sleep(0.2)
+    wait_until_answering(base + "/health", server)
     try:
         yield base
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def wait_until_answering(url: str, process, timeout_s: float = 60) -> None:
+    """Poll `url` until it answers; fail with the process's stderr if it exits first."""
+    import time
+    import urllib.request
+
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError((process.stderr.read().decode() if process.stderr else "") or "the server exited")
+            time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout_s:.0f} s")
+
+
+def screenshot(driver, name: str) -> None:
+    """Save the whole page as CLAUSEFLOW_SCREENSHOTS/<name>.png when that folder is set (for looking at the pages)."""
+    import os
+
+    folder = os.environ.get("CLAUSEFLOW_SCREENSHOTS")
+    if folder:
+        height = driver.execute_script("return document.body.scrollHeight")
+        driver.set_window_size(1400, min(height + 40, 4000))
+        driver.save_screenshot(os.path.join(folder, f"{name}.png"))
+        driver.set_window_size(1400, 1000)

@@ -7,12 +7,10 @@ import json
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SAMPLES, free_port
+from conftest import ROOT, SAMPLES, free_port, wait_until_answering
 from test_review_cli import cli
 
 CHROMA = Path(sys.executable).parent / "chroma"
@@ -27,14 +25,7 @@ def chroma_server(tmp_path_factory):
     server = subprocess.Popen([str(CHROMA), "run", "--path", str(folder), "--host", "127.0.0.1", "--port", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url + "/api/v2/heartbeat", timeout=1)
-            break
-        except OSError:
-            assert server.poll() is None, "chroma run exited"
-            time.sleep(0.2)
+    wait_until_answering(url + "/api/v2/heartbeat", server)
     yield url
     server.terminate()
     server.wait(timeout=20)

@@ -4,15 +4,12 @@ shown as the next round."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
-from conftest import SAMPLES, serving
+from conftest import SAMPLES, screenshot, serving
 from test_review_cli import cli
 from test_rounds import _reply
 from test_web_page import _gone, _log_in
 
-SCREENSHOTS = os.environ.get("CLAUSEFLOW_SCREENSHOTS")
 
 
 @pytest.fixture(scope="module")
@@ -22,14 +19,6 @@ def intake_site(tmp_path_factory):
         "--password-stdin", data_dir=data, stdin="correct horse battery\n")
     with serving(data) as base:
         yield {"base": base, "data": data}
-
-
-def _shot(driver, name: str) -> None:
-    if SCREENSHOTS:
-        height = driver.execute_script("return document.body.scrollHeight")
-        driver.set_window_size(1400, min(height + 40, 4000))
-        driver.save_screenshot(os.path.join(SCREENSHOTS, f"{name}.png"))
-        driver.set_window_size(1400, 1000)
 
 
 def test_a_request_through_the_form_and_a_reply_as_the_next_round(intake_site, browser, tmp_path):
@@ -47,7 +36,7 @@ def test_a_request_through_the_form_and_a_reply_as_the_next_round(intake_site, b
     form.find_element(By.NAME, "purpose").send_keys("Analytics consulting on our customer data")
     form.find_element(By.NAME, "personal_data").click()
     form.find_element(By.NAME, "paper").send_keys(str(SAMPLES / "msa_orion.docx"))
-    _shot(browser, "intake-form")
+    screenshot(browser, "intake-form")
     button = browser.find_element(By.ID, "submit-intake")
     button.click()
     WebDriverWait(browser, 120).until(_gone(button))
@@ -56,7 +45,7 @@ def test_a_request_through_the_form_and_a_reply_as_the_next_round(intake_site, b
     assert "sign-off: security → legal → finance" in request
     assert "personal-data: the request says personal data is involved" in browser.find_element(By.ID, "routing").text
     assert any("data_protection" in c.text for c in browser.find_elements(By.CSS_SELECTOR, ".card"))  # DPA terms asked for
-    _shot(browser, "intake-contract")
+    screenshot(browser, "intake-contract")
     thread = browser.current_url.rstrip("/").split("/")[-1]
 
     assert "signed off for security" in cli("decide", thread, "--reviewer", "lee", "--approve-all", data_dir=data).stdout
@@ -64,7 +53,7 @@ def test_a_request_through_the_form_and_a_reply_as_the_next_round(intake_site, b
     steps = browser.find_element(By.ID, "sign-off-steps").text
     assert "security: signed by lee" in steps and "legal: next" in steps and "finance: waiting" in steps
     assert browser.find_element(By.ID, "finalise").text == "Sign off for legal…"
-    _shot(browser, "sign-off-steps")
+    screenshot(browser, "sign-off-steps")
     for step in ("legal", "finance"):  # lee signs for all three functions, one step at a time
         cli("decide", thread, "--reviewer", "lee", data_dir=data)
     reply = tmp_path / "msa_orion_their_reply.docx"
@@ -81,7 +70,7 @@ def test_a_request_through_the_form_and_a_reply_as_the_next_round(intake_site, b
     assert "not added" in round_box  # the data-protection clause we asked to add is not in their version
     assert "Requested by Dana Ops" in browser.find_element(By.ID, "request").text  # the request travels with the deal
     assert "added: Supplier may subcontract" in browser.find_element(By.ID, "other-changes").text
-    _shot(browser, "round-2")
+    screenshot(browser, "round-2")
 
 
 def test_uploads_that_cannot_be_reviewed_answer_with_a_reason(intake_site, browser, tmp_path):

@@ -4,15 +4,13 @@ browser sessions at once, plain-English search, and who may see the repository."
 
 from __future__ import annotations
 
-import os
 from urllib.parse import quote
 
 import pytest
-from conftest import chrome, serving
+from conftest import chrome, screenshot, serving
 from test_review_cli import cli
 from test_web_page import _gone, _log_in
 
-SCREENSHOTS = os.environ.get("CLAUSEFLOW_SCREENSHOTS")  # set to a folder to keep the pages' screenshots
 
 
 @pytest.fixture(scope="module")
@@ -26,14 +24,6 @@ def portfolio_site(tmp_path_factory):
         yield {"base": base, "data": data}
 
 
-def _shot(driver, name: str) -> None:
-    if SCREENSHOTS:
-        height = driver.execute_script("return document.body.scrollHeight")
-        driver.set_window_size(1400, min(height + 40, 4000))
-        driver.save_screenshot(os.path.join(SCREENSHOTS, f"{name}.png"))
-        driver.set_window_size(1400, 1000)
-
-
 def test_the_dashboard_and_a_counterparty_page_show_the_portfolio_at_a_glance(portfolio_site, browser):
     from selenium.webdriver.common.by import By
 
@@ -45,13 +35,13 @@ def test_the_dashboard_and_a_counterparty_page_show_the_portfolio_at_a_glance(po
     deadlines = browser.find_element(By.ID, "deadlines").text
     assert "licence_quanta" in deadlines and "2026-12-02" in deadlines
     assert browser.find_elements(By.CSS_SELECTOR, "#by-status .bar") and browser.find_elements(By.CSS_SELECTOR, "#coverage .meter")
-    _shot(browser, "portfolio-dashboard")
+    screenshot(browser, "portfolio-dashboard")
     browser.find_element(By.LINK_TEXT, "Orion Consulting Group LLC").click()
     assert browser.find_element(By.TAG_NAME, "h1").text == "Orion Consulting Group LLC"
     assert browser.find_elements(By.CSS_SELECTOR, "#spend svg")  # spend by month against contract value
     flags = browser.find_element(By.ID, "flags").text
     assert "over cap" in flags and "not to exceed USD 250,000" in flags  # the flag quotes the contract clause
-    _shot(browser, "portfolio-counterparty")
+    screenshot(browser, "portfolio-counterparty")
 
 
 def test_an_obligation_marked_missed_in_two_sessions_at_once_keeps_both_marks(portfolio_site, browser, tmp_path):
@@ -93,10 +83,10 @@ def test_plain_english_search_and_who_may_see_the_repository(portfolio_site, bro
     assert "governing_law = New York" in browser.find_element(By.ID, "read-as").text
     hits = browser.find_element(By.ID, "contract-hits").text
     assert "msa_orion" in hits and "State of New York" in hits
-    _shot(browser, "portfolio-search")
+    screenshot(browser, "portfolio-search")
     browser.get(base + "/obligations?due=60")
     assert "licence_quanta" in browser.find_element(By.ID, "obligations").text
-    _shot(browser, "portfolio-obligations")
+    screenshot(browser, "portfolio-obligations")
     feed = browser.execute_script("return fetch('/calendar.ics').then(r => r.text())")
     assert feed.startswith("BEGIN:VCALENDAR") and "licence_quanta" in feed
     browser.find_element(By.CSS_SELECTOR, "header form button").click()
