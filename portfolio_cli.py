@@ -81,6 +81,13 @@ def add_parsers(sub, config_of) -> None:
     suppliers_import.add_argument("csv", type=Path)
     suppliers_import.set_defaults(handler=_suppliers_import)
 
+    performance = sub.add_parser("performance", help="vendor service-level results against the contracts")
+    performance_sub = performance.add_subparsers(dest="performance_command", required=True)
+    performance_import = performance_sub.add_parser("import", help="CSV: counterparty (or contract_id), period (YYYY-MM), "
+                                                    "sla_target, sla_actual, incidents")
+    performance_import.add_argument("csv", type=Path)
+    performance_import.set_defaults(handler=_performance_import)
+
     demo = sub.add_parser("demo", help="fill a repository with sample and CUAD contracts, a synthetic ERP export and "
                           "supplier master (deterministic, offline)")
     demo.add_argument("--cuad", type=int, default=24, help="how many CUAD contracts to import (default 24)")
@@ -296,6 +303,15 @@ def _spend_flags(args) -> int:
     else:
         print_flags(flags)
     return 0
+
+
+def _performance_import(args) -> int:
+    from portfolio.spend import read_performance_csv
+
+    def store(repository, rows) -> int:
+        return repository.add_performance(rows)
+
+    return _import_csv(args, read_performance_csv, store, "service-level result(s)")
 
 
 def _demo(args) -> int:

@@ -319,6 +319,26 @@ class Repository(SQLiteFile):
             db.executemany("INSERT OR REPLACE INTO performance (contract_id, period, sla_target, sla_actual, incidents)"
                            " VALUES (?,?,?,?,?)", [(contract_id, *r) for r in rows])
 
+    def add_performance(self, rows) -> int:
+        """Service-level results (PerformanceRow); a row naming a counterparty goes to its contract in force in that
+        month (the latest one starting before it). Returns how many rows found a contract."""
+        filed = 0
+        with self.transaction() as db:
+            for row in rows:
+                contract_id = row.contract_id
+                if contract_id is None:
+                    month_start = f"{row.period}-01"
+                    found = db.execute("SELECT contract_id FROM contracts WHERE counterparty_key = ? AND"
+                                       " COALESCE(effective_date, '0000') <= ? ORDER BY effective_date DESC LIMIT 1",
+                                       (name_key(row.counterparty), month_start)).fetchone()
+                    contract_id = found[0] if found else None
+                if contract_id is None or not db.execute("SELECT 1 FROM contracts WHERE contract_id = ?", (contract_id,)).fetchone():
+                    continue
+                db.execute("INSERT OR REPLACE INTO performance (contract_id, period, sla_target, sla_actual, incidents)"
+                           " VALUES (?,?,?,?,?)", (contract_id, row.period, row.sla_target, row.sla_actual, row.incidents))
+                filed += 1
+        return filed
+
     def performance(self, contract_id: str) -> list[dict]:
         with self.read() as db:
             return [dict(r) for r in db.execute("SELECT period, sla_target, sla_actual, incidents FROM performance"

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import NamedTuple
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from agents.schema import Span
 from portfolio.records import ContractRecord, SpendFlag, SpendLine, Supplier
@@ -61,6 +61,35 @@ def read_suppliers_csv(path: Path) -> tuple[list[Supplier], list[CsvProblem]]:
             except (KeyError, ValidationError) as exc:
                 problems.append(CsvProblem(line=number, reason=f"missing or invalid {exc}"))
     return suppliers, problems
+
+
+class PerformanceRow(BaseModel):
+    """One period of a vendor's service-level results, for a contract or for a counterparty's contract in force."""
+
+    contract_id: str | None = None
+    counterparty: str | None = None
+    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    sla_target: float = Field(ge=0, le=100)
+    sla_actual: float = Field(ge=0, le=100)
+    incidents: int = Field(default=0, ge=0)
+
+
+def read_performance_csv(path: Path) -> tuple[list[PerformanceRow], list[CsvProblem]]:
+    rows, problems = [], []
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        for number, row in enumerate(csv.DictReader(handle), start=2):
+            row = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
+            row = {k: v for k, v in row.items() if v != ""}
+            try:
+                parsed = PerformanceRow.model_validate(row)
+                if not (parsed.contract_id or parsed.counterparty):
+                    raise ValueError("name the counterparty or the contract_id")
+                rows.append(parsed)
+            except (ValidationError, ValueError) as exc:
+                reason = (f"{'.'.join(map(str, exc.errors()[0]['loc']))}: {exc.errors()[0]['msg']}"
+                          if isinstance(exc, ValidationError) else str(exc))
+                problems.append(CsvProblem(line=number, reason=reason))
+    return rows, problems
 
 
 class _Line(NamedTuple):

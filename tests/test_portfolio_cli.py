@@ -145,3 +145,20 @@ def test_spend_import_reports_bad_rows_by_line_and_files_the_rest(demo, tmp_path
     again = cli("spend", "import", str(erp), data_dir=demo, check=False)
     assert again.stdout.startswith("0 new line(s) of 1 read")  # the same export twice adds nothing
     assert cli("spend", "import", str(tmp_path / "missing.csv"), data_dir=demo, check=False).returncode == 2
+
+
+def test_service_level_results_are_filed_against_the_counterpartys_contract_in_force(demo, tmp_path):
+    from portfolio.repository import Repository
+
+    results = tmp_path / "sla.csv"
+    results.write_text("counterparty,period,sla_target,sla_actual,incidents\n"
+                       "CloudNimbus Inc.,2026-09,99.9,99.95,0\n"
+                       "CLOUDNIMBUS INC,2026-10,99.9,98.7,4\n"
+                       "Nobody Ltd,2026-10,99.9,99.0,1\n"
+                       "CloudNimbus Inc.,2026-13,99.9,99.0,1\n", encoding="utf-8")
+    result = cli("performance", "import", str(results), data_dir=demo, check=False)
+    assert result.returncode == 2 and "sla.csv line 5: period" in result.stderr  # a month that does not exist
+    assert result.stdout.startswith("2 new service-level result(s) of 3 read")  # Nobody Ltd has no contract
+    repository = Repository(demo / "portfolio.sqlite")
+    cloud = repository.contracts_of("CloudNimbus Inc.")[0]
+    assert [(p["period"], p["sla_actual"]) for p in repository.performance(cloud.contract_id)] == [("2026-09", 99.95), ("2026-10", 98.7)]
