@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import smtplib
 import urllib.request
 from datetime import date, datetime, timedelta, timezone
@@ -99,7 +100,11 @@ def format_alerts(alerts: list[Alert]) -> str:
 
 
 def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
+    """RFC 5545 3.3.11 TEXT: backslash, ';' and ',' escaped, any line break as \\n, other control characters dropped
+    (a contract name carrying a bare CR or a NUL must not start a property of its own)."""
+    text = re.sub(r"\r\n|\r|\n", "\n", text)
+    text = "".join(ch for ch in text if ch == "\n" or ch >= " " and ch != "\x7f")
+    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
 def _fold(line: str) -> str:

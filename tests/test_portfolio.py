@@ -310,6 +310,13 @@ def test_the_notice_calendar_is_valid_icalendar_with_one_event_per_deadline(repo
     assert str(events[-1]["SUMMARY"]) == "Notice deadline: Ünïcødé, Ltd; long name " + "x" * 80  # escaped and unfolded back
     assert len({str(e["UID"]) for e in events}) == 4 and all(e.walk("VALARM") for e in events)
     assert notice_calendar(repository, TODAY).split("DTSTAMP")[0] == feed.split("DTSTAMP")[0]  # stable UIDs and order
+    # a name from a hostile file cannot start a property of its own: a bare CR, a NUL, a planted line
+    repository.file(Filing(record=_record(23, name="evil\rATTENDEE:mailto:x@example.com\x00\nEND:VCALENDAR",
+                                          notice_deadline=date(2027, 3, 1))))
+    hostile = notice_calendar(repository, TODAY)
+    assert "\r" not in hostile.replace("\r\n", "") and "\x00" not in hostile
+    assert not any(line.startswith(("ATTENDEE", "END:VCALENDAR")) for line in hostile.split("\r\n")[:-2])
+    assert len(icalendar.Calendar.from_ical(hostile).walk("VEVENT")) == 5
 
 
 def test_the_demo_data_is_deterministic(tmp_path):
