@@ -94,3 +94,24 @@ def test_plain_english_search_and_who_may_see_the_repository(portfolio_site, bro
     assert not browser.find_elements(By.ID, "nav-portfolio")
     browser.get(base + "/portfolio")
     assert "legal, procurement and finance" in browser.page_source
+
+
+def test_marking_an_obligation_never_redirects_off_the_site(portfolio_site, monkeypatch):
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from graphs.configuration import ReviewConfig
+    from portfolio.repository import Repository
+    from web_app.server import create_app
+
+    monkeypatch.setenv("CLAUSEFLOW_TODAY", "2026-11-23")
+    client = TestClient(create_app(ReviewConfig.from_env(portfolio_site["data"], "local")))
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"username": "pat", "password": "procurement rules 123", "csrf": token})
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/obligations?due=365").text).group(1)
+    obligation, _ = Repository(portfolio_site["data"] / "portfolio.sqlite").obligations(status="open")[0]
+    for back in ("//evil.example", "/\\evil.example", "https://evil.example/x", "javascript:alert(1)"):
+        answer = client.post(f"/obligations/{obligation.obligation_id}/mark", follow_redirects=False,
+                             data={"csrf": csrf, "status": "open", "back": back})
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/obligations?message="), back

@@ -5,6 +5,7 @@ notice-deadline calendar. For readers in legal, procurement or finance (or with 
 from __future__ import annotations
 
 import hmac
+import re
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -121,7 +122,8 @@ def add_portfolio_routes(app: FastAPI, service: ReviewService, page, current, fi
 
         message = await run_in_threadpool(mark)
         back = fields.get("back", "/obligations")
-        back = back if back.startswith("/") and not back.startswith("//") else "/obligations"
+        # a path on this site only: no scheme, no "//host", no backslash (browsers read "/\\host" as "//host")
+        back = back if re.fullmatch(r"/(?![/\\])[A-Za-z0-9/_.%?=&-]*", back) else "/obligations"
         separator = "&" if "?" in back else "?"
         return RedirectResponse(f"{back}{separator}message={quote(message)}", status_code=303)
 
