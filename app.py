@@ -142,6 +142,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--secure-cookies", action="store_true", default=os.environ.get("CLAUSEFLOW_SECURE_COOKIES") == "1",
                        help="mark cookies Secure (serve behind HTTPS); also CLAUSEFLOW_SECURE_COOKIES=1")
+    serve.add_argument("--workers", type=int, default=1, help="web worker processes (default 1); they share the data "
+                       "folder's databases, so sessions and decisions are the same in every one")
     serve.set_defaults(handler=_serve)
     user = sub.add_parser("user", help="reviewer accounts for the web page")
     user_sub = user.add_subparsers(dest="user_command", required=True)
@@ -501,9 +503,18 @@ def _serve(args) -> int:
 
     from web_app.server import create_app
 
+    config = _config(args)
     print(f"Clauseflow reviewer page on http://{args.host}:{args.port}/ (add reviewers with `python app.py user add`)")
-    uvicorn.run(create_app(_config(args), secure_cookies=args.secure_cookies), host=args.host, port=args.port,
-                log_level="warning")
+    if args.workers > 1:
+        # Each worker process builds its own app from the environment (uvicorn imports the factory by name).
+        os.environ.update({"CLAUSEFLOW_DATA_DIR": str(config.data_dir), "CLAUSEFLOW_BACKEND": config.backend,
+                           "CLAUSEFLOW_SECURE_COOKIES": "1" if args.secure_cookies else "0"})
+        if config.side:
+            os.environ["CLAUSEFLOW_SIDE"] = config.side
+        uvicorn.run("web_app.server:app_from_environment", factory=True, workers=args.workers, host=args.host,
+                    port=args.port, log_level="warning")
+        return 0
+    uvicorn.run(create_app(config, secure_cookies=args.secure_cookies), host=args.host, port=args.port, log_level="warning")
     return 0
 
 

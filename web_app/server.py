@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import html
+import os
 import sqlite3
 import re
 import secrets
@@ -40,6 +41,13 @@ MAX_FORM_BYTES = 256 * 1024  # the largest form is a decision with the reviewer'
 _templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
 _DOWNLOADS = {"redlined_docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
               "report_md": "text/markdown; charset=utf-8", "report_json": "application/json"}
+
+
+def app_from_environment() -> FastAPI:
+    """The app as one of several worker processes builds it (`app.py serve --workers N`): configured from the
+    environment the parent set, since uvicorn starts workers by importing this factory."""
+    config = ReviewConfig.from_env()
+    return create_app(config, secure_cookies=os.environ.get("CLAUSEFLOW_SECURE_COOKIES") == "1")
 
 
 def owner_function(suggestion: Suggestion, decision: Decision | None = None) -> str:
@@ -412,7 +420,7 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
 
     @app.get("/health")
     def health() -> Response:
-        return Response("ok", media_type="text/plain")
+        return Response(f"ok {os.getpid()}", media_type="text/plain")  # the pid tells the workers apart
 
     add_portfolio_routes(app, service, page, current, fields_of)
     add_intake_routes(app, service, page, current, visible_status)
