@@ -142,7 +142,7 @@ def print_search(hits, text: str, query=None, by_meaning: bool = False) -> None:
     """Contracts that matched, best first, each with the clause it cites (characters and text)."""
     read = ""
     if query is not None:
-        filters = {k: v for k, v in query.model_dump(exclude={"limit", "words"}).items() if v not in (None, False)}
+        filters = {k: v for k, v in query.read_as().items() if k != "words"}
         read = "  ".join(f"{k}={v}" for k, v in filters.items()) + (f"  words={query.words!r}" if query.words else "")
     how = "closest in meaning to" if by_meaning else "matching"
     table = Table("contract", "counterparty", "type", "status", "term ends", "cites", "characters", "clause",

@@ -144,7 +144,8 @@ def _import(args) -> int:
 
 def _search(args) -> int:
     from cli_output import print_search
-    from portfolio.search import parse_query, search_contracts
+    from portfolio.clause_vectors import ClauseVectors
+    from portfolio.search import find_contracts, parse_query
 
     config = _config_of(args)
     query = parse_query(args.text[:300], config.today)
@@ -153,14 +154,8 @@ def _search(args) -> int:
         if value:
             setattr(query, field, value)
     query.limit = max(1, min(args.limit, 500))
-    repository = open_repository(config)
-    hits = [] if args.meaning else search_contracts(repository, query, config.today)
-    by_meaning = bool(query.words) and (args.meaning or not hits)  # no clause has every word: the closest in meaning
-    if by_meaning:
-        from portfolio.clause_vectors import ClauseVectors
-        from portfolio.search import search_by_meaning
-
-        hits = search_by_meaning(repository, ClauseVectors(config.data_dir / "portfolio_chroma"), query, config.today)
+    vectors = ClauseVectors(config.data_dir / "portfolio_chroma")  # opened only if the search goes by meaning
+    hits, by_meaning = find_contracts(open_repository(config), vectors, query, config.today, meaning=args.meaning)
     if args.json:
         print(json.dumps([h.model_dump(mode="json", exclude={"contract": {"clauses", "citations"}}) for h in hits], indent=2))
     else:

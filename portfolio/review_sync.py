@@ -4,6 +4,8 @@ than written inside the review's own transactions: a crash between the two loses
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from graphs.review_service import ReviewService
 from portfolio.filing import CUAD_CLAUSE_FLOOR, filing_for
 from portfolio.repository import Repository
@@ -31,9 +33,32 @@ def file_reviews(service: ReviewService, repository: Repository) -> int:
     return len(filings)
 
 
+def repository_path(config) -> Path:
+    return config.data_dir / "portfolio.sqlite"
+
+
 def open_repository(config, service: ReviewService | None = None, *, sync: bool = True) -> Repository:
-    """The data folder's repository, with every review that changed since the last call filed first."""
-    repository = Repository(config.data_dir / "portfolio.sqlite")
+    """The data folder's repository, with every review that changed since the last call filed first (for a command
+    that runs once; a server keeps one SyncedRepository)."""
+    repository = Repository(repository_path(config))
     if sync and (service is not None or config.audit_path.exists()):
         file_reviews(service or ReviewService(config), repository)
     return repository
+
+
+class SyncedRepository:
+    """The repository of a long-running process (the web server): opened once (its schema and migrations run once,
+    not per request), with the reviews that changed filed before each use."""
+
+    def __init__(self, service: ReviewService) -> None:
+        self._service = service
+        self._repository = Repository(repository_path(service.config))
+
+    def __call__(self) -> Repository:
+        file_reviews(self._service, self._repository)
+        return self._repository
+
+    @property
+    def unsynced(self) -> Repository:
+        """For writes that do not read reviews (marking an obligation)."""
+        return self._repository

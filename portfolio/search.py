@@ -42,6 +42,11 @@ class ContractQuery(BaseModel):
     limit: int = Field(default=20, ge=1, le=500)
 
 
+    def read_as(self) -> dict:
+        """The filters and words this query states (for showing how a plain-English query was read)."""
+        return {k: v for k, v in self.model_dump(exclude={"limit"}).items() if v not in (None, False)}
+
+
 class ContractHit(BaseModel):
     contract: ContractRecord
     category: str | None = None
@@ -189,6 +194,16 @@ def search_contracts(repository: Repository, query: ContractQuery, today: date) 
         if len(hits) >= query.limit:
             break
     return hits
+
+
+def find_contracts(repository: Repository, vectors, query: ContractQuery, today: date, *,
+                   meaning: bool = False) -> tuple[list[ContractHit], bool]:
+    """(hits, by meaning?): by the clauses' words, or by meaning when asked for or when no clause has every word."""
+    hits = [] if meaning else search_contracts(repository, query, today)
+    by_meaning = bool(query.words) and (meaning or not hits)
+    if by_meaning:
+        hits = search_by_meaning(repository, vectors, query, today)
+    return hits, by_meaning
 
 
 MEANING_FLOOR = 0.35  # cosine similarity under which a clause is not offered as "by meaning"

@@ -16,23 +16,23 @@ from starlette.concurrency import run_in_threadpool
 from graphs.review_service import ReviewService
 from portfolio.alerts import notice_calendar
 from portfolio.repository import Repository
-from portfolio.review_sync import open_repository
+from portfolio.review_sync import SyncedRepository
 from portfolio.clause_vectors import ClauseVectors
 from portfolio.leverage import leverage_brief
-from portfolio.search import parse_query, search_by_meaning, search_contracts
+from portfolio.search import find_contracts, parse_query
 from portfolio.views import counterparty, dashboard
 from web_app.plots import service_levels, spend_against_contract
 
 
-def renewals_with_leverage(service: ReviewService, within_days: int) -> list[tuple]:
+def renewals_with_leverage(repository: Repository, today, within_days: int) -> list[tuple]:
     """(contract, days left, leverage brief) for every notice deadline in the window, soonest first."""
-    repository = open_repository(service.config, service)
-    today = service.config.today
     return [(c, (c.notice_deadline - today).days, leverage_brief(repository, c, today))
             for c in repository.renewals(today, within_days)]
 
 
-def add_portfolio_routes(app: FastAPI, service: ReviewService, page, current, fields_of) -> None:
+def add_portfolio_routes(app: FastAPI, service: ReviewService, repository: SyncedRepository, page, current,
+                         fields_of) -> None:
+    """`repository()`: the server's one repository, with the reviews that changed filed first."""
     config = service.config
 
     def reader(request: Request):
@@ -41,9 +41,6 @@ def add_portfolio_routes(app: FastAPI, service: ReviewService, page, current, fi
             raise HTTPException(403, "The contract repository is for legal, procurement and finance; ask for the "
                                 "all-contracts role if you need it.")
         return reviewer
-
-    def repository() -> Repository:
-        return open_repository(config, service)
 
     @app.get("/portfolio", response_class=HTMLResponse)
     def portfolio_page(request: Request):
@@ -61,12 +58,8 @@ def add_portfolio_routes(app: FastAPI, service: ReviewService, page, current, fi
         if reviewer is None:
             return RedirectResponse("/login", status_code=303)
         query = parse_query(q[:300], config.today) if q.strip() else None
-        store = repository()
-        hits = search_contracts(store, query, config.today) if query and not meaning else []
-        by_meaning = bool(query and query.words and (meaning or not hits))
-        if by_meaning:
-            hits = search_by_meaning(store, vectors, query, config.today)
-        read = {k: v for k, v in query.model_dump(exclude={"limit"}).items() if v not in (None, False)} if query else {}
+        hits, by_meaning = find_contracts(repository(), vectors, query, config.today, meaning=bool(meaning)) if query else ([], False)
+        read = query.read_as() if query else {}
         return page("contracts.html", reviewer=reviewer, q=q[:300], hits=hits, read=read, quote=quote,
                     by_meaning=by_meaning, meaning=bool(meaning))
 
@@ -114,7 +107,7 @@ def add_portfolio_routes(app: FastAPI, service: ReviewService, page, current, fi
 
         def mark() -> str:
             try:
-                marked = Repository(config.data_dir / "portfolio.sqlite").mark_obligation(
+                marked = repository.unsynced.mark_obligation(
                     obligation_id, status, reviewer.username, (fields.get("note") or "").strip()[:1000] or None)
             except KeyError:
                 raise HTTPException(404, "No such obligation.")

@@ -30,6 +30,7 @@ from graphs.finalization import OpenEscalations, UndecidedSuggestions
 from graphs.locks import ReviewBusy
 from graphs.review_index import SORTS, QueueQuery
 from graphs.review_service import ReviewNotFound, ReviewService, ReviewStatus, SignOffStepRefused
+from portfolio.review_sync import SyncedRepository
 from web_app.accounts import FUNCTIONS, THROTTLE_WINDOW, Accounts, Reviewer
 from web_app.intake_pages import UPLOAD_PATHS, add_intake_routes
 from web_app.portfolio_pages import add_portfolio_routes, renewals_with_leverage
@@ -66,8 +67,10 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
     def page(name: str, status_code: int = 200, **context) -> HTMLResponse:
         return HTMLResponse(_templates.get_template(name).render(**context), status_code=status_code)
 
+    portfolio = SyncedRepository(service)
+
     def portfolio_renewals(reviewer: Reviewer, within: int) -> HTMLResponse:
-        rows = renewals_with_leverage(service, within)
+        rows = renewals_with_leverage(portfolio(), config.today, within)
         return page("renewals_portfolio.html", reviewer=reviewer, rows=rows, within=within, today=config.today,
                     quote=lambda text, safe="": urllib_quote(text, safe=safe))
 
@@ -422,7 +425,7 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
     def health() -> Response:
         return Response(f"ok {os.getpid()}", media_type="text/plain")  # the pid tells the workers apart
 
-    add_portfolio_routes(app, service, page, current, fields_of)
+    add_portfolio_routes(app, service, portfolio, page, current, fields_of)
     add_intake_routes(app, service, page, current, visible_status)
     return app
 
