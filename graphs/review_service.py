@@ -176,18 +176,17 @@ class ReviewService:
 
     def rounds(self, thread_id: str, *, complete: bool = True):
         """How this review, a reply from the other side, compares with the version we sent (None for a first round)."""
-        from graphs.rounds import compare_rounds
+        from graphs.rounds import CARRIED_OVER, compare_rounds
 
         status = self.status(thread_id, complete=complete)
         if status.round_of is None:
             return None
-        chain, previous = 1, self.status(status.round_of)
-        while previous.round_of is not None and chain < 50:
-            chain, previous_thread = chain + 1, previous.round_of
-            previous = self.status(previous_thread)
-        comparison = compare_rounds(self.status(status.round_of), status, round_number=chain + 1)
-        comparison.carried = [sid for sid, d in status.decisions.items()
-                              if (d.comment or "").startswith("carried over from the earlier round")]
+        sent = self.status(status.round_of)
+        round_number, earlier = 2, sent.round_of
+        while earlier is not None and round_number < 50:  # count the rounds before it from their state alone
+            round_number, earlier = round_number + 1, self._values(earlier).get("round_of")
+        comparison = compare_rounds(sent, status, round_number=round_number)
+        comparison.carried = [sid for sid, d in status.decisions.items() if (d.comment or "").startswith(CARRIED_OVER)]
         return comparison
 
     def _recorded(self, thread_id: str) -> ReviewStatus:

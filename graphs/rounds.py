@@ -25,6 +25,7 @@ from document_io.legal_text import sentence_spans
 from graphs.finalization import changes_for
 
 Outcome = Literal["accepted", "rejected", "changed", "removed"]
+CARRIED_OVER = "carried over from the earlier round"  # how a carried decision's comment begins
 
 
 class AskedChange(BaseModel):
@@ -179,6 +180,6 @@ def carried_decisions(previous, current, now: datetime | None = None) -> list[De
         earlier = rejected.get((suggestion.category, _norm(suggestion.citation.quote)))
         if earlier is not None and suggestion.id not in current.decisions:
             carried.append(Decision(suggestion_id=suggestion.id, action="reject", reviewer=earlier.reviewer, decided_at=now,
-                                    comment=f"carried over from the earlier round ({previous.thread_id}): rejected there, "
+                                    comment=f"{CARRIED_OVER} ({previous.thread_id}): rejected there, "
                                             "and the clause did not change" + (f" — {earlier.comment}" if earlier.comment else "")))
     return carried
