@@ -46,7 +46,7 @@ _service = None
 _extras: dict = {}
 
 
-def _die_with_the_coordinator() -> None:
+def die_with_the_coordinator() -> None:
     """Linux: the kernel kills this worker when the coordinator dies, however it dies (kill -9 included)."""
     try:
         import ctypes
@@ -62,7 +62,7 @@ def _die_with_the_coordinator() -> None:
 
 def _start_worker(config_json: str, settings_json: str, onnx_threads: int) -> None:
     global _service, _extras
-    _die_with_the_coordinator()
+    die_with_the_coordinator()
     os.environ["CLAUSEFLOW_ONNX_THREADS"] = str(onnx_threads)
     from agents.compliance import load_spend
     from agents.renewal_leverage import load_performance
@@ -95,7 +95,7 @@ def review_file(path: str, display_name: str, started_marker: str | None = None)
 def run_batch(settings: BatchSettings, config: ReviewConfig,
               on_result: Callable[[TriageRow, int, int], None] = lambda row, done, total: None) -> list[TriageRow]:
     files = inbox_files(settings.inbox)
-    _index_library_once(config)
+    index_library_once(config.data_dir)
     workers = max(1, min(settings.workers, len(files) or 1))
     onnx_threads = max(1, (os.cpu_count() or 1) // workers)
     rows: list[TriageRow] = []
@@ -160,12 +160,12 @@ def _name(path: Path, inbox: Path) -> str:
     return str(path.relative_to(inbox))
 
 
-def _index_library_once(config: ReviewConfig) -> None:
+def index_library_once(data_dir: Path) -> None:
     """Index the clause library before the workers start, so they do not race to build the same Chroma collection."""
     from clause_library.playbook import default_library
     from clause_library.vector_store import ClauseStore
 
-    ClauseStore(config.data_dir / "chroma").ensure_indexed(default_library())
+    ClauseStore(data_dir / "chroma").ensure_indexed(default_library())
 
 
 class Throughput:

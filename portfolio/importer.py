@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from graphs.batch_review import inbox_files, sha256_of
+from graphs.batch_review import die_with_the_coordinator, index_library_once, inbox_files, sha256_of
 from portfolio.records import Filing
 from portfolio.repository import Repository
 
@@ -33,6 +33,7 @@ _engine = None
 
 def _start_worker(data_dir: str, threads: int) -> None:
     global _engine
+    die_with_the_coordinator()  # a killed import leaves no worker behind; the rerun resumes
     os.environ["CLAUSEFLOW_ONNX_THREADS"] = str(threads)
     from model_backends.local_engine import LocalEngine
 
@@ -61,9 +62,6 @@ def read_executed_contract(path: str, our_names: list[str], today: str, max_byte
 def import_folder(folder: Path, repository: Repository, *, data_dir: Path, our_names: list[str], today: date,
                   max_bytes: int, workers: int,
                   on_result: Callable[[ImportRow, int, int], None] = lambda row, done, total: None) -> list[ImportRow]:
-    from clause_library.playbook import default_library
-    from clause_library.vector_store import ClauseStore
-
     files = inbox_files(folder)
     filed = repository.contract_ids()
     rows: list[ImportRow] = []
@@ -82,7 +80,7 @@ def import_folder(folder: Path, repository: Repository, *, data_dir: Path, our_n
         on_result(rows[-1], len(rows), len(files))
     if not todo:
         return rows
-    ClauseStore(data_dir / "chroma").ensure_indexed(default_library())
+    index_library_once(data_dir)
     workers = max(1, min(workers, len(todo)))
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_worker,
                              initargs=(str(data_dir), max(1, (os.cpu_count() or 1) // workers))) as pool:
