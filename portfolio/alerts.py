@@ -15,7 +15,7 @@ from email.message import EmailMessage
 
 from pydantic import BaseModel
 
-from portfolio.repository import Repository, effective_status
+from portfolio.repository import Repository
 
 
 class Alert(BaseModel):
@@ -30,18 +30,14 @@ class Alert(BaseModel):
 def collect_alerts(repository: Repository, today: date, within_days: int) -> list[Alert]:
     horizon = today + timedelta(days=within_days)
     alerts: list[Alert] = []
-    with repository.read() as db:
-        rows = db.execute(
-            f"SELECT contract_id, name, counterparty, notice_deadline, notice_days, auto_renews FROM contracts WHERE"
-            f" notice_deadline BETWEEN ? AND ? AND ({effective_status(today)}) NOT IN ('terminated', 'expired')"
-            " ORDER BY notice_deadline", ((today - timedelta(days=30)).isoformat(), horizon.isoformat())).fetchall()
-    for row in rows:
-        due = date.fromisoformat(row["notice_deadline"])
+    for contract in repository.renewals(today, within_days):
+        due = contract.notice_deadline
         left = (due - today).days
-        what = "renews automatically" if row["auto_renews"] else "ends"
+        what = "renews automatically" if contract.auto_renews else "ends"
         when = f"in {left} days" if left >= 0 else f"{-left} days ago (missed)"
-        alerts.append(Alert(kind="notice_deadline", due=due, days_left=left, contract_id=row["contract_id"], contract=row["name"],
-                            text=f"{row['name']} ({row['counterparty'] or 'counterparty unknown'}) {what} unless notice is "
+        alerts.append(Alert(kind="notice_deadline", due=due, days_left=left, contract_id=contract.contract_id,
+                            contract=contract.name,
+                            text=f"{contract.name} ({contract.counterparty or 'counterparty unknown'}) {what} unless notice is "
                                  f"given by {due} — {when}"))
     for obligation, contract_name in repository.obligations(status="open", due_before=horizon, in_force_on=today):
         left = (obligation.due_date - today).days
@@ -126,20 +122,16 @@ def notice_calendar(repository: Repository, today: date, *, host: str = "clausef
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Clauseflow//Notice deadlines//EN", "CALSCALE:GREGORIAN",
              "METHOD:PUBLISH", "X-WR-CALNAME:Contract notice deadlines"]
-    with repository.read() as db:
-        rows = db.execute(f"SELECT contract_id, name, counterparty, notice_deadline, notice_days, auto_renews FROM contracts"
-                          f" WHERE notice_deadline >= ? AND ({effective_status(today)}) NOT IN ('terminated', 'expired')"
-                          " ORDER BY notice_deadline", ((today - timedelta(days=30)).isoformat(),)).fetchall()
-    for row in rows:
-        due = date.fromisoformat(row["notice_deadline"])
-        what = "auto-renews" if row["auto_renews"] else "ends"
-        lines += ["BEGIN:VEVENT", _fold(f"UID:{row['contract_id']}-{due:%Y%m%d}@{host}"), f"DTSTAMP:{stamp}",
+    for contract in repository.renewals(today, None):
+        due, name = contract.notice_deadline, contract.name
+        what = "auto-renews" if contract.auto_renews else "ends"
+        lines += ["BEGIN:VEVENT", _fold(f"UID:{contract.contract_id}-{due:%Y%m%d}@{host}"), f"DTSTAMP:{stamp}",
                   f"DTSTART;VALUE=DATE:{due:%Y%m%d}", f"DTEND;VALUE=DATE:{due + timedelta(days=1):%Y%m%d}",
-                  _fold(f"SUMMARY:{_escape('Notice deadline: ' + row['name'])}"),
-                  _fold("DESCRIPTION:" + _escape(f"{row['name']} with {row['counterparty'] or 'the counterparty'} {what} unless "
-                                                 f"notice is given ({row['notice_days']} days) by {due}.")),
+                  _fold(f"SUMMARY:{_escape('Notice deadline: ' + name)}"),
+                  _fold("DESCRIPTION:" + _escape(f"{name} with {contract.counterparty or 'the counterparty'} {what} unless "
+                                                 f"notice is given ({contract.notice_days} days) by {due}.")),
                   "TRANSP:TRANSPARENT",
-                  "BEGIN:VALARM", "ACTION:DISPLAY", "TRIGGER:-P7D", _fold(f"DESCRIPTION:{_escape('Notice due in 7 days: ' + row['name'])}"),
+                  "BEGIN:VALARM", "ACTION:DISPLAY", "TRIGGER:-P7D", _fold(f"DESCRIPTION:{_escape('Notice due in 7 days: ' + name)}"),
                   "END:VALARM", "END:VEVENT"]
     lines.append("END:VCALENDAR")
     return "\r\n".join(lines) + "\r\n"

@@ -8,6 +8,7 @@ obligation decisions, suppliers and spend are primary data kept only here.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, timedelta, timezone
 
 from agents.schema import Span
@@ -94,14 +95,16 @@ _CONTRACT_COLUMNS = (
 _STATUS_RANK = {"in review": 0, "finalised": 1, "executed": 2, "expired": 3, "terminated": 4}
 
 
-def name_key(name: str | None) -> str:
-    """A company name compared loosely: lower case, punctuation and legal suffixes dropped ('Acme, Inc.' = 'ACME')."""
-    import re
+_LEGAL_SUFFIXES = {"inc", "incorporated", "llc", "ltd", "limited", "plc", "gmbh", "ag", "sa", "sas", "bv", "nv", "corp",
+                   "corporation", "co", "company", "lp", "llp", "the", "srl", "spa", "oy", "ab", "as", "pty", "kk"}
+_NAME_WORD = re.compile(r"[a-z0-9]+")
 
-    words = re.findall(r"[a-z0-9]+", (name or "").lower())
-    suffixes = {"inc", "incorporated", "llc", "ltd", "limited", "plc", "gmbh", "ag", "sa", "sas", "bv", "nv", "corp",
-                "corporation", "co", "company", "lp", "llp", "the", "srl", "spa", "oy", "ab", "as", "pty", "kk"}
-    while words and words[-1] in suffixes:
+
+def name_key(name: str | None) -> str:
+    """A company name compared loosely: lower case, punctuation and legal suffixes dropped ('Acme, Inc.' = 'ACME').
+    Called for every ERP line, so its word set and pattern are built once."""
+    words = _NAME_WORD.findall((name or "").lower())
+    while words and words[-1] in _LEGAL_SUFFIXES:
         words.pop()
     if words and words[0] == "the":
         words.pop(0)
@@ -184,14 +187,14 @@ class Repository(SQLiteFile):
                               (name_key(counterparty),)).fetchall()
         return [contract_of(r) for r in rows]
 
-    def renewals(self, today: date, within_days: int, missed_days: int = 30) -> list[ContractRecord]:
-        """Contracts in force whose notice deadline falls in the next `within_days` (or passed in the last
-        `missed_days`), soonest first."""
+    def renewals(self, today: date, within_days: int | None, missed_days: int = 30) -> list[ContractRecord]:
+        """Contracts in force whose notice deadline falls in the next `within_days` (None: any time ahead) or passed
+        in the last `missed_days`, soonest first."""
+        until = (today + timedelta(days=within_days)).isoformat() if within_days is not None else "9999-12-31"
         with self.read() as db:
             rows = db.execute(f"SELECT * FROM contracts WHERE notice_deadline BETWEEN ? AND ? AND ({effective_status(today)})"
                               " NOT IN ('expired', 'terminated') ORDER BY notice_deadline, name",
-                              ((today - timedelta(days=missed_days)).isoformat(),
-                               (today + timedelta(days=within_days)).isoformat())).fetchall()
+                              ((today - timedelta(days=missed_days)).isoformat(), until)).fetchall()
         return [contract_of(r) for r in rows]
 
     # --- the clause vectors' bookkeeping (the vectors themselves are in Chroma: portfolio/clause_vectors.py) -------

@@ -30,36 +30,43 @@ class CsvProblem(BaseModel):
     reason: str
 
 
+def _csv_rows(path: Path):
+    """(line number, row) for each data row, column names lower-cased and every value stripped."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        for number, row in enumerate(csv.DictReader(handle), start=2):
+            yield number, {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
+
+
+def _first_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    return f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
+
+
 def read_erp_csv(path: Path) -> tuple[list[SpendLine], list[CsvProblem]]:
     """PO and invoice lines: supplier, po_number, invoice_number, date, amount, currency, description (and optionally
     kind, paid_date, unit_price, item). A row that cannot be read is reported with its line number, never guessed."""
     lines, problems = [], []
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        for number, row in enumerate(csv.DictReader(handle), start=2):
-            row = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
-            row = {k: v for k, v in row.items() if v != ""}
-            row.setdefault("kind", "invoice" if row.get("invoice_number") else "po")
-            try:
-                row["amount"] = row.get("amount", "").replace(",", "")
-                lines.append(SpendLine.model_validate(row))
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                problems.append(CsvProblem(line=number, reason=f"{'.'.join(map(str, first['loc']))}: {first['msg']}"))
+    for number, row in _csv_rows(path):
+        row = {k: v for k, v in row.items() if v != ""}
+        row.setdefault("kind", "invoice" if row.get("invoice_number") else "po")
+        try:
+            row["amount"] = row.get("amount", "").replace(",", "")
+            lines.append(SpendLine.model_validate(row))
+        except ValidationError as exc:
+            problems.append(CsvProblem(line=number, reason=_first_error(exc)))
     return lines, problems
 
 
 def read_suppliers_csv(path: Path) -> tuple[list[Supplier], list[CsvProblem]]:
     """Supplier master: id, name, aliases (separated by ';' or '|'), tax_id, risk_tier."""
     suppliers, problems = [], []
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        for number, row in enumerate(csv.DictReader(handle), start=2):
-            row = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
-            try:
-                aliases = [a.strip() for a in row.get("aliases", "").replace("|", ";").split(";") if a.strip()]
-                suppliers.append(Supplier(supplier_id=row.get("id") or row["supplier_id"], name=row["name"], aliases=aliases,
-                                          tax_id=row.get("tax_id") or None, risk_tier=row.get("risk_tier") or None))
-            except (KeyError, ValidationError) as exc:
-                problems.append(CsvProblem(line=number, reason=f"missing or invalid {exc}"))
+    for number, row in _csv_rows(path):
+        try:
+            aliases = [a.strip() for a in row.get("aliases", "").replace("|", ";").split(";") if a.strip()]
+            suppliers.append(Supplier(supplier_id=row.get("id") or row["supplier_id"], name=row["name"], aliases=aliases,
+                                      tax_id=row.get("tax_id") or None, risk_tier=row.get("risk_tier") or None))
+        except (KeyError, ValidationError) as exc:
+            problems.append(CsvProblem(line=number, reason=f"missing or invalid {exc}"))
     return suppliers, problems
 
 
@@ -76,19 +83,14 @@ class PerformanceRow(BaseModel):
 
 def read_performance_csv(path: Path) -> tuple[list[PerformanceRow], list[CsvProblem]]:
     rows, problems = [], []
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        for number, row in enumerate(csv.DictReader(handle), start=2):
-            row = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
-            row = {k: v for k, v in row.items() if v != ""}
-            try:
-                parsed = PerformanceRow.model_validate(row)
-                if not (parsed.contract_id or parsed.counterparty):
-                    raise ValueError("name the counterparty or the contract_id")
-                rows.append(parsed)
-            except (ValidationError, ValueError) as exc:
-                reason = (f"{'.'.join(map(str, exc.errors()[0]['loc']))}: {exc.errors()[0]['msg']}"
-                          if isinstance(exc, ValidationError) else str(exc))
-                problems.append(CsvProblem(line=number, reason=reason))
+    for number, row in _csv_rows(path):
+        try:
+            parsed = PerformanceRow.model_validate({k: v for k, v in row.items() if v != ""})
+            if not (parsed.contract_id or parsed.counterparty):
+                raise ValueError("name the counterparty or the contract_id")
+            rows.append(parsed)
+        except (ValidationError, ValueError) as exc:
+            problems.append(CsvProblem(line=number, reason=_first_error(exc) if isinstance(exc, ValidationError) else str(exc)))
     return rows, problems
 
 
