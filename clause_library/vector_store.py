@@ -142,11 +142,15 @@ class ClauseStore:
         with self._rebuild_lock():
             return self._rebuild(library)
 
-    def _fill_versioned(self, library: ClauseLibrary) -> int:
+    def _versioned(self, library: ClauseLibrary) -> None:
+        """On a server: this library version's own collection."""
         from clause_library.chroma_client import collection_name
 
+        self._name = collection_name(f"{COLLECTION}_{library_fingerprint(library)}")
+
+    def _fill_versioned(self, library: ClauseLibrary) -> int:
         fingerprint = library_fingerprint(library)
-        self._name = collection_name(f"{COLLECTION}_{fingerprint}")
+        self._versioned(library)
         collection = self._client.get_or_create_collection(
             self._name, embedding_function=self._embedding,
             metadata={"hnsw:space": "cosine", "library_fingerprint": fingerprint})
@@ -175,9 +179,7 @@ class ClauseStore:
 
     def ensure_indexed(self, library: ClauseLibrary) -> None:
         if self._server:
-            from clause_library.chroma_client import collection_name
-
-            self._name = collection_name(f"{COLLECTION}_{library_fingerprint(library)}")
+            self._versioned(library)
             if not self.is_current(library):
                 self._fill_versioned(library)
             return
