@@ -340,7 +340,7 @@ def _finalise(service, status, reviewer: str) -> int:
     from cli_output import print_finalised
     from web_app.accounts import Accounts
 
-    accounts = Accounts(service.config.audit_path)
+    accounts = Accounts(service.config.audit_store)
     functions = None
     if accounts.users():
         account = accounts.user(reviewer)
@@ -413,7 +413,7 @@ def _list(args) -> int:
     from cli_output import print_reviews
     from graphs.audit_log import AuditLog
 
-    print_reviews(AuditLog(_config(args).audit_path).reviews())
+    print_reviews(AuditLog(_config(args).audit_store).reviews())
     return 0
 
 
@@ -424,7 +424,7 @@ def _history(args) -> int:
     from cli_output import console
     from graphs.audit_log import AuditLog
 
-    log = AuditLog(_config(args).audit_path)
+    log = AuditLog(_config(args).audit_store)
     if log.review(args.thread) is None:
         print(f"error: no review with thread id {args.thread!r}", file=sys.stderr)
         return 1
@@ -532,7 +532,7 @@ def _read_password(args) -> str:
 def _accounts(args):
     from web_app.accounts import Accounts
 
-    return Accounts(_config(args).audit_path)
+    return Accounts(_config(args).audit_store)
 
 
 def _operator() -> str:

@@ -55,7 +55,7 @@ def seed(data: Path, count: int) -> None:
     # eight clauses a contract, from realistic clause sentences with the numbers varied
     clauses = {row.thread_id: [(category, 100 * k, 100 * k + len(text), text) for k, (category, text) in
                                enumerate(rng.sample(CLAUSES, 8))] for row in rows}
-    index = ReviewIndex(ReviewConfig.from_env(data).audit_path)
+    index = ReviewIndex(ReviewConfig.from_env(data).audit_store)
     index.upsert_many(rows, clauses)
     return index
 

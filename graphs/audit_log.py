@@ -1,8 +1,8 @@
 """The decision log: the system of record for every review, every reviewer decision, every sign-off and every
-security-relevant event (who, what, when), in one SQLite file.
+security-relevant event (who, what, when), in one SQLite file or a shared PostgreSQL database (graphs/database.py).
 
-Decisions are committed here and nowhere else: one `BEGIN IMMEDIATE` transaction per call, so writers from any
-number of processes are serialised and a decision a caller was told about is durable. The LangGraph checkpoint
+Decisions are committed here and nowhere else: one write transaction per call (writers from any number of processes
+take turns), so a decision a caller was told about is durable. The LangGraph checkpoint
 is only resumed at sign-off, with the decisions read back from this log (see ReviewService), so the two files can
 never disagree about what was decided. Triggers make the decision, sign-off and event tables insert-only.
 
@@ -13,17 +13,14 @@ refused (StaleDecision) instead of silently overwriting theirs.
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
 from datetime import datetime, timezone
-from pathlib import Path
 
 from pydantic import BaseModel
 
 from agents.schema import Decision, ReviewComment
+from graphs.database import DatabaseBusy, Store
 
-BUSY_TIMEOUT_S = 5.0  # bounded lock waits: a locked database ends in a clear message, not a minute-long hang
+__all__ = ["AlreadySignedOff", "AuditLog", "DatabaseBusy", "StaleDecision"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS reviews (
@@ -77,10 +74,6 @@ BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
 _MIGRATIONS = {"decisions": {"escalate_to": "TEXT"}}
 
 
-class DatabaseBusy(RuntimeError):
-    """Another process held the lock longer than BUSY_TIMEOUT_S; nothing was written."""
-
-
 class StaleDecision(ValueError):
     """Someone else decided the same suggestion (or the review) after the version the caller showed."""
 
@@ -113,65 +106,11 @@ class AuditEvent(BaseModel):
     detail: str | None = None
 
 
-def _busy_or(error: sqlite3.OperationalError, path: Path) -> Exception:
-    if "locked" in str(error) or "busy" in str(error):
-        return DatabaseBusy(f"{path.name} is locked by another process; nothing was saved, try again")
-    return error
-
-
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
-class SQLiteFile:
-    """A SQLite file with its schema applied on open; one short-lived connection per operation, so several
-    processes (batch workers, the web server, the CLI) can share it. Writes go through `transaction()`."""
-
-    schema = ""
-    migrations: dict[str, dict[str, str]] = {}
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._path = path
-        with closing(self._connect()) as db:
-            db.executescript(self.schema)  # idempotent (IF NOT EXISTS); executescript manages its own transaction
-        with self.transaction() as db:
-            for table, columns in self.migrations.items():
-                present = {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}
-                for column, kind in columns.items():
-                    if column not in present:
-                        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        return db
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taken with BEGIN IMMEDIATE so that read-check-write sequences from several
-        processes are serialised. Committed on success, rolled back on any error."""
-        with closing(self._connect()) as db:
-            try:
-                db.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                raise _busy_or(exc, self._path) from exc
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            try:
-                db.execute("COMMIT")
-            except sqlite3.OperationalError as exc:
-                db.execute("ROLLBACK")
-                raise _busy_or(exc, self._path) from exc
-
-    def read(self) -> closing[sqlite3.Connection]:
-        return closing(self._connect())
-
-
-class AuditLog(SQLiteFile):
+class AuditLog(Store):
     schema = _SCHEMA
     migrations = _MIGRATIONS
 
@@ -181,7 +120,11 @@ class AuditLog(SQLiteFile):
                       counterparty: str | None, risk: str, suggestions: int) -> None:
         with self.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO reviews VALUES (?,?,?,?,?,?,?,?,?,?,NULL)",
+                "INSERT INTO reviews VALUES (?,?,?,?,?,?,?,?,?,?,NULL) ON CONFLICT (thread_id) DO UPDATE SET"
+                " name=excluded.name, source_path=excluded.source_path, sha256=excluded.sha256,"
+                " contract_type=excluded.contract_type, counterparty=excluded.counterparty, risk=excluded.risk,"
+                " suggestions=excluded.suggestions, created_at=excluded.created_at, status=excluded.status,"
+                " finalised_at=NULL",
                 (thread_id, name, source_path, sha256, contract_type, counterparty, risk, suggestions,
                  datetime.now(timezone.utc).isoformat(timespec="seconds"), "awaiting_review"),
             )
@@ -333,24 +276,23 @@ class AuditLog(SQLiteFile):
     # --- helpers on an open connection --------------------------------------------------------------
 
     @staticmethod
-    def _event(db: sqlite3.Connection, kind: str, actor: str, thread_id: str | None, detail: str | None) -> None:
+    def _event(db, kind: str, actor: str, thread_id: str | None, detail: str | None) -> None:
         db.execute("INSERT INTO events (at, kind, actor, thread_id, detail) VALUES (?,?,?,?,?)",
                    (_now(), kind, actor, thread_id, detail))
 
     @staticmethod
-    def _version(db: sqlite3.Connection, thread_id: str) -> int:
+    def _version(db, thread_id: str) -> int:
         return db.execute("SELECT COUNT(*) FROM decisions WHERE thread_id=?", (thread_id,)).fetchone()[0]
 
     @staticmethod
-    def _sign_off(db: sqlite3.Connection, thread_id: str) -> SignOff | None:
+    def _sign_off(db, thread_id: str) -> SignOff | None:
         row = db.execute("SELECT * FROM sign_offs WHERE thread_id=?", (thread_id,)).fetchone()
         return SignOff(signed_by=row["signed_by"], signed_at=datetime.fromisoformat(row["signed_at"]),
                        version=row["version"]) if row else None
 
     @staticmethod
-    def _decisions_after(db: sqlite3.Connection, thread_id: str, version: int) -> list[Decision]:
-        rows = db.execute("SELECT * FROM decisions WHERE thread_id=? ORDER BY seq LIMIT -1 OFFSET ?",
-                          (thread_id, max(version, 0))).fetchall()
+    def _decisions_after(db, thread_id: str, version: int) -> list[Decision]:
+        rows = db.execute("SELECT * FROM decisions WHERE thread_id=? ORDER BY seq", (thread_id,)).fetchall()[max(version, 0):]
         return [
             Decision(suggestion_id=r["suggestion_id"], action=r["action"], reviewer=r["reviewer"],
                      decided_at=datetime.fromisoformat(r["decided_at"]), modified_text=r["modified_text"],

@@ -1,6 +1,7 @@
 """Run-time configuration: where durable state lives, who "we" are, and the review date.
 
-Set by environment (CLAUSEFLOW_DATA_DIR, CLAUSEFLOW_OUR_NAMES, CLAUSEFLOW_TODAY) or by CLI flags.
+Set by environment (CLAUSEFLOW_DATA_DIR, CLAUSEFLOW_OUR_NAMES, CLAUSEFLOW_TODAY, CLAUSEFLOW_DATABASE_URL) or by CLI
+flags.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from document_io.loader import DEFAULT_MAX_BYTES
+from graphs.database import is_database_url
 
 DEFAULT_OUR_NAMES = ["Northwind Systems"]
 
@@ -24,6 +26,17 @@ class ReviewConfig(BaseModel):
     max_bytes: int = DEFAULT_MAX_BYTES
     backend: Literal["local", "llm"] = Field(default="local", description="llm: agents call an OpenAI-compatible endpoint")
     side: Literal["customer", "supplier"] | None = Field(default=None, description="our side, overriding detection")
+    database_url: str | None = Field(
+        default_factory=lambda: os.environ.get("CLAUSEFLOW_DATABASE_URL") or None,
+        description="postgresql://…: checkpoints, decision log, accounts and review index in a shared PostgreSQL "
+                    "database instead of SQLite files in data_dir")
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, url: str | None) -> str | None:
+        if url is not None and not is_database_url(url):
+            raise ValueError("CLAUSEFLOW_DATABASE_URL must be a postgresql:// URL")
+        return url
 
     @classmethod
     def from_env(cls, data_dir: str | Path | None = None, backend: str | None = None, side: str | None = None) -> ReviewConfig:
@@ -47,6 +60,15 @@ class ReviewConfig(BaseModel):
     @property
     def audit_path(self) -> Path:
         return self.data_dir / "reviews.sqlite"
+
+    @property
+    def audit_store(self) -> Path | str:
+        """Where the decision log, review index and accounts live: the shared database, or a file in data_dir."""
+        return self.database_url or self.audit_path
+
+    @property
+    def checkpoint_store(self) -> Path | str:
+        return self.database_url or self.checkpoint_path
 
     @property
     def documents_dir(self) -> Path:

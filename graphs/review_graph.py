@@ -9,6 +9,7 @@ parked thread across processes and reboots. Nothing is written to the user's out
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from datetime import date
 from pathlib import Path
@@ -37,6 +38,7 @@ from document_io.models import SourceDocument
 from document_io.review_report import ReviewReport
 from graphs.finalization import write_outputs
 from graphs.blob_store import BlobStore, InlineValues
+from graphs.database import is_database_url
 from graphs.state import ReviewState
 from model_backends.llm_client import AgentUsage, LLMClient, UsageLedger
 from model_backends.local_engine import LocalEngine
@@ -210,6 +212,42 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
     graph.add_conditional_edges("human_review", after_review, ["human_review", "finalize"])
     graph.add_edge("finalize", END)
     return graph.compile(checkpointer=checkpointer)
+
+
+def checkpointer_for(store: Path | str):
+    """The durable checkpointer: LangGraph's PostgresSaver on a shared database, else SqliteSaver on a file."""
+    return postgres_checkpointer(store) if is_database_url(store) else sqlite_checkpointer(Path(store))
+
+
+_postgres_savers: dict[tuple[int, str], object] = {}
+
+
+def postgres_checkpointer(url: str):
+    """One PostgresSaver per process and database, on its own pool; its tables are created once, under an advisory
+    lock (processes starting together on a new database would otherwise race to create them)."""
+    from langgraph.checkpoint.postgres import PostgresSaver
+    from psycopg.rows import dict_row
+    from psycopg_pool import ConnectionPool
+
+    key = (os.getpid(), url)
+    if key not in _postgres_savers:
+        pool = ConnectionPool(url, min_size=1, max_size=10, max_idle=60, open=True,
+                              kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row})
+        saver = PostgresSaver(pool)
+        with pool.connection() as connection:
+            connection.execute("SELECT pg_advisory_lock(7215000002)")
+            try:
+                saver.setup()
+            finally:
+                connection.execute("SELECT pg_advisory_unlock(7215000002)")
+        _postgres_savers[key] = (saver, pool)
+    return _postgres_savers[key][0]
+
+
+def close_postgres_checkpointers() -> None:
+    """Close this process's checkpointer pools (tests, before their database goes away)."""
+    for key in [k for k in _postgres_savers if k[0] == os.getpid()]:
+        _postgres_savers.pop(key)[1].close()
 
 
 def sqlite_checkpointer(path: Path) -> SqliteSaver:

@@ -1,7 +1,7 @@
 """The review index: one row per review with what the queue shows and filters on, kept current on every state
 change (review started, decision, sign-off, finalisation), so the queue never reads checkpoints.
 
-It lives in the decision log's SQLite file but is derived data: `ReviewService.reindex` rebuilds any row from the
+It lives in the decision log's database (file or server) but is derived data: `ReviewService.reindex` rebuilds any row from the
 review itself. The queue asks for one page at a time, filtered and sorted in SQL, with only the reviews the reader
 may see (a function the contract is routed to, or one that owns a suggestion).
 """
@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from graphs.audit_log import SQLiteFile
+from graphs.database import Store
 
 RISK_ORDER = ["critical", "high", "medium", "low"]
 QueueStatus = Literal["awaiting review", "escalated", "signed off", "finalised"]
@@ -24,7 +24,7 @@ SORTS = {
     "newest": "created_at DESC",
     "oldest": "created_at",
     "pending": "pending DESC, risk_rank",
-    "name": "name COLLATE NOCASE, created_at",
+    "name": "LOWER(name), created_at",
 }
 
 _SCHEMA = """
@@ -112,7 +112,7 @@ def _listed(values: list[str]) -> str:
     return "," + ",".join(sorted(set(values))) + ","  # ",legal,finance,": a LIKE '%,legal,%' finds a member
 
 
-class ReviewIndex(SQLiteFile):
+class ReviewIndex(Store):
     schema = _SCHEMA
     migrations = _MIGRATIONS
 
@@ -159,19 +159,28 @@ class ReviewIndex(SQLiteFile):
 
     def search(self, text: str, query: QueueQuery, *, visible_functions: list[str] | None, limit: int = 50) -> list[ClauseHit]:
         """Clauses whose words match `text` (all of them, stemmed), best first, in reviews that pass `query`'s filters
-        and that the reader may see. The words are quoted one by one: no FTS syntax from the user reaches SQLite."""
+        and that the reader may see. The words are quoted one by one (SQLite) or read as plain text (PostgreSQL): no
+        search syntax from the user reaches the database."""
         words = re.findall(r"\w+", text.lower())[:12]
         if not words:
             return []
-        match = " ".join(f'"{w}"' for w in words)
         where, args = _conditions(query, visible_functions, prefix="i.")
         condition = "".join(f" AND {w}" for w in where)
+        if self.dialect == "postgres":  # English stemming and ranking, as FTS5's porter tokenizer and bm25 do
+            sql = ("SELECT i.*, s.category AS hit_category, s.start AS hit_start, s.\"end\" AS hit_end,"
+                   " ts_headline('english', s.text, q, 'StartSel=[,StopSel=],MaxWords=24,MinWords=8') AS hit_snippet"
+                   " FROM clause_search s JOIN review_index i ON i.thread_id = s.thread_id"
+                   f" CROSS JOIN plainto_tsquery('english', ?) q WHERE s.words @@ q{condition}"
+                   " ORDER BY ts_rank(s.words, q) DESC, i.risk_rank LIMIT ?")
+            match = " ".join(words)
+        else:
+            sql = ("SELECT i.*, s.category AS hit_category, s.start AS hit_start, s.\"end\" AS hit_end,"
+                   " snippet(clause_search, 2, '[', ']', '…', 24) AS hit_snippet FROM clause_search s"
+                   f" JOIN review_index i ON i.thread_id = s.thread_id WHERE clause_search MATCH ?{condition}"
+                   " ORDER BY bm25(clause_search), i.risk_rank LIMIT ?")
+            match = " ".join(f'"{w}"' for w in words)
         with self.read() as db:
-            found = db.execute(
-                "SELECT i.*, s.category AS hit_category, s.start AS hit_start, s.\"end\" AS hit_end,"
-                " snippet(clause_search, 2, '[', ']', '…', 24) AS hit_snippet FROM clause_search s"
-                f" JOIN review_index i ON i.thread_id = s.thread_id WHERE clause_search MATCH ?{condition}"
-                " ORDER BY bm25(clause_search), i.risk_rank LIMIT ?", [match, *args, limit]).fetchall()
+            found = db.execute(sql, [match, *args, limit]).fetchall()
         return [ClauseHit(review=_row_of(r), category=r["hit_category"], start=int(r["hit_start"]), end=int(r["hit_end"]),
                           snippet=r["hit_snippet"]) for r in found]
 
@@ -241,7 +250,7 @@ def _conditions(query: QueueQuery, visible_functions: list[str] | None, prefix: 
     where, args = [], []
     if visible_functions is not None:
         where.append("(" + (" OR ".join(f"({prefix}functions LIKE ? OR {prefix}owners LIKE ?)" for _ in visible_functions)
-                            or "0") + ")")
+                            or "1=0") + ")")
         for function in visible_functions:
             args += [f"%,{function},%"] * 2
     if query.status == "open":
@@ -257,8 +266,9 @@ def _conditions(query: QueueQuery, visible_functions: list[str] | None, prefix: 
         where.append(f"{prefix}functions LIKE ?")
         args.append(f"%,{query.function},%")
     if query.search:
-        where.append(f"({prefix}name LIKE ? ESCAPE '\\' OR {prefix}counterparty LIKE ? ESCAPE '\\')")
-        needle = "%" + query.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        # LOWER on both sides: SQLite's LIKE ignores case, PostgreSQL's does not
+        where.append(f"(LOWER({prefix}name) LIKE ? ESCAPE '\\' OR LOWER({prefix}counterparty) LIKE ? ESCAPE '\\')")
+        needle = "%" + query.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         args += [needle, needle]
     return where, args
 

@@ -29,7 +29,7 @@ from graphs.blob_store import BlobStore
 from graphs.configuration import ReviewConfig
 from graphs.finalization import changes_for, open_escalations
 from graphs.locks import ReviewBusy, review_lock
-from graphs.review_graph import build_graph, sqlite_checkpointer
+from graphs.review_graph import build_graph, checkpointer_for
 from graphs.review_index import IndexRow, ReviewIndex
 from model_backends.llm_client import LLMClient, LLMSettings
 from model_backends.local_engine import LocalEngine
@@ -104,13 +104,13 @@ class ReviewService:
         self.config = config
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.engine = engine or LocalEngine(config.data_dir)
-        self.audit = AuditLog(config.audit_path)
-        self.index = ReviewIndex(config.audit_path)
+        self.audit = AuditLog(config.audit_store)
+        self.index = ReviewIndex(config.audit_store)
         if llm is None and config.backend == "llm":
             llm = LLMClient(LLMSettings.from_env())
         self.llm = llm
         self.blobs = BlobStore(config.data_dir / "blobs")
-        self.graph = build_graph(self.engine, sqlite_checkpointer(config.checkpoint_path), llm, self.blobs)
+        self.graph = build_graph(self.engine, checkpointer_for(config.checkpoint_store), llm, self.blobs)
 
     def start(self, path: Path, output_dir: Path, *, spend: list[SpendRecord] | None = None,
               performance: list[PerformanceRecord] | None = None, request: IntakeRequest | None = None,

@@ -12,7 +12,7 @@ import re
 from datetime import date, datetime, timedelta, timezone
 
 from agents.schema import Span
-from graphs.audit_log import SQLiteFile
+from graphs.database import Store
 from portfolio.records import ClauseRecord, ContractRecord, Filing, Obligation, SpendFlag, SpendLine, Supplier
 
 _SCHEMA = """
@@ -119,7 +119,8 @@ def effective_status(today: date, prefix: str = "") -> str:
             f" '{today.isoformat()}' AND {p}auto_renews = 0 THEN 'expired' ELSE {p}status END")
 
 
-class Repository(SQLiteFile):
+class Repository(Store):
+    lock_group = "portfolio"
     schema = _SCHEMA
     migrations = {"contracts": {"request": "TEXT", "previous_version": "TEXT"}}  # columns added after the first version
 

@@ -41,7 +41,7 @@ def open_repository(config, service: ReviewService | None = None, *, sync: bool 
     """The data folder's repository, with every review that changed since the last call filed first (for a command
     that runs once; a server keeps one SyncedRepository)."""
     repository = Repository(repository_path(config))
-    if sync and (service is not None or config.audit_path.exists()):
+    if sync and (service is not None or config.database_url or config.audit_path.exists()):
         file_reviews(service or ReviewService(config), repository)
     return repository
 

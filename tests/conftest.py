@@ -135,3 +135,122 @@ def screenshot(driver, name: str) -> None:
         driver.set_window_size(1400, min(height + 40, 4000))
         driver.save_screenshot(os.path.join(folder, f"{name}.png"))
         driver.set_window_size(1400, 1000)
+
+
+# --- the two stores: SQLite files (the default) and a shared PostgreSQL database -------------------------------
+
+POSTGRES_SCRIPT = ROOT / "scripts" / "postgres.sh"
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server for the session, started by the project's own script and stopped after; or the one
+    CLAUSEFLOW_TEST_POSTGRES_URL names (its user must be allowed to create databases)."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    given = os.environ.get("CLAUSEFLOW_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    # not under pytest's tmp folders: as root the server runs as the `postgres` user, who cannot enter those
+    folder = tempfile.mkdtemp(prefix="clauseflow-pg-")
+    os.chmod(folder, 0o755)
+    started = subprocess.run([str(POSTGRES_SCRIPT), "start", f"{folder}/data", str(free_port())], capture_output=True,
+                             text=True, timeout=120)
+    assert started.returncode == 0, f"PostgreSQL did not start: {started.stderr.strip()} (install.sh installs it)"
+    try:
+        yield started.stdout.strip()
+    finally:
+        subprocess.run([str(POSTGRES_SCRIPT), "stop", f"{folder}/data"], capture_output=True, timeout=120)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class StoreUnderTest:
+    """Which store a test runs on, and what a test needs to reach it directly."""
+
+    def __init__(self, kind: str, url: str | None) -> None:
+        self.kind, self.url = kind, url
+
+    def audit_store(self, data_dir: Path):
+        return self.url or data_dir / "reviews.sqlite"
+
+    def audit(self, data_dir: Path):
+        from graphs.audit_log import AuditLog
+
+        return AuditLog(self.audit_store(data_dir))
+
+    @contextmanager
+    def write_lock_held(self, data_dir: Path):
+        """Another process holding the decision log's write lock (a batch mid-commit, a stuck client)."""
+        if self.url is None:
+            import sqlite3
+
+            holder = sqlite3.connect(data_dir / "reviews.sqlite", isolation_level=None)
+            holder.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            finally:
+                holder.execute("ROLLBACK")
+                holder.close()
+        else:
+            import psycopg
+
+            from graphs.database import _lock_key
+
+            with psycopg.connect(self.url, autocommit=True) as holder:
+                holder.execute("SELECT pg_advisory_lock(%s)", (_lock_key("reviews"),))
+                yield
+
+    def raw_connection(self, data_dir: Path):
+        """A plain client connection to the decision log's database, around the application (DB-API)."""
+        if self.url is None:
+            import sqlite3
+
+            return sqlite3.connect(data_dir / "reviews.sqlite", isolation_level=None)
+        import psycopg
+
+        return psycopg.connect(self.url, autocommit=True)
+
+    @property
+    def refused(self) -> type[Exception]:
+        """What the database raises when a trigger refuses a change."""
+        if self.url is None:
+            import sqlite3
+
+            return sqlite3.IntegrityError
+        import psycopg
+
+        return psycopg.errors.RestrictViolation
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request, monkeypatch):
+    """Runs a test on each store: on PostgreSQL every process the test starts gets CLAUSEFLOW_DATABASE_URL for a
+    fresh database of its own."""
+    if request.param == "sqlite":
+        monkeypatch.delenv("CLAUSEFLOW_DATABASE_URL", raising=False)
+        yield StoreUnderTest("sqlite", None)
+        return
+    import uuid
+
+    import psycopg
+
+    from graphs.database import close_pools
+    from graphs.review_graph import close_postgres_checkpointers
+
+    server = request.getfixturevalue("postgres_server")
+    name = "t_" + uuid.uuid4().hex[:16]
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    url = server.rsplit("/", 1)[0] + "/" + name
+    monkeypatch.setenv("CLAUSEFLOW_DATABASE_URL", url)
+    try:
+        yield StoreUnderTest("postgres", url)
+    finally:
+        close_pools()
+        close_postgres_checkpointers()
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

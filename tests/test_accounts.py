@@ -8,13 +8,12 @@ import hashlib
 import pytest
 
 import web_app.accounts as accounts_module
-from graphs.audit_log import AuditLog
 from web_app.accounts import FAILURES_PER_CLIENT, FAILURES_PER_USER, Accounts
 
 
 @pytest.fixture
-def accounts(tmp_path):
-    accounts = Accounts(tmp_path / "reviews.sqlite")
+def accounts(tmp_path, store):  # on each store: a SQLite file, and PostgreSQL
+    accounts = Accounts(store.audit_store(tmp_path))
     accounts.add_user("kim", "kim's long password", ["legal"], ["sign-off"])
     return accounts
 
@@ -34,7 +33,7 @@ def test_too_many_failures_lock_the_user_name_even_for_the_right_password(accoun
         assert not accounts.log_in("kim", "guess guess guess", client=f"10.0.0.{_}").locked
     locked = accounts.log_in("kim", "kim's long password", client="10.0.0.99")
     assert locked.locked and locked.token is None
-    kinds = [e.kind for e in AuditLog(accounts._path).events()]
+    kinds = [e.kind for e in accounts.audit.events()]
     assert kinds.count("login_failed") == FAILURES_PER_USER and "login_locked" in kinds
     # an unknown name is throttled the same way: lockouts do not reveal which names exist
     for _ in range(FAILURES_PER_USER):
@@ -59,7 +58,7 @@ def test_password_change_and_removal_end_sessions_and_are_audited(accounts):
     token = accounts.log_in("kim", "a brand new password", client="a").token
     accounts.remove_user("kim", by="admin")
     assert accounts.reviewer_for(token) is None and accounts.user("kim") is None
-    kinds = [e.kind for e in AuditLog(accounts._path).events()]
+    kinds = [e.kind for e in accounts.audit.events()]
     assert {"user_added", "password_changed", "user_removed", "login"} <= set(kinds)
 
 
@@ -74,13 +73,21 @@ def test_accounts_refuse_bad_input(accounts):
         accounts.remove_user("nobody")
 
 
-def test_the_logs_refuse_updates_and_deletes(tmp_path):
-    import sqlite3
-
-    log = AuditLog(tmp_path / "reviews.sqlite")
+def test_the_logs_refuse_updates_and_deletes(tmp_path, store):
+    """Enforced by the database itself: a client that goes around the application cannot rewrite the record."""
+    log = store.audit(tmp_path)
     log.record_event("login", "kim")
-    db = sqlite3.connect(tmp_path / "reviews.sqlite")
-    for statement in ("UPDATE events SET actor='x'", "DELETE FROM events", "DELETE FROM sign_offs"):
-        db.execute("INSERT OR IGNORE INTO sign_offs VALUES ('t', 'kim', '2026-01-01T00:00:00+00:00', 0)")
-        with pytest.raises(sqlite3.IntegrityError):
+    with log.transaction() as db:
+        db.execute("INSERT INTO sign_offs VALUES ('t', 'kim', '2026-01-01T00:00:00+00:00', 0)")
+        db.execute("INSERT INTO decisions (thread_id, suggestion_id, action, reviewer, decided_at) VALUES"
+                   " ('t', 's', 'approve', 'kim', '2026-01-01T00:00:00+00:00')")
+    db = store.raw_connection(tmp_path)
+    statements = ["UPDATE events SET actor='x'", "DELETE FROM events", "DELETE FROM sign_offs", "UPDATE sign_offs SET"
+                  " signed_by='x'", "UPDATE decisions SET action='reject'", "DELETE FROM decisions"]
+    if store.kind == "postgres":  # TRUNCATE skips row triggers; statement triggers refuse it
+        statements += ["TRUNCATE decisions", "TRUNCATE events"]
+    for statement in statements:
+        with pytest.raises(store.refused):
             db.execute(statement)
+    db.close()
+    assert [e.actor for e in log.events(kind="login")] == ["kim"] and len(log.history("t")) == 1

@@ -1,4 +1,5 @@
-"""The queue's review index: filtered, searched, sorted and paged in SQL, visible only to whom it is routed."""
+"""The queue's review index: filtered, searched, sorted and paged in SQL, visible only to whom it is routed; on each
+store (a SQLite file, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ def _row(n: int, **changes) -> IndexRow:
     return IndexRow(**{**values, **changes})
 
 
-def test_the_queue_pages_filters_and_shows_only_what_is_routed_to_the_reader(tmp_path):
-    index = ReviewIndex(tmp_path / "reviews.sqlite")
+def test_the_queue_pages_filters_and_shows_only_what_is_routed_to_the_reader(tmp_path, store):
+    index = ReviewIndex(store.audit_store(tmp_path))
     rows = [_row(n) for n in range(120)]
     rows[5] = _row(5, risk="critical", counterparty="Orion 100%_Consulting")
     rows[6] = _row(6, status="finalised")
@@ -44,11 +45,11 @@ def test_the_queue_pages_filters_and_shows_only_what_is_routed_to_the_reader(tmp
     assert [r.thread_id for r in index.page(QueueQuery(assigned_to="lee"), visible_functions=["legal"]).rows] == ["t010"]
 
 
-def test_rows_behind_the_decision_log_are_found(tmp_path):
+def test_rows_behind_the_decision_log_are_found(tmp_path, store):
     from agents.schema import Decision
     from graphs.audit_log import AuditLog
 
-    path = tmp_path / "reviews.sqlite"
+    path = store.audit_store(tmp_path)
     audit, index = AuditLog(path), ReviewIndex(path)
     index.upsert(_row(1))
     assert index.stale() == []
@@ -60,8 +61,8 @@ def test_rows_behind_the_decision_log_are_found(tmp_path):
     assert index.stale() == []
 
 
-def test_clauses_are_written_with_their_row_and_replaced_not_doubled(tmp_path):
-    index = ReviewIndex(tmp_path / "reviews.sqlite")
+def test_clauses_are_written_with_their_row_and_replaced_not_doubled(tmp_path, store):
+    index = ReviewIndex(store.audit_store(tmp_path))
     clauses = [("liability_cap", 10, 80, "Supplier's aggregate liability shall not exceed the fees paid.")]
     index.upsert(_row(1), clauses)
     index.upsert(_row(2), [("governing_law", 0, 40, "Governed by the laws of England.")])
@@ -71,3 +72,9 @@ def test_clauses_are_written_with_their_row_and_replaced_not_doubled(tmp_path):
     index.upsert(_row(1), [])  # its clauses replaced by none
     assert index.search("aggregate liability", QueueQuery(status="all"), visible_functions=None) == []
     assert len(index.search("england", QueueQuery(status="all"), visible_functions=None)) == 1
+    # stemmed on both stores: "capped liabilities" finds "liability … capped"; the snippet marks the words found
+    index.upsert(_row(3), [("liability_cap", 0, 52, "The liability of each party is capped at the fees paid.")])
+    hit, = index.search("capped liabilities", QueueQuery(status="all"), visible_functions=None)
+    assert hit.review.thread_id == "t003" and "[liability]" in hit.snippet and "[capped]" in hit.snippet
+    # search syntax typed by a user is only words
+    assert index.search('liability" OR "england', QueueQuery(status="all"), visible_functions=None) == []

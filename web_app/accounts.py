@@ -1,4 +1,4 @@
-"""Reviewer accounts and login sessions, in the same SQLite file as the decision log.
+"""Reviewer accounts and login sessions, in the same database as the decision log (a SQLite file or PostgreSQL).
 
 Passwords are hashed with scrypt (stdlib, per-user salt, constant-time comparison); an unknown user name costs the
 same single scrypt as a known one, so answers do not reveal which names exist. A session is a random token in an
@@ -26,7 +26,8 @@ from typing import Literal, get_args
 from pydantic import BaseModel
 
 from clause_library.playbook import ReviewFunction
-from graphs.audit_log import AuditLog, SQLiteFile
+from graphs.audit_log import AuditLog
+from graphs.database import Store
 
 FUNCTIONS: tuple[str, ...] = get_args(ReviewFunction)
 Role = Literal["sign-off", "all-contracts"]
@@ -98,7 +99,7 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class Accounts(SQLiteFile):
+class Accounts(Store):
     schema = _SCHEMA
     migrations = {"users": {"roles": "TEXT NOT NULL DEFAULT ''"}}
 

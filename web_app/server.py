@@ -61,7 +61,7 @@ def owner_function(suggestion: Suggestion, decision: Decision | None = None) -> 
 
 def create_app(config: ReviewConfig, service: ReviewService | None = None, *, secure_cookies: bool = False) -> FastAPI:
     service = service or ReviewService(config)
-    accounts = Accounts(config.audit_path)
+    accounts = Accounts(config.audit_store)
     app = FastAPI(title="Clauseflow", docs_url=None, redoc_url=None, openapi_url=None)
 
     def page(name: str, status_code: int = 200, **context) -> HTMLResponse:

@@ -1,0 +1,295 @@
+"""Where durable records live: a SQLite file (the default, one machine) or a PostgreSQL database shared by many
+(`CLAUSEFLOW_DATABASE_URL=postgresql://…`). Each store (decision log, review index, accounts) subclasses `Store` and
+writes through `transaction()` and reads through `read()`; its queries are written once, in SQL both engines run
+(`?` placeholders, `ON CONFLICT`), and only full-text search differs by `dialect`.
+
+The guarantees are the same on both:
+- a write is one transaction, and writers of one group take turns (SQLite: `BEGIN IMMEDIATE` on the file;
+  PostgreSQL: a transaction-scoped advisory lock per group), so a read-check-write such as "refuse a decision made
+  on a stale version" cannot interleave with another process's;
+- a lock held longer than BUSY_TIMEOUT_S ends in DatabaseBusy, with nothing written;
+- append-only tables are enforced by the database's own triggers.
+
+The PostgreSQL schema is a numbered sequence of SQL files (graphs/migrations/postgres/NNN_name.sql), applied once
+each, in order, at first open, under an advisory lock and recorded in `schema_migrations`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import threading
+import zlib
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+BUSY_TIMEOUT_S = 5.0  # bounded lock waits: a locked database ends in a clear message, not a minute-long hang
+MIGRATIONS_DIR = Path(__file__).parent / "migrations" / "postgres"
+_MIGRATION_LOCK = 7_215_000_001  # advisory lock key: one process applies migrations at a time
+
+
+class DatabaseBusy(RuntimeError):
+    """Another process held the lock longer than BUSY_TIMEOUT_S; nothing was written."""
+
+
+def is_database_url(location: str | Path) -> bool:
+    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
+
+
+def describe(location: str | Path) -> str:
+    """A name for messages: the file's name, or the database's without its credentials."""
+    if is_database_url(location):
+        return "the database " + re.sub(r"^[a-z]+://([^@/]*@)?", "", str(location)).split("?")[0]
+    return Path(location).name
+
+
+class Store:
+    """A set of tables in a SQLite file or a PostgreSQL database. Subclasses give the SQLite `schema` (idempotent,
+    IF NOT EXISTS) and `migrations` (columns added to older files); on PostgreSQL the numbered files hold both."""
+
+    schema = ""
+    migrations: dict[str, dict[str, str]] = {}
+    lock_group = "reviews"  # stores sharing one SQLite file share its writer lock; so they do on PostgreSQL
+
+    def __init__(self, location: Path | str) -> None:
+        self.location = location
+        if is_database_url(location):
+            self._engine: _Engine = _PostgresEngine(str(location), self.lock_group)
+        else:
+            self._engine = _SQLiteEngine(Path(location), self.schema, self.migrations)
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect
+
+    def transaction(self):
+        """One write transaction: committed on success, rolled back on any error; writers of the group take turns."""
+        return self._engine.transaction()
+
+    def read(self):
+        """A connection for reads (each statement sees what was committed before it)."""
+        return self._engine.read()
+
+
+class _Engine:
+    dialect = ""
+
+    def transaction(self): ...
+
+    def read(self): ...
+
+
+# --- SQLite ---------------------------------------------------------------------------------------------
+
+
+class _SQLiteEngine(_Engine):
+    """One short-lived connection per operation, so several processes (batch workers, the web server, the CLI)
+    can share the file."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: Path, schema: str, migrations: dict[str, dict[str, str]]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._path = path
+        with closing(self._connect()) as db:
+            db.executescript(schema)  # idempotent (IF NOT EXISTS); executescript manages its own transaction
+        with self.transaction() as db:
+            for table, columns in migrations.items():
+                present = {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}
+                for column, kind in columns.items():
+                    if column not in present:
+                        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        return db
+
+    def _busy_or(self, error: sqlite3.OperationalError) -> Exception:
+        if "locked" in str(error) or "busy" in str(error):
+            return DatabaseBusy(f"{self._path.name} is locked by another process; nothing was saved, try again")
+        return error
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        # BEGIN IMMEDIATE takes the write lock at the start, so read-check-write sequences are serialised
+        with closing(self._connect()) as db:
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise self._busy_or(exc) from exc
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            try:
+                db.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                db.execute("ROLLBACK")
+                raise self._busy_or(exc) from exc
+
+    def read(self) -> closing[sqlite3.Connection]:
+        return closing(self._connect())
+
+
+# --- PostgreSQL -----------------------------------------------------------------------------------------
+
+
+class Row(tuple):
+    """A result row read by position or by column name, like sqlite3.Row (so `dict(row)` works too)."""
+
+    def __new__(cls, values, names: dict[str, int]):
+        row = super().__new__(cls, values)
+        row._names = names
+        return row
+
+    def __getitem__(self, key):
+        return super().__getitem__(self._names[key] if isinstance(key, str) else key)
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+
+def _row_factory(cursor):
+    names = {column.name: i for i, column in enumerate(cursor.description or [])}
+    return lambda values: Row(values, names)
+
+
+@lru_cache(maxsize=512)
+def postgres_sql(sql: str) -> str:
+    """The stores' SQL for psycopg: `?` placeholders become `%s` (outside quoted text) and a literal `%` is doubled."""
+    out, quote = [], None
+    for char in sql:
+        if quote:
+            if char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char == "?":
+            out.append("%s")
+            continue
+        out.append("%%" if char == "%" else char)
+    return "".join(out)
+
+
+class _PostgresConnection:
+    """A psycopg connection that takes the stores' SQL as written for SQLite."""
+
+    dialect = "postgres"
+
+    def __init__(self, connection) -> None:
+        self._connection = connection
+
+    def execute(self, sql: str, params=()):
+        return self._connection.execute(postgres_sql(sql), tuple(params))
+
+    def executemany(self, sql: str, rows) -> None:
+        with self._connection.cursor() as cursor:
+            cursor.executemany(postgres_sql(sql), [tuple(r) for r in rows])
+
+
+_pools: dict[tuple[int, str], object] = {}
+_pools_lock = threading.Lock()
+
+
+def connection_pool(url: str):
+    """This process's pool for `url` (pools are not shared across fork); the schema is brought up to date on first use."""
+    from psycopg_pool import ConnectionPool
+
+    key = (os.getpid(), url)
+    with _pools_lock:
+        if key not in _pools:
+            pool = ConnectionPool(url, min_size=1, max_size=10, max_idle=60, timeout=BUSY_TIMEOUT_S * 2, open=True,
+                                  kwargs={"autocommit": True, "row_factory": _row_factory})
+            try:
+                with pool.connection() as connection:
+                    apply_migrations(connection)
+            except BaseException:
+                pool.close()
+                raise
+            _pools[key] = pool
+        return _pools[key]
+
+
+def close_pools() -> None:
+    """Close this process's pools (tests, before a database is dropped)."""
+    with _pools_lock:
+        for key in [k for k in _pools if k[0] == os.getpid()]:
+            _pools.pop(key).close()
+
+
+def migration_files() -> list[tuple[int, str, str]]:
+    """(version, name, SQL) of every numbered migration, in order."""
+    found = []
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        number, _, name = path.stem.partition("_")
+        found.append((int(number), name, path.read_text(encoding="utf-8")))
+    versions = [v for v, _, _ in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise RuntimeError(f"migrations must be numbered 1..n without gaps, found {versions}")
+    return found
+
+
+def apply_migrations(connection) -> list[int]:
+    """Apply the migrations this database has not had yet, each in its own transaction, under an advisory lock so
+    that processes opening a new database together apply each one once. Returns the versions applied now."""
+    applied_now = []
+    with connection.transaction():
+        connection.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+        connection.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                           " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+        done = {row[0] for row in connection.execute("SELECT version FROM schema_migrations")}
+        for version, name, sql in migration_files():
+            if version in done:
+                continue
+            with connection.transaction():  # a savepoint: a failing file leaves the ones before it applied
+                connection.execute(sql)  # no parameters: the simple protocol runs the file's statements in turn
+                connection.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (version, name))
+            applied_now.append(version)
+    return applied_now
+
+
+def _lock_key(group: str) -> int:
+    return zlib.crc32(f"clauseflow:{group}".encode())
+
+
+class _PostgresEngine(_Engine):
+    dialect = "postgres"
+
+    def __init__(self, url: str, lock_group: str) -> None:
+        self._url = url
+        self._key = _lock_key(lock_group)
+        connection_pool(url)  # connects and migrates now: a bad URL is reported when the store is opened
+
+    @contextmanager
+    def _connection(self):
+        from psycopg_pool import PoolTimeout
+
+        try:
+            with connection_pool(self._url).connection() as connection:
+                yield connection
+        except PoolTimeout as exc:
+            raise DatabaseBusy(f"no connection to {describe(self._url)} came free; nothing was saved, try again") from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[_PostgresConnection]:
+        from psycopg import errors
+
+        with self._connection() as connection:
+            try:
+                with connection.transaction():
+                    connection.execute("SELECT set_config('lock_timeout', %s, true)", (f"{int(BUSY_TIMEOUT_S * 1000)}ms",))
+                    connection.execute("SELECT pg_advisory_xact_lock(%s)", (self._key,))
+                    yield _PostgresConnection(connection)
+            except errors.LockNotAvailable as exc:
+                raise DatabaseBusy(f"{describe(self._url)} is locked by another process; nothing was saved, "
+                                   "try again") from exc
+
+    @contextmanager
+    def read(self) -> Iterator[_PostgresConnection]:
+        with self._connection() as connection:
+            yield _PostgresConnection(connection)
