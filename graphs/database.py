@@ -215,10 +215,10 @@ def connection_pool(url: str):
         return _pools[key]
 
 
-def close_pools() -> None:
-    """Close this process's pools (tests, before a database is dropped)."""
+def close_pools(url: str | None = None) -> None:
+    """Close this process's pools (to `url`, or all): tests, before a database is copied or dropped."""
     with _pools_lock:
-        for key in [k for k in _pools if k[0] == os.getpid()]:
+        for key in [k for k in _pools if k[0] == os.getpid() and url in (None, k[1])]:
             _pools.pop(key).close()
 
 

@@ -244,9 +244,9 @@ def postgres_checkpointer(url: str):
     return _postgres_savers[key][0]
 
 
-def close_postgres_checkpointers() -> None:
-    """Close this process's checkpointer pools (tests, before their database goes away)."""
-    for key in [k for k in _postgres_savers if k[0] == os.getpid()]:
+def close_postgres_checkpointers(url: str | None = None) -> None:
+    """Close this process's checkpointer pools (to `url`, or all): tests, before a database is copied or dropped."""
+    for key in [k for k in _postgres_savers if k[0] == os.getpid() and url in (None, k[1])]:
         _postgres_savers.pop(key)[1].close()
 
 

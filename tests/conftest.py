@@ -168,6 +168,86 @@ def postgres_server():
         shutil.rmtree(folder, ignore_errors=True)
 
 
+DATABASES: dict[Path, str] = {}  # a data folder -> the PostgreSQL database its tests put the records in
+
+
+def new_database(server: str, template: str | None = None) -> str:
+    """A fresh database on the test server (or a copy of `template`, which no one may be connected to); its URL."""
+    import uuid
+
+    import psycopg
+
+    name = "t_" + uuid.uuid4().hex[:16]
+    server = server.rsplit("/", 1)[0] + "/postgres"  # the maintenance database: never the one being copied
+    with psycopg.connect(server, autocommit=True) as admin:
+        if template is None:
+            admin.execute(f"CREATE DATABASE {name}")
+        else:
+            from graphs.database import close_pools
+            from graphs.review_graph import close_postgres_checkpointers
+
+            close_pools(template)  # this process's connections to the template end; other processes' are ended
+            close_postgres_checkpointers(template)
+            source = template.rsplit("/", 1)[1]
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (source,))
+            admin.execute(f"CREATE DATABASE {name} TEMPLATE {source}")
+    return server.rsplit("/", 1)[0] + "/" + name
+
+
+def copy_data(source: Path, target: Path) -> Path:
+    """A copy of a data folder with its records: the files, and on PostgreSQL a copy of its database."""
+    import shutil
+
+    shutil.copytree(source, target)
+    if source in DATABASES:
+        DATABASES[target] = new_database(DATABASES[source], template=DATABASES[source])
+    return target
+
+
+def audit_store_for(data_dir: Path):
+    return DATABASES.get(data_dir) or data_dir / "reviews.sqlite"
+
+
+def config_for(data_dir: Path):
+    """The ReviewConfig a process started on `data_dir` would read (database included)."""
+    from graphs.configuration import ReviewConfig
+
+    return ReviewConfig.from_env(data_dir, "local").model_copy(update={"database_url": DATABASES.get(data_dir)})
+
+
+def app_env(data_dir: Path) -> dict:
+    """The environment for app.py on `data_dir`."""
+    import os
+
+    env = {**os.environ, "CLAUSEFLOW_DATA_DIR": str(data_dir), "CLAUSEFLOW_TODAY": "2026-11-23", "COLUMNS": "200"}
+    if data_dir in DATABASES:
+        env["CLAUSEFLOW_DATABASE_URL"] = DATABASES[data_dir]
+    return env
+
+
+@contextmanager
+def write_lock_held(data_dir: Path):
+    """Another process holding the decision log's write lock (a batch mid-commit, a stuck client)."""
+    if data_dir not in DATABASES:
+        import sqlite3
+
+        holder = sqlite3.connect(data_dir / "reviews.sqlite", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+    else:
+        import psycopg
+
+        from graphs.database import _lock_key
+
+        with psycopg.connect(DATABASES[data_dir], autocommit=True) as holder:
+            holder.execute("SELECT pg_advisory_lock(%s)", (_lock_key("reviews"),))
+            yield
+
+
 class StoreUnderTest:
     """Which store a test runs on, and what a test needs to reach it directly."""
 
@@ -181,28 +261,6 @@ class StoreUnderTest:
         from graphs.audit_log import AuditLog
 
         return AuditLog(self.audit_store(data_dir))
-
-    @contextmanager
-    def write_lock_held(self, data_dir: Path):
-        """Another process holding the decision log's write lock (a batch mid-commit, a stuck client)."""
-        if self.url is None:
-            import sqlite3
-
-            holder = sqlite3.connect(data_dir / "reviews.sqlite", isolation_level=None)
-            holder.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            finally:
-                holder.execute("ROLLBACK")
-                holder.close()
-        else:
-            import psycopg
-
-            from graphs.database import _lock_key
-
-            with psycopg.connect(self.url, autocommit=True) as holder:
-                holder.execute("SELECT pg_advisory_lock(%s)", (_lock_key("reviews"),))
-                yield
 
     def raw_connection(self, data_dir: Path):
         """A plain client connection to the decision log's database, around the application (DB-API)."""
@@ -234,23 +292,21 @@ def store(request, monkeypatch):
         monkeypatch.delenv("CLAUSEFLOW_DATABASE_URL", raising=False)
         yield StoreUnderTest("sqlite", None)
         return
-    import uuid
-
-    import psycopg
-
     from graphs.database import close_pools
     from graphs.review_graph import close_postgres_checkpointers
 
-    server = request.getfixturevalue("postgres_server")
-    name = "t_" + uuid.uuid4().hex[:16]
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    url = server.rsplit("/", 1)[0] + "/" + name
+    url = new_database(request.getfixturevalue("postgres_server"))
     monkeypatch.setenv("CLAUSEFLOW_DATABASE_URL", url)
     try:
         yield StoreUnderTest("postgres", url)
     finally:
-        close_pools()
-        close_postgres_checkpointers()
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        close_pools(url)
+        close_postgres_checkpointers(url)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_database_from_the_caller():
+    """Tests choose their store; a CLAUSEFLOW_DATABASE_URL in the caller's shell would move every test onto it."""
+    import os
+
+    os.environ.pop("CLAUSEFLOW_DATABASE_URL", None)

@@ -5,6 +5,8 @@
   next reader, exactly once;
 - two processes deciding on one review at once: no decision lost; two reviewers on the same suggestion with the
   same version: exactly one wins, the other is told who decided.
+
+Every test runs on both stores: SQLite files in the data folder, and a PostgreSQL database (checkpoints included).
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import io
 import os
 import random
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -24,7 +25,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from conftest import ROOT, SAMPLES
+from conftest import (
+    DATABASES, ROOT, SAMPLES, app_env, audit_store_for, config_for, copy_data, new_database, write_lock_held,
+)
 from document_io.wordml import W_NS
 from test_review_cli import cli
 
@@ -32,7 +35,7 @@ SEED = int(os.environ.get("CLAUSEFLOW_FAULT_SEED", "20261126"))
 
 
 def _env(data: Path) -> dict:
-    return {**os.environ, "CLAUSEFLOW_DATA_DIR": str(data), "CLAUSEFLOW_TODAY": "2026-11-23", "COLUMNS": "200"}
+    return app_env(data)
 
 
 def _killed_after(args: list[str], data: Path, delay: float) -> str:
@@ -51,7 +54,7 @@ def _killed_after_sign_off(args: list[str], data: Path, thread: str, delay: floa
     """Run app.py, and SIGKILL it `delay` seconds after its sign-off is committed: aims the kill at finalising."""
     from graphs.audit_log import AuditLog
 
-    log = AuditLog(data / "reviews.sqlite")
+    log = AuditLog(audit_store_for(data))
     process = subprocess.Popen([sys.executable, str(ROOT / "app.py"), *args], cwd=ROOT, env=_env(data),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     while process.poll() is None and log.sign_off(thread) is None:
@@ -71,10 +74,9 @@ def _timed(args: list[str], data: Path) -> float:
 
 
 def _service(data: Path):
-    from graphs.configuration import ReviewConfig
     from graphs.review_service import ReviewService
 
-    return ReviewService(ReviewConfig.from_env(data, "local"))
+    return ReviewService(config_for(data))
 
 
 def _inserted_and_deleted(docx: Path) -> tuple[list[tuple[str, str]], list[str]]:
@@ -96,18 +98,19 @@ def _expected_changes(status) -> tuple[list[tuple[str, str]], list[str]]:
     return inserted, deleted
 
 
-@pytest.fixture(scope="module")
-def parked(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def parked(request, tmp_path_factory):
     data = tmp_path_factory.mktemp("faults")
     out = tmp_path_factory.mktemp("faults-out")
+    if request.param == "postgres":
+        DATABASES[data] = new_database(request.getfixturevalue("postgres_server"))
     review = cli("review", str(SAMPLES / "msa_orion.docx"), "--out", str(out), data_dir=data)
     thread = re.search(r"thread (\S+) ·", review.stdout).group(1)
     return data, out, thread
 
 
 def test_kill_9_during_decide_never_loses_a_decision_it_reported(parked, tmp_path):
-    data = tmp_path / "data"
-    shutil.copytree(parked[0], data)
+    data = copy_data(parked[0], tmp_path / "data")
     thread = parked[2]
     ids = _service(data).status(thread).pending
     full = _timed(["decide", thread, "--approve", ids[0], "--no-finalize", "--reviewer", "warmup"], data)
@@ -149,7 +152,7 @@ def test_kill_9_during_finalising_then_the_next_reader_completes_it_from_the_log
 
     source, _, thread = parked
     prepared = tmp_path / "prepared"
-    shutil.copytree(source, prepared)
+    copy_data(source, prepared)
     service = _service(prepared)
     ids = service.status(thread).pending
     cli("decide", thread, "--approve", ids[0], ids[3], "--reject", ids[1], "--reviewer", "Ann", "--no-finalize",
@@ -165,7 +168,7 @@ def test_kill_9_during_finalising_then_the_next_reader_completes_it_from_the_log
             stdout = _killed_after(["decide", thread, "--reviewer", "Cleo"], data, delay=rng.uniform(0.3, 1.1) * full)
         else:  # aimed: between the sign-off commit and the end of writing the outputs (~50 ms after the sign-off is seen)
             stdout = _killed_after_sign_off(["decide", thread, "--reviewer", "Cleo"], data, thread, rng.uniform(0, 0.04))
-        sign_off = AuditLog(data / "reviews.sqlite").sign_off(thread)
+        sign_off = AuditLog(audit_store_for(data)).sign_off(thread)
         if sign_off is None:
             outcomes["killed before sign-off"] += 1
             assert "finalised" not in stdout
@@ -178,7 +181,7 @@ def test_kill_9_during_finalising_then_the_next_reader_completes_it_from_the_log
         expected_inserted, expected_deleted = _expected_changes(status)
         assert sorted(inserted) == sorted(expected_inserted) and sorted(deleted) == sorted(expected_deleted)
         assert {author for _, author in inserted} == {"Ann", "Ben"}  # deciders, not the one who signed off
-        events = AuditLog(data / "reviews.sqlite").events(thread_id=thread)
+        events = AuditLog(audit_store_for(data)).events(thread_id=thread)
         assert [e.kind for e in events].count("sign_off") == 1 and "finalised" in [e.kind for e in events]
         assert not list(Path(status.outputs["redlined_docx"]).parent.glob(".*.tmp"))  # no half-written file left
     print(f"\nfinalise: 16 runs killed at random: {outcomes}; DOCX == log every time")
@@ -186,8 +189,7 @@ def test_kill_9_during_finalising_then_the_next_reader_completes_it_from_the_log
 
 
 def _copy(source: Path, target: Path) -> Path:
-    shutil.copytree(source, target)
-    return target
+    return copy_data(source, target)
 
 
 def test_a_crash_at_each_point_of_finalising_is_completed_by_the_next_reader(parked, tmp_path, monkeypatch):
@@ -237,8 +239,8 @@ def test_a_crash_at_each_point_of_finalising_is_completed_by_the_next_reader(par
         inserted, deleted = _inserted_and_deleted(Path(reader.outputs["redlined_docx"]))
         assert (sorted(inserted), sorted(deleted)) == tuple(sorted(x) for x in _expected_changes(reader))
         assert not list(Path(reader.outputs["redlined_docx"]).parent.glob(".*.tmp"))  # the dead writer's half file is gone
-        events = [e.kind for e in AuditLog(data / "reviews.sqlite").events(thread_id=thread)]
-        assert events.count("finalised") == 1 and AuditLog(data / "reviews.sqlite").is_finalised(thread)  # logged, once
+        events = [e.kind for e in AuditLog(audit_store_for(data)).events(thread_id=thread)]
+        assert events.count("finalised") == 1 and AuditLog(audit_store_for(data)).is_finalised(thread)  # logged, once
 
 
 def _then(function, crash):
@@ -264,7 +266,7 @@ sys.path.insert(0, {root!r})
 from agents.schema import Decision
 from graphs.configuration import ReviewConfig
 from graphs.review_service import ReviewService
-service = ReviewService(ReviewConfig.from_env({data!r}, "local"))
+service = ReviewService(ReviewConfig.from_env({data!r}, "local"))  # the database, if any, from the environment
 for n in range({count}):
     sid = {ids!r}[n % len({ids!r})]
     decision = Decision(suggestion_id=sid, action="approve" if n % 2 else "reject", reviewer="{name}-" + str(n),
@@ -306,18 +308,11 @@ def test_the_same_suggestion_from_two_reviewers_with_one_version_one_wins(parked
 
 
 def test_a_locked_database_is_a_clear_refusal_within_seconds(parked, tmp_path):
-    import sqlite3
-
     source, _, thread = parked
     data = _copy(source, tmp_path / "data")
     ids = _service(data).status(thread).pending
-    holder = sqlite3.connect(data / "reviews.sqlite", isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")  # another process in the middle of a write
-    try:
+    with write_lock_held(data):  # another process in the middle of a write
         refused = cli("decide", thread, "--approve", ids[0], "--no-finalize", data_dir=data, check=False)
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     assert refused.returncode == 1 and "locked by another process; nothing was saved" in refused.stderr
     assert "Traceback" not in refused.stderr
     assert _service(data).audit.history(thread) == []

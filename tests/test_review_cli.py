@@ -13,14 +13,13 @@ import zipfile
 import pytest
 from lxml import etree
 
-from conftest import ROOT, SAMPLES
+from conftest import ROOT, SAMPLES, app_env
 from document_io.wordml import W_NS
 
 
 def cli(*args, data_dir, stdin: str | None = None, check: bool = True):
-    env = {**os.environ, "CLAUSEFLOW_DATA_DIR": str(data_dir), "CLAUSEFLOW_TODAY": "2026-11-23", "COLUMNS": "200"}
     result = subprocess.run(
-        [sys.executable, str(ROOT / "app.py"), *args], cwd=ROOT, env=env, input=stdin or "",
+        [sys.executable, str(ROOT / "app.py"), *args], cwd=ROOT, env=app_env(data_dir), input=stdin or "",
         capture_output=True, text=True, timeout=300,
     )
     if check and result.returncode != 0:
