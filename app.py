@@ -8,6 +8,7 @@
     python app.py show <thread> | list | history <thread>
     python app.py library index | library search "text"
     python app.py batch INBOX/ [--workers N]            # a folder to the human checkpoint, triage CSV/JSON/MD
+    python app.py batch INBOX/ --engine ray [--address HOST:PORT]   # the same on a Ray cluster
     python app.py serve                                  # the reviewer web page; `user add NAME --functions legal`
     python app.py eval [--dataset cuad|samples] [--backend local|llm] [--limit N]   # CUAD metrics, resumable
     python app.py eval compare A/report.json B/report.json
@@ -131,7 +132,12 @@ def _parser() -> argparse.ArgumentParser:
 
     batch = sub.add_parser("batch", help="review every contract in a folder up to the human checkpoint; triage summary")
     batch.add_argument("inbox", type=Path)
-    batch.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel worker processes (default: cores)")
+    batch.add_argument("--workers", type=int, help="parallel workers (default: this machine's cores; with Ray, the "
+                       "cluster's CPUs)")
+    batch.add_argument("--engine", choices=["pool", "ray"], default="pool",
+                       help="pool: worker processes on this machine (default); ray: actors on a Ray cluster")
+    batch.add_argument("--address", help="with --engine ray: the cluster's head, HOST:PORT or ray://HOST:PORT (default: "
+                       "start Ray on this machine)")
     batch.add_argument("--out", type=Path, help="where triage.csv/json/md go (default out/batch-<inbox>)")
     batch.add_argument("--spend", type=Path, help="CSV of purchase orders / invoices for every contract")
     batch.add_argument("--performance", type=Path, help="CSV of vendor performance for every contract")
@@ -472,8 +478,13 @@ def _batch(args) -> int:
     from graphs.triage import outcome_counts, write_triage
 
     out = args.out or Path("out") / f"batch-{args.inbox.resolve().name}"
-    settings = BatchSettings(inbox=args.inbox.resolve(), output_dir=out.resolve(), workers=args.workers,
-                             spend_csv=args.spend, performance_csv=args.performance)
+    if args.address and args.engine != "ray":
+        raise ValueError("--address names a Ray cluster; add --engine ray")
+    if args.workers is not None and args.workers < 1:
+        raise ValueError("--workers must be at least 1")
+    settings = BatchSettings(inbox=args.inbox.resolve(), output_dir=out.resolve(),
+                             workers=args.workers or os.cpu_count() or 1, spend_csv=args.spend,
+                             performance_csv=args.performance)
     throughput = Throughput()
     failed = 0
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[detail]}"),
@@ -488,7 +499,15 @@ def _batch(args) -> int:
             progress.update(task, completed=done, total=total, detail=(
                 f"{failed} failed · {total - done} remaining · {throughput.per_minute(done):.0f}/min"))
 
-        rows = run_batch(settings, _config(args), on_result=on_result)
+        if args.engine == "ray":
+            from graphs.ray_batch import run_batch_on_ray
+
+            result = run_batch_on_ray(settings, _config(args), address=args.address, workers=args.workers,
+                                      on_result=on_result)
+            rows = result.rows
+            progress.console.print(f"Ray: {result.workers} workers, contracts reviewed on {result.nodes} node(s)")
+        else:
+            rows = run_batch(settings, _config(args), on_result=on_result)
     paths = write_triage(rows, out)
     reviewed, failed = outcome_counts(rows)  # the same count the triage files state
     print(f"{reviewed} reviewed, {failed} failed; triage: {paths['markdown']} {paths['csv']} {paths['json']}")

@@ -60,79 +60,108 @@ def die_with_the_coordinator() -> None:
         pass  # not Linux: the pool's own shutdown still ends workers when the coordinator exits normally
 
 
-def _start_worker(config_json: str, settings_json: str, onnx_threads: int) -> None:
-    global _service, _extras
-    die_with_the_coordinator()
+def open_worker(config_json: str, settings_json: str, onnx_threads: int) -> tuple:
+    """What a worker holds for the whole batch, on either engine: its own review service (engine, connections) and
+    the spend and performance data every contract is checked against."""
     os.environ["CLAUSEFLOW_ONNX_THREADS"] = str(onnx_threads)
     from agents.compliance import load_spend
     from agents.renewal_leverage import load_performance
     from graphs.review_service import ReviewService
 
     settings = BatchSettings.model_validate_json(settings_json)
-    _service = ReviewService(ReviewConfig.model_validate_json(config_json))
-    _extras = {
+    extras = {
         "spend": load_spend(settings.spend_csv) if settings.spend_csv else None,
         "performance": load_performance(settings.performance_csv) if settings.performance_csv else None,
+        "output_dir": settings.output_dir,
     }
-    _extras["output_dir"] = settings.output_dir
+    return ReviewService(ReviewConfig.model_validate_json(config_json)), extras
 
 
-def review_file(path: str, display_name: str, started_marker: str | None = None) -> TriageRow:
-    """Runs in a worker: one file to the human checkpoint, or its one-line reason. The marker tells the coordinator
-    this contract was under way if the worker dies."""
-    if started_marker:
-        Path(started_marker).touch()
+def review_with(service, extras: dict, path: str, display_name: str) -> TriageRow:
+    """One file to the human checkpoint, or its one-line reason."""
     try:
-        status = _service.start(Path(path), _extras["output_dir"], spend=_extras["spend"], performance=_extras["performance"])
+        status = service.start(Path(path), extras["output_dir"], spend=extras["spend"], performance=extras["performance"])
         return TriageRow.from_status(display_name, status)
     except Exception as exc:  # one bad file must never stop the batch
         return TriageRow.failure(display_name, " ".join(str(exc).split()) or type(exc).__name__)
 
 
+def _start_worker(config_json: str, settings_json: str, onnx_threads: int) -> None:
+    global _service, _extras
+    die_with_the_coordinator()
+    _service, _extras = open_worker(config_json, settings_json, onnx_threads)
+
+
+def review_file(path: str, display_name: str, started_marker: str | None = None) -> TriageRow:
+    """Runs in a pool worker. The marker tells the coordinator this contract was under way if the worker dies."""
+    if started_marker:
+        Path(started_marker).touch()
+    return review_with(_service, _extras, path, display_name)
+
+
 # --- coordinator ------------------------------------------------------------------------------------
+
+
+class BatchPlan:
+    """The inbox as the batch sees it: files refused from their size alone, and the rest grouped by content, so the
+    same bytes under two names are reviewed once and both rows appear. Shared by both engines (pool and Ray)."""
+
+    def __init__(self, settings: BatchSettings, config: ReviewConfig,
+                 on_result: Callable[[TriageRow, int, int], None]) -> None:
+        self.settings, self.on_result = settings, on_result
+        self.files = inbox_files(settings.inbox)
+        self.rows: list[TriageRow] = []
+        self.copies: dict[Path, list[Path]] = {}  # the first file of each content -> its other names
+        first_of_content: dict[str, Path] = {}
+        for path in self.files:
+            if (size := path.stat().st_size) > config.max_bytes:  # refused from its size, never read
+                self._add(TriageRow.failure(self.name(path), f"{path.name}: {size / 1_048_576:,.1f} MB is over the "
+                                            f"{config.max_bytes / 1_048_576:.0f} MB limit for one contract"))
+                continue
+            original = first_of_content.setdefault(sha256_of(path), path)
+            self.copies.setdefault(original, []).append(path) if original != path else self.copies.setdefault(path, [])
+
+    def name(self, path: Path) -> str:
+        return _name(path, self.settings.inbox)
+
+    def record(self, row: TriageRow, original: Path) -> None:
+        for copy in self.copies[original]:
+            duplicate = row.model_copy(update={"file": self.name(copy)})
+            if duplicate.outcome != "failed":
+                duplicate.outcome = "duplicate"
+            self.rows.append(duplicate)
+        self._add(row)
+
+    def died_twice(self, path: Path) -> None:
+        self.record(TriageRow.failure(self.name(path), "the worker reviewing it died twice (killed, or out of memory); "
+                                      "not retried again"), path)
+
+    def _add(self, row: TriageRow) -> None:
+        self.rows.append(row)
+        self.on_result(row, len(self.rows), len(self.files))
 
 
 def run_batch(settings: BatchSettings, config: ReviewConfig,
               on_result: Callable[[TriageRow, int, int], None] = lambda row, done, total: None) -> list[TriageRow]:
-    files = inbox_files(settings.inbox)
+    """The local engine: a pool of worker processes on this machine."""
+    plan = BatchPlan(settings, config, on_result)
     index_library_once(config.data_dir)
-    workers = max(1, min(settings.workers, len(files) or 1))
+    workers = max(1, min(settings.workers, len(plan.files) or 1))
     onnx_threads = max(1, (os.cpu_count() or 1) // workers)
-    rows: list[TriageRow] = []
-    context = get_context("spawn")  # no forked ONNX sessions or SQLite handles
-    first_of_content: dict[str, Path] = {}
-    copies: dict[Path, list[Path]] = {}
-    for path in files:  # the same bytes under two names are reviewed once
-        if (size := path.stat().st_size) > config.max_bytes:  # refused from its size, never read
-            rows.append(TriageRow.failure(_name(path, settings.inbox), f"{path.name}: {size / 1_048_576:,.1f} MB is over "
-                                          f"the {config.max_bytes / 1_048_576:.0f} MB limit for one contract"))
-            on_result(rows[-1], len(rows), len(files))
-            continue
-        original = first_of_content.setdefault(sha256_of(path), path)
-        copies.setdefault(original, []).append(path) if original != path else copies.setdefault(path, [])
-
-    def record(row: TriageRow, original: Path) -> None:
-        for copy in copies[original]:
-            duplicate = row.model_copy(update={"file": _name(copy, settings.inbox)})
-            if duplicate.outcome != "failed":
-                duplicate.outcome = "duplicate"
-            rows.append(duplicate)
-        rows.append(row)
-        on_result(row, len(rows), len(files))
-
+    context = get_context("spawn")  # no forked ONNX sessions or database handles
     # A worker that dies (kill -9, the OOM killer) breaks the pool. The contracts that were being reviewed then are
     # retried once in a fresh pool and after that reported as failed; the ones not yet started simply go on.
-    remaining, deaths = list(copies), {p: 0 for p in copies}
+    remaining, deaths = list(plan.copies), {p: 0 for p in plan.copies}
     with tempfile.TemporaryDirectory(prefix="clauseflow-batch-") as scratch:
-        started = {p: Path(scratch) / f"{index}.started" for index, p in enumerate(copies)}
+        started = {p: Path(scratch) / f"{index}.started" for index, p in enumerate(plan.copies)}
         while remaining:
             broken: list[Path] = []
             with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                                      initargs=(config.model_dump_json(), settings.model_dump_json(), onnx_threads)) as pool:
-                futures = {pool.submit(review_file, str(p), _name(p, settings.inbox), str(started[p])): p for p in remaining}
+                futures = {pool.submit(review_file, str(p), plan.name(p), str(started[p])): p for p in remaining}
                 for future in as_completed(futures):
                     try:
-                        record(future.result(), futures[future])
+                        plan.record(future.result(), futures[future])
                     except BrokenProcessPool:
                         broken.append(futures[future])
             remaining = []
@@ -141,11 +170,10 @@ def run_batch(settings: BatchSettings, config: ReviewConfig,
                     deaths[path] += 1
                     started[path].unlink()
                 if deaths[path] > 1:
-                    record(TriageRow.failure(_name(path, settings.inbox), "the worker reviewing it died twice (killed, "
-                                             "or out of memory); not retried again"), path)
+                    plan.died_twice(path)
                 else:
                     remaining.append(path)
-    return rows
+    return plan.rows
 
 
 def sha256_of(path: Path) -> str:

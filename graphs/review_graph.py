@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from datetime import date
 from pathlib import Path
 
@@ -235,7 +236,10 @@ def postgres_checkpointer(url: str):
                               kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row})
         saver = PostgresSaver(pool)
         with pool.connection() as connection:
-            connection.execute("SELECT pg_advisory_lock(7215000002)")
+            # Polled, not waited for: its migrations build indexes CONCURRENTLY, which wait for every open statement,
+            # so a process blocked inside pg_advisory_lock would deadlock with the one holding it.
+            while not connection.execute("SELECT pg_try_advisory_lock(7215000002) AS got").fetchone()["got"]:
+                time.sleep(0.05)
             try:
                 saver.setup()
             finally:

@@ -291,7 +291,17 @@ def store(request, monkeypatch):
     if request.param == "sqlite":
         monkeypatch.delenv("CLAUSEFLOW_DATABASE_URL", raising=False)
         yield StoreUnderTest("sqlite", None)
-        return
+    else:
+        yield from _postgres_store(request, monkeypatch)
+
+
+@pytest.fixture
+def postgres_store(request, monkeypatch):
+    """A test that is about the shared store only (a cluster's batch)."""
+    yield from _postgres_store(request, monkeypatch)
+
+
+def _postgres_store(request, monkeypatch):
     from graphs.database import close_pools
     from graphs.review_graph import close_postgres_checkpointers
 
@@ -310,3 +320,19 @@ def _no_database_from_the_caller():
     import os
 
     os.environ.pop("CLAUSEFLOW_DATABASE_URL", None)
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """A Ray head and one more worker node on this machine (one CPU each), started by the project's own script and
+    stopped after; its address."""
+    import subprocess
+
+    script = ROOT / "scripts" / "ray_cluster.sh"
+    env = {**__import__("os").environ, "RAY": str(Path(sys.executable).with_name("ray"))}
+    started = subprocess.run([str(script), "start", str(free_port())], capture_output=True, text=True, env=env, timeout=180)
+    assert started.returncode == 0, f"Ray did not start: {started.stderr[-2000:]}"
+    try:
+        yield started.stdout.strip()
+    finally:
+        subprocess.run([str(script), "stop"], capture_output=True, env=env, timeout=180)

@@ -1,4 +1,5 @@
-"""`app.py batch`: a folder of good and bad files to a triage, in worker processes, resumable after kill -9."""
+"""`app.py batch`: a folder of good and bad files to a triage, in worker processes, resumable after kill -9. The tests
+of what the batch stores run on both stores (SQLite files, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,11 @@ from test_review_cli import cli
 _RISK_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 
-def _reviews(data_dir) -> dict[str, str]:
+def _reviews(data_dir, store=None) -> dict[str, str]:
+    """thread id -> created_at of every review the batch has logged so far (read around the application, without
+    creating a SQLite file the batch has not made yet)."""
+    if store is not None and store.kind == "postgres":
+        return {r["thread_id"]: r["created_at"] for r in store.audit(data_dir).reviews()}
     path = data_dir / "reviews.sqlite"
     if not path.exists():
         return {}
@@ -28,7 +33,12 @@ def _reviews(data_dir) -> dict[str, str]:
             return {}
 
 
-def test_mixed_inbox_gives_a_triage_with_every_file_and_a_reason_for_each_failure(tmp_path):
+def _checkpointed_threads(data_dir, store) -> set[str]:
+    with store.raw_connection(data_dir) if store.kind == "postgres" else sqlite3.connect(data_dir / "checkpoints.sqlite") as db:
+        return {t for (t,) in db.execute("SELECT DISTINCT thread_id FROM checkpoints")}
+
+
+def test_mixed_inbox_gives_a_triage_with_every_file_and_a_reason_for_each_failure(tmp_path, store):
     inbox = tmp_path / "inbox"
     (inbox / "sub").mkdir(parents=True)
     for name in ["nda_bluepeak.docx", "saas_cloudnimbus.docx", "licence_quanta.txt", "dpa_medisafe.pdf"]:
@@ -63,12 +73,14 @@ def test_mixed_inbox_gives_a_triage_with_every_file_and_a_reason_for_each_failur
     assert (out / "triage.csv").read_text().count("\n") == len(rows) + 1
     assert "Could not be reviewed" in (out / "triage.md").read_text()
     # every pending review is durable and reachable from the ordinary commands
-    assert set(_reviews(tmp_path / "data")) == {r["thread_id"] for r in reviewed}
+    assert set(_reviews(tmp_path / "data", store)) == {r["thread_id"] for r in reviewed}
+    if store.kind == "postgres":  # the records are in the database: the data folder holds no SQLite file
+        assert not list((tmp_path / "data").glob("*.sqlite"))
     shown = cli("show", saas["thread_id"], data_dir=tmp_path / "data")
     assert "CloudNimbus" in shown.stdout
 
 
-def test_a_batch_killed_with_sigkill_resumes_without_losing_or_repeating_contracts(tmp_path):
+def test_a_batch_killed_with_sigkill_resumes_without_losing_or_repeating_contracts(tmp_path, store):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     files = sorted(SAMPLES.glob("*.docx")) + [SAMPLES / "licence_quanta.txt", SAMPLES / "dpa_medisafe.pdf"]
@@ -80,23 +92,21 @@ def test_a_batch_killed_with_sigkill_resumes_without_losing_or_repeating_contrac
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
     deadline = time.time() + 120
-    while len(_reviews(data_dir)) < 2 and time.time() < deadline and process.poll() is None:
+    while len(_reviews(data_dir, store)) < 2 and time.time() < deadline and process.poll() is None:
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)  # the coordinator and its worker, mid-batch
     process.wait()
-    before = _reviews(data_dir)
+    before = _reviews(data_dir, store)
     assert 2 <= len(before) < len(files), f"the kill should land mid-batch; {len(before)} of {len(files)} were done"
 
     result = cli("batch", str(inbox), "--workers", "2", "--out", str(tmp_path / "t"), data_dir=data_dir)
 
     rows = json.loads((tmp_path / "t" / "triage.json").read_text())
     assert len(rows) == len(files) and all(r["outcome"] == "awaiting_review" for r in rows)
-    after = _reviews(data_dir)
+    after = _reviews(data_dir, store)
     assert len(after) == len(files) == len({r["thread_id"] for r in rows})
     assert {t: after[t] for t in before} == before  # contracts finished before the kill were not redone
-    with sqlite3.connect(data_dir / "checkpoints.sqlite") as db:
-        threads = {t for (t,) in db.execute("SELECT DISTINCT thread_id FROM checkpoints")}
-    assert threads == set(after)
+    assert _checkpointed_threads(data_dir, store) == set(after)
     assert "0 failed" in result.stdout
 
 
@@ -181,16 +191,14 @@ def test_killing_the_coordinator_leaves_no_worker_running(tmp_path):
     assert not [w for w in workers if _alive(w)]  # the kernel ended them with the coordinator (PR_SET_PDEATHSIG)
 
 
-def test_two_batches_on_one_inbox_run_each_contracts_agents_once(tmp_path):
-    from graphs.audit_log import AuditLog
-
+def test_two_batches_on_one_inbox_run_each_contracts_agents_once(tmp_path, store):
     inbox, data = tmp_path / "inbox", tmp_path / "data"
     _inbox_of_distinct_contracts(inbox, 4)
     first, second = (_start_batch(inbox, tmp_path / f"triage-{n}", data) for n in (1, 2))
     for batch in (first, second):
         stdout, stderr = batch.communicate(timeout=600)
         assert batch.returncode == 0, stderr[-2000:] + stdout[-2000:]
-    runs = AuditLog(data / "reviews.sqlite").events(kind="agents_run")
+    runs = store.audit(data).events(kind="agents_run")
     per_contract = {}
     for event in runs:
         per_contract[event.thread_id] = per_contract.get(event.thread_id, 0) + 1
