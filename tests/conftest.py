@@ -91,12 +91,12 @@ def free_port() -> int:
 
 @contextmanager
 def serving(data: Path, today: str = "2026-11-23"):
-    """`app.py serve` on a free port over `data`, answering /health; yields the base URL, stops it after."""
-    import os
+    """`app.py serve` on a free port over `data` (and its database), answering /health; yields the base URL, stops it
+    after."""
     import subprocess
 
     port = free_port()
-    env = {**os.environ, "CLAUSEFLOW_DATA_DIR": str(data), "CLAUSEFLOW_TODAY": today}
+    env = {**app_env(data), "CLAUSEFLOW_TODAY": today}
     server = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "serve", "--port", str(port)], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"

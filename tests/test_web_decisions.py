@@ -1,13 +1,12 @@
 """The web page as the place decisions are made, with two browser sessions, hostile requests and a locked database:
 stale decisions refused with who decided meanwhile (409), no accidental approval, sign-off only by the role and only
 with no open escalation, login CSRF and throttling, a request size limit, routing-based visibility, and a server
-that keeps answering while a decision waits on a lock."""
+that keeps answering while a decision waits on a lock. On both stores: SQLite files, and PostgreSQL."""
 
 from __future__ import annotations
 
 import http.cookiejar
 import re
-import sqlite3
 import threading
 import time
 import urllib.error
@@ -15,9 +14,9 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from conftest import SAMPLES, chrome
+from conftest import DATABASES, SAMPLES, chrome, new_database, write_lock_held
 from test_review_cli import cli
-from test_web_page import _log_in, site as _site  # noqa: F401  (a fixture this module extends)
+from test_web_page import _log_in, open_site
 
 USERS = {  # name: (password, functions, roles)
     "lee": ("correct horse battery", ["legal", "finance"], ["sign-off"]),
@@ -28,14 +27,18 @@ USERS = {  # name: (password, functions, roles)
 }
 
 
-@pytest.fixture(scope="module")
-def site(_site):
-    for name, (password, functions, roles) in USERS.items():
-        if name in ("lee", "sam"):
-            continue  # the shared fixture adds these two
-        cli("user", "add", name, "--functions", *functions, *(["--roles", *roles] if roles else []), "--password-stdin",
-            data_dir=_site["data"], stdin=password + "\n")
-    return _site
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def site(request, tmp_path_factory):
+    data, out = tmp_path_factory.mktemp("web-data"), tmp_path_factory.mktemp("web-out")
+    if request.param == "postgres":
+        DATABASES[data] = new_database(request.getfixturevalue("postgres_server"))
+    with open_site(data, out) as opened:
+        for name, (password, functions, roles) in USERS.items():
+            if name in ("lee", "sam"):
+                continue  # open_site adds these two
+            cli("user", "add", name, "--functions", *functions, *(["--roles", *roles] if roles else []),
+                "--password-stdin", data_dir=data, stdin=password + "\n")
+        yield opened
 
 
 class Client:
@@ -232,21 +235,16 @@ def test_a_decision_waiting_on_a_locked_database_does_not_block_the_server(site)
     sid = re.findall(r'<div class="card[^"]*" id="(S\d+)"[^>]*>\s*<h3>(?:<span class="swatch[^"]*"></span>)?[^<]*<span[^>]*>[^<]*</span></h3>\s*'
                      r'<p class="muted">[^<]*decided by (?:legal|finance)', page)[0]
     values = lee.form_values(f"/reviews/{thread}")
-    holder = sqlite3.connect(site["data"] / "reviews.sqlite", isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")  # another process is writing
     answer: dict = {}
     decide = threading.Thread(target=lambda: answer.update(
         result=lee.post(f"/reviews/{thread}/decide", {**values, "suggestion_id": sid, "action": "approve"}),
         done=time.monotonic()))
-    try:
+    with write_lock_held(site["data"]):  # another process is writing
         decide.start()
         time.sleep(0.5)
         health = urllib.request.urlopen(site["base"] + "/health", timeout=10).read()
         health_done = time.monotonic()
         decide.join(timeout=60)
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     assert health.startswith(b"ok") and health_done < answer["done"]  # the server answered while the decision waited
     code, page = answer["result"]
     assert code == 503 and "locked by another process; nothing was saved" in page

@@ -9,6 +9,7 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
+from contextlib import contextmanager
 
 import pytest
 from conftest import SAMPLES, serving
@@ -19,8 +20,13 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    data = tmp_path_factory.mktemp("web-data")
-    out = tmp_path_factory.mktemp("web-out")
+    with open_site(tmp_path_factory.mktemp("web-data"), tmp_path_factory.mktemp("web-out")) as opened:
+        yield opened
+
+
+@contextmanager
+def open_site(data, out):
+    """One reviewed contract, two reviewers (lee: legal, finance, sign-off; sam: security) and a server over them."""
     review = cli("review", str(SAMPLES / "msa_orion.docx"), "--out", str(out), data_dir=data)
     thread = re.search(r"thread (\S+) ·", review.stdout).group(1)
     cli("user", "add", "lee", "--functions", "legal", "finance", "--roles", "sign-off", "--password-stdin", data_dir=data,

@@ -1,9 +1,9 @@
 """`app.py serve --workers 2`: several worker processes over one data folder. A session made on one worker is valid
-on every other, and decisions posted at once through different workers are all saved, once each."""
+on every other, and decisions posted at once through different workers are all saved, once each; on SQLite files and
+on PostgreSQL."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -11,16 +11,18 @@ import threading
 import urllib.request
 
 import pytest
-from conftest import ROOT, SAMPLES, free_port, wait_until_answering
+from conftest import DATABASES, ROOT, SAMPLES, app_env, free_port, new_database, wait_until_answering
 from test_review_cli import cli
 from test_web_decisions import Client
 
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture(scope="module")
-def workers(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def workers(request, tmp_path_factory):
     data = tmp_path_factory.mktemp("workers")
+    if request.param == "postgres":
+        DATABASES[data] = new_database(request.getfixturevalue("postgres_server"))
     threads = []
     for sample in ("saas_cloudnimbus.docx", "msa_orion.docx"):
         out = cli("review", str(SAMPLES / sample), "--out", str(data / "out"), data_dir=data).stdout
@@ -28,7 +30,7 @@ def workers(tmp_path_factory):
     cli("user", "add", "lee", "--functions", "legal", "security", "finance", "procurement", "--password-stdin",
         data_dir=data, stdin=PASSWORD + "\n")
     port = free_port()
-    env = {**os.environ, "CLAUSEFLOW_DATA_DIR": str(data), "CLAUSEFLOW_TODAY": "2026-11-23"}
+    env = app_env(data)
     server = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "serve", "--port", str(port), "--workers", "2"],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
