@@ -39,6 +39,23 @@ def per_sentence_cost(sentences: list[str]) -> float:
     return (time.perf_counter() - started) / max(len(sentences), 1)
 
 
+def cuad_inbox(inbox: Path, count: int, seed: int) -> tuple[list, list[str]]:
+    """A fixed random sample of CUAD contracts (all splits) as DOCX in `inbox`; the sample and its sentences."""
+    from document_io.legal_text import sentence_units
+    from evals.cuad_docx import cuad_text_to_docx
+    from evals.datasets import CuadDataset
+    from evals.review_eval import as_word_document
+
+    contracts = sorted(CuadDataset().contracts("all"), key=lambda c: c.id)
+    sample = random.Random(seed).sample(contracts, count)
+    inbox.mkdir(parents=True)
+    sentences: list[str] = []
+    for index, contract in enumerate(sample):
+        (inbox / f"{index:03d}.docx").write_bytes(cuad_text_to_docx(contract.text))
+        sentences += [u.text for u in sentence_units(as_word_document(contract))]
+    return sample, sentences
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--contracts", type=int, default=60)
@@ -46,21 +63,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20261126)
     args = parser.parse_args()
 
-    from document_io.legal_text import sentence_units
-    from evals.cuad_docx import cuad_text_to_docx
-    from evals.datasets import CuadDataset
-    from evals.review_eval import as_word_document
-
-    contracts = sorted(CuadDataset().contracts("all"), key=lambda c: c.id)
-    sample = random.Random(args.seed).sample(contracts, args.contracts)
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         inbox = folder / "inbox"
-        inbox.mkdir()
-        sentences: list[str] = []
-        for index, contract in enumerate(sample):
-            (inbox / f"{index:03d}.docx").write_bytes(cuad_text_to_docx(contract.text))
-            sentences += [u.text for u in sentence_units(as_word_document(contract))]
+        sample, sentences = cuad_inbox(inbox, args.contracts, args.seed)
         cost = per_sentence_cost(random.Random(1).sample(sentences, min(600, len(sentences))))
         env = {**os.environ, "CLAUSEFLOW_DATA_DIR": str(folder / "data")}
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
