@@ -185,11 +185,19 @@ class _PostgresConnection:
         self._connection = connection
 
     def execute(self, sql: str, params=()):
-        return self._connection.execute(postgres_sql(sql), tuple(params))
+        return self._connection.execute(postgres_sql(sql), _storable(params))
 
-    def executemany(self, sql: str, rows) -> None:
-        with self._connection.cursor() as cursor:
-            cursor.executemany(postgres_sql(sql), [tuple(r) for r in rows])
+    def executemany(self, sql: str, rows):
+        """Like sqlite3's: the cursor, whose rowcount sums the rows every statement changed."""
+        cursor = self._connection.cursor()
+        cursor.executemany(postgres_sql(sql), [_storable(r) for r in rows])
+        return cursor
+
+
+def _storable(params) -> tuple:
+    """PostgreSQL text cannot hold NUL, which hostile or broken files do contain (SQLite stores it). It becomes U+FFFD:
+    one character for one, so every span's offsets still point at the same text."""
+    return tuple(v.replace("\x00", "\ufffd") if isinstance(v, str) and "\x00" in v else v for v in params)
 
 
 _pools: dict[tuple[int, str], object] = {}

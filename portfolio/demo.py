@@ -17,7 +17,7 @@ from dateutil.relativedelta import relativedelta
 from portfolio.importer import import_folder
 from portfolio.records import ContractRecord
 from portfolio.repository import Repository, contract_of
-from portfolio.review_sync import repository_path
+from portfolio.review_sync import repository_store
 from portfolio.spend import match_and_flag, read_erp_csv, read_suppliers_csv
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -148,7 +148,7 @@ def build_demo(config, *, cuad_contracts: int, workers: int) -> str:
     demo = config.data_dir / "demo"
     contracts_dir = demo / "contracts"
     written = write_contracts(contracts_dir, cuad_contracts)
-    repository = Repository(repository_path(config))
+    repository = Repository(repository_store(config))
     rows = import_folder(contracts_dir, repository, data_dir=config.data_dir, our_names=config.our_names, today=config.today,
                          max_bytes=config.max_bytes, workers=workers)
     with repository.read() as db:

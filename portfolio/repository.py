@@ -1,4 +1,5 @@
-"""The contract repository: one SQLite file (data/portfolio.sqlite) with every contract's metadata and clauses,
+"""The contract repository: one SQLite file (data/portfolio.sqlite), or the shared PostgreSQL database when
+CLAUSEFLOW_DATABASE_URL is set, with every contract's metadata and clauses,
 obligations and their history, the supplier master, ERP spend lines and the flags matching raised.
 
 Contracts from reviews are derived (re-filed from the review when it changes); imported executed contracts,
@@ -92,6 +93,16 @@ _CONTRACT_COLUMNS = (
 )
 
 
+# Upserts both engines run (INSERT … ON CONFLICT): a row replaced in place, keyed by its primary key.
+_UPSERT_CONTRACT = (
+    f"INSERT INTO contracts ({','.join(_CONTRACT_COLUMNS)}) VALUES ({','.join('?' for _ in _CONTRACT_COLUMNS)})"
+    " ON CONFLICT (contract_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _CONTRACT_COLUMNS if c != "contract_id"))
+_UPSERT_PERFORMANCE = (
+    "INSERT INTO performance (contract_id, period, sla_target, sla_actual, incidents) VALUES (?,?,?,?,?)"
+    " ON CONFLICT (contract_id, period) DO UPDATE SET sla_target = excluded.sla_target,"
+    " sla_actual = excluded.sla_actual, incidents = excluded.incidents")
+
 _STATUS_RANK = {"in review": 0, "finalised": 1, "executed": 2, "expired": 3, "terminated": 4}
 
 
@@ -147,9 +158,7 @@ class Repository(Store):
                         values["status"] = existing["status"]
                     values["owner"] = values["owner"] or existing["owner"]
                     db.execute("DELETE FROM contract_clauses WHERE contract_id = ?", (record.contract_id,))
-                placeholders = ",".join("?" for _ in _CONTRACT_COLUMNS)
-                db.execute(f"INSERT OR REPLACE INTO contracts ({','.join(_CONTRACT_COLUMNS)}) VALUES ({placeholders})",
-                           [values[c] for c in _CONTRACT_COLUMNS])
+                db.execute(_UPSERT_CONTRACT, [values[c] for c in _CONTRACT_COLUMNS])
                 db.executemany('INSERT INTO contract_clauses (contract_id, category, start, "end", text) VALUES (?,?,?,?,?)',
                                [(record.contract_id, c.category, c.start, c.end, c.text) for c in record.clauses])
                 _replace_open_obligations(db, record.contract_id, filing.obligations)
@@ -209,7 +218,8 @@ class Repository(Store):
 
     def mark_vectors(self, done: list[tuple[str, str]]) -> None:
         with self.transaction() as db:
-            db.executemany("INSERT OR REPLACE INTO clause_vectors_state (contract_id, filed_at) VALUES (?, ?)", done)
+            db.executemany("INSERT INTO clause_vectors_state (contract_id, filed_at) VALUES (?, ?)"
+                           " ON CONFLICT (contract_id) DO UPDATE SET filed_at = excluded.filed_at", done)
             db.execute("UPDATE clause_vectors_version SET version = version + 1 WHERE id = 1")
 
     def vectors_version(self) -> int:
@@ -269,9 +279,12 @@ class Repository(Store):
     def upsert_suppliers(self, suppliers: list[Supplier]) -> None:
         with self.transaction() as db:
             for s in suppliers:
-                db.execute("INSERT OR REPLACE INTO suppliers (supplier_id, name, aliases, tax_id, risk_tier) VALUES (?,?,?,?,?)",
+                db.execute("INSERT INTO suppliers (supplier_id, name, aliases, tax_id, risk_tier) VALUES (?,?,?,?,?)"
+                           " ON CONFLICT (supplier_id) DO UPDATE SET name = excluded.name, aliases = excluded.aliases,"
+                           " tax_id = excluded.tax_id, risk_tier = excluded.risk_tier",
                            (s.supplier_id, s.name, json.dumps(s.aliases), s.tax_id, s.risk_tier))
-                db.executemany("INSERT OR REPLACE INTO supplier_names (name_key, supplier_id) VALUES (?,?)",
+                db.executemany("INSERT INTO supplier_names (name_key, supplier_id) VALUES (?,?)"
+                               " ON CONFLICT (name_key) DO UPDATE SET supplier_id = excluded.supplier_id",
                                [(name_key(n), s.supplier_id) for n in [s.name, *s.aliases] if name_key(n)])
 
     def suppliers(self) -> list[Supplier]:
@@ -283,14 +296,13 @@ class Repository(Store):
         """Insert ERP lines; a line already imported (same kind, supplier, numbers, date and amount) is skipped, so
         importing the same export twice, or an export that overlaps the last one, adds nothing twice."""
         with self.transaction() as db:
-            before = db.total_changes
-            db.executemany(
-                "INSERT OR IGNORE INTO spend_lines (line_key, kind, supplier, supplier_key, po_number, invoice_number, date,"
-                " amount, currency, description, paid_date, unit_price, item) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            return db.executemany(  # the count of rows inserted: on both engines, summed over the rows given
+                "INSERT INTO spend_lines (line_key, kind, supplier, supplier_key, po_number, invoice_number, date,"
+                " amount, currency, description, paid_date, unit_price, item) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT (line_key) DO NOTHING",
                 [(_line_key(l), l.kind, l.supplier, name_key(l.supplier), l.po_number, l.invoice_number, l.date.isoformat(),
                   l.amount, l.currency, l.description, l.paid_date.isoformat() if l.paid_date else None, l.unit_price,
-                  l.item) for l in lines])
-            return db.total_changes - before
+                  l.item) for l in lines]).rowcount
 
     def replace_flags(self, flags: list[SpendFlag], matches: list[tuple[int, str | None, str | None]]) -> None:
         """Store a matching run: each line's contract and reason, and the flags, replacing the last run's."""
@@ -320,8 +332,7 @@ class Repository(Store):
 
     def set_performance(self, contract_id: str, rows: list[tuple[str, float, float, int]]) -> None:
         with self.transaction() as db:
-            db.executemany("INSERT OR REPLACE INTO performance (contract_id, period, sla_target, sla_actual, incidents)"
-                           " VALUES (?,?,?,?,?)", [(contract_id, *r) for r in rows])
+            db.executemany(_UPSERT_PERFORMANCE, [(contract_id, *r) for r in rows])
 
     def add_performance(self, rows) -> int:
         """Service-level results (PerformanceRow); a row naming a counterparty goes to its contract in force in that
@@ -338,8 +349,7 @@ class Repository(Store):
                     contract_id = found[0] if found else None
                 if contract_id is None or not db.execute("SELECT 1 FROM contracts WHERE contract_id = ?", (contract_id,)).fetchone():
                     continue
-                db.execute("INSERT OR REPLACE INTO performance (contract_id, period, sla_target, sla_actual, incidents)"
-                           " VALUES (?,?,?,?,?)", (contract_id, row.period, row.sla_target, row.sla_actual, row.incidents))
+                db.execute(_UPSERT_PERFORMANCE, (contract_id, row.period, row.sla_target, row.sla_actual, row.incidents))
                 filed += 1
         return filed
 

@@ -33,14 +33,15 @@ def file_reviews(service: ReviewService, repository: Repository) -> int:
     return len(filings)
 
 
-def repository_path(config) -> Path:
-    return config.data_dir / "portfolio.sqlite"
+def repository_store(config) -> Path | str:
+    """The shared database when one is configured, else the data folder's SQLite file."""
+    return config.database_url or config.data_dir / "portfolio.sqlite"
 
 
 def open_repository(config, service: ReviewService | None = None, *, sync: bool = True) -> Repository:
     """The data folder's repository, with every review that changed since the last call filed first (for a command
     that runs once; a server keeps one SyncedRepository)."""
-    repository = Repository(repository_path(config))
+    repository = Repository(repository_store(config))
     if sync and (service is not None or config.database_url or config.audit_path.exists()):
         file_reviews(service or ReviewService(config), repository)
     return repository
@@ -52,7 +53,7 @@ class SyncedRepository:
 
     def __init__(self, service: ReviewService) -> None:
         self._service = service
-        self._repository = Repository(repository_path(service.config))
+        self._repository = Repository(repository_store(service.config))
 
     def __call__(self) -> Repository:
         file_reviews(self._service, self._repository)

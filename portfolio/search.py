@@ -152,8 +152,8 @@ def _filters(query: ContractQuery, today: date) -> tuple[str, list]:
         where.append("COALESCE(c.value, c.not_to_exceed) <= ?")
         args.append(query.value_max)
     if query.governing_law:
-        where.append("c.governing_law LIKE ?")
-        args.append(f"%{query.governing_law}%")
+        where.append("LOWER(c.governing_law) LIKE ?")  # LOWER: PostgreSQL's LIKE minds case, SQLite's does not
+        args.append(f"%{query.governing_law.lower()}%")
     if query.has_clause:
         where.append("EXISTS (SELECT 1 FROM contract_clauses k WHERE k.contract_id = c.contract_id AND k.category = ?)")
         args.append(query.has_clause)
@@ -168,7 +168,14 @@ def search_contracts(repository: Repository, query: ContractQuery, today: date) 
     condition, args = _filters(query, today)
     words = re.findall(r"\w+", (query.words or "").lower())[:12]
     with repository.read() as db:
-        if words:
+        if words and repository.dialect == "postgres":  # English stemming and ranking, as FTS5's porter and bm25
+            rows = db.execute(
+                "SELECT c.*, k.category AS hit_category, k.start AS hit_start, k.\"end\" AS hit_end,"
+                " ts_headline('english', k.text, q, 'StartSel=[,StopSel=],MaxWords=24,MinWords=8') AS hit_snippet"
+                " FROM contract_clauses k CROSS JOIN plainto_tsquery('english', ?) q"
+                f" JOIN contracts c ON c.contract_id = k.contract_id WHERE k.words @@ q{condition}"
+                " ORDER BY ts_rank(k.words, q) DESC, k.id LIMIT ?", [" ".join(words), *args, query.limit * 5]).fetchall()
+        elif words:  # each word quoted: no FTS syntax from the user reaches SQLite
             match = " ".join(f'"{w}"' for w in words)
             rows = db.execute(
                 "SELECT c.*, k.category AS hit_category, k.start AS hit_start, k.\"end\" AS hit_end,"
@@ -177,7 +184,7 @@ def search_contracts(repository: Repository, query: ContractQuery, today: date) 
                 f" JOIN contracts c ON c.contract_id = k.contract_id WHERE clause_fts MATCH ?{condition}"
                 " ORDER BY rank LIMIT ?", [match, *args, query.limit * 5]).fetchall()
         else:
-            rows = db.execute(f"SELECT c.* FROM contracts c WHERE 1{condition} ORDER BY c.term_end IS NULL, c.term_end,"
+            rows = db.execute(f"SELECT c.* FROM contracts c WHERE 1=1{condition} ORDER BY c.term_end IS NULL, c.term_end,"
                               " c.name LIMIT ?", [*args, query.limit]).fetchall()
     hits, seen = [], set()
     for row in rows:

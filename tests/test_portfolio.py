@@ -112,8 +112,8 @@ def _record(n: int, **fields) -> ContractRecord:
 
 
 @pytest.fixture
-def repository(tmp_path) -> Repository:
-    return Repository(tmp_path / "portfolio.sqlite")
+def repository(tmp_path, store) -> Repository:  # on each store: a SQLite file, and PostgreSQL
+    return Repository(store.url or tmp_path / "portfolio.sqlite")
 
 
 def test_a_plain_english_query_is_read_into_filters_and_clause_words():

@@ -15,14 +15,14 @@ from conftest import SAMPLES
 from test_review_cli import ROOT, cli
 
 
-def _contract_count(data) -> int:
-    from portfolio.repository import Repository
-
-    with Repository(data / "portfolio.sqlite").read() as db:
+def _contract_count(repository) -> int:
+    with repository.read() as db:
         return db.execute("SELECT COUNT(*) FROM contracts").fetchone()[0]
 
 
-def test_import_files_good_contracts_reports_bad_ones_and_resumes_after_kill_9(tmp_path):
+def test_import_files_good_contracts_reports_bad_ones_and_resumes_after_kill_9(tmp_path, store):
+    from portfolio.repository import Repository
+
     folder, data = tmp_path / "executed", tmp_path / "data"
     folder.mkdir()
     for sample in sorted(SAMPLES.glob("*.docx")):
@@ -39,7 +39,8 @@ def test_import_files_good_contracts_reports_bad_ones_and_resumes_after_kill_9(t
             break
     os.killpg(first.pid, signal.SIGKILL)
     first.wait(timeout=30)
-    filed_before = _contract_count(data)
+    repository = Repository(store.url or data / "portfolio.sqlite")  # on each store: a SQLite file, and PostgreSQL
+    filed_before = _contract_count(repository)
     assert 1 <= filed_before < 6
     second = cli("import", str(folder), "--json", "--workers", "2", data_dir=data, check=False)
     assert second.returncode == 2  # one file could not be read: exit 2, the rest filed
@@ -47,12 +48,9 @@ def test_import_files_good_contracts_reports_bad_ones_and_resumes_after_kill_9(t
     assert rows["scan.docx"]["outcome"] == "failed" and second.stderr.count("\n") == 1 and "Traceback" not in second.stderr
     assert rows["copy of msa – signed (final) ✓.docx"]["outcome"] in ("duplicate", "already filed")
     assert sum(r["outcome"] == "already filed" for r in rows.values()) >= filed_before
-    assert _contract_count(data) == 6  # every distinct contract once: none lost, none twice
+    assert _contract_count(repository) == 6  # every distinct contract once: none lost, none twice
     third = json.loads(cli("import", str(folder), "--json", data_dir=data, check=False).stdout)
     assert {r["outcome"] for r in third if r["file"] != "scan.docx"} == {"already filed"}
-    from portfolio.repository import Repository
-
-    repository = Repository(data / "portfolio.sqlite")
     with repository.read() as db:
         per_contract = db.execute("SELECT contract_id, COUNT(*) FROM contract_clauses GROUP BY contract_id").fetchall()
     assert len(per_contract) == 6 and all(n > 0 for _, n in per_contract)
