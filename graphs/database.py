@@ -20,6 +20,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 import zlib
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -262,7 +263,31 @@ def apply_migrations(connection) -> list[int]:
 
 
 def _lock_key(group: str) -> int:
-    return zlib.crc32(f"clauseflow:{group}".encode())
+    return zlib.crc32(f"clauseflow:{group}".encode()) - 2**31  # an int4, for the two-key form too
+
+
+class LockHeld(RuntimeError):
+    """Another process held the named lock for longer than the wait."""
+
+
+@contextmanager
+def advisory_lock(url: str, name: str, *, wait_s: float, busy: str) -> Iterator[None]:
+    """An exclusive lock named `name` held by the database for every process that shares it, on any machine: a
+    session-level advisory lock on a connection of its own, polled (never waited for inside a statement) until
+    `wait_s` has passed. The server drops it when its holder's connection ends, kill -9 included."""
+    import psycopg
+
+    key = (_lock_key("named"), zlib.crc32(name.encode()) - 2**31)  # two int4 keys; a collision only makes two wait
+    with psycopg.connect(url, autocommit=True) as connection:
+        deadline = time.monotonic() + wait_s
+        while not connection.execute("SELECT pg_try_advisory_lock(%s, %s)", key).fetchone()[0]:
+            if time.monotonic() > deadline:
+                raise LockHeld(busy)
+            time.sleep(0.05)
+        try:
+            yield
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(%s, %s)", key)
 
 
 class _PostgresEngine(_Engine):

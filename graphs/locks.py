@@ -1,4 +1,5 @@
-"""Locks across processes, one per review and one per output folder, on the flock helper in document_io."""
+"""Locks across processes, one per review and one per output folder: flock on a file in the data folder, or, with a
+shared database, an advisory lock in it, so that processes on different machines exclude each other too."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from document_io.file_locks import LockBusy, file_lock
+from graphs.database import LockHeld, advisory_lock
 
 ReviewBusy = LockBusy  # the name the review service and web app answer to: another process holds the review
 
@@ -15,7 +17,16 @@ __all__ = ["ReviewBusy", "file_lock", "review_lock"]
 
 
 @contextmanager
-def review_lock(directory: Path, thread_id: str, *, wait_s: float = 30.0, doing: str = "finalised") -> Iterator[None]:
+def review_lock(directory: Path, thread_id: str, *, wait_s: float = 30.0, doing: str = "finalised",
+                database_url: str | None = None) -> Iterator[None]:
+    busy = f"review {thread_id} is being {doing} by another process; try again shortly"
+    if database_url:
+        try:
+            with advisory_lock(database_url, f"review:{thread_id}", wait_s=wait_s, busy=busy):
+                yield
+        except LockHeld as held:
+            raise ReviewBusy(str(held)) from None
+        return
     path = directory / (re.sub(r"[^A-Za-z0-9_.-]", "_", thread_id) + ".lock")
-    with file_lock(path, wait_s=wait_s, busy=f"review {thread_id} is being {doing} by another process; try again shortly"):
+    with file_lock(path, wait_s=wait_s, busy=busy):
         yield

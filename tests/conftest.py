@@ -262,7 +262,7 @@ class StoreUnderTest:
 
         return AuditLog(self.audit_store(data_dir))
 
-    def raw_connection(self, data_dir: Path):
+    def raw_connection(self, data_dir: Path | None):
         """A plain client connection to the decision log's database, around the application (DB-API)."""
         if self.url is None:
             import sqlite3

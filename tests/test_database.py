@@ -1,0 +1,78 @@
+"""The shared store itself (graphs/database.py): migrations applied once each when processes open a new database at
+the same time, SQL written for SQLite run on PostgreSQL as written, and locks held by the database across processes
+and dropped when the holder is killed."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import ROOT
+
+
+def test_the_stores_sql_is_translated_for_psycopg_outside_quoted_text():
+    from graphs.database import postgres_sql
+
+    assert postgres_sql("SELECT * FROM t WHERE a = ? AND b LIKE '%?%' AND \"c?\" = ?") == (
+        "SELECT * FROM t WHERE a = %s AND b LIKE '%%?%%' AND \"c?\" = %s")
+
+
+def test_four_processes_opening_a_new_database_apply_each_migration_once(postgres_store):
+    from graphs.database import migration_files
+
+    opener = ("import sys; sys.path.insert(0, {root!r})\n"
+              "from graphs.audit_log import AuditLog; from portfolio.repository import Repository\n"
+              "AuditLog({url!r}).record_event('opened', 'test'); Repository({url!r}).contract_ids()")
+    processes = [subprocess.Popen([sys.executable, "-c", opener.format(root=str(ROOT), url=postgres_store.url)],
+                                  stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    errors = [p.communicate(timeout=120)[1] for p in processes]
+    assert all(p.returncode == 0 for p in processes), errors
+    db = postgres_store.raw_connection(None)
+    applied = db.execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall()
+    assert applied == [(v, n) for v, n, _ in migration_files()] and len(applied) >= 4
+    assert db.execute("SELECT COUNT(*) FROM events WHERE kind = 'opened'").fetchone()[0] == 4
+    db.close()
+
+
+def test_a_rows_columns_are_read_by_name_and_by_position(postgres_store):
+    from graphs.audit_log import AuditLog
+
+    log = AuditLog(postgres_store.url)
+    log.record_event("login", "kim", detail="from 10.0.0.1 \x00 NUL and all")
+    with log.read() as db:
+        row = db.execute("SELECT kind, actor, detail FROM events").fetchone()
+    assert row[0] == row["kind"] == "login" and dict(row)["actor"] == "kim"
+    assert row["detail"] == "from 10.0.0.1 \ufffd NUL and all"  # one character for one: offsets keep
+
+
+_HOLDER = """
+import sys, time
+sys.path.insert(0, {root!r})
+from graphs.locks import review_lock
+with review_lock(None, "t-1", database_url={url!r}):
+    print("held", flush=True)
+    time.sleep(120)
+"""
+
+
+def test_a_review_lock_in_the_database_excludes_other_processes_and_dies_with_its_holder(postgres_store, tmp_path):
+    from graphs.locks import ReviewBusy, review_lock
+
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER.format(root=str(ROOT), url=postgres_store.url)],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    started = time.monotonic()
+    with pytest.raises(ReviewBusy, match="being finalised by another process"):
+        with review_lock(tmp_path, "t-1", wait_s=0.5, database_url=postgres_store.url):
+            pass
+    assert time.monotonic() - started < 5
+    with review_lock(tmp_path, "t-2", wait_s=0.5, database_url=postgres_store.url):
+        pass  # another review is not held
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    with review_lock(tmp_path, "t-1", wait_s=10, database_url=postgres_store.url):
+        pass  # the server dropped the dead holder's lock
+    assert not list(tmp_path.iterdir())  # no lock file: the database holds the lock
