@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 
 import pytest
@@ -60,7 +61,11 @@ def test_two_workers_answer_and_a_session_from_one_is_valid_on_the_other(workers
 
     children = psutil.Process(workers["server"].pid).children(recursive=True)
     assert len([c for c in children if "python" in c.name().lower()]) >= 2
-    assert len(_pids_answering(workers["base"])) == 2  # both workers take connections
+    # both workers take connections, once both are up (the parent answers /health as soon as the first one is)
+    deadline, seen = time.monotonic() + 60, set()
+    while len(seen) < 2 and time.monotonic() < deadline:
+        seen |= _pids_answering(workers["base"])
+    assert len(seen) == 2, seen
     lee = Client(workers["base"])
     assert lee.log_in("lee", PASSWORD)[0] == 200
     for _ in range(30):  # a fresh connection each time: the workers take turns, the session holds on every one
