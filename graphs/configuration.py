@@ -27,7 +27,7 @@ class ReviewConfig(BaseModel):
     backend: Literal["local", "llm"] = Field(default="local", description="llm: agents call an OpenAI-compatible endpoint")
     side: Literal["customer", "supplier"] | None = Field(default=None, description="our side, overriding detection")
     database_url: str | None = Field(
-        default_factory=lambda: os.environ.get("CLAUSEFLOW_DATABASE_URL") or None,
+        default_factory=lambda: os.environ.get("CLAUSEFLOW_DATABASE_URL") or None, validate_default=True,
         description="postgresql://…: checkpoints, decision log, accounts and review index in a shared PostgreSQL "
                     "database instead of SQLite files in data_dir")
 

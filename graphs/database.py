@@ -36,6 +36,10 @@ class DatabaseBusy(RuntimeError):
     """Another process held the lock longer than BUSY_TIMEOUT_S; nothing was written."""
 
 
+class DatabaseUnreachable(RuntimeError):
+    """The configured database could not be reached or refused the connection."""
+
+
 def is_database_url(location: str | Path) -> bool:
     return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
 
@@ -209,18 +213,19 @@ def connection_pool(url: str):
     """This process's pool for `url` (pools are not shared across fork); the schema is brought up to date on first use."""
     from psycopg_pool import ConnectionPool
 
+    import psycopg
+
     key = (os.getpid(), url)
     with _pools_lock:
         if key not in _pools:
-            pool = ConnectionPool(url, min_size=1, max_size=10, max_idle=60, timeout=BUSY_TIMEOUT_S * 2, open=True,
-                                  kwargs={"autocommit": True, "row_factory": _row_factory})
-            try:
-                with pool.connection() as connection:
+            try:  # one direct connection first: an unreachable server is a clear one-line reason, at once
+                with psycopg.connect(url, autocommit=True, connect_timeout=10) as connection:
                     apply_migrations(connection)
-            except BaseException:
-                pool.close()
-                raise
-            _pools[key] = pool
+            except psycopg.OperationalError as exc:
+                reason = " ".join(str(exc).split()) or type(exc).__name__
+                raise DatabaseUnreachable(f"cannot use {describe(url)}: {reason}") from None
+            _pools[key] = ConnectionPool(url, min_size=1, max_size=10, max_idle=60, timeout=BUSY_TIMEOUT_S * 2,
+                                         open=True, kwargs={"autocommit": True, "row_factory": _row_factory})
         return _pools[key]
 
 

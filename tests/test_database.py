@@ -76,3 +76,18 @@ def test_a_review_lock_in_the_database_excludes_other_processes_and_dies_with_it
     with review_lock(tmp_path, "t-1", wait_s=10, database_url=postgres_store.url):
         pass  # the server dropped the dead holder's lock
     assert not list(tmp_path.iterdir())  # no lock file: the database holds the lock
+
+
+def test_an_unreachable_or_wrong_database_url_is_one_line_and_no_traceback(tmp_path):
+    import os
+
+    from conftest import free_port
+
+    for url, expected in ((f"postgresql://clauseflow@127.0.0.1:{free_port()}/none", "cannot use the database 127.0.0.1"),
+                          ("sqlite:///reviews.db", "must be a postgresql:// URL")):
+        env = {**os.environ, "CLAUSEFLOW_DATA_DIR": str(tmp_path), "CLAUSEFLOW_DATABASE_URL": url}
+        result = subprocess.run([sys.executable, str(ROOT / "app.py"), "list"], env=env, capture_output=True, text=True,
+                                timeout=60)
+        assert result.returncode == 1 and expected in result.stderr and "Traceback" not in result.stderr
+        assert result.stderr.strip().count("\n") == 0  # one line
+        assert not list(tmp_path.glob("*.sqlite"))  # never quietly fell back to a local file
