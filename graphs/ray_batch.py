@@ -53,6 +53,8 @@ def connect(address: str | None, workers: int) -> None:
 
     if ray.is_initialized():
         return
+    if address:
+        _check_reachable(address)
     options = dict(runtime_env={"env_vars": _forwarded_environment()}, logging_level="ERROR", log_to_driver=False,
                    include_dashboard=False)
     if address:
@@ -65,6 +67,23 @@ class RayBatchResult(BaseModel):
     rows: list[TriageRow]
     nodes: int = Field(description="how many of the cluster's nodes reviewed at least one contract")
     workers: int
+
+
+class ClusterUnreachable(RuntimeError):
+    """Nothing answers at the cluster address given."""
+
+
+def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Ray itself waits minutes for a head that is not there; one TCP connection says so in seconds."""
+    import socket
+
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout_s):
+            pass
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+        raise ClusterUnreachable(f"no Ray cluster answers at {address}: {reason}") from None
 
 
 def run_batch_on_ray(settings: BatchSettings, config: ReviewConfig, *, address: str | None = None,

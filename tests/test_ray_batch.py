@@ -83,3 +83,16 @@ def test_a_ray_batch_killed_with_sigkill_resumes_without_repeating_a_contract(tm
     assert len(after) == 8 and {t: after[t] for t in before} == before  # finished ones were not redone
     assert set(_agent_runs(store, data).values()) == {1}  # not even a contract cut off mid-review ran twice
     assert "0 failed" in result.stdout
+
+
+def test_an_address_where_no_cluster_answers_is_one_line_in_seconds(tmp_path):
+    from conftest import free_port
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(SAMPLES / "nda_bluepeak.docx", inbox)
+    started = time.monotonic()
+    result = cli("batch", str(inbox), "--engine", "ray", "--address", f"127.0.0.1:{free_port()}", data_dir=tmp_path / "d",
+                 check=False)
+    assert result.returncode == 1 and "no Ray cluster answers at 127.0.0.1:" in result.stderr
+    assert "Traceback" not in result.stderr and time.monotonic() - started < 60  # Ray alone waited minutes
