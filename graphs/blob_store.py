@@ -5,6 +5,10 @@ agent outputs were written six times over (~0.9 MB of checkpoints per contract).
 each agent's output here and keeps only a reference ({"$blob": sha256}) in its state; readers resolve it. A value is
 written once (temporary file, then rename) and never changed, so a reference can never see half a value, and the
 same content reviewed twice shares its blobs.
+
+With a shared database (CLAUSEFLOW_DATABASE_URL) every value, and every stored original, is also written there, and
+the data folder is this machine's cache of it: a review started on one machine is shown, decided and finalised on
+another that has never seen its files.
 """
 
 from __future__ import annotations
@@ -15,32 +19,75 @@ import os
 from pathlib import Path
 from typing import Any
 
+from graphs.database import Store
+
 REFERENCE_KEY = "$blob"
 
 
+class _SharedBlobs(Store):
+    lock_group = "blobs"  # inserts of content-addressed rows never conflict in meaning: no need to wait on decisions
+
+
 class BlobStore:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, database_url: str | None = None, originals: Path | None = None) -> None:
         self.folder = folder
+        self.originals = originals or folder.parent / "documents"  # where fetched originals are kept on this machine
+        self._shared = _SharedBlobs(database_url) if database_url else None
 
     def put(self, value: Any) -> dict[str, str]:
         data = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         digest = hashlib.sha256(data).hexdigest()
         path = self._path(digest)
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            temporary.write_bytes(data)
-            os.replace(temporary, path)
+            if self._shared is not None:  # the database first: a reference is never shared before its value
+                with self._shared.transaction() as db:
+                    db.execute("INSERT INTO blobs (digest, body) VALUES (?, ?) ON CONFLICT (digest) DO NOTHING",
+                               (digest, data))
+            _write_atomically(path, data)
         return {REFERENCE_KEY: digest}
 
     def get(self, value: Any) -> Any:
         """The value a reference stands for; anything else (a state written before blobs existed) as it is."""
         if isinstance(value, dict) and set(value) == {REFERENCE_KEY}:
-            return json.loads(self._path(value[REFERENCE_KEY]).read_bytes())
+            digest = value[REFERENCE_KEY]
+            path = self._path(digest)
+            if not path.exists() and self._shared is not None:
+                _write_atomically(path, self._fetch("SELECT body FROM blobs WHERE digest = ?", digest))
+            return json.loads(path.read_bytes())
         return value
+
+    def share_file(self, path: Path) -> None:
+        """Keep a stored original (named by its content) in the database too."""
+        if self._shared is not None:
+            with self._shared.transaction() as db:
+                db.execute("INSERT INTO originals (name, body) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+                           (path.name, path.read_bytes()))
+
+    def local_file(self, path: Path) -> Path:
+        """A stored original on this machine: `path` where it exists, else fetched from the database."""
+        if path.exists() or self._shared is None:
+            return path
+        local = self.originals / path.name
+        if not local.exists():
+            _write_atomically(local, self._fetch("SELECT body FROM originals WHERE name = ?", path.name))
+        return local
+
+    def _fetch(self, sql: str, key: str) -> bytes:
+        with self._shared.read() as db:
+            row = db.execute(sql, (key,)).fetchone()
+        if row is None:
+            raise FileNotFoundError(f"{key} is in neither this data folder nor the shared database")
+        return bytes(row[0])
 
     def _path(self, digest: str) -> Path:
         return self.folder / digest[:2] / f"{digest}.json"
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
 
 
 class InlineValues:
@@ -51,3 +98,9 @@ class InlineValues:
 
     def get(self, value: Any) -> Any:
         return value
+
+    def share_file(self, path: Path) -> None:
+        pass
+
+    def local_file(self, path: Path) -> Path:
+        return path

@@ -3,8 +3,9 @@ idempotence and resumability as the local pool, with the agents running in Ray a
 
 Each actor is one worker slot (one CPU): it opens its review service once, as a pool worker does, and reviews the
 contracts the coordinator hands it one at a time, so a slow contract never holds others back. Nothing is sent back
-but the triage row; the review itself is in the shared checkpoints (PostgreSQL, CLAUSEFLOW_DATABASE_URL) and, for its
-files, in the data folder, which every node must see at the same path (shared storage), as it must see the inbox.
+but the triage row and the node; the review itself is in the shared database (CLAUSEFLOW_DATABASE_URL: checkpoints,
+their blobs, the stored original), of which each node's data folder is a cache. The inbox is read by path, so every
+node must see it at the same path.
 
 Faults: an actor that dies is restarted once and its contract retried once by Ray; a second death is reported as a
 failed row, as the pool does. If the coordinator is killed, Ray ends its actors; a rerun skips the contracts already

@@ -191,7 +191,7 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
             sign_off_steps=state.get("sign_off_steps_done") or [],
         )
         outputs = write_outputs(
-            report, document, Path(state["base_docx_path"]), Path(state["output_dir"]),
+            report, document, blobs.local_file(Path(state["base_docx_path"])), Path(state["output_dir"]),
             redlines.suggestions, decisions, reviewer=state["signed_off_by"],
         )
         return {"outputs": outputs}

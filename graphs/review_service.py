@@ -109,7 +109,7 @@ class ReviewService:
         if llm is None and config.backend == "llm":
             llm = LLMClient(LLMSettings.from_env())
         self.llm = llm
-        self.blobs = BlobStore(config.data_dir / "blobs")
+        self.blobs = BlobStore(config.data_dir / "blobs", config.database_url, config.documents_dir)
         self.graph = build_graph(self.engine, checkpointer_for(config.checkpoint_store), llm, self.blobs)
 
     def start(self, path: Path, output_dir: Path, *, spend: list[SpendRecord] | None = None,
@@ -430,6 +430,7 @@ class ReviewService:
                 shutil.copyfile(path, target)
             else:
                 target.write_bytes(docx_from_paragraphs([p.text for p in document.paragraphs]))
+        self.blobs.share_file(target)  # with a shared database: another machine can finalise it
         return target
 
     def _config(self, thread_id: str) -> dict:

@@ -4,10 +4,12 @@ and dropped when the holder is killed."""
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from conftest import ROOT
@@ -91,3 +93,30 @@ def test_an_unreachable_or_wrong_database_url_is_one_line_and_no_traceback(tmp_p
         assert result.returncode == 1 and expected in result.stderr and "Traceback" not in result.stderr
         assert result.stderr.strip().count("\n") == 0  # one line
         assert not list(tmp_path.glob("*.sqlite"))  # never quietly fell back to a local file
+
+
+def test_two_machines_share_a_review_through_the_database_alone(postgres_store, tmp_path):
+    """Two data folders that share nothing but the database (two machines without shared storage): a review started
+    on one is shown, decided and finalised on the other, its tracked changes written into the original."""
+    import io
+    import re
+    import zipfile
+
+    from conftest import SAMPLES
+    from test_review_cli import cli
+
+    first, second = tmp_path / "machine-a", tmp_path / "machine-b"
+    started = cli("review", str(SAMPLES / "nda_bluepeak.docx"), "--out", str(tmp_path / "out-a"), data_dir=first)
+    thread = re.search(r"thread (\S+) ·", started.stdout).group(1)
+    original = next((first / "documents").iterdir()).name
+    shutil.rmtree(first)  # machine A and its files are gone; only the database is left
+    shown = cli("show", thread, data_dir=second)
+    ids = re.findall(r"\b(S\d\d)\b", shown.stdout)
+    assert ids and "BluePeak" in shown.stdout
+    decided = cli("decide", thread, "--approve", *sorted(set(ids)), "--reviewer", "Ann", data_dir=second)
+    assert "finalised" in decided.stdout
+    redlined = Path(re.search(r"redlined_docx: (\S+)", decided.stdout).group(1))
+    with zipfile.ZipFile(io.BytesIO(redlined.read_bytes())) as package:
+        assert b"<w:ins " in package.read("word/document.xml")  # the approved edits, as tracked changes
+    assert [p.name for p in (second / "documents").iterdir()] == [original]  # fetched from the database
+    assert not list(second.glob("*.sqlite"))
