@@ -249,7 +249,7 @@ def migration_files() -> list[tuple[int, str, str]]:
 
 
 def apply_migrations(connection) -> list[int]:
-    """Apply the migrations this database has not had yet, each in its own transaction, under an advisory lock so
+    """Apply the migrations this database has not had yet, in order, in one transaction under an advisory lock so
     that processes opening a new database together apply each one once. Returns the versions applied now."""
     applied_now = []
     with connection.transaction():
@@ -260,9 +260,9 @@ def apply_migrations(connection) -> list[int]:
         for version, name, sql in migration_files():
             if version in done:
                 continue
-            with connection.transaction():  # a savepoint: a failing file leaves the ones before it applied
-                connection.execute(sql)  # no parameters: the simple protocol runs the file's statements in turn
-                connection.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (version, name))
+            # DDL is transactional here: a failing file rolls the whole opening back, leaving the database as it was
+            connection.execute(sql)  # no parameters: the simple protocol runs the file's statements in turn
+            connection.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (version, name))
             applied_now.append(version)
     return applied_now
 
