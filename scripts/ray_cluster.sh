@@ -8,6 +8,9 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 ray="${RAY:-$here/.venv/bin/ray}"
 export RAY_USAGE_STATS_ENABLED=0
+# A loopback cluster for tests and trials: no token authentication, whatever ~/.ray/auth_token a previous Ray left
+# behind. A real cluster should run with RAY_AUTH_MODE=token and the token on every node (and the driver).
+export RAY_AUTH_MODE="${RAY_AUTH_MODE:-disabled}"
 case "${1:?start or stop}" in
   start)
     port="${2:?port}"
