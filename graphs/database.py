@@ -20,12 +20,13 @@ import os
 import re
 import sqlite3
 import threading
-import time
 import zlib
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from functools import lru_cache
 from pathlib import Path
+
+from document_io.file_locks import acquire_polling
 
 BUSY_TIMEOUT_S = 5.0  # bounded lock waits: a locked database ends in a clear message, not a minute-long hang
 MIGRATIONS_DIR = Path(__file__).parent / "migrations" / "postgres"
@@ -271,24 +272,18 @@ def _lock_key(group: str) -> int:
     return zlib.crc32(f"clauseflow:{group}".encode()) - 2**31  # an int4, for the two-key form too
 
 
-class LockHeld(RuntimeError):
-    """Another process held the named lock for longer than the wait."""
-
-
 @contextmanager
 def advisory_lock(url: str, name: str, *, wait_s: float, busy: str) -> Iterator[None]:
     """An exclusive lock named `name` held by the database for every process that shares it, on any machine: a
-    session-level advisory lock on a connection of its own, polled (never waited for inside a statement) until
-    `wait_s` has passed. The server drops it when its holder's connection ends, kill -9 included."""
+    session-level advisory lock on a connection of its own, polled (never waited for inside a statement, which can
+    deadlock with CREATE INDEX CONCURRENTLY) until `wait_s` has passed, then LockBusy. The server drops it when its
+    holder's connection ends, kill -9 included."""
     import psycopg
 
     key = (_lock_key("named"), zlib.crc32(name.encode()) - 2**31)  # two int4 keys; a collision only makes two wait
     with psycopg.connect(url, autocommit=True) as connection:
-        deadline = time.monotonic() + wait_s
-        while not connection.execute("SELECT pg_try_advisory_lock(%s, %s)", key).fetchone()[0]:
-            if time.monotonic() > deadline:
-                raise LockHeld(busy)
-            time.sleep(0.05)
+        acquire_polling(lambda: connection.execute("SELECT pg_try_advisory_lock(%s, %s)", key).fetchone()[0],
+                        wait_s=wait_s, busy=busy)
         try:
             yield
         finally:

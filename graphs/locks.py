@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from document_io.file_locks import LockBusy, file_lock
-from graphs.database import LockHeld, advisory_lock
+from graphs.database import advisory_lock
 
 ReviewBusy = LockBusy  # the name the review service and web app answer to: another process holds the review
 
@@ -21,12 +21,8 @@ def review_lock(directory: Path, thread_id: str, *, wait_s: float = 30.0, doing:
                 database_url: str | None = None) -> Iterator[None]:
     busy = f"review {thread_id} is being {doing} by another process; try again shortly"
     if database_url:
-        try:
-            with advisory_lock(database_url, f"review:{thread_id}", wait_s=wait_s, busy=busy):
-                yield
-        except LockHeld as held:
-            raise ReviewBusy(str(held)) from None
-        return
-    path = directory / (re.sub(r"[^A-Za-z0-9_.-]", "_", thread_id) + ".lock")
-    with file_lock(path, wait_s=wait_s, busy=busy):
+        held = advisory_lock(database_url, f"review:{thread_id}", wait_s=wait_s, busy=busy)
+    else:
+        held = file_lock(directory / (re.sub(r"[^A-Za-z0-9_.-]", "_", thread_id) + ".lock"), wait_s=wait_s, busy=busy)
+    with held:
         yield

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import time
 from datetime import date
 from pathlib import Path
 
@@ -39,7 +38,7 @@ from document_io.models import SourceDocument
 from document_io.review_report import ReviewReport
 from graphs.finalization import write_outputs
 from graphs.blob_store import BlobStore, InlineValues
-from graphs.database import is_database_url
+from graphs.database import advisory_lock, is_database_url
 from graphs.state import ReviewState
 from model_backends.llm_client import AgentUsage, LLMClient, UsageLedger
 from model_backends.local_engine import LocalEngine
@@ -235,15 +234,10 @@ def postgres_checkpointer(url: str):
         pool = ConnectionPool(url, min_size=1, max_size=10, max_idle=60, open=True,
                               kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row})
         saver = PostgresSaver(pool)
-        with pool.connection() as connection:
-            # Polled, not waited for: its migrations build indexes CONCURRENTLY, which wait for every open statement,
-            # so a process blocked inside pg_advisory_lock would deadlock with the one holding it.
-            while not connection.execute("SELECT pg_try_advisory_lock(7215000002) AS got").fetchone()["got"]:
-                time.sleep(0.05)
-            try:
-                saver.setup()
-            finally:
-                connection.execute("SELECT pg_advisory_unlock(7215000002)")
+        # its migrations build indexes CONCURRENTLY: advisory_lock polls, so no waiter sits inside a statement
+        with advisory_lock(url, "langgraph checkpointer setup", wait_s=300, busy="the checkpoint tables are being "
+                           "created by another process; try again"):
+            saver.setup()
         _postgres_savers[key] = (saver, pool)
     return _postgres_savers[key][0]
 
