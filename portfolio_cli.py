@@ -13,6 +13,15 @@ import sys
 from pathlib import Path
 
 
+def _csv_import_command(sub, name: str, about: str, handler, columns: str):
+    """`NAME import CSV`: a command whose `import` subcommand reads one CSV file; its subcommands, for more."""
+    commands = sub.add_parser(name, help=about).add_subparsers(dest=f"{name}_command", required=True)
+    reader = commands.add_parser("import", help=columns)
+    reader.add_argument("csv", type=Path)
+    reader.set_defaults(handler=handler)
+    return commands
+
+
 def add_parsers(sub, config_of) -> None:
     """Add the repository's subcommands; `config_of(args)` gives the ReviewConfig."""
     global _config_of
@@ -65,28 +74,16 @@ def add_parsers(sub, config_of) -> None:
     calendar.add_argument("--out", type=Path, help="write to this file (default: standard output)")
     calendar.set_defaults(handler=_calendar)
 
-    spend = sub.add_parser("spend", help="ERP spend against the contracts")
-    spend_sub = spend.add_subparsers(dest="spend_command", required=True)
-    spend_import = spend_sub.add_parser("import", help="PO / invoice lines: supplier, po_number, invoice_number, date, "
-                                        "amount, currency, description (optional: kind, paid_date, unit_price, item)")
-    spend_import.add_argument("csv", type=Path)
-    spend_import.set_defaults(handler=_spend_import)
+    spend_sub = _csv_import_command(sub, "spend", "ERP spend against the contracts", _spend_import,
+                                    "PO / invoice lines: supplier, po_number, invoice_number, date, amount, currency, "
+                                    "description (optional: kind, paid_date, unit_price, item)")
     spend_flags = spend_sub.add_parser("flags", help="match spend to contracts again and list the flags")
     spend_flags.add_argument("--json", action="store_true")
     spend_flags.set_defaults(handler=_spend_flags)
-
-    suppliers = sub.add_parser("suppliers", help="the supplier master")
-    suppliers_sub = suppliers.add_subparsers(dest="suppliers_command", required=True)
-    suppliers_import = suppliers_sub.add_parser("import", help="CSV: id, name, aliases (';'-separated), tax_id, risk_tier")
-    suppliers_import.add_argument("csv", type=Path)
-    suppliers_import.set_defaults(handler=_suppliers_import)
-
-    performance = sub.add_parser("performance", help="vendor service-level results against the contracts")
-    performance_sub = performance.add_subparsers(dest="performance_command", required=True)
-    performance_import = performance_sub.add_parser("import", help="CSV: counterparty (or contract_id), period (YYYY-MM), "
-                                                    "sla_target, sla_actual, incidents")
-    performance_import.add_argument("csv", type=Path)
-    performance_import.set_defaults(handler=_performance_import)
+    _csv_import_command(sub, "suppliers", "the supplier master", _suppliers_import,
+                        "CSV: id, name, aliases (';'-separated), tax_id, risk_tier")
+    _csv_import_command(sub, "performance", "vendor service-level results against the contracts", _performance_import,
+                        "CSV: counterparty (or contract_id), period (YYYY-MM), sla_target, sla_actual, incidents")
 
     demo = sub.add_parser("demo", help="fill a repository with sample and CUAD contracts, a synthetic ERP export and "
                           "supplier master (deterministic, offline)")

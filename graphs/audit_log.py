@@ -211,13 +211,8 @@ class AuditLog(Store):
 
     def record_sign_off(self, thread_id: str, signed_by: str, *, expected_version: int | None = None) -> SignOff:
         with self.transaction() as db:
-            if (existing := self._sign_off(db, thread_id)) is not None:
-                raise AlreadySignedOff(f"review {thread_id} was already signed off by {existing.signed_by}")
-            version = self._version(db, thread_id)
-            if expected_version is not None and version != expected_version:
-                meanwhile = self._decisions_after(db, thread_id, expected_version)
-                raise StaleDecision("decisions changed since you confirmed: " + "; ".join(_describe(d) for d in meanwhile)
-                                    + ". Review them and confirm again.")
+            self._refuse_if_signed_off(db, thread_id)
+            version = self._confirmed_version(db, thread_id, expected_version)
             sign_off = SignOff(signed_by=signed_by, signed_at=datetime.now(timezone.utc), version=version)
             db.execute("INSERT INTO sign_offs VALUES (?,?,?,?)",
                        (thread_id, signed_by, sign_off.signed_at.isoformat(), version))
@@ -229,16 +224,11 @@ class AuditLog(Store):
         """One step of a sequential sign-off, in order, on the decisions as they stand (refused if they changed since
         the signer looked, if the step is not the next one, or once the review is signed off)."""
         with self.transaction() as db:
-            if (existing := self._sign_off(db, thread_id)) is not None:
-                raise AlreadySignedOff(f"review {thread_id} was already signed off by {existing.signed_by}")
+            self._refuse_if_signed_off(db, thread_id)
             done = db.execute("SELECT COUNT(*) FROM sign_off_steps WHERE thread_id = ?", (thread_id,)).fetchone()[0]
             if done != step:
                 raise StaleDecision(f"step {step + 1} of the sign-off was already recorded; reload to see who signed")
-            version = self._version(db, thread_id)
-            if expected_version is not None and version != expected_version:
-                meanwhile = self._decisions_after(db, thread_id, expected_version)
-                raise StaleDecision("decisions changed since you confirmed: " + "; ".join(_describe(d) for d in meanwhile)
-                                    + ". Review them and confirm again.")
+            version = self._confirmed_version(db, thread_id, expected_version)
             signed = SignOffStep(step=step, function=function, signed_by=signed_by, signed_at=datetime.now(timezone.utc),
                                  version=version)
             db.execute("INSERT INTO sign_off_steps VALUES (?,?,?,?,?,?)",
@@ -279,6 +269,20 @@ class AuditLog(Store):
     def _event(db, kind: str, actor: str, thread_id: str | None, detail: str | None) -> None:
         db.execute("INSERT INTO events (at, kind, actor, thread_id, detail) VALUES (?,?,?,?,?)",
                    (_now(), kind, actor, thread_id, detail))
+
+    def _refuse_if_signed_off(self, db, thread_id: str) -> None:
+        if (existing := self._sign_off(db, thread_id)) is not None:
+            raise AlreadySignedOff(f"review {thread_id} was already signed off by {existing.signed_by}")
+
+    def _confirmed_version(self, db, thread_id: str, expected_version: int | None) -> int:
+        """The review's version, for a sign-off or a sign-off step: refused when decisions were logged after the
+        version the signer confirmed."""
+        version = self._version(db, thread_id)
+        if expected_version is not None and version != expected_version:
+            meanwhile = self._decisions_after(db, thread_id, expected_version)
+            raise StaleDecision("decisions changed since you confirmed: " + "; ".join(_describe(d) for d in meanwhile)
+                                + ". Review them and confirm again.")
+        return version
 
     @staticmethod
     def _version(db, thread_id: str) -> int:

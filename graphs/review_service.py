@@ -130,8 +130,7 @@ class ReviewService:
             request = request or previous.request  # the same deal: the request travels on to every round
         # one review per content at a time, across processes: a second batch on the same inbox (or the same file under
         # two names) waits, then finds the review at its checkpoint instead of running the agents again
-        with review_lock(self.config.data_dir / "locks", thread_id, wait_s=900, doing="reviewed",
-                         database_url=self.config.database_url):
+        with self._review_lock(thread_id, wait_s=900, doing="reviewed"):
             return self._start_locked(path, output_dir, document, thread_id, spend, performance, request, round_of)
 
     def _start_locked(self, path: Path, output_dir: Path, document: SourceDocument, thread_id: str,
@@ -384,7 +383,7 @@ class ReviewService:
         """Bring the LangGraph thread to its end from the log's decisions. Idempotent, and serialised per review
         across processes, so two readers that both find a cut-off finalisation do not both resume it."""
         config = self._config(thread_id)
-        with review_lock(self.config.data_dir / "locks", thread_id, database_url=self.config.database_url):
+        with self._review_lock(thread_id):
             snapshot = self.graph.get_state(config)
             if not snapshot.values.get("outputs"):
                 if snapshot.next == ("finalize",):  # killed after the decisions reached the graph, before the files
@@ -432,6 +431,10 @@ class ReviewService:
                 target.write_bytes(docx_from_paragraphs([p.text for p in document.paragraphs]))
         self.blobs.share_file(target)  # with a shared database: another machine can finalise it
         return target
+
+    def _review_lock(self, thread_id: str, **options):
+        """The per-review lock across processes: in the shared database when there is one, else in the data folder."""
+        return review_lock(self.config.data_dir / "locks", thread_id, database_url=self.config.database_url, **options)
 
     def _config(self, thread_id: str) -> dict:
         return {"configurable": {"thread_id": thread_id}}
