@@ -77,13 +77,18 @@ def passages(text: str, units: list[SentenceUnit]) -> list[Passage]:
 
 _MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
           r"Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)")
-_DAY = r"(?:\d{1,2}|_+)\s*(?:st|nd|rd|th)?"
-_YEAR = r"(?:\d{4}|_+)"
+_DAY = r"(?:\d{1,2}|_+)\s*(?:st|nd|rd|th|t\s?h)?"  # "6t h": an ordinal a scanner split
+_YEAR = r"(?:\d{4}|(?:19|20)?_+)"  # 2019 / ____ / 20__
+_BLANK = r"_{2,}"  # a month or day left blank in a form
 DATE = re.compile(
-    rf"\b{_MONTH}\s+{_DAY},?\s*{_YEAR}"  # March 1, 2019 / November ___, 2006
-    rf"|(?<![\w/]){_DAY}\s+(?:day\s+)?(?:of\s+)?{_MONTH},?\s+{_YEAR}"  # 1st day of March, 2019 / 1 August 2019
-    r"|\b\d{1,2}/\d{1,2}/\d{2,4}\b"
-    r"|_{3,}\s*_*,?\s*\d{4}",  # ___________ __, 2000
+    rf"\b{_MONTH}\s+{_DAY}\s*,?\s*{_YEAR}"  # March 1, 2019 / November ___, 2006 / March 9th 2015
+    rf"|\b{_MONTH}\s*,?\s+\d{{4}}\b"  # April 2013 / June , 2010 (the day left out)
+    rf"|(?<![\w/]){_DAY}\s+(?:day\s+)?(?:of\s+)?(?:{_MONTH}|{_BLANK})\s*,?\s*{_YEAR}"  # 1st day of March, 2019 / 19 DAY OF MAY , 2010 / ___ day of ____, 20__
+    rf"|\bday\s+of\s+(?:{_MONTH}|{_BLANK})\s*,?\s*{_YEAR}"  # (this) day of ______, 19__
+    r"|\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b\d{1,2}-\d{1,2}-\d{2,4}\b"
+    r"|_{3,}\s*_*,?\s*\d{4}"  # ___________ __, 2000
+    r"|(?<=\s),\s*(?:19|20)\d\d\b"  # "dated            , 2006": the whole date left blank but the year
+    r"|\[\s*(?:●|•|date)\s*\]",  # [●] / [Date]: a placeholder
     re.IGNORECASE,
 )
 _TITLE_WORD = (r"(?:AGREEMENT|CONTRACT|LICEN[CS]E|AMENDMENT|ADDENDUM|MEMORANDUM|LETTER|TERMS|ARRANGEMENT|PLAN|"

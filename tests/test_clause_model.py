@@ -45,6 +45,27 @@ def test_phrases_find_dates_titles_names_and_defined_terms(document):
     assert any(p.kind == "date" and p.start == 17 for p in blank)  # an undated draft's blank date is still a date
 
 
+
+@pytest.mark.parametrize(("text", "date"), [
+    ("made this _____ day of _______________, 20__, by and between", "_____ day of _______________, 20__"),  # a form
+    ("entered into this day of ___________________, 19__ by", "day of ___________________, 19__"),
+    ("made as of the ____ day of _______________2000 between", "____ day of _______________2000"),
+    ("effective as of June , 2010 (the \"Effective Date\")", "June , 2010"),  # the day left out
+    ("THIS AGREEMENT IS MADE ON THE 19  DAY OF MAY , 2010\nPARTIES", "19  DAY OF MAY , 2010"),
+    ("made as of the 6t h day of March, 2006 (the", "6t h day of March, 2006"),  # an ordinal a scanner split
+    ("Party B: Example Network Co., Ltd.\nApril 2013\n1", "April 2013"),
+    ("AGENCY AGREEMENT\n, 2006\nLadies and Gentlemen:", ", 2006"),  # all but the year left blank
+    ("This Agreement is dated [●] between", "[●]"),
+    ("DATE: 8/4/10 DATE: 7-29-10", "7-29-10"),
+])
+def test_dates_in_forms_and_broken_scans_are_date_candidates(text, date):
+    assert date in {text[p.start : p.end] for p in phrases(text) if p.kind == "date"}
+
+
+def test_numbers_and_years_in_prose_are_not_dates():
+    text = "In 2006, the Supplier shipped 1,200 units under Section 4-2 and paid $2,010.00 for 12 months."
+    assert [text[p.start : p.end] for p in phrases(text) if p.kind == "date"] == []
+
 def test_passages_cover_pieces_sentences_runs_and_paragraphs(document):
     units = sentence_units(document)
     found = passages(document.text, units)
