@@ -26,7 +26,7 @@ from document_io.span_candidates import PASSAGE_KINDS, Passage, indexed_phrases,
 from model_backends.text_features import TfidfVocabulary, hashed
 
 WEIGHTS_PATH = Path(__file__).parent / "weights" / "clause_model.npz"
-MODEL_VERSION = "clause-model-2"
+MODEL_VERSION = "clause-model-3"
 PASSAGE_FLOOR = 0.05  # a passage is calibrated when its text score, or twice that for its best sentence, reaches this
 PHRASE_FLOOR = 0.01
 
