@@ -151,9 +151,28 @@ def train_command(args, config) -> int:
     if args.limit:
         contracts = contracts[: args.limit]
     started = time.perf_counter()
+    on_step = lambda step: console.print(f"[{time.perf_counter() - started:5.0f} s] {step}")  # noqa: E731
+    if args.cross_fit:
+        return _cross_fit(contracts, dataset, args, console, on_step)
     model = train_clause_model(contracts, dataset.categories, trained_on=f"CUAD train split, {len(contracts)} contracts",
-                               on_step=lambda step: console.print(f"[{time.perf_counter() - started:5.0f} s] {step}"))
+                               on_step=on_step)
     out = Path(args.out) if args.out else WEIGHTS_PATH
     model.save(out)
     console.print(f"wrote {out} ({out.stat().st_size // 1024} kB) in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+def _cross_fit(contracts, dataset, args, console, on_step) -> int:
+    from evals.cross_fit import cross_fit
+
+    report = cross_fit(contracts, dataset.categories, dataset=f"{dataset.name} train split", on_step=on_step)
+    out = Path(args.out) if args.out else Path("evals") / "reports" / "cuad-train-crossfit.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    console.print(f"held out, {report.contracts} contracts in {report.folds} halves: pooled AUPR {report.pooled_aupr:.3f}"
+                  f" (strict {report.pooled_aupr_strict:.3f}), mean of categories {report.mean_category_aupr:.3f}")
+    for category in ("Agreement Date", "Effective Date", "Expiration Date", "Document Name", "Parties"):
+        if category in report.categories:
+            console.print(f"  {category}: {report.categories[category]:.3f} ({report.labels[category]} labels)")
+    console.print(f"wrote {out}")
     return 0

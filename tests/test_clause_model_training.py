@@ -1,11 +1,13 @@
-"""Training choices made on the train split: the phrase scorer's regularisation per category."""
+"""Training on the train split: the phrase scorer's regularisation per category, and the cross-fitted estimate."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import scipy.sparse as sparse
 
 from evals.clause_model_training import TrainingSettings, phrase_regularisation
+from evals.datasets import SHARED_CUAD, CuadDataset
 
 
 def _phrases(seed: int, signal_columns: int = 30, rows: int = 400, single_signal: bool = False):
@@ -39,3 +41,34 @@ def test_a_fold_without_positives_is_skipped_not_an_error():
     features, target, owners = _phrases(seed=7, rows=200, single_signal=True)
     target = target & (owners % 2 == 0)  # every positive in one fold
     assert phrase_regularisation(features, target, owners, TrainingSettings()) == 1.0
+
+
+@pytest.mark.skipif(not SHARED_CUAD.is_dir(), reason="../shared/datasets/cuad is not here")
+def test_cross_fit_scores_every_contract_with_a_model_that_never_saw_it(monkeypatch):
+    import evals.cross_fit as cross_fit_module
+
+    dataset = CuadDataset()
+    contracts = list(dataset.contracts("train"))[:8]
+    trained_on: list[set[str]] = []
+    scored: list[str] = []
+    real_train, real_document = cross_fit_module.train_clause_model, cross_fit_module.document_from_text
+
+    def spying_train(fold_contracts, *args, **kwargs):
+        trained_on.append({c.id for c in fold_contracts})
+        return real_train(fold_contracts, *args, **kwargs)
+
+    def spying_document(name, text):
+        scored.append(name)
+        return real_document(name=name, text=text)
+
+    monkeypatch.setattr(cross_fit_module, "train_clause_model", spying_train)
+    monkeypatch.setattr(cross_fit_module, "document_from_text", spying_document)
+    report = cross_fit_module.cross_fit(contracts, dataset.categories, dataset="cuad train split")
+    assert sorted(scored) == sorted(c.id for c in contracts)  # every contract scored once
+    assert len(trained_on) == 2 and not trained_on[0] & trained_on[1]
+    assert trained_on[0] | trained_on[1] == {c.id for c in contracts}
+    first_half = scored[: len(scored) // 2]
+    assert not set(first_half) & trained_on[0] and not set(scored[len(scored) // 2 :]) & trained_on[1]
+    labelled = {k: sum(len(c.labels.get(k, [])) for c in contracts) for k in dataset.categories}
+    assert report.contracts == 8 and report.labels == {k: n for k, n in labelled.items() if n}
+    assert all(0.0 <= v <= 1.0 for v in report.categories.values()) and set(report.categories) == set(report.labels)
