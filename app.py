@@ -196,7 +196,7 @@ def _parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="retrain the clause model on CUAD's train split (about 2.5 minutes)")
     train.add_argument("--dataset-path", help="CUAD folder (default ../shared/datasets/cuad)")
     train.add_argument("--limit", type=int, help="only the first N train contracts")
-    train.add_argument("--out", help="weights file (default model_backends/weights/clause_model.npz)")
+    train.add_argument("--out", help="weights file (default model_backends/weights/clause_model.npz); with --cross-fit, the report")
     train.add_argument("--cross-fit", action="store_true",
                        help="do not write weights: train on each half of the train split, score the other half, and "
                             "write the held-out AUPRs (default evals/reports/cuad-train-crossfit.json)")
