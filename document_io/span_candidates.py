@@ -6,8 +6,9 @@ word-set Jaccard >= 0.5, so the extractor proposes spans at several sizes and a 
 
   - passages: a sentence, two or three adjacent sentences of one paragraph, a whole paragraph of 4-15
     sentences, and pieces of a long sentence cut at ";", "(a)" enumerations and ", provided that";
-  - phrases: dates, title-like runs ("MASTER SUPPLY AGREEMENT"), company names, quoted defined terms and
-    capitalised runs, each with a small bag of context features (words either side, position, shape).
+  - phrases: dates, sentences that start the term, title-like runs ("MASTER SUPPLY AGREEMENT"), company names,
+    quoted defined terms and capitalised runs, each with a small bag of context features (words either side,
+    position, shape).
 
 Pure text tooling: no model here.
 """
@@ -81,8 +82,8 @@ _DAY = r"(?:\d{1,2}|_+)\s*(?:st|nd|rd|th|t\s?h)?"  # "6t h": an ordinal a scanne
 _YEAR = r"(?:\d{4}|(?:19|20)?_+)"  # 2019 / ____ / 20__
 _BLANK = r"_{2,}"  # a month or day left blank in a form
 DATE = re.compile(
-    rf"\b{_MONTH}\s+{_DAY}\s*,?\s*{_YEAR}"  # March 1, 2019 / November ___, 2006 / March 9th 2015
-    rf"|\b{_MONTH}\s*,?\s+\d{{4}}\b"  # April 2013 / June , 2010 (the day left out)
+    rf"\b{_MONTH}(?:\s+{_DAY}\s*,?\s*{_YEAR}"  # March 1, 2019 / November ___, 2006 / March 9th 2015
+    r"|\s*,?\s+\d{4}\b)"  # April 2013 / June , 2010 (the day left out)
     rf"|(?<![\w/]){_DAY}\s+(?:day\s+)?(?:of\s+)?(?:{_MONTH}|{_BLANK})\s*,?\s*{_YEAR}"  # 1st day of March, 2019 / 19 DAY OF MAY , 2010 / ___ day of ____, 20__
     rf"|\bday\s+of\s+(?:{_MONTH}|{_BLANK})\s*,?\s*{_YEAR}"  # (this) day of ______, 19__
     r"|\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b\d{1,2}-\d{1,2}-\d{2,4}\b"
@@ -104,6 +105,32 @@ COMPANY = re.compile(rf"\b(?:[A-Z][\w&'’.\-]*,?\s+){{0,6}}{_COMPANY_SUFFIX}(?!
 DEFINED_TERM = re.compile(r"[\"“”]([A-Z][^\"“”\n]{1,50}?)[\"“”]")
 CAPITALISED_RUN = re.compile(r"\b[A-Z][A-Z0-9&'’.\-]+(?:\s+[A-Z][A-Z0-9&'’.\-]+){1,6}\b")
 
+# A sentence that says when the agreement starts or defines its start: CUAD labels such a sentence, not a date, as
+# the Effective Date about half the time ("This Agreement shall commence on 1 January 1998.", "'Effective Date' means
+# the Closing Date."), so it competes with the dates in the phrase scorer, on one scale.
+START_CUE = re.compile(
+    r"\b(?:shall|will|to)\s+(?:commence|begin|start|become\s+effective|be\s+effective|enter\s+into\s+(?:force|effect)"
+    r"|come\s+into\s+(?:force|effect)|take\s+effect)"
+    r"|[\"“]?(?:Effective|Commencement)\s+Date[\"”]?\s+(?:shall\s+)?(?:mean|be)s?\b"
+    r"|\bis\s+effective\s+(?:as\s+of|on|from)|\beffective\s+term\b",
+    re.IGNORECASE,
+)
+MAX_START_SENTENCE = 400  # characters either side of the cue
+
+
+def enclosing_sentence(text: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence around text[start:end]: from after the last '. ' or line break before it to the next '. ',
+    '.' at a line end or line break after it, within MAX_START_SENTENCE characters either side."""
+    left = max(text.rfind(". ", 0, start) + 2, text.rfind("\n", 0, start) + 1, start - MAX_START_SENTENCE, 0)
+    stops = [i for i in (text.find(". ", end), text.find(".\n", end), text.find("\n", end)) if i != -1]
+    right = min([*stops, len(text), end + MAX_START_SENTENCE])
+    if text.startswith(".", right):
+        right += 1
+    while left < right and text[left].isspace():
+        left += 1
+    return left, right
+
+
 TITLE_REGION = 6_000  # a contract's name is near its top
 PARTY_REGIONS = (8_000, 4_000)  # parties: the opening and the signature blocks at the end
 FIRST_LINES = 15
@@ -111,16 +138,19 @@ FIRST_LINES = 15
 
 @dataclass(frozen=True)
 class Phrase:
-    kind: str  # date, title, line, name, term, caps
+    kind: str  # date, start, title, line, name, term, caps
     start: int
     end: int
 
 
 def phrases(text: str) -> list[Phrase]:
-    """Short-answer candidates (dates, names of the document and of the parties), each span once per kind."""
+    """Short-answer candidates (dates, sentences that start the term, names of the document and of the parties),
+    each span once per kind."""
     found: set[tuple[str, int, int]] = set()
     for match in DATE.finditer(text):
         found.add(("date", match.start(), match.end()))
+    for match in START_CUE.finditer(text):
+        found.add(("start", *enclosing_sentence(text, match.start(), match.end())))
     head = text[:TITLE_REGION]
     for match in TITLE.finditer(head):
         found.add(("title", match.start(), match.end()))

@@ -8,7 +8,8 @@ Three trained parts, all linear, all plain arrays in model_backends/weights/clau
      typical label length, its rank in the contract. It answers "does this span match a label?" (CUAD's rule:
      word-set Jaccard >= 0.5), so scores are comparable across categories and one threshold sweep means something;
   3. a phrase scorer for the short answers (Parties, Document Name, Agreement/Effective/Expiration Date): hashed
-     features of dates, titles, company names and defined terms, one logistic output per category.
+     features of dates, sentences that start the term, titles, company names and defined terms, one logistic
+     output per category (so an Effective Date label that is a date and one that is a sentence compete on one scale).
 Trained on CUAD's train split only by `python app.py train` (evals/clause_model_training.py).
 """
 
@@ -26,7 +27,7 @@ from document_io.span_candidates import PASSAGE_KINDS, Passage, indexed_phrases,
 from model_backends.text_features import TfidfVocabulary, hashed
 
 WEIGHTS_PATH = Path(__file__).parent / "weights" / "clause_model.npz"
-MODEL_VERSION = "clause-model-3"
+MODEL_VERSION = "clause-model-4"
 PASSAGE_FLOOR = 0.05  # a passage is calibrated when its text score, or twice that for its best sentence, reaches this
 PHRASE_FLOOR = 0.01
 
@@ -37,7 +38,7 @@ class SpanScore:
     start: int
     end: int
     score: float  # estimated probability that the span matches a labelled clause of the category
-    kind: str  # passage kind (S, C, S2, S3, P) or phrase kind (date, title, name, term, caps, line)
+    kind: str  # passage kind (S, C, S2, S3, P) or phrase kind (date, start, title, name, term, caps, line)
 
 
 def _logit(p: np.ndarray) -> np.ndarray:

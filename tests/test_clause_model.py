@@ -66,6 +66,23 @@ def test_numbers_and_years_in_prose_are_not_dates():
     text = "In 2006, the Supplier shipped 1,200 units under Section 4-2 and paid $2,010.00 for 12 months."
     assert [text[p.start : p.end] for p in phrases(text) if p.kind == "date"] == []
 
+
+@pytest.mark.parametrize("sentence", [
+    "This Agreement shall commence on 1 January 1998.",
+    '"Effective Date" means the Closing Date.',
+    "This Amendment shall enter into force on the date of its signature by both Parties.",
+    "The effective term is 12 months beginning March 1, 2005 and ending February 28, 2006.",
+    "This Agreement is effective as of the last date signed below.",
+])
+def test_a_sentence_that_starts_the_term_is_a_start_candidate_whole(sentence):
+    text = f"7. Term. {sentence} Either party may terminate this Agreement effective upon written notice.\n8. Fees."
+    assert [text[p.start : p.end] for p in phrases(text) if p.kind == "start"] == [sentence]
+
+
+def test_the_start_candidate_of_the_sample_contract(document):
+    starts = [document.text[p.start : p.end] for p in phrases(document.text) if p.kind == "start"]
+    assert starts == ["This Agreement shall commence on the Effective Date and shall continue for a period of three (3) years."]
+
 def test_passages_cover_pieces_sentences_runs_and_paragraphs(document):
     units = sentence_units(document)
     found = passages(document.text, units)
