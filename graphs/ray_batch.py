@@ -126,6 +126,3 @@ def run_batch_on_ray(settings: BatchSettings, config: ReviewConfig, *, address: 
         for actor in idle + [actor for _, actor in in_flight.values()]:
             ray.kill(actor, no_restart=True)
     return RayBatchResult(rows=plan.rows, nodes=len(nodes), workers=started)
-
-
-

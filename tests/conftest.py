@@ -194,6 +194,14 @@ def new_database(server: str, template: str | None = None) -> str:
     return server.rsplit("/", 1)[0] + "/" + name
 
 
+def records_on(request, data: Path) -> Path:
+    """A module fixture parametrised with "sqlite" / "postgres": `data`, with its records in a fresh database on the
+    test server when the parameter is postgres (the registry app_env, config_for and copy_data read)."""
+    if request.param == "postgres":
+        DATABASES[data] = new_database(request.getfixturevalue("postgres_server"))
+    return data
+
+
 def copy_data(source: Path, target: Path) -> Path:
     """A copy of a data folder with its records: the files, and on PostgreSQL a copy of its database."""
     import shutil
@@ -326,10 +334,11 @@ def _no_database_from_the_caller():
 def ray_cluster():
     """A Ray head and one more worker node on this machine (one CPU each), started by the project's own script and
     stopped after; its address."""
+    import os
     import subprocess
 
     script = ROOT / "scripts" / "ray_cluster.sh"
-    env = {**__import__("os").environ, "RAY": str(Path(sys.executable).with_name("ray"))}
+    env = {**os.environ, "RAY": str(Path(sys.executable).with_name("ray"))}
     started = subprocess.run([str(script), "start", str(free_port())], capture_output=True, text=True, env=env, timeout=180)
     assert started.returncode == 0, f"Ray did not start: {started.stderr[-2000:]}"
     try:

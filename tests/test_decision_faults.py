@@ -26,7 +26,7 @@ import pytest
 from lxml import etree
 
 from conftest import (
-    DATABASES, ROOT, SAMPLES, app_env, audit_store_for, config_for, copy_data, new_database, write_lock_held,
+    ROOT, SAMPLES, app_env, audit_store_for, config_for, copy_data, records_on, write_lock_held,
 )
 from document_io.wordml import W_NS
 from test_review_cli import cli
@@ -34,13 +34,9 @@ from test_review_cli import cli
 SEED = int(os.environ.get("CLAUSEFLOW_FAULT_SEED", "20261126"))
 
 
-def _env(data: Path) -> dict:
-    return app_env(data)
-
-
 def _killed_after(args: list[str], data: Path, delay: float) -> str:
     """Run app.py with `args`, SIGKILL it after `delay` seconds (if still running); what it printed till then."""
-    process = subprocess.Popen([sys.executable, str(ROOT / "app.py"), *args], cwd=ROOT, env=_env(data),
+    process = subprocess.Popen([sys.executable, str(ROOT / "app.py"), *args], cwd=ROOT, env=app_env(data),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         process.wait(timeout=delay)
@@ -55,7 +51,7 @@ def _killed_after_sign_off(args: list[str], data: Path, thread: str, delay: floa
     from graphs.audit_log import AuditLog
 
     log = AuditLog(audit_store_for(data))
-    process = subprocess.Popen([sys.executable, str(ROOT / "app.py"), *args], cwd=ROOT, env=_env(data),
+    process = subprocess.Popen([sys.executable, str(ROOT / "app.py"), *args], cwd=ROOT, env=app_env(data),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     while process.poll() is None and log.sign_off(thread) is None:
         time.sleep(0.002)
@@ -68,7 +64,7 @@ def _killed_after_sign_off(args: list[str], data: Path, thread: str, delay: floa
 
 def _timed(args: list[str], data: Path) -> float:
     started = time.monotonic()
-    subprocess.run([sys.executable, str(ROOT / "app.py"), *args], cwd=ROOT, env=_env(data), check=True,
+    subprocess.run([sys.executable, str(ROOT / "app.py"), *args], cwd=ROOT, env=app_env(data), check=True,
                    capture_output=True, timeout=300)
     return time.monotonic() - started
 
@@ -102,8 +98,7 @@ def _expected_changes(status) -> tuple[list[tuple[str, str]], list[str]]:
 def parked(request, tmp_path_factory):
     data = tmp_path_factory.mktemp("faults")
     out = tmp_path_factory.mktemp("faults-out")
-    if request.param == "postgres":
-        DATABASES[data] = new_database(request.getfixturevalue("postgres_server"))
+    records_on(request, data)
     review = cli("review", str(SAMPLES / "msa_orion.docx"), "--out", str(out), data_dir=data)
     thread = re.search(r"thread (\S+) ·", review.stdout).group(1)
     return data, out, thread
@@ -159,11 +154,11 @@ def test_kill_9_during_finalising_then_the_next_reader_completes_it_from_the_log
         data_dir=prepared)
     cli("decide", thread, "--modify", ids[2], "Customer's liability is capped at the fees paid in the prior 12 months.",
         "--approve", ids[4], "--reviewer", "Ben", "--no-finalize", data_dir=prepared)
-    full = _timed(["decide", thread, "--reviewer", "Cleo"], _copy(prepared, tmp_path / "timing"))
+    full = _timed(["decide", thread, "--reviewer", "Cleo"], copy_data(prepared, tmp_path / "timing"))
     rng = random.Random(SEED + 1)
     outcomes = {"killed before sign-off": 0, "signed off, finished by the reader": 0, "finished": 0}
     for iteration in range(16):
-        data = _copy(prepared, tmp_path / f"run{iteration}")
+        data = copy_data(prepared, tmp_path / f"run{iteration}")
         if iteration % 2:  # blind: anywhere in the run
             stdout = _killed_after(["decide", thread, "--reviewer", "Cleo"], data, delay=rng.uniform(0.3, 1.1) * full)
         else:  # aimed: between the sign-off commit and the end of writing the outputs (~50 ms after the sign-off is seen)
@@ -188,10 +183,6 @@ def test_kill_9_during_finalising_then_the_next_reader_completes_it_from_the_log
     assert outcomes["killed before sign-off"] and outcomes["signed off, finished by the reader"], outcomes
 
 
-def _copy(source: Path, target: Path) -> Path:
-    return copy_data(source, target)
-
-
 def test_a_crash_at_each_point_of_finalising_is_completed_by_the_next_reader(parked, tmp_path, monkeypatch):
     """The same guarantee at exact points, in process: after the sign-off commit, while writing the DOCX (the graph
     has the decisions, its finalize step has not finished), after the files but before the graph's checkpoint, and
@@ -205,7 +196,7 @@ def test_a_crash_at_each_point_of_finalising_is_completed_by_the_next_reader(par
     from graphs.audit_log import AuditLog
 
     for point in ("after sign-off", "while writing", "after the files", "before the log records the outputs"):
-        data = _copy(source, tmp_path / point.replace(" ", "-"))
+        data = copy_data(source, tmp_path / point.replace(" ", "-"))
         service = _service(data)
         status = service.status(thread)
         service.decide(thread, [_decision(sid, "approve" if n % 2 else "reject", "Dee") for n, sid in enumerate(status.pending)])
@@ -278,11 +269,11 @@ for n in range({count}):
 
 def test_two_processes_deciding_at_once_lose_nothing(parked, tmp_path):
     source, _, thread = parked
-    data = _copy(source, tmp_path / "data")
+    data = copy_data(source, tmp_path / "data")
     ids = _service(data).status(thread).pending
     workers = [subprocess.Popen([sys.executable, "-c", _WORKER.format(root=str(ROOT), data=str(data), count=40, ids=ids[i::2],
                                                                        name=name, thread=thread)],
-                                cwd=ROOT, env=_env(data), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                cwd=ROOT, env=app_env(data), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for i, name in enumerate(("web", "cli"))]
     results = [w.communicate(timeout=300) for w in workers]
     assert all(w.returncode == 0 for w in workers), [r[1][-500:] for r in results]
@@ -295,7 +286,7 @@ def test_the_same_suggestion_from_two_reviewers_with_one_version_one_wins(parked
     from graphs.audit_log import StaleDecision
 
     source, _, thread = parked
-    data = _copy(source, tmp_path / "data")
+    data = copy_data(source, tmp_path / "data")
     first, second = _service(data), _service(data)
     seen = first.status(thread)
     sid = seen.pending[0]
@@ -309,7 +300,7 @@ def test_the_same_suggestion_from_two_reviewers_with_one_version_one_wins(parked
 
 def test_a_locked_database_is_a_clear_refusal_within_seconds(parked, tmp_path):
     source, _, thread = parked
-    data = _copy(source, tmp_path / "data")
+    data = copy_data(source, tmp_path / "data")
     ids = _service(data).status(thread).pending
     with write_lock_held(data):  # another process in the middle of a write
         refused = cli("decide", thread, "--approve", ids[0], "--no-finalize", data_dir=data, check=False)

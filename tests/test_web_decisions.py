@@ -14,7 +14,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from conftest import DATABASES, SAMPLES, chrome, new_database, write_lock_held
+from conftest import SAMPLES, chrome, records_on, write_lock_held
 from test_review_cli import cli
 from test_web_page import _log_in, open_site
 
@@ -30,8 +30,7 @@ USERS = {  # name: (password, functions, roles)
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def site(request, tmp_path_factory):
     data, out = tmp_path_factory.mktemp("web-data"), tmp_path_factory.mktemp("web-out")
-    if request.param == "postgres":
-        DATABASES[data] = new_database(request.getfixturevalue("postgres_server"))
+    records_on(request, data)
     with open_site(data, out) as opened:
         for name, (password, functions, roles) in USERS.items():
             if name in ("lee", "sam"):

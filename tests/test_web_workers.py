@@ -12,7 +12,7 @@ import time
 import urllib.request
 
 import pytest
-from conftest import DATABASES, ROOT, SAMPLES, app_env, free_port, new_database, wait_until_answering
+from conftest import ROOT, SAMPLES, app_env, free_port, records_on, wait_until_answering
 from test_review_cli import cli
 from test_web_decisions import Client
 
@@ -22,8 +22,7 @@ PASSWORD = "correct horse battery"
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def workers(request, tmp_path_factory):
     data = tmp_path_factory.mktemp("workers")
-    if request.param == "postgres":
-        DATABASES[data] = new_database(request.getfixturevalue("postgres_server"))
+    records_on(request, data)
     threads = []
     for sample in ("saas_cloudnimbus.docx", "msa_orion.docx"):
         out = cli("review", str(SAMPLES / sample), "--out", str(data / "out"), data_dir=data).stdout
