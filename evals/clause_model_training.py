@@ -5,8 +5,9 @@
 2. Calibrators: the text scorer is refitted on each half of the contracts and scores every candidate passage
    of the other half (out of fold, so the calibrator sees scores as they will be on unseen paper); per category,
    a logistic regression learns whether a passage matches a label under CUAD's rule.
-3. Phrase scorer: dates, titles, names and defined terms, labelled when they match a short-answer label.
-Takes about five minutes on two cores; scikit-learn is needed here only, not at inference.
+3. Phrase scorer: dates, sentences that start the term, titles, names and defined terms, labelled when they match a
+   short-answer label; its regularisation per category by cross-validation on the train split.
+Takes about two and a half minutes on two cores; scikit-learn is needed here only, not at inference.
 """
 
 from __future__ import annotations

@@ -163,6 +163,7 @@ def train_command(args, config) -> int:
 
 
 def _cross_fit(contracts, dataset, args, console, on_step) -> int:
+    from evals.clause_model_training import PHRASE_CATEGORIES
     from evals.cross_fit import cross_fit
 
     report = cross_fit(contracts, dataset.categories, dataset=f"{dataset.name} train split", on_step=on_step)
@@ -171,7 +172,7 @@ def _cross_fit(contracts, dataset, args, console, on_step) -> int:
     out.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
     console.print(f"held out, {report.contracts} contracts in {report.folds} halves: pooled AUPR {report.pooled_aupr:.3f}"
                   f" (strict {report.pooled_aupr_strict:.3f}), mean of categories {report.mean_category_aupr:.3f}")
-    for category in ("Agreement Date", "Effective Date", "Expiration Date", "Document Name", "Parties"):
+    for category in PHRASE_CATEGORIES:  # the short answers; every category is in the report
         if category in report.categories:
             console.print(f"  {category}: {report.categories[category]:.3f} ({report.labels[category]} labels)")
     console.print(f"wrote {out}")

@@ -17,6 +17,7 @@ from document_io.models import document_from_text
 from evals.clause_model_training import TrainingSettings, train_clause_model
 from evals.datasets import LabelledContract
 from evals.metrics import Prediction, QuestionOutcome, score_question, summarise
+from evals.solvers import EVAL_FLOOR
 from model_backends.clause_model import MODEL_VERSION
 
 
@@ -45,7 +46,7 @@ def cross_fit(contracts: list[LabelledContract], categories: list[str], dataset:
         on_step(f"fold {fold + 1} of {folds}: scoring its contracts")
         for contract in (c for i, c in enumerate(ordered) if i % folds == fold):
             document = document_from_text(name=contract.id, text=contract.text)
-            spans = model.predict(document.text, sentence_units(document), floor=0.01)
+            spans = model.predict(document.text, sentence_units(document), floor=EVAL_FLOOR)  # as the dev eval
             for category in categories:
                 predictions = [Prediction(category=category, text=document.text[s.start : s.end], score=s.score)
                                for s in spans if s.category == category]
