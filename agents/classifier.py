@@ -1,8 +1,9 @@
 """Classifier agent: contract type, parties, our side, inherent risk, and which functions must review.
 
 Local engine: the title decides the type when it names one (it almost always does); otherwise the
-keyword profile of the opening text. Parties come from the preamble's defined terms, and our side from
-matching our own names (configuration) against them.
+keyword profile of the opening text. The parties are the contract's cast (document_io/contract_cast.py: legal names,
+defined terms); each party's side of the deal is read from how the text uses its terms (document_io/party_roles.py:
+who pays, who supplies, who is licensed); we are the party our names (configuration) match, and our side is its side.
 LLM backend: the model reads the opening (~1,500 tokens) and the headings, and answers in the same model.
 """
 
@@ -15,6 +16,8 @@ from pydantic import BaseModel, Field
 
 from agents.schema import ContractProfile, ContractType, IntakeRequest, Party, RiskLevel, Side
 from clause_library.playbook import ReviewFunction
+from document_io.contract_cast import CastParty, is_role_word, read_cast
+from document_io.party_roles import deal_sides, matches_our_name
 from document_io.models import SourceDocument
 from model_backends.llm_client import LLMClient
 from model_backends.prompt_templates import load_prompt
@@ -37,15 +40,6 @@ _TYPE_PATTERNS: list[tuple[ContractType, str]] = [
     ("employment", r"employment"),
     ("lease", r"\blease\b"),
 ]
-_CUSTOMER_ROLES = r"customer|client|buyer|purchaser|licensee|subscriber|recipient|receiving party|distributor|reseller|controller"
-_SUPPLIER_ROLES = r"supplier|vendor|provider|licensor|seller|contractor|consultant|disclosing party|processor|manufacturer|company"
-_PREAMBLE_PARTY = re.compile(
-    r"(?:\b(?i:between|and|by)\b[:\s]+)(?P<name>[A-Za-z0-9][\w.,&'’/ -]{2,80}?)\s*(?:,[^()]{0,200}?)?"
-    r"\(\s*(?i:(?:hereinafter|herein)\s+(?:(?:referred\s+to|called)\s+)?(?:as\s+)?)?(?i:the\s+|each\s+a\s+|a\s+)?"
-    r"[\"“'”]\s*(?i:the\s+)?(?P<role>[A-Za-z][\w .&-]{1,38}?)\s*[\"”'“]",
-)
-
-
 class ClassifierInput(BaseModel):
     document: SourceDocument
     our_names: list[str] = Field(description="names our organisation signs under")
@@ -56,25 +50,33 @@ def classify(data: ClassifierInput) -> ContractProfile:
     document = data.document
     title = _title(document)
     contract_type, confidence, type_reason = _contract_type(title, document.text[:4000])
-    parties = _parties(document.text[:3000], data.our_names)
-    side, side_reason = _our_side(parties, document.text[:3000], contract_type)
+    cast = read_cast(document.text)
+    parties = _parties(document.text, cast.parties, data.our_names)
+    side, side_reason = _our_side(parties, data.our_names, document.text[:3000], contract_type)
     if data.side:
-        side, side_reason = data.side, f"side {data.side}: given by the reviewer"
-        parties = _mark_us_by_side(parties, data.side)
+        parties, side_reason = _side_given(parties, data.side)
+        side = data.side
     functions, function_reasons = _review_functions(contract_type, document.text)
     risk, risk_reason = _inherent_risk(contract_type, document.text)
-    counterparty = next((p.name for p in parties if not p.is_us), None)
     return ContractProfile(
         title=title,
         contract_type=contract_type,
         type_confidence=confidence,
         parties=parties,
-        counterparty=counterparty,
+        counterparty=counterparty_of(parties),
         our_side=side,
         inherent_risk=risk,
         review_functions=functions,
         reasons=[type_reason, side_reason, risk_reason, *function_reasons],
     )
+
+
+def counterparty_of(parties: list[Party]) -> str | None:
+    """The other side: the first party that is not us, once we know which party we are; otherwise nobody (the queue,
+    the repository and spend matching never file ourselves, or a guess, as the counterparty)."""
+    if not any(p.is_us for p in parties):
+        return None
+    return next((p.name for p in parties if not p.is_us), None)
 
 
 def apply_intake(profile: ContractProfile, request: IntakeRequest) -> ContractProfile:
@@ -135,42 +137,51 @@ def _contract_type(title: str, opening: str) -> tuple[ContractType, float, str]:
     return best, round(min(0.9, 0.4 + 0.5 * counts[best] / total), 2), f"type {best}: most frequent type terms in the opening"
 
 
-def _parties(preamble: str, our_names: list[str]) -> list[Party]:
-    parties: list[Party] = []
-    for match in _PREAMBLE_PARTY.finditer(preamble):
-        name = match.group("name").strip(" ,")
-        name = re.sub(r"^(?:(?:and|between|by)\s+)+", "", name, flags=re.IGNORECASE)
-        if any(p.name == name for p in parties):
-            continue
-        is_us = any(n.lower() in name.lower() for n in our_names if n)
-        role = re.sub(r"^(?i:the)\s+", "", match.group("role").strip())
-        parties.append(Party(name=name, role=role, is_us=is_us))
-        if len(parties) == 2:
-            break
-    return parties
+def _parties(text: str, cast: list[CastParty], our_names: list[str]) -> list[Party]:
+    sides, evidence = deal_sides(text, cast)
+    return [Party(name=party.name, role=_main_term(party.defined_terms), is_us=matches_our_name(party, our_names) is not None,
+                  defined_terms=party.defined_terms, entity_form=party.entity_form, jurisdiction=party.jurisdiction,
+                  side=side, side_evidence=found.reasons)
+            for party, side, found in zip(cast, sides, evidence)]
 
 
-def _our_side(parties: list[Party], preamble: str, contract_type: ContractType) -> tuple[Side, str]:
-    us = next((p for p in parties if p.is_us), None)
+def _main_term(terms: list[str]) -> str | None:
+    """The term the redline should use for a party: its role word when it has one ('Licensee'), else its first term."""
+    return next((t for t in terms if is_role_word(t)), terms[0] if terms else None)
+
+
+def _our_side(parties: list[Party], our_names: list[str], preamble: str, contract_type: ContractType) -> tuple[Side, str]:
     if contract_type == "nda" and re.search(r"\bmutual\b|each party (may|will) disclose", preamble, re.IGNORECASE):
         return "mutual", "side mutual: a mutual NDA"
-    if us is None:
-        return "unknown", "side unknown: none of our names appears among the parties"
-    role = (us.role or "").lower()
-    if re.search(_CUSTOMER_ROLES, role):
-        return "customer", f"side customer: we are defined as '{us.role}'"
-    if re.search(_SUPPLIER_ROLES, role):
-        return "supplier", f"side supplier: we are defined as '{us.role}'"
-    return "unknown", f"side unknown: our defined term '{us.role}' is not a known role"
+    us = [p for p in parties if p.is_us]
+    if not us:
+        names = "; ".join(n for n in our_names if n) or "none configured"
+        found = ", ".join(p.name for p in parties) or "no party found in the preamble"
+        return "unknown", f"side unknown: none of our names ({names}) is a party ({found})"
+    sides = {p.side for p in us}
+    if len(sides) == 1 and None not in sides:
+        (side,) = sides
+        why = "; ".join(us[0].side_evidence[:3])
+        return side, f"side {side}: we are {us[0].name}, which the contract treats as the {side} ({why})"
+    return "unknown", (f"side unknown: we are {us[0].name}, but the text does not say which side of the deal it is on"
+                       " (it neither clearly pays nor clearly supplies)")
 
 
-def _mark_us_by_side(parties: list[Party], side: str) -> list[Party]:
-    """The reviewer's word wins: the party whose defined role is that side's is us (when one is)."""
-    roles = _CUSTOMER_ROLES if side == "customer" else _SUPPLIER_ROLES
-    ours = [bool(p.role and re.search(roles, p.role.lower())) for p in parties]
-    if sum(ours) != 1:
-        return parties
-    return [p.model_copy(update={"is_us": mine}) for p, mine in zip(parties, ours)]
+def _side_given(parties: list[Party], side: str) -> tuple[list[Party], str]:
+    """The reviewer's word wins. When our names already found us, they stay us; otherwise the parties on the given
+    side (read from the text) are marked as us. A reading that disagrees is said, not hidden."""
+    if side not in ("customer", "supplier"):
+        return parties, f"side {side}: given by the reviewer"
+    us = [p for p in parties if p.is_us]
+    if us:
+        disagree = [p.name for p in us if p.side and p.side != side]
+        note = f" (the text reads {', '.join(disagree)} as the {'supplier' if side == 'customer' else 'customer'})" if disagree else ""
+        return parties, f"side {side}: given by the reviewer{note}"
+    ours = [p.side == side for p in parties]
+    if any(ours):
+        marked = [p.model_copy(update={"is_us": mine}) for p, mine in zip(parties, ours)]
+        return marked, f"side {side}: given by the reviewer; we are {', '.join(p.name for p in marked if p.is_us)}"
+    return parties, f"side {side}: given by the reviewer (no party reads as the {side}, so no party is marked as us)"
 
 
 def _review_functions(contract_type: ContractType, text: str) -> tuple[list[str], list[str]]:
@@ -226,7 +237,7 @@ def classify_with_llm(data: ClassifierInput, llm: LLMClient) -> ContractProfile:
         reasons.append("the model reports text addressed to an AI or a reviewer inside the contract (not obeyed)")
     return ContractProfile(
         title=_title(document), contract_type=answer.contract_type, type_confidence=0.9, parties=answer.parties,
-        counterparty=next((p.name for p in answer.parties if not p.is_us), None), our_side=answer.our_side,
+        counterparty=counterparty_of(answer.parties), our_side=answer.our_side,
         inherent_risk=answer.inherent_risk, review_functions=answer.review_functions or ["legal"], reasons=reasons,
     )
 

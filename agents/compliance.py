@@ -103,14 +103,15 @@ def overall_risk(profile: ContractProfile, compliance: ComplianceReport) -> Risk
 
 
 def _side_unknown(data: ComplianceInput) -> Finding:
-    names = ", ".join(p.name for p in data.profile.parties) or "no parties found"
+    why = next((r.removeprefix("side unknown: ") for r in data.profile.reasons if r.startswith("side unknown")),
+               "it is not known which party we are")
     first = next(p for p in data.document.paragraphs if p.text.strip())
     return Finding(
         id="", source="compliance", rule_id="our_side.unknown", category="our_side", severity="medium", position=None,
         title="Which party are we? Side-dependent checks were skipped",
-        explanation=f"None of our names matches a party ({names}), so it is not known whether we are the customer or "
-        "the supplier. Positions such as a liability cap or payment days protect one side; none was applied and no "
-        "side-dependent edit is proposed. Re-run with `review --side customer|supplier` or set CLAUSEFLOW_OUR_NAMES.",
+        explanation=f"Our side is not settled: {why}. Positions such as a liability cap or payment days protect one "
+        "side; none was applied and no side-dependent edit is proposed. Answer with `decide THREAD --our-party NAME` "
+        "(or `review --side customer|supplier`), or set CLAUSEFLOW_OUR_NAMES.",
         citation=Span.of(data.document, first.start, first.end), escalate_to="legal",
     )
 

@@ -110,7 +110,7 @@ def _owner(subject: str, profile: ContractProfile) -> str | None:
         return "both"
     mentions: list[tuple[int, str]] = []
     for party in profile.parties:
-        for name in (n for n in (party.role, party.name) if n):
+        for name in dict.fromkeys(n for n in (party.role, *party.defined_terms, party.name) if n):
             mentions += [(m.end(), "us" if party.is_us else "them") for m in re.finditer(rf"\b{re.escape(name)}\b", subject, re.I)]
     for pattern, role in ((_CUSTOMER_ROLES, "customer"), (_SUPPLIER_ROLES, "supplier")):
         side = _side_of_role(role, profile)

@@ -47,9 +47,15 @@ class Span(BaseModel):
 
 
 class Party(BaseModel):
-    name: str
-    role: str | None = Field(default=None, description="the defined term, e.g. 'Supplier', 'Customer'")
+    name: str = Field(description="the legal name as the contract writes it")
+    role: str | None = Field(default=None, description="the defined term the contract calls it by, e.g. 'Supplier', 'Bluefly'")
     is_us: bool = False
+    defined_terms: list[str] = Field(default_factory=list, description="every term the contract defines for it")
+    entity_form: str | None = Field(default=None, description="'Inc.', 'LLC', 'GmbH', 'corporation', 'individual'")
+    jurisdiction: str | None = Field(default=None, description="where it is organised, when the preamble says")
+    side: Literal["customer", "supplier"] | None = Field(default=None, description="its side of the deal, read from who "
+                                                          "pays, supplies, licenses or distributes in the text")
+    side_evidence: list[str] = Field(default_factory=list, description="why that side: 'pays or buys (4×)', ...")
 
 
 class IntakeRequest(BaseModel):

@@ -182,16 +182,38 @@ def _same_place(gold: str, predicted: str | None) -> bool:
     return any(o and (o == predicted or o in predicted or predicted in o) for o in options)
 
 
+# what CUAD's answers add after a name that is not the legal person: "Jaguar Investments, Inc. and its affiliates",
+# "IMPCO Technologies Inc. including its successors and permitted assigns", "Dassault Systemes and/or certain affiliates"
+_NOT_THE_PERSON = re.compile(r"\(.*?\)|\".*?\"|“.*?”|\b(?:and|including)\s+(?:all\s+of\s+)?its\s+(?:respective\s+)?"
+                             r"(?:affiliates|subsidiaries|successors)\b.*|\band/or\s+certain\s+affiliates\b.*|\bon\s+behalf\s+of\b.*",
+                             re.IGNORECASE)
+_NAME_FILLER = {"inc", "llc", "ltd", "the", "corp", "corporation", "co", "limited", "company", "and", "of"}
+
+
+def _same_word(word: str, ours: set[str]) -> bool:
+    """CUAD's answers carry typos ("Pifzer", "Kriomic"): a long word with a letter swapped or mistyped counts."""
+    import difflib
+
+    return word in ours or (len(word) >= 5 and any(len(o) == len(word) and difflib.SequenceMatcher(a=word, b=o).ratio() >= 0.8
+                                                     for o in ours))
+
+
 def _same_parties(gold: str, predicted: str | None) -> bool:
-    """Both contracting parties found: each of the first two gold names shares most of its words with a predicted one."""
+    """Both contracting parties found: each of the first two gold names shares most of its words with a predicted one
+    (words compared allowing one typo; "Radial Spark" = "RadialSpark")."""
     if not predicted:
         return False
-    names = [re.sub(r"\(.*?\)|\".*?\"", "", g).strip(" ,.") for g in gold.split(";")][:2]
-    ours = [set(re.findall(r"[a-z0-9]+", p.lower())) for p in predicted.split(";")]
+    names = [_NOT_THE_PERSON.sub("", g).strip(" ,.") for g in gold.split(";")][:2]
+    names = [re.split(r"\s*,?\s*\b(?:d/b/a|dba|doing business as|f/k/a)\b", n, flags=re.IGNORECASE)[0] for n in names]
+    ours = []
+    for p in predicted.split(";"):
+        words = set(re.findall(r"[a-z0-9]+", p.lower()))
+        ours.append(words | {"".join(re.findall(r"[a-z0-9]+", p.lower()))})
     found = 0
     for name in names:
-        words = set(re.findall(r"[a-z0-9]+", name.lower())) - {"inc", "llc", "ltd", "the", "corp", "corporation", "co", "limited", "company"}
-        if words and any(len(words & mine) / len(words) >= 0.5 for mine in ours):
+        words = set(re.findall(r"[a-z0-9]+", name.lower())) - _NAME_FILLER
+        joined = "".join(re.findall(r"[a-z0-9]+", name.lower()))
+        if words and any(joined in mine or sum(_same_word(w, mine) for w in words) / len(words) >= 0.5 for mine in ours):
             found += 1
     return found == len([n for n in names if n])
 
