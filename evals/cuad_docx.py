@@ -54,6 +54,11 @@ def cuad_text_to_docx(text: str) -> bytes:
     import docx
 
     word = docx.Document()
+    # style ids looked up once: python-docx re-reads the whole style list for every styled paragraph otherwise
+    style_ids = {name: word.styles[name].style_id for name in ("Title", "Heading 1", "Heading 2", "List Number")}
+
+    def styled(text: str, name: str) -> None:
+        word.add_paragraph(text)._p.get_or_add_pPr().style = style_ids[name]
     # CUAD's text separates paragraphs with blank lines and wraps lines with runs of spaces: re-flow each paragraph
     # into one, as it was in the original Word document.
     paragraphs = []
@@ -82,15 +87,15 @@ def cuad_text_to_docx(text: str) -> bytes:
             _signature_table(word, signature_rows)
             signature_rows, in_signature = [], False
         if _SCHEDULE.match(paragraph) and len(paragraph) < 120:
-            word.add_heading(paragraph, level=1)
+            styled(paragraph, "Heading 1")
         elif index < 3 and _is_heading(paragraph):
-            word.add_heading(paragraph, level=0 if index == 0 else 1)
+            styled(paragraph, "Title" if index == 0 else "Heading 1")
         elif (section := _SECTION.match(paragraph)) and index > 2:
             rest = section.group("rest")
             # Word's own numbering: the number is rendered by Word, not typed in the text
-            word.add_paragraph(rest, style="List Number")
+            styled(rest, "List Number")
         elif _is_heading(paragraph):
-            word.add_heading(paragraph, level=2)
+            styled(paragraph, "Heading 2")
         else:
             word.add_paragraph(paragraph)
     if signature_rows:

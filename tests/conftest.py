@@ -345,3 +345,43 @@ def ray_cluster():
         yield started.stdout.strip()
     finally:
         subprocess.run([str(script), "stop"], capture_output=True, env=env, timeout=180)
+
+
+class CuadPaper:
+    """CUAD train and dev contracts as the pipeline reads them (each rebuilt as a DOCX and loaded), built once per test
+    session for the tests that hold the reading to real paper."""
+
+    def __init__(self):
+        from evals.datasets import open_dataset
+
+        self._contracts = {c.id: (split, c) for split in ("train", "dev") for c in open_dataset("cuad", None).contracts(split)}
+        self._documents: dict = {}
+
+    def ids(self, split: str | None = None) -> list[str]:
+        return [i for i, (s, _) in self._contracts.items() if split in (None, s)]
+
+    def split(self, contract_id: str) -> str:
+        return self._contracts[contract_id][0]
+
+    def contract(self, contract_id: str):
+        return self._contracts[contract_id][1]
+
+    def find(self, prefix: str) -> str:
+        return next(i for i in self._contracts if i.startswith(prefix))
+
+    def document(self, contract_id: str):
+        from evals.review_eval import as_word_document
+
+        if contract_id not in self._documents:
+            self._documents[contract_id] = as_word_document(self.contract(contract_id))
+        return self._documents[contract_id]
+
+
+@pytest.fixture(scope="session")
+def cuad_paper() -> CuadPaper:
+    from evals.datasets import DatasetUnavailable
+
+    try:
+        return CuadPaper()
+    except DatasetUnavailable:
+        pytest.skip("no CUAD in ../shared")
