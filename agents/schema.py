@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from clause_library.playbook import Position, ReviewFunction, Severity
+from document_io.dates import PartialDate
 from document_io.docx_redline import ParagraphInsertion, TextEdit
 from document_io.models import SourceDocument
 
@@ -204,17 +205,27 @@ class RedlineSet(BaseModel):
 
 class RenewalTerms(BaseModel):
     agreement_date: date | None = Field(default=None, description="the date the agreement is made or dated")
+    agreement_date_partial: PartialDate | None = Field(default=None, description="what a date left blank shows: the year")
     effective_date: date | None
+    effective_date_partial: PartialDate | None = None
     effective_date_citation: Span | None = None
     initial_term_months: float | None
     term_citation: Span | None = None
     auto_renews: bool
+    renewal_kind: Literal["automatic", "option", "mutual"] | None = Field(
+        default=None, description="automatic: renews unless a party stops it; option: a party may extend it; mutual: "
+        "only if both agree")
+    renewal_count: int | None = Field(default=None, description="how many renewals the clause allows (None: successive)")
     renewal_term_months: float | None
     renewal_citation: Span | None = None
-    notice_days: int | None
+    notice_days: int | None = Field(description="notice tied to renewal: to stop an automatic one, or to exercise an option")
     notice_citation: Span | None = None
+    until_terminated: bool = Field(default=False, description="the term runs until a party ends it: no end date")
+    redacted: list[str] = Field(default_factory=list, description="facts the clause states but the filer redacted")
     current_term_end: date | None = None
     expiration_date: date | None = Field(default=None, description="end of the initial term: stated, or effective date + term")
+    expiration_partial: PartialDate | None = Field(default=None, description="an end counted from a date left blank")
+    expiration_may_move: bool = Field(default=False, description="the term ends on the later of this date and an event")
     expiration_citation: Span | None = None
     notice_deadline: date | None = None
     days_until_deadline: int | None = None

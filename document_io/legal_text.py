@@ -24,6 +24,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         end = match.end()
         if re.search(r"(^|\s)\d+(\.\d+)*\.$", text[start:end]) and end - start < 12:
             continue  # "4.2." heading number on its own
+        if re.search(r"(?i:january|february|march|april|may|june|july|august|september|october|november|december)\s+\d{1,2}\.$",
+                     text[max(start, end - 14):end]) and re.match(r"\s+\d{4}\b", text[end:end + 6]):
+            continue  # "March 18. 2021": a date typed with a period
         spans.append((start, end))
         start = end
     spans.append((start, len(text)))

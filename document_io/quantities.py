@@ -53,10 +53,11 @@ def number_to_words(value: int) -> str:
 
 # --- durations ----------------------------------------------------------------------------------------
 
-_NUMBER = (r"(?:(?P<words>" + _WORD_NUMBER + r")\s*\(\s*(?P<digits>\d{1,4})\s*\)|(?P<bare>\d{1,4}(?:\.\d+)?)|(?P<only_words>"
+# "one (I) year": OCR reads the digit 1 as a capital I or a small l
+_NUMBER = (r"(?:(?P<words>" + _WORD_NUMBER + r")\s*\(\s*(?P<digits>\d{1,4}|[Il])\s*\)|(?P<bare>\d{1,4}(?:\.\d+)?)|(?P<only_words>"
            + _WORD_NUMBER + r"))")
 _UNIT_WORD = r"(?P<unit>(?:business |calendar |working |banking )?(?:hours?|days?|weeks?|months?|years?))(?:'s?|’s?)?"
-_DURATION = re.compile(r"\b" + _NUMBER + r"[\s-]*" + _UNIT_WORD + r"(?![a-z])", re.IGNORECASE)
+_DURATION = re.compile(r"\b" + _NUMBER + r"[\s~-]*" + _UNIT_WORD + r"(?![a-z])", re.IGNORECASE)
 _NET = re.compile(r"\bnet\s*(?P<bare>\d{1,3})\b", re.IGNORECASE)
 # Calendar days per unit. A business day is 7/5 of a calendar day on average (weekends; holidays ignored).
 _TO_DAYS = {"hour": 1 / 24, "business day": 7 / 5, "day": 1, "week": 7, "month": 365.25 / 12, "year": 365.25}
@@ -77,7 +78,7 @@ def convert(value: float, from_unit: str, to_unit: str) -> float:
 
 def _number(match: re.Match) -> tuple[float | None, str]:
     if match.group("digits"):
-        return float(match.group("digits")), "words_digits"
+        return float(match.group("digits").replace("I", "1").replace("l", "1")), "words_digits"
     if match.group("bare"):
         return float(match.group("bare")), "digits"
     return words_to_number(match.group("only_words")), "words"

@@ -97,7 +97,8 @@ def review_contract(contract: LabelledContract, engine: LocalEngine, *, side: st
     extraction = extract_clauses(ExtractionInput(document=document), engine)
     compliance = check_compliance(ComplianceInput(document=document, profile=profile, extraction=extraction), engine.library)
     redlines = propose_redlines(RedliningInput(document=document, compliance=compliance, profile=profile), engine)
-    brief = analyse_renewal(RenewalInput(document=document, extraction=extraction, today=today or date.today()))
+    brief = analyse_renewal(RenewalInput(document=document, extraction=extraction, today=today or date.today(),
+                                         our_side=profile.our_side))
     findings = {f.id: f for f in compliance.findings}
     shown = [s for s in redlines.suggestions if s.kind == "edit" and findings[s.finding_id].rule_id]
     passing = sum(_withheld(s, findings[s.finding_id], engine) is None for s in shown)
@@ -151,16 +152,21 @@ def predicted_facts(document, extraction, profile, brief) -> dict[str, str | Non
             jurisdiction = found.normalised
             break
     terms = brief.terms
-    expiration = terms.expiration_date
+    made = terms.agreement_date or terms.agreement_date_partial or terms.effective_date or terms.effective_date_partial
     return {
         "governing_law": jurisdiction,
         "parties": "; ".join(p.name for p in profile.parties) or None,
-        "agreement_date": (terms.agreement_date or terms.effective_date).isoformat() if (terms.agreement_date or terms.effective_date) else None,
-        "effective_date": terms.effective_date.isoformat() if terms.effective_date else None,
-        "expiration_date": expiration.isoformat() if expiration else None,
+        "agreement_date": _iso(made),
+        "effective_date": _iso(terms.effective_date or terms.effective_date_partial),
+        "expiration_date": _iso(terms.expiration_date or terms.expiration_partial),
         "renewal_term": f"{terms.renewal_term_months:g} months" if terms.renewal_term_months else None,
         "notice_period": f"{terms.notice_days} days" if terms.notice_days is not None else None,
     }
+
+
+def _iso(value) -> str | None:
+    """A date as ISO text; a partial one as far as it is known ("2004", "2017-02")."""
+    return None if value is None else value.iso() if hasattr(value, "iso") else value.isoformat()
 
 
 # --- scoring each fact against CUAD's normalised answer -------------------------------------------------
@@ -219,24 +225,32 @@ def _same_parties(gold: str, predicted: str | None) -> bool:
 
 
 def _same_date(gold: str, predicted: str | None) -> bool | None:
+    """CUAD's date against ours. Ours may be partial ("2004", "2017-02") where the filed copy leaves the day blank:
+    right only against an answer that is blank there too."""
     match = re.fullmatch(r"\s*(\[\]|\d{1,2})/(\[\]|\d{1,2})/(\d{4})\s*", gold)
     if not match:
         return None  # "perpetual", "until terminated", several dates: not a date to compare
     if predicted is None:
         return False
-    year, month, day = (int(x) for x in predicted.split("-"))
+    parts = [int(x) for x in predicted.split("-")]
+    year, month, day = parts + [None] * (3 - len(parts))
+    gold_year = int(match.group(3))
     if match.group(1) == "[]" or match.group(2) == "[]":
-        return int(match.group(3)) == year
-    first, second, gold_year = int(match.group(1)), int(match.group(2)), int(match.group(3))
+        gold_month = int(match.group(1)) if match.group(1) != "[]" and match.group(2) == "[]" else None
+        return gold_year == year and (gold_month is None or month is None or gold_month == month)
+    if day is None:
+        return False  # a partial answer to a full date
+    first, second = int(match.group(1)), int(match.group(2))
     if first > 12:  # CUAD writes a few dates day first: 31/01/2025
         first, second = second, first
-    return (first, second, gold_year) == (month, day, year)
+    # and a few with the century mistyped: "12/31/1934" for a term that ends on 31 December 2034
+    return (first, second) == (month, day) and (gold_year == year or abs(gold_year - year) == 100)
 
 
 def _same_end_date(gold: str, predicted: str | None) -> bool | None:
     """An end date: CUAD writes the anniversary (3/27/2029) or the day before it (1/31/2024) for the same term."""
     exact = _same_date(gold, predicted)
-    if exact is not False or predicted is None:
+    if exact is not False or predicted is None or predicted.count("-") < 2:
         return exact
     day_after = (date.fromisoformat(predicted) + timedelta(days=1)).isoformat()
     return _same_date(gold, day_after)

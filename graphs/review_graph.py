@@ -130,6 +130,7 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
             document=document_of(state),
             extraction=ExtractionResult.model_validate(blobs.get(state["extraction"])),
             today=date.fromisoformat(state["today"]),
+            our_side=ContractProfile.model_validate(blobs.get(state["profile"])).our_side,
             spend=[SpendRecord.model_validate(r) for r in state.get("spend", [])],
             performance=[PerformanceRecord.model_validate(r) for r in state.get("performance", [])],
         )

@@ -52,7 +52,8 @@ def read_executed_contract(path: str, our_names: list[str], today: str, max_byte
     document = load_document(Path(path), max_bytes=max_bytes)
     profile = classify(ClassifierInput(document=document, our_names=our_names))
     extraction = extract_clauses(ExtractionInput(document=document), _engine)
-    brief = analyse_renewal(RenewalInput(document=document, extraction=extraction, today=date.fromisoformat(today)))
+    brief = analyse_renewal(RenewalInput(document=document, extraction=extraction, today=date.fromisoformat(today),
+                                         our_side=profile.our_side))
     cuad = ExtractionResult(clauses=cuad_candidates(document, _engine, floor=CUAD_CLAUSE_FLOOR))
     filing = filing_for(document, profile, extraction, brief, date.fromisoformat(today), origin="import",
                         status="executed", cuad_clauses=cuad)
