@@ -38,8 +38,15 @@ _GOVERNING = re.compile(
     r"subject\s+to)\s+(?:and\s+construed\s+in\s+accordance\s+with\s+)?(?:the\s+)?(?:internal\s+|substantive\s+)?laws?\s+of\s+"
     r"(?:the\s+)?(?:State\s+of\s+|Commonwealth\s+of\s+|Province\s+of\s+|(?:Federal\s+)?Republic\s+of\s+)?"
     r"(?P<place>[A-Z][A-Za-z]+(?:\s+(?:and\s+|of\s+)?[A-Z][A-Za-z]+){0,3})")
-_VALUE = re.compile(r"\b(?:total|aggregate|annual)\s+(?:contract\s+)?(?:value|price|consideration|fees?|amount|"
-                    r"subscription\s+fees?)\b|\bcontract\s+value\b|\bfees?\s+(?:of|shall\s+be|are|is)\b", re.I)
+# the agreement's value is what the sentence calls its total, aggregate or annual value, price or fees; "a fee of $1,500"
+# for one service is not the contract's value
+_VALUE = re.compile(r"\b(?:total|aggregate|annual)\s+(?:contract\s+)?(?:value|price|consideration|fees?|compensation|"
+                    r"subscription\s+fees?|license\s+fees?|service\s+fees?)\b|\bcontract\s+(?:value|price|sum)\b|"
+                    r"\b(?:shall|will|agrees\s+to)\s+pay\s+(?:to\s+(?:the\s+)?[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*){0,3}\s+)?(?:an?\s+|the\s+)?"
+                    r"(?:total|aggregate)\s+(?:amount|sum)\b", re.I)
+_PER_YEAR = re.compile(r"\s*(?:\([^)]{0,20}\)\s*)?(?:per\s+(?:year|annum|contract\s+year)|annually|each\s+year|a\s+year)\b", re.I)
+_NOT_THE_VALUE = re.compile(r"\bliabilit|\bliable\b|\bat\s+least\b|\binsurance|\bminimum\b|\bpenalt|\bliquidated|\binterest\b|\bexceed|\bcap\b|"
+                            r"\bmarket\s+value|\bfair\s+value|\bshares?\b|\bstock\b", re.I)
 _CEILING = re.compile(r"\b(?:not\s+to\s+exceed|shall\s+not\s+exceed|will\s+not\s+exceed|up\s+to\s+a\s+maximum\s+of|"
                       r"capped\s+at)\b", re.I)
 _FEES = re.compile(r"\b(?:fees?|charges?|prices?|compensation|invoic\w*|contract\s+value|purchases?|spend)\b", re.I)
@@ -53,7 +60,6 @@ _MINIMUM = re.compile(r"\bminimum\s+(?:annual\s+|purchase\s+|order\s+|spend\s+|v
                       r"order|spend|fee|quantity|amount)s?\b|\bshall\s+purchase\s+(?:at\s+least|no\s+less\s+than)\b", re.I)
 _PAYMENT = re.compile(r"\binvoice|\bpayment|\bpayable|\bpaid\b|\bnet\s*\d", re.I)
 _PO_NUMBER = re.compile(r"\b(?:purchase\s+order|P\.?\s?O\.?)\s*(?:No\.?|Number|#)\s*:?\s*(?P<po>[A-Z0-9][A-Z0-9-]{3,19})\b", re.I)
-_INCREASE = re.compile(r"\bincreas|\badjust|\bescalat|\bCPI\b|\bconsumer\s+price", re.I)
 
 
 def read_metadata(document: SourceDocument, extraction: ExtractionResult, brief: NegotiationBrief | None = None) -> ContractMetadata:
@@ -88,9 +94,15 @@ def read_metadata(document: SourceDocument, extraction: ExtractionResult, brief:
                 and not re.search(r"\bexpenses?\b|\bcosts?\b", before, re.I)):
             meta.not_to_exceed, meta.currency = money[0].value, money[0].currency
             cite("not_to_exceed", start, end)
-        elif meta.value is None and _VALUE.search(sentence) and not _CAP_CONTEXT.search(sentence):
-            meta.value, meta.currency = max(m.value for m in money), meta.currency or money[0].currency
-            cite("value", start, end)
+        elif meta.value is None and not _NOT_THE_VALUE.search(sentence):
+            # the amount the value words introduce (the first sum after them), or a fee stated per year
+            named = _VALUE.search(sentence)
+            stated = [m for m in money if named and named.end() <= m.start <= named.end() + 80] or [
+                m for m in money if re.search(r"\bfees?\s+(?:of|shall\s+be|is|are)\s*$", sentence[max(0, m.start - 25):m.start], re.I)
+                and _PER_YEAR.match(sentence[m.end:m.end + 20])]
+            if stated:
+                meta.value, meta.currency = stated[0].value, meta.currency or stated[0].currency
+                cite("value", start + stated[0].start, start + stated[0].end)
 
     for start, end in clause_sentences("payment_terms"):
         sentence = text[start:end]
@@ -113,17 +125,10 @@ def read_metadata(document: SourceDocument, extraction: ExtractionResult, brief:
             break
 
     if brief is not None and brief.terms.price_escalator_citation is not None:
-        span = brief.terms.price_escalator_citation
+        span = brief.terms.price_escalator_citation  # the escalator's own percentage, from the price reader
         if percents := find_percents(span.quote):
             meta.price_escalator_pct = max(p.value for p in percents)
             cite("price_escalator_pct", span.start, span.end)
-    if meta.price_escalator_pct is None:
-        for start, end in clause_sentences("price_escalation"):
-            sentence = text[start:end]
-            if _INCREASE.search(sentence) and (percents := find_percents(sentence)):
-                meta.price_escalator_pct = max(p.value for p in percents)
-                cite("price_escalator_pct", start, end)
-                break
 
     for match in _PO_NUMBER.finditer(text):
         if any(ch.isdigit() for ch in match.group("po")) and match.group("po") not in meta.po_numbers:
