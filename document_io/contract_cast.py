@@ -166,7 +166,7 @@ _DESCRIPTOR = re.compile(
     r"not\s+in\s+its|c/o|care\s+of|(?:listed|named|identified|set\s+forth|described)\s+(?:on|in|below|above)|of\s+(?=[A-Z][a-z]+\s+\d)|of\s+(?=\d)|is|are|was|hereby)\b|"
     r"\s+\d{1,6}[A-Za-z]?\s+(?=\d|[A-Z][A-Za-z]+\s+(?i:street|st\.?|avenue|ave\.?|road|rd\.?|drive|dr\.?|boulevard|"
     r"blvd\.?|lane|way|parkway|plaza|place|court|circle|highway|square)\b)|"
-    r",\s+(?=\d)|\s+\d{1,6}\s+(?:[A-Z][a-z]|[NSEW]\.?\s)|\s*\(|\s+[-–—]\s+|\s*[:;]",
+    r",\s+(?=\d)|,\s+(?=[A-Z][a-zäöüß-]+\s+\d{1,5}[a-z]?,)|\s+\d{1,6}\s+(?:[A-Z][a-z]|[NSEW]\.?\s)|\s*\(|\s+[-–—]\s+|\s*[:;]",
 )
 _LEADING_JOINER = re.compile(r"^[\s,;:.\-–—]*(?:(?:and|AND|And|&|-\s*and\s*-|or)\b[\s,;:.\-–—]*)?(?:\(\w{1,3}\)\s*|\d\.\s+)?")
 _JURISDICTION = re.compile(
@@ -492,7 +492,7 @@ def _parties_by_form(text: str, start: int, end: int, found_in: str) -> list[Cas
 _LABELLED_PARTY = re.compile(
     r"(?:^|\n|\s)(?P<label>Party\s+[A-D]|Licensor|Licensee|Supplier|Customer|Client|Buyer|Seller|Purchaser|Vendor|"
     r"Distributor|Reseller|Consultant|Contractor|Provider|Manufacturer|Franchisor|Franchisee|Company|SENDER|SHIPPER)"
-    r"(?:\s+(?:Full\s+)?(?:Legal\s+)?Name)?(?:\s*\([A-Za-z ]{2,20}\))?\s*[:：]\s*(?P<name>[^\n:：]{2,120}?)(?=\s*(?:\n|$|Address|Legal\s+[Rr]epresentative|Registered|Contact|Tel|TAX|"
+    r"(?:\s+(?:Full\s+)?(?:Legal\s+)?Name)?(?:\s*\((?P<role>[A-Za-z ]{2,20})\))?\s*[:：]\s*(?P<name>[^\n:：]{2,120}?)(?=\s*(?:\n|$|Address|Legal\s+[Rr]epresentative|Registered|Contact|Tel|TAX|"
     r"Licensee|Licensor|Party\s+[A-D]|Domicile|Authorized|Add:|Post))")
 
 
@@ -502,8 +502,9 @@ def _labelled_parties(text: str, window: int) -> list[CastParty]:
         name = _clean_name(match.group("name"))
         if name and looks_like_legal_name(name):
             _add(parties, _party(text, name, match.start("name"), match.end("name") + 1,
-                                 entity_form=_entity_form(name, ""), defined_terms=[" ".join(match.group("label").split())],
-                                 found_in="preamble"))
+                                 entity_form=_entity_form(name, ""), found_in="preamble",
+                                 # 'Party A (Shipper): ZTO Express Co., Ltd.': the role in brackets is its term too
+                                 defined_terms=[" ".join(t.split()) for t in (match.group("label"), match.group("role")) if t]))
     return parties
 
 
@@ -618,6 +619,13 @@ def read_cast(text: str) -> ContractCast:
         if (len(fallback) < 2 and len(parties) > len(fallback)) or (len(parties) >= 2 and not fallback):
             fallback = parties
     best = chosen
+    if not best and fallback:
+        # a cover page ('Between: ACME INC. And BETA LLC') names the parties the preamble then defines terms for
+        for start, end in _preamble_regions(text, window):
+            for later in _parties_in_region(text, start, end, "preamble"):
+                for party in fallback:
+                    if name_key(later.name) == name_key(party.name):
+                        party.defined_terms = list(dict.fromkeys([*party.defined_terms, *later.defined_terms]))
     if not best:
         labelled = _labelled_parties(text, window)  # 'Party A: …' / 'Licensor: …' before names guessed by their form
         best = labelled if len(labelled) >= 2 else fallback

@@ -55,7 +55,7 @@ _MONEY_OBJECT = re.compile(r"^\W*(?:(?:certain|the|all|any|such|its|additional|a
 # payments that are not the price of the deal: costs, damages, taxes, insurance a supplier buys for itself
 _NOT_THE_PRICE = re.compile(r"^\W*(?:(?:for|all|any|the|its|their|such|own|reasonable|out-of-pocket|applicable|sufficient|"
                             r"and|or|of)\s+)*(?:costs?|expenses?|taxes|damages|compensation\s+for|penalt\w+|fines?|interest|"
-                            r"insurance|materials?|components?|raw|parts|supplies|equipment|inventory|attorneys|legal|"
+                            r"insurance|materials?|components?|ingredients?|packaging|raw|parts|supplies|equipment|inventory|attorneys|legal|"
                             r"liquidated|indemn\w+|losses|claims?)\b", re.IGNORECASE)
 # what every party provides or grants to the other, which says nothing about who supplies the deal
 _NOT_THE_DEAL = re.compile(r"^\W*(?:(?:the|any|such|all|prompt|prior|reasonable|written|a|an|its|their|to|each|other|party|"
