@@ -110,6 +110,10 @@ def _parser() -> argparse.ArgumentParser:
     decide.add_argument("--comment", help="a comment stored with these decisions")
     decide.add_argument("--interactive", "-i", action="store_true", help="decide pending suggestions one at a time")
     decide.add_argument("--no-finalize", action="store_true", help="record decisions but do not finalise yet")
+    decide.add_argument("--our-party", metavar="NAME", help="answer 'Which party are we?': NAME is one of the contract's "
+                        "parties (legal name or defined term); the side-dependent checks then run again")
+    decide.add_argument("--side", choices=["customer", "supplier"], help="with --our-party: our side, when the text does "
+                        "not say which side that party is on")
     # Finalising (sign-off) happens when nothing is pending or escalated; with reviewer accounts, only for --reviewer
     # names that hold the sign-off role.
     decide.set_defaults(handler=_decide)
@@ -308,6 +312,12 @@ def _decide(args) -> int:
     service = _service(args)
     status = service.status(args.thread)  # also completes a finalisation that was cut off
     asked = args.approve or args.reject or args.escalate or args.modify or args.fallback or args.approve_all
+    if args.our_party:
+        if asked or args.interactive:
+            print("error: answer --our-party on its own: the suggestions are redone for our side, so decide them after",
+                  file=sys.stderr)
+            return 2
+        return _answer_our_party(service, args)
     if status.finalised and asked:
         print(f"error: review {args.thread} is already finalised (signed off by {status.sign_off.signed_by}); "
               "decisions can no longer change", file=sys.stderr)
@@ -343,6 +353,28 @@ def _decide(args) -> int:
         print_review(status)
         return 0
     return _finalise(service, status, args.reviewer)
+
+
+def _answer_our_party(service, args) -> int:
+    from cli_output import print_review
+
+    try:
+        answer = service.set_our_party(args.thread, args.our_party, args.reviewer, side=args.side)
+    except ValueError as error:  # not a party, no side to be had, or signed off: nothing changed
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if answer.unchanged:
+        print(f"already so: we are {answer.party}, our side {answer.side}")
+        return 0
+    print(f"saved: {args.reviewer} answered that we are {answer.party}; our side {answer.side} "
+          f"(review version {answer.status.version}); the side-dependent checks ran again", flush=True)
+    if answer.carried:
+        print(f"carried over to the redone suggestions: {', '.join(answer.carried)}")
+    if answer.superseded:
+        print(f"no longer apply (their suggestions changed now that our side is known; the log keeps them): "
+              f"{', '.join(answer.superseded)}")
+    print_review(answer.status)
+    return 0
 
 
 def _finalise(service, status, reviewer: str) -> int:

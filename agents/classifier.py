@@ -49,8 +49,9 @@ class ClassifierInput(BaseModel):
 def classify(data: ClassifierInput) -> ContractProfile:
     document = data.document
     title = _title(document)
-    contract_type, confidence, type_reason = _contract_type(title, document.text[:4000])
     cast = read_cast(document.text)
+    roles = [term for party in cast.parties for term in party.defined_terms]
+    contract_type, confidence, type_reason = _contract_type(title, document.text[:4000], roles)
     parties = _parties(document.text, cast.parties, data.our_names)
     side, side_reason = _our_side(parties, data.our_names, document.text[:3000], contract_type)
     if data.side:
@@ -77,6 +78,40 @@ def counterparty_of(parties: list[Party]) -> str | None:
     if not any(p.is_us for p in parties):
         return None
     return next((p.name for p in parties if not p.is_us), None)
+
+
+class PartyNotFound(ValueError):
+    """The named party is none of the contract's parties."""
+
+
+def find_party(profile: ContractProfile, name: str) -> int:
+    """The index of the party a reviewer names: by legal name (with or without its form, any case) or defined term."""
+    from document_io.contract_cast import name_key
+
+    key = name_key(name)
+    for index, party in enumerate(profile.parties):
+        if key and (key == name_key(party.name) or key in {name_key(t) for t in party.defined_terms}):
+            return index
+    listed = "; ".join(p.name for p in profile.parties) or "the preamble names none"
+    raise PartyNotFound(f"{name!r} is not a party to this contract (the parties: {listed})")
+
+
+def with_our_party(profile: ContractProfile, name: str, side: Side | None, answered_by: str) -> ContractProfile:
+    """The reviewer's answer to "Which party are we?": that party is us, our side is the one they give or else the one
+    the text gives that party, and the other party is the counterparty. Refused when neither says the side."""
+    index = find_party(profile, name)
+    ours = profile.parties[index]
+    side = side or ours.side
+    if side is None:
+        raise ValueError(f"the text does not say which side of the deal {ours.name} is on (it neither clearly pays nor "
+                         "clearly supplies); give the side too: customer or supplier")
+    parties = [p.model_copy(update={"is_us": i == index}) for i, p in enumerate(profile.parties)]
+    reason = f"side {side}: {answered_by} answered that we are {ours.name}"
+    if ours.side and ours.side != side:
+        reason += f" (the text reads {ours.name} as the {ours.side})"
+    reasons = [r for r in profile.reasons if not r.startswith("side ")] + [reason]
+    return profile.model_copy(update={"parties": parties, "our_side": side, "counterparty": counterparty_of(parties),
+                                      "reasons": reasons})
 
 
 def apply_intake(profile: ContractProfile, request: IntakeRequest) -> ContractProfile:
@@ -125,10 +160,41 @@ def _title(document: SourceDocument) -> str:
     return document.name
 
 
-def _contract_type(title: str, opening: str) -> tuple[ContractType, float, str]:
+# what the parties are called says what the deal is when the title does not: a "Distributor" distributes, a "Licensee"
+# is licensed, a "Consultant" performs services (most specific first, as the title patterns)
+_ROLE_TYPES: list[tuple[ContractType, set[str]]] = [
+    ("nda", {"disclosing party", "receiving party", "discloser", "recipient"}),
+    ("saas", {"host", "hosting provider", "subscriber"}),
+    ("reseller", {"reseller", "value added reseller", "var"}),
+    ("distribution", {"distributor", "dealer", "sub-distributor"}),
+    ("franchise", {"franchisee", "franchisor"}),
+    ("joint_venture", {"venturer", "joint venturer", "co-venturer", "collaborator", "alliance partner"}),
+    ("supply", {"supplier", "manufacturer", "buyer", "purchaser", "seller", "vendor"}),
+    ("licence", {"licensee", "licensor", "sublicensee", "sublicensor"}),
+    ("services", {"consultant", "contractor", "service provider", "servicer", "provider", "adviser", "advisor", "agent",
+                  "sales agent", "outsourcer", "transporter", "carrier", "shipper", "endorser", "talent", "sponsor"}),
+    ("employment", {"employee", "executive", "employer"}),
+    ("lease", {"landlord", "tenant", "lessor", "lessee"}),
+]
+
+
+def _type_from_roles(roles: list[str]) -> tuple[ContractType, str] | None:
+    words = {re.sub(r"^the\s+", "", r.strip().lower()) for r in roles}
+    for contract_type, names in _ROLE_TYPES:
+        if found := sorted(words & names):
+            return contract_type, found[0]
+    return None
+
+
+def _contract_type(title: str, opening: str, roles: list[str] = ()) -> tuple[ContractType, float, str]:
+    """The title when it names a type; else what the parties are called (a "Distributor", a "Licensee"); else the type
+    words most frequent in the opening."""
     for contract_type, pattern in _TYPE_PATTERNS:
         if re.search(pattern, title, re.IGNORECASE):
             return contract_type, 0.95, f"type {contract_type}: the title '{title[:60]}' says so"
+    if by_role := _type_from_roles(list(roles)):
+        contract_type, role = by_role
+        return contract_type, 0.8, f"type {contract_type}: a party is defined as the '{role.title()}'"
     counts = {t: len(re.findall(p, opening, re.IGNORECASE)) for t, p in _TYPE_PATTERNS}
     best = max(counts, key=lambda t: counts[t])
     if counts[best] == 0:

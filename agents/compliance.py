@@ -110,8 +110,9 @@ def _side_unknown(data: ComplianceInput) -> Finding:
         id="", source="compliance", rule_id="our_side.unknown", category="our_side", severity="medium", position=None,
         title="Which party are we? Side-dependent checks were skipped",
         explanation=f"Our side is not settled: {why}. Positions such as a liability cap or payment days protect one "
-        "side; none was applied and no side-dependent edit is proposed. Answer with `decide THREAD --our-party NAME` "
-        "(or `review --side customer|supplier`), or set CLAUSEFLOW_OUR_NAMES.",
+        "side; none was applied and no side-dependent edit is proposed. Say which party we are ('Which party are we?' "
+        "at the top of the review page, or `decide THREAD --our-party NAME`); the side-dependent checks then run. "
+        "CLAUSEFLOW_OUR_NAMES with our legal name settles it for every later review.",
         citation=Span.of(data.document, first.start, first.end), escalate_to="legal",
     )
 

@@ -36,13 +36,16 @@ class RedliningInput(BaseModel):
     document: SourceDocument
     compliance: ComplianceReport
     profile: ContractProfile | None = None  # our side and the contract's defined party terms
+    id_prefix: str = Field(default="S", description="suggestion ids are the prefix and a number; a review redone after the "
+                           "reviewer settled our side numbers its suggestions afresh ('S2-01'), so no decision on an "
+                           "earlier suggestion can land on a new one")
 
 
 def propose_redlines(data: RedliningInput, engine: LocalEngine) -> RedlineSet:
     suggestions, dropped = [], []
     for number, finding in enumerate(data.compliance.findings, start=1):
         suggestion = _suggest(data.document, finding, engine, data.profile)
-        suggestion.id = f"S{number:02d}"
+        suggestion.id = f"{data.id_prefix}{number:02d}"
         if reason := _withheld(suggestion, finding, engine):
             dropped.append(DroppedEdit(suggestion_id=suggestion.id, rule_id=finding.rule_id or "", reason=reason))
             _as_flag(suggestion, f"An automatic edit was withheld: {reason}.")

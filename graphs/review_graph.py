@@ -1,7 +1,9 @@
 """The review graph:
 
     classify → extract ─┬→ compliance → redline ─┬→ human_review ⟲ → finalize
-                        └→ renewal ──────────────┘
+                        └→ renewal ──────────────┘        ↕
+                                                   redo_for_side (compliance, renewal, redline once the reviewer
+                                                   has said which party we are)
 
 `human_review` calls `interrupt()` until every suggestion has a decision; the SQLite checkpointer keeps the
 parked thread across processes and reboots. Nothing is written to the user's output folder before that.
@@ -117,7 +119,8 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
     def redline_node(state: ReviewState) -> dict:
         data = RedliningInput(document=document_of(state),
                               compliance=ComplianceReport.model_validate(blobs.get(state["compliance"])),
-                              profile=ContractProfile.model_validate(blobs.get(state["profile"])))
+                              profile=ContractProfile.model_validate(blobs.get(state["profile"])),
+                              id_prefix=state.get("suggestion_prefix") or "S")
         if llm is None:
             return {"redlines": blobs.put(propose_redlines(data, engine).model_dump(mode="json"))}
         redlines, usage = with_usage("redlining", lambda client: propose_redlines_with_llm(data, engine, client))
@@ -144,6 +147,11 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
         decided = state.get("decisions") or {}
         pending = [s.id for s in redlines.suggestions if s.id not in decided]
         answer = interrupt({"pending": pending, "decided": sorted(decided)})
+        if answer and answer.get("our_party"):
+            # the reviewer said which party we are: the side-dependent agents run again (redo_for_side), then back here
+            told = answer["our_party"]
+            return {"profile": told["profile"], "side": told["side"], "suggestion_prefix": told["suggestion_prefix"],
+                    "redo_for_side": True}
         decisions = validate_decisions(answer or {}, redlines)
         update: dict = {"decisions": {k: v.model_dump(mode="json") for k, v in decisions.items()}}
         if answer and answer.get("sign_off_by"):
@@ -154,7 +162,24 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
             update["sign_off_steps_done"] = answer.get("sign_off_steps") or []
         return update
 
+    def redo_for_side_node(state: ReviewState) -> dict:
+        """Compliance, renewal and redlining again, in that order, on the profile the reviewer's answer settled."""
+        current, update = dict(state), {"redo_for_side": False}
+        for node in (compliance_node, renewal_node, redline_node):
+            out = node(current)
+            current.update(out)
+            for key, value in out.items():
+                if key == "model_notes":
+                    update[key] = update.get(key, []) + value
+                elif key in ("llm_usage", "llm_run"):
+                    update[key] = {**update.get(key, {}), **value}
+                else:
+                    update[key] = value
+        return update
+
     def after_review(state: ReviewState) -> str:
+        if state.get("redo_for_side"):
+            return "redo_for_side"
         redlines = RedlineSet.model_validate(blobs.get(state["redlines"]))
         decided = state.get("decisions") or {}
         complete = all(s.id in decided for s in redlines.suggestions)
@@ -203,6 +228,7 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
     graph.add_node("renewal", renewal_node)
     graph.add_node("redline", redline_node)
     graph.add_node("human_review", human_review_node)
+    graph.add_node("redo_for_side", redo_for_side_node)
     graph.add_node("finalize", finalize_node)
     graph.add_edge(START, "classify")
     graph.add_edge("classify", "extract")
@@ -210,7 +236,8 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
     graph.add_edge("extract", "renewal")
     graph.add_edge("compliance", "redline")
     graph.add_edge(["redline", "renewal"], "human_review")
-    graph.add_conditional_edges("human_review", after_review, ["human_review", "finalize"])
+    graph.add_conditional_edges("human_review", after_review, ["human_review", "redo_for_side", "finalize"])
+    graph.add_edge("redo_for_side", "human_review")
     graph.add_edge("finalize", END)
     return graph.compile(checkpointer=checkpointer)
 

@@ -94,6 +94,38 @@ class SignOffStepRefused(PermissionError):
     """The signer does not hold the function whose turn it is in a sequential sign-off."""
 
 
+class OurPartyAnswer(BaseModel):
+    """What answering "Which party are we?" did to a review."""
+
+    status: ReviewStatus
+    party: str
+    side: str
+    unchanged: bool = False  # the review already had us as that party, on that side
+    carried: list[str] = []  # new suggestion ids that took over a decision on an unchanged suggestion
+    superseded: list[str] = []  # earlier suggestion ids whose decision no longer applies (the suggestion changed or went)
+
+
+def _carry_over(before: ReviewStatus, after: ReviewStatus) -> tuple[list[Decision], list[str]]:
+    """Decisions on suggestions that come back identical (same kind, category, cited span and proposed words) move
+    to the new id; the rest are superseded. The side question itself is answered, so its flag's decision is not."""
+    def same(s) -> tuple:
+        return s.kind, s.category, s.citation.start, s.citation.end, s.proposed_text
+
+    new_by_key = {same(s): s.id for s in after.redlines.suggestions}
+    carried, dropped = [], []
+    for suggestion in before.redlines.suggestions:
+        decision = before.decisions.get(suggestion.id)
+        if decision is None or suggestion.category == "our_side":
+            continue
+        if (new_id := new_by_key.get(same(suggestion))) is not None:
+            note = f"carried over from {suggestion.id}, decided before our side was settled"
+            carried.append(decision.model_copy(update={"suggestion_id": new_id, "decided_at": datetime.now(timezone.utc),
+                                                       "comment": f"{note} — {decision.comment}" if decision.comment else note}))
+        else:
+            dropped.append(suggestion.id)
+    return carried, dropped
+
+
 def thread_id_for(document: SourceDocument) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", document.name.lower()).strip("-")[:40] or "contract"
     return f"{slug}-{document.sha256[:10]}"
@@ -260,7 +292,10 @@ class ReviewService:
                 pass  # another process is finishing it, or its database is busy: a later read completes it
         redlines = RedlineSet.model_validate(self.blobs.get(values["redlines"]))
         history = self.audit.history(thread_id)
-        decisions = {d.suggestion_id: d for d in history}  # the latest per suggestion supersedes earlier ones
+        # the latest per suggestion supersedes earlier ones; decisions on suggestions that were redone once our side was
+        # settled stay in the log but no longer apply
+        current = {s.id for s in redlines.suggestions}
+        decisions = {d.suggestion_id: d for d in history if d.suggestion_id in current}
         profile = ContractProfile.model_validate(self.blobs.get(values["profile"]))
         compliance = ComplianceReport.model_validate(self.blobs.get(values["compliance"]))
         status = ReviewStatus(
@@ -322,6 +357,39 @@ class ReviewService:
         status = self.status(thread_id)
         self._index(status)
         return status
+
+    def set_our_party(self, thread_id: str, party: str, reviewer: str, *, side: str | None = None) -> OurPartyAnswer:
+        """The reviewer's answer to "Which party are we?": recorded in the decision log, then the agents whose work
+        depends on our side (compliance, redlining, the renewal brief) run again on this review. The redone
+        suggestions are numbered afresh ("S2-01"), so no decision on an earlier suggestion can land on a new one; a
+        decision on a suggestion that comes back unchanged is carried over, and any other is reported, never
+        silently dropped (the log keeps it). Refused once anything is signed off."""
+        from agents.classifier import with_our_party
+
+        with self._review_lock(thread_id, wait_s=60, doing="updated"):
+            before = self.status(thread_id)
+            if before.finalised or before.sign_off or before.signed_steps:
+                raise AlreadySignedOff(f"review {thread_id} is signed off; which party we are can no longer change")
+            profile = with_our_party(before.profile, party, side, reviewer)  # PartyNotFound / ValueError: nothing changes
+            ours = next(p for p in profile.parties if p.is_us)
+            if before.profile.our_side == profile.our_side and any(p.is_us and p.name == ours.name for p in before.profile.parties):
+                return OurPartyAnswer(status=before, party=ours.name, side=profile.our_side, unchanged=True)
+            answers = len(self.audit.events(thread_id=thread_id, kind="our_party"))
+            self.audit.record_event("our_party", reviewer, thread_id=thread_id, detail=f"we are {ours.name}: our side {profile.our_side}")
+            config = self._config(thread_id)
+            told = {"profile": self.blobs.put(profile.model_dump(mode="json")), "side": profile.our_side,
+                    "suggestion_prefix": f"S{answers + 2}-"}
+            self.graph.invoke(Command(resume={"our_party": told}), config)  # redo_for_side, then the checkpoint again
+            self.audit.record_event("agents_run", "clauseflow", thread_id=thread_id, detail="redone for our side")
+            after = self._recorded(thread_id)
+            carried, dropped = _carry_over(before, after)
+            if carried:
+                after = self.decide(thread_id, carried, expected_version=after.version)
+            if dropped:
+                self.audit.record_event("decisions_superseded", reviewer, thread_id=thread_id,
+                                        detail=", ".join(dropped) + ": their suggestions changed once our side was known")
+            return OurPartyAnswer(status=after, party=ours.name, side=profile.our_side, carried=[d.suggestion_id for d in carried],
+                                  superseded=dropped)
 
     def comment(self, thread_id: str, suggestion_id: str, author: str, text: str) -> ReviewStatus:
         """Add to a suggestion's comment thread (refused once signed off). Comments do not change the version."""
@@ -389,7 +457,8 @@ class ReviewService:
                 if snapshot.next == ("finalize",):  # killed after the decisions reached the graph, before the files
                     self.graph.invoke(None, config)
                 else:
-                    decisions = self.audit.current_decisions(thread_id)
+                    current = {s.id for s in RedlineSet.model_validate(self.blobs.get(snapshot.values["redlines"])).suggestions}
+                    decisions = {k: d for k, d in self.audit.current_decisions(thread_id).items() if k in current}
                     threads = self.audit.comments(thread_id)
                     payload = {"decisions": [d.model_dump(mode="json") for d in decisions.values()],
                                "sign_off_by": sign_off.signed_by, "signed_off_at": sign_off.signed_at.isoformat(),

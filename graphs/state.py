@@ -23,7 +23,9 @@ class ReviewState(TypedDict, total=False):
     base_docx_path: str
     output_dir: str
     our_names: list[str]
-    side: str | None  # our side when the reviewer gave it (review --side)
+    side: str | None  # our side when the reviewer gave it (review --side, or the answer to "Which party are we?")
+    suggestion_prefix: str  # "S" at first; "S2-" once the reviewer settled our side and the suggestions were redone
+    redo_for_side: bool  # set by the answer to "Which party are we?" until the side-dependent agents ran again
     today: str
     spend: list[dict]
     performance: list[dict]

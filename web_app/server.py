@@ -236,24 +236,26 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
                                    detail=f"to {assignee}" if assignee else "unassigned")
         return RedirectResponse(f"/reviews/{thread_id}", status_code=303)
 
-    def contract_page(reviewer: Reviewer, thread_id: str, error: str | None, status_code: int = 200) -> HTMLResponse:
+    def contract_page(reviewer: Reviewer, thread_id: str, error: str | None, status_code: int = 200,
+                      notice: str | None = None) -> HTMLResponse:
         status = visible_status(reviewer, thread_id)
         items = [{"s": s, "owner": owner_function(s, status.decisions.get(s.id)), "diff": Markup(render_diff(status, s)),
                   "library": service.engine.store.approved_clause(s.category) if s.category in service.engine.library.categories else None,
                   "decision": status.decisions.get(s.id)} for s in status.redlines.suggestions]
         rounds = service.rounds(thread_id) if status.round_of else None
         return page("contract.html", status_code=status_code, reviewer=reviewer, status=status, items=items, error=error,
+                    notice=notice,
                     rounds=rounds,
                     text=Markup(highlighted_text(status)), functions=FUNCTIONS, bulk=len(bulk_approvable(status, reviewer)),
                     assigned_to=service.index.assigned_to(thread_id),
                     reviewers=[r.username for r in accounts.users() if r.sees(status.profile.review_functions, owners_of(status))])
 
     @app.get("/reviews/{thread_id}", response_class=HTMLResponse)
-    def contract(request: Request, thread_id: str, error: str | None = None):
+    def contract(request: Request, thread_id: str, error: str | None = None, notice: str | None = None):
         reviewer = current(request)
         if reviewer is None:
             return RedirectResponse("/login", status_code=303)
-        return contract_page(reviewer, thread_id, error)
+        return contract_page(reviewer, thread_id, error, notice=notice)
 
     @app.post("/reviews/{thread_id}/decide")
     async def decide(request: Request, thread_id: str):
@@ -302,6 +304,29 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
         except ValueError as refused:
             return _back(thread_id, str(refused))
         return RedirectResponse(f"/reviews/{thread_id}" + (f"#{suggestion_id}" if suggestion_id else ""), status_code=303)
+
+    @app.post("/reviews/{thread_id}/our-party")
+    async def our_party(request: Request, thread_id: str):
+        return await posted(request, thread_id, answer_our_party)
+
+    def answer_our_party(reviewer: Reviewer, thread_id: str, fields: dict[str, str]) -> Response:
+        """The answer to "Which party are we?", from a reviewer who may decide the side question (Legal's flag)."""
+        status = visible_status(reviewer, thread_id)
+        if not reviewer.may_decide("legal"):
+            raise HTTPException(403, f"which party we are is Legal's question; you review for {', '.join(reviewer.functions)}")
+        side = fields.get("side") if fields.get("side") in ("customer", "supplier") else None
+        try:
+            answer = service.set_our_party(status.thread_id, fields.get("party") or "", reviewer.username, side=side)
+        except (DatabaseBusy, ReviewBusy) as busy:
+            return contract_page(reviewer, thread_id, f"Not saved: {busy}", status_code=503)
+        except ValueError as refused:
+            return _back(thread_id, f"Not saved: {refused}")
+        note = f"Saved: we are {answer.party}, our side {answer.side}; the side-dependent checks ran again."
+        if answer.superseded:
+            note += f" No longer apply (their suggestions changed): {', '.join(answer.superseded)}."
+        from urllib.parse import quote
+
+        return RedirectResponse(f"/reviews/{thread_id}?notice={quote(note)}", status_code=303)
 
     @app.post("/reviews/{thread_id}/comment")
     async def comment(request: Request, thread_id: str):
