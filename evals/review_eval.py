@@ -8,7 +8,11 @@ and we score against CUAD's own labels and normalised answers (master_clauses.cs
 (a) missing-clause precision: every "no X clause" finding whose category has a CUAD counterpart is checked against
     CUAD's presence label for that counterpart (labelled text present → the finding is false);
 (b) facts: governing-law jurisdiction, parties, agreement / effective / expiration dates, renewal term and the
-    notice period to stop a renewal, each against the CSV answer (accuracy over contracts that have an answer);
+    notice period to stop a renewal, each against the CSV answer: accuracy over contracts that have an answer (an empty
+    answer counts as a miss), precision over the answers we gave (a wrong answer is the worse failure), and how many
+    answers we gave where CUAD has none; the price escalator and the contract value, which CUAD does not label,
+    against the judgments in evals/judgments/cuad_price_facts.yaml (precision over judged contracts, and how many
+    answers fell on contracts nobody judged);
 (c) contract type from the text alone (gold from CUAD's file name; the classifier never sees the file name);
 (d) the share of shown edits that pass the re-check against their own rule, and how many were withheld;
 (e) suggestions per contract.
@@ -50,11 +54,14 @@ class MissingFinding(BaseModel):
 
 class ContractResult(BaseModel):
     id: str
+    split: str = ""
     risk: str = ""
     gold_type: str | None
     predicted_type: str
     missing: list[MissingFinding]
     facts: dict[str, FactResult]
+    answered_without_gold: list[str] = []
+    price_facts: dict[str, str | float | None] = {}
     suggestions: int
     edits_shown: int
     edits_passing_recheck: int
@@ -73,6 +80,12 @@ class ReviewEvalReport(BaseModel):
     missing_false_by_category: dict[str, int]
     fact_accuracy: dict[str, float | None]
     fact_counts: dict[str, int]
+    fact_precision: dict[str, float | None] = {}
+    fact_answered: dict[str, int] = {}
+    answered_without_gold: dict[str, int] = {}
+    judged_precision: dict[str, float | None] = {}
+    judged_answered: dict[str, int] = {}
+    unjudged_answered: dict[str, int] = {}
     type_accuracy: float | None
     type_counts: int
     type_confusions: dict[str, int]
@@ -115,11 +128,15 @@ def review_contract(contract: LabelledContract, engine: LocalEngine, *, side: st
     answers = {column.lower(): answer for column, answer in contract.answers.items()}
     facts = {name: _score(name, answers[_ANSWER_COLUMN[name].lower()], predicted[name])
              for name in FACTS if answers.get(_ANSWER_COLUMN[name].lower())}
+    without_gold = [name for name in FACTS if predicted[name] is not None and name not in facts]
+    from agents.contract_metadata import read_metadata
+
+    price = {"escalator": brief.terms.price_escalator, "value": read_metadata(document, extraction, brief).value}
     from agents.compliance import overall_risk
 
     return ContractResult(
         id=contract.id, risk=overall_risk(profile, compliance), gold_type=contract.contract_type, predicted_type=profile.contract_type, missing=missing,
-        facts=facts, suggestions=len(redlines.suggestions), edits_shown=len(shown), edits_passing_recheck=passing,
+        facts=facts, answered_without_gold=without_gold, price_facts=price, suggestions=len(redlines.suggestions), edits_shown=len(shown), edits_passing_recheck=passing,
         edits_withheld=len(redlines.dropped_edits), seconds=round(time.perf_counter() - started, 3),
     )
 
@@ -301,11 +318,15 @@ def run_review_eval(contracts: list[LabelledContract], engine: LocalEngine, out_
 def summarise(results: list[ContractResult], *, dataset: str, split: str, side: str, machine: str) -> ReviewEvalReport:
     checkable = [m for r in results for m in r.missing if m.present_in_cuad is not None]
     false_missing = Counter(m.category for m in checkable if m.present_in_cuad)
-    accuracy, counts = {}, {}
+    accuracy, counts, precision, answered = {}, {}, {}, {}
     for name in FACTS:
-        scored = [r.facts[name].correct for r in results if name in r.facts and r.facts[name].correct is not None]
+        scored = [r.facts[name] for r in results if name in r.facts and r.facts[name].correct is not None]
         counts[name] = len(scored)
-        accuracy[name] = round(sum(scored) / len(scored), 4) if scored else None
+        accuracy[name] = round(sum(f.correct for f in scored) / len(scored), 4) if scored else None
+        given = [f.correct for f in scored if f.predicted is not None]
+        answered[name] = len(given)
+        precision[name] = round(sum(given) / len(given), 4) if given else None
+    judged_precision, judged_answered, unjudged = _judged_precision(results)
     typed = [r for r in results if r.gold_type and r.gold_type != "other"]
     shown = sum(r.edits_shown for r in results)
     return ReviewEvalReport(
@@ -313,6 +334,9 @@ def summarise(results: list[ContractResult], *, dataset: str, split: str, side: 
         missing_findings=sum(len(r.missing) for r in results), missing_checkable=len(checkable),
         missing_precision=round(1 - sum(false_missing.values()) / len(checkable), 4) if checkable else None,
         missing_false_by_category=dict(false_missing), fact_accuracy=accuracy, fact_counts=counts,
+        fact_precision=precision, fact_answered=answered,
+        answered_without_gold={name: sum(name in r.answered_without_gold for r in results) for name in FACTS},
+        judged_precision=judged_precision, judged_answered=judged_answered, unjudged_answered=unjudged,
         type_accuracy=round(sum(r.predicted_type == r.gold_type for r in typed) / len(typed), 4) if typed else None,
         type_counts=len(typed),
         type_confusions=dict(Counter(f"{r.gold_type}→{r.predicted_type}" for r in typed if r.predicted_type != r.gold_type)),
@@ -324,16 +348,50 @@ def summarise(results: list[ContractResult], *, dataset: str, split: str, side: 
     )
 
 
+JUDGMENTS = Path(__file__).parent / "judgments" / "cuad_price_facts.yaml"
+
+
+def _judged_precision(results: list[ContractResult]) -> tuple[dict[str, float | None], dict[str, int], dict[str, int]]:
+    """Escalator and value answers against the reading in evals/judgments: right / answered on judged contracts, and
+    the answers on contracts nobody judged (to be read before the precision can be trusted)."""
+    import yaml
+
+    judged = {j["id"]: j for j in yaml.safe_load(JUDGMENTS.read_text(encoding="utf-8"))}
+    precision, answered, unjudged = {}, {}, {}
+    for fact in ("escalator", "value"):
+        right = given = outside = 0
+        for result in results:
+            ours = result.price_facts.get(fact)
+            if ours is None:
+                continue
+            judgment = next((j for key, j in judged.items() if result.id.startswith(key) and fact in j), None)
+            if judgment is None:
+                outside += 1
+                continue
+            given += 1
+            right += ours == judgment[fact]
+        precision[fact] = round(right / given, 4) if given else None
+        answered[fact], unjudged[fact] = given, outside
+    return precision, answered, unjudged
+
+
 def render_markdown(report: ReviewEvalReport, results: list[ContractResult]) -> str:
     pct = lambda v: "n/a" if v is None else f"{v:.1%}"  # noqa: E731
     lines = [
         f"# Review-level evaluation — {report.dataset} {report.split} ({report.contracts} contracts, reviewed as {report.side})",
-        "", f"Machine: {report.machine}. {report.seconds_per_contract} s per contract.", "",
-        "| measure | value | n |", "|---|---|---|",
-        f"| missing-clause precision (vs CUAD presence) | {pct(report.missing_precision)} | {report.missing_checkable} checkable of {report.missing_findings} |",
+        "", f"Machine: {report.machine}. {report.seconds_per_contract} s per contract.",
     ]
-    lines += [f"| {name.replace('_', ' ')} accuracy | {pct(report.fact_accuracy[name])} | {report.fact_counts[name]} |" for name in FACTS]
+    lines += ["", "| fact | accuracy | n | precision of answers | answered | answered where CUAD has none |",
+              "|---|---|---|---|---|---|"]
+    lines += [f"| {name.replace('_', ' ')} | {pct(report.fact_accuracy[name])} | {report.fact_counts[name]} | "
+              f"{pct(report.fact_precision.get(name))} | {report.fact_answered.get(name, '')} | "
+              f"{report.answered_without_gold.get(name, '')} |" for name in FACTS]
+    lines += [f"| {fact} (judged by reading) | | | {pct(report.judged_precision.get(fact))} | "
+              f"{report.judged_answered.get(fact, 0)} | {report.unjudged_answered.get(fact, 0)} not judged |"
+              for fact in ("escalator", "value")]
     lines += [
+        "", "| measure | value | n |", "|---|---|---|",
+        f"| missing-clause precision (vs CUAD presence) | {pct(report.missing_precision)} | {report.missing_checkable} checkable of {report.missing_findings} |",
         f"| contract type accuracy (text only) | {pct(report.type_accuracy)} | {report.type_counts} |",
         f"| shown edits passing the re-check | {pct(report.recheck_pass_rate)} | {report.edits_shown} |",
         f"| edits withheld by the re-check | {report.edits_withheld} | |",

@@ -34,7 +34,7 @@ def _flagged(text: str) -> bool:
 
 
 def test_the_corpus_in_sample_every_attack_flagged_no_benign_clause_flagged():
-    """The phrasings the guard was built from (a regression floor; the held-out figures are in the README)."""
+    """The phrasings the guard was built from (a regression floor; the held-out figures are in docs/measured.md)."""
     attacks, benign = CORPUS["attacks"] + CORPUS["heldout_attacks"], CORPUS["benign"] + CORPUS["heldout_benign"]
     assert len(CORPUS["attacks"]) >= 60 and len(CORPUS["benign"]) >= 60
     missed = [a for a in attacks if not _flagged(a)]
