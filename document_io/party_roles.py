@@ -86,7 +86,7 @@ def hint_of(term: str) -> DealSide | None:
     return None
 
 
-def _aliases(party: CastParty) -> list[str]:
+def party_aliases(party: CastParty) -> list[str]:
     """What the text may call the party: its defined terms, its name with and without the legal form, and the name's
     first word when that word is a name ('Cremer' for 'CREMER OLEO GmbH & Co KG'), not a word like 'National'."""
     from document_io.contract_cast import _ENTITY_FORM_AT_END, _GENERIC_WORDS, is_role_word
@@ -122,7 +122,7 @@ def weigh_parties(text: str, parties: list[CastParty]) -> list[PartyEvidence]:
     evidence = [PartyEvidence() for _ in parties]
     if not parties:
         return evidence
-    aliases = [_aliases(p) for p in parties]
+    aliases = [party_aliases(p) for p in parties]
     shared = {a for i, names in enumerate(aliases) for a in names
               if any(a in other for j, other in enumerate(aliases) if j != i)}
     patterns = [_alias_pattern([a for a in names if a not in shared] or names) for names in aliases]
