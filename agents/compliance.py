@@ -59,7 +59,8 @@ def check_compliance(data: ComplianceInput, library: ClauseLibrary) -> Complianc
             for offset, text, found_by in scopes:
                 for hit in evaluate(rule, text, offset):
                     key = (rule.id, hit.start, hit.end)
-                    if hit.is_violation and key not in seen:
+                    if hit.is_violation and key not in seen and _acts_as_rule_needs(rule, document, hit, data.profile) and not (
+                            rule.one_sided_only and _we_have_it_too(rule, document, data.profile)):
                         seen.add(key)
                         findings.append(_rule_finding(document, category, hit).model_copy(update={"found_by": found_by}))
     for flag in extraction.injection_flags:
@@ -213,6 +214,38 @@ def _ends_a_clause(document: SourceDocument, paragraph) -> bool:
     return not re.match(r"^(?:\d+\s+)?[a-z]", following)
 
 
+def who_acts(document: SourceDocument, start: int, end: int, profile: ContractProfile) -> str:
+    """'us', 'them', 'mutual' or 'nobody': who acts in the clause around [start, end) - gives the notice, pays, has its
+    liability capped - read from the clause's frame (document_io/clause_frames.py); 'unknown' while our side is."""
+    from document_io.clause_frames import MUTUAL, acting_party
+    from document_io.contract_cast import CastParty
+
+    sentence = _sentence_around(document, start, end)
+    parties = [CastParty(name=p.name, defined_terms=p.defined_terms, start=0, end=0, found_in="preamble") for p in profile.parties]
+    actor = acting_party(sentence.quote, start - sentence.start, parties)
+    if actor is None:
+        return "nobody"
+    if actor == MUTUAL:
+        return "mutual"
+    if not any(p.is_us for p in profile.parties):
+        return "unknown"
+    return "us" if any(p.is_us and p.name == actor for p in profile.parties) else "them"
+
+
+def _acts_as_rule_needs(rule, document: SourceDocument, hit: RuleHit, profile: ContractProfile) -> bool:
+    """A rule that protects one direction applies only where the clause runs that way: the notice we must give, not
+    the one they give us; their cap, not ours."""
+    if rule.acting is None:
+        return True
+    return who_acts(document, hit.start, hit.end, profile) in rule.acting
+
+
+def _we_have_it_too(rule, document: SourceDocument, profile: ContractProfile) -> bool:
+    """The same right given to us or to either party somewhere in the contract: then theirs is not one-sided."""
+    return any(who_acts(document, m.start(), m.end(), profile) in ("us", "mutual")
+               for m in re.finditer(rule.pattern, document.text, re.IGNORECASE))
+
+
 def _rule_finding(document: SourceDocument, category, hit: RuleHit) -> Finding:
     rule = hit.rule
     severity: Severity = rule.severity
@@ -224,10 +257,11 @@ def _rule_finding(document: SourceDocument, category, hit: RuleHit) -> Finding:
         # any other walk-away is at least high. So risk separates contracts instead of calling every one critical.
         severity = "critical" if category.playbook.core_exposure else max(rule.severity, "high", key=SEVERITY_ORDER.get)
         escalate = category.playbook.escalate_to
+    positions = rule.ladder or category.playbook  # a rule for one side argues its own ladder
     ladder = {
-        "fallback": f"acceptable only as our fallback ({category.playbook.fallback.rstrip('.')})",
-        "beyond_fallback": f"worse than our fallback ({category.playbook.fallback.rstrip('.')})",
-        "walk_away": f"at our walk-away point ({category.playbook.walk_away.rstrip('.')})",
+        "fallback": f"acceptable only as our fallback ({positions.fallback.rstrip('.')})",
+        "beyond_fallback": f"worse than our fallback ({positions.fallback.rstrip('.')})",
+        "walk_away": f"at our walk-away point ({positions.walk_away.rstrip('.')})",
     }[hit.position]
     return Finding(
         id="",
@@ -237,10 +271,10 @@ def _rule_finding(document: SourceDocument, category, hit: RuleHit) -> Finding:
         severity=severity,
         position=hit.position,
         title=rule.description,
-        explanation=f"The contract says '{hit.measured}', which is {ladder}. Preferred: {category.playbook.preferred.rstrip('.')}.",
+        explanation=f"The contract says '{hit.measured}', which is {ladder}. Preferred: {positions.preferred.rstrip('.')}.",
         citation=_sentence_around(document, hit.start, hit.end),
         measured=hit.measured,
-        expected=str(rule.preferred_value) if rule.preferred_value is not None else category.playbook.preferred,
+        expected=str(rule.preferred_value) if rule.preferred_value is not None else positions.preferred,
         escalate_to=escalate,
     )
 

@@ -46,7 +46,7 @@ def propose_redlines(data: RedliningInput, engine: LocalEngine) -> RedlineSet:
     for number, finding in enumerate(data.compliance.findings, start=1):
         suggestion = _suggest(data.document, finding, engine, data.profile)
         suggestion.id = f"{data.id_prefix}{number:02d}"
-        if reason := _withheld(suggestion, finding, engine):
+        if reason := _withheld(suggestion, finding, engine, data.document, data.profile):
             dropped.append(DroppedEdit(suggestion_id=suggestion.id, rule_id=finding.rule_id or "", reason=reason))
             _as_flag(suggestion, f"An automatic edit was withheld: {reason}.")
         elif suggestion.kind == "edit" and (part := data.document.paragraph_at(suggestion.citation.start).part) != "body":
@@ -74,11 +74,46 @@ def _number_in_sequence(inserts: list[Suggestion]) -> None:
         suggestion.proposed_text = text
 
 
-def _withheld(suggestion: Suggestion, finding: Finding, engine: LocalEngine) -> str | None:
+_FORUM = re.compile(r"\b(?:courts?|tribunals?|venue|forum|(?<!subject\s)jurisdiction|arbitration\s+(?:shall\s+be\s+)?(?:held|seated|"
+                    r"conducted|take\s+place))\b[^.;]{0,80}?\b(?:of|in|at|located\s+in|sitting\s+in|situated\s+in|seated\s+in)\s+"
+                    r"(?:the\s+)?(?:(?:state|commonwealth|province|county|city|borough)\s+of\s+)?"
+                    r"(?P<place>(?!(?:Justice|Chancery|Arbitration|American|International|London\s+Court)\b)[A-Z][A-Za-z'’]+"
+                    r"(?:\s+(?!(?:Arbitration|Association|Rules|Chamber|Court|Centre|Center)\b)[A-Z][A-Za-z'’]+){0,2})")
+
+
+def _forum_conflict(document: SourceDocument, suggestion: Suggestion, finding: Finding) -> str | None:
+    """A governing-law edit changes the law only: where the contract sends disputes to the courts of another place, or
+    ties performance to the old one in the same sentence, law and forum have to change together - by hand."""
+    from document_io.legal_text import find_jurisdiction
+
+    new_law = find_jurisdiction(suggestion.proposed_text or "")
+    old_law = finding.measured or ""
+    if new_law is None:
+        return None
+    target = new_law.normalised
+    for match in _FORUM.finditer(document.text):
+        place = match.group("place")
+        if place.lower() not in ("the", "this", "any", "such") and target not in place.lower() and place.lower() not in target:
+            return (f"disputes go to {match.group(0)[:80]!r}: Delaware law with another place's courts splits law and forum, "
+                    "so change both together")
+    old_place = re.sub(r"^(?i:the\s+)?(?:(?i:state|commonwealth|province)\s+(?i:of)\s+)?", "", old_law)
+    if old_place and len(re.findall(re.escape(old_place), finding.citation.quote)) > 1:
+        return f"the clause ties more than the law to {old_place}; change law and forum together"
+    return None
+
+
+def _withheld(suggestion: Suggestion, finding: Finding, engine: LocalEngine, document: SourceDocument | None = None,
+              profile: ContractProfile | None = None) -> str | None:
     """Re-check an automatic edit before anyone sees it: apply it to the cited clause and run the same rule on the
-    result. It must land on the preferred or fallback rung and be no worse for us; otherwise the reason."""
+    result. It must land on the preferred or fallback rung and be no worse for us; it must leave the clause binding
+    the same party, directed to the same party, with the same force (its frame); a governing-law edit must not split
+    law from forum; otherwise the reason."""
     if suggestion.kind != "edit" or finding.rule_id is None or finding.category not in engine.library.categories:
         return None
+    if profile is not None and (moved := _frame_moved(finding.citation.quote, suggestion.proposed_text or "", profile)):
+        return moved
+    if finding.category == "governing_law" and document is not None and (conflict := _forum_conflict(document, suggestion, finding)):
+        return conflict
     rule = next((r for r in engine.library.get(finding.category).playbook.rules if r.id == finding.rule_id), None)
     if rule is None:
         return None
@@ -87,7 +122,18 @@ def _withheld(suggestion: Suggestion, finding: Finding, engine: LocalEngine) -> 
     if before is None:
         return "the measured term could not be found again in the cited clause"
     ok, reason = improves(rule, before, suggestion.proposed_text or "", base)
+    if not ok and rule.one_sided_only and profile is not None and _now_ours_too(suggestion.proposed_text or "", profile):
+        return None  # "Either party may terminate ...": the wording stays, but the right is no longer theirs alone
     return None if ok else reason
+
+
+def _now_ours_too(text: str, profile: ContractProfile) -> bool:
+    from document_io.clause_frames import MUTUAL, frame_of
+    from document_io.contract_cast import CastParty
+
+    parties = [CastParty(name=p.name, defined_terms=p.defined_terms, start=0, end=0, found_in="preamble") for p in profile.parties]
+    bound = frame_of(text, parties).bound
+    return bound == MUTUAL or any(p.is_us and p.name == bound for p in profile.parties)
 
 
 def _as_flag(suggestion: Suggestion, note: str) -> None:
@@ -132,6 +178,16 @@ def _suggest(document: SourceDocument, finding: Finding, engine: LocalEngine, pr
                           playbook_position="answer the question, then re-run the review")
     category = engine.library.get(finding.category)
     playbook = category.playbook
+    if finding.position == "missing" and (limits := _limits_liability(category.approved_clause)) and profile is not None \
+            and profile.our_side == "customer":
+        # a cap or an exclusion limits what the supplier owes us as much as what we owe it: a proposal to weigh, never an
+        # automatic insertion on the customer side
+        return Suggestion(
+            **base, kind="flag", proposed_text=None, playbook_position=f"preferred: {playbook.preferred}",
+            rationale=f"The contract has no {category.label.lower()} clause, so the supplier's {limits} to us is not limited "
+            "either. Inserting our approved wording would cap what we can recover; propose it only as part of a package "
+            f"(e.g. a mutual cap with carve-outs for data, confidentiality and indemnities). Playbook: {playbook.preferred}",
+            library_clause_id=f"{category.id}:clause")
     if finding.position == "missing":
         approved = engine.store.approved_clause(category.id) or category.approved_clause
         clause = numbered_like_neighbours(document, finding.citation.start, category.label,
@@ -147,6 +203,7 @@ def _suggest(document: SourceDocument, finding: Finding, engine: LocalEngine, pr
             library_clause_id=f"{category.id}:clause",
         )
     rule = next((r for r in category.playbook.rules if r.id == finding.rule_id), None)
+    positions = rule.ladder if rule is not None and rule.ladder else playbook  # a rule for one side argues its own ladder
     quote = finding.citation.quote
     # a finding from a check outside the playbook's rules (the intake request's amount) has no wording to offer
     hits = [h for h in evaluate(rule, quote, finding.citation.start) if h.measured == finding.measured and h.replacement] if rule else []
@@ -157,8 +214,8 @@ def _suggest(document: SourceDocument, finding: Finding, engine: LocalEngine, pr
             kind="flag",
             proposed_text=None,
             rationale=f"{finding.explanation} No safe automatic wording exists for this; negotiate toward: "
-            f"{playbook.preferred}{escalation}",
-            playbook_position=f"preferred: {playbook.preferred}",
+            f"{positions.preferred}{escalation}",
+            playbook_position=f"preferred: {positions.preferred}",
             library_clause_id=f"{category.id}:clause",
         )
     hit = hits[0]
@@ -173,10 +230,47 @@ def _suggest(document: SourceDocument, finding: Finding, engine: LocalEngine, pr
         proposed_text=revised,
         edits=edits,
         fallback_text=fallback,
-        rationale=f"{finding.explanation}{escalation} Fallback if refused: {playbook.fallback}{offer}",
-        playbook_position=f"preferred: {playbook.preferred}",
+        rationale=f"{finding.explanation}{escalation} Fallback if refused: {positions.fallback}{offer}",
+        playbook_position=f"preferred: {positions.preferred}",
         library_clause_id=f"{category.id}:clause",
     )
+
+
+def _frame_moved(before: str, after: str, profile: ContractProfile) -> str | None:
+    """What an edit changes in who the clause binds, whom it is directed to, or its force, if anything."""
+    from document_io.clause_frames import frame_of
+    from document_io.contract_cast import CastParty
+
+    parties = [CastParty(name=p.name, defined_terms=p.defined_terms, start=0, end=0, found_in="preamble") for p in profile.parties]
+    old, new = frame_of(before, parties), frame_of(after, parties)
+    if (old.bound, old.beneficiary, old.modality) == (new.bound, new.beneficiary, new.modality):
+        return None
+    us = {p.name for p in profile.parties if p.is_us}
+
+    def side(party: str | None) -> str:
+        return "nobody" if party is None else "mutual" if party == "mutual" else "us" if party in us else "them"
+
+    was, now = (side(old.bound), old.modality), (side(new.bound), new.modality)
+    for_us = {  # moves that only ever help us: their right taken away or shared, our duty shared or lifted
+        (("them", "right"), ("them", "prohibition")), (("them", "right"), ("mutual", "right")),
+        (("us", "obligation"), ("mutual", "obligation")), (("us", "prohibition"), ("mutual", "prohibition")),
+        (("us", "obligation"), ("us", "right")), (("us", "prohibition"), ("us", "right")),
+    }
+    beneficiary_ok = old.beneficiary == new.beneficiary or side(new.beneficiary) in ("us", "mutual")
+    if (was, now) in for_us and beneficiary_ok:
+        return None
+    return (f"the edit would change the clause itself (binding {old.bound or 'no party'} → {new.bound or 'no party'}, "
+            f"{old.modality} → {new.modality}) in a way that is not plainly ours, not just its term")
+
+
+def _limits_liability(clause: str) -> str | None:
+    """'liability' or 'damages' when an approved clause caps or excludes liability (read from its frame)."""
+    from document_io.clause_frames import frame_of
+
+    if frame_of(clause, []).modality in ("limitation", "exclusion") or re.search(
+            r"\b(?:shall|will)\s+not\s+exceed\b|\bin\s+no\s+event\b[^.]{0,80}\bliable\b", clause, re.IGNORECASE):
+        return "liability" if re.search(r"liabilit", clause, re.IGNORECASE) else "damages"
+    return None
 
 
 def _replaced(quote: str, base: int, hit, replacement: str) -> str:

@@ -30,6 +30,12 @@ class PatternFix(BaseModel):
     replace: str
 
 
+class SideLadder(BaseModel):
+    preferred: str
+    fallback: str
+    walk_away: str
+
+
 class Rule(BaseModel):
     id: str
     kind: Literal["duration_max", "duration_min", "percent_max", "jurisdiction_allowed", "forbidden_pattern"]
@@ -48,6 +54,13 @@ class Rule(BaseModel):
     pattern: str | None = None
     fix: list[PatternFix] = Field(default_factory=list)
     position_on_fail: Position = "beyond_fallback"
+    acting: list[Literal["us", "them", "mutual", "nobody"]] | None = Field(
+        default=None, description="who must act in the clause for the rule to apply (the party that gives the notice, "
+        "pays, whose liability is capped), read from the clause's frame; None: whoever it is")
+    one_sided_only: bool = Field(default=False, description="a forbidden pattern that is fine when the contract gives us the "
+                                 "same right too: it matches only if no clause of the same pattern lets us (or either party) act")
+    ladder: SideLadder | None = Field(default=None, description="this rule's own positions, when they differ from the "
+                                      "category's (a rule for the supplier side argues the supplier's ladder)")
 
     @model_validator(mode="after")
     def _parameters_match_kind(self) -> Rule:

@@ -235,7 +235,7 @@ def _clauses(text: str, resolver: PartyResolver) -> list[_Clause]:
         word = match.group("modal").lower()
         if word in ("has", "have", "is", "are") and not re.match(
                 rf"\s*(?:\w+\s+)?(?:no\s+|not\s+|any\s+)?(?:obligation|{_LIABILITY}|{_RIGHT_WORDS}|entitled|obligated|obliged|required|"
-                r"authori[sz]ed|permitted|free\s+to|prohibited|bound)", text[match.end():match.end() + 40], re.IGNORECASE):
+                r"authori[sz]ed|permitted|free\s+to|prohibited|bound|payable|due)", text[match.end():match.end() + 40], re.IGNORECASE):
             continue
         if word == "hereby" and not re.match(r"\s+(?:\w+\s+){0,2}?(?:grants?|assigns?|transfers?|conveys?|licen[cs]es?|"
                                              r"agrees?|waives?|releases?|disclaims?|acknowledges?|represents?|covenants?|"
@@ -481,3 +481,32 @@ def _condition(text: str) -> str | None:
     match = re.search(r"\b(?:if|unless|in\s+the\s+event\s+(?:of|that)|upon|subject\s+to|provided\s+(?:that|however))\b[^,;]{3,160}",
                       text, re.IGNORECASE)
     return match.group(0) if match else None
+
+
+# --- who acts at a point of a sentence ------------------------------------------------------------------------------
+
+_ACTS = re.compile(r"\s+(?:\w+ly\s+|hereby\s+|also\s+)*(?:shall|will|may|must|can|cannot|should|agrees?\s+to|undertakes?\s+to|"
+                   r"gives?|provides?|pays?|delivers?|sends?|serves?|notif(?:y|ies)|furnish(?:es)?|invoices?|issues?|"
+                   r"submits?|terminates?|elects?|wishes|desires|intends|requests?|is\s+(?:required|obliged|obligated|entitled)|"
+                   r"has\s+the\s+right|reserves\s+the\s+right)\b", re.IGNORECASE)
+
+
+def acting_party(sentence: str, at: int, parties: list[CastParty]) -> str | None:
+    """Who acts in the clause that holds the character `at` of `sentence`: the party named last before it as the
+    subject of a verb ("unless either party gives notice at least 180 days ..." → mutual; "Provider may change the
+    prices upon 90 days notice to Customer" → Provider); else the sentence's bound party."""
+    resolver = PartyResolver(parties)
+    text = " ".join(sentence.split()) if len(" ".join(sentence.split())) == len(sentence) else sentence
+    before = text[:at]
+    # the last clause that starts before the point ("... and all invoices are payable within ten days": nobody's)
+    clause = next((c for c in reversed(_clauses(text, resolver)) if c.modal_start < at), None)
+    found = (clause.modal_start, clause.bound) if clause is not None else None
+    for match in resolver.alias_pattern.finditer(before):
+        if _ACTS.match(before, match.end()) and (found is None or match.start() > found[0]):
+            found = (match.start(), resolver.resolve(match.group(0)))
+    for match in re.finditer(_MUTUAL_PHRASE, before, re.IGNORECASE):
+        if _ACTS.match(before, match.end()) and (found is None or match.start() > found[0]):
+            found = (match.start(), resolver.resolve(match.group(0)))
+    if found is not None:
+        return found[1]
+    return frame_of(sentence, parties).bound

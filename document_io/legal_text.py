@@ -98,7 +98,8 @@ def sentence_units(document: SourceDocument) -> list[SentenceUnit]:
 # --- jurisdictions ----------------------------------------------------------------------------------
 
 _JURISDICTION = re.compile(
-    r"(?i:laws?)(?:\s+and\s+[a-z ]{1,40}?)?\s+(?i:of)\s+(?P<name>(?:(?i:the)\s+)?(?:(?i:state|commonwealth|province|republic|kingdom)\s+(?i:of)\s+)?"
+    # "the laws, other than choice of law rules, of the state of Florida": a carve-out between "laws" and "of"
+    r"(?i:laws?)(?:\s*,\s*[^,;]{1,60}?,)?(?:\s+and\s+[a-z ]{1,40}?)?\s+(?i:of)\s+(?P<name>(?:(?i:the)\s+)?(?:(?i:state|commonwealth|province|republic|kingdom)\s+(?i:of)\s+)?"
     r"[A-Z][A-Za-z'’]+(?:(?:\s+|-)(?:(?i:and|of|the)\s+)?[A-Z][A-Za-z'’]+)*)",
 )
 # "construed in accordance with English law", "governed by German law", "New York law shall apply"

@@ -92,6 +92,12 @@ class Duration:
     unit: str  # unit_key: hour, business day, day, week, month, year
     unit_text: str  # as written ("calendar days", "Business Days")
     style: str  # "words_digits" | "digits" | "words" | "net"
+    hyphenated: bool = False  # "a 12-month period", "a five-year term"
+
+    @property
+    def attributive(self) -> bool:
+        """Used as an adjective ("a 12-month period", "the three year period"): the unit stays singular."""
+        return self.hyphenated or (self.value != 1 and not self.unit_text.lower().endswith("s") and self.style != "net")
 
     def in_unit(self, unit: str) -> float:
         return convert(self.value, self.unit, unit)
@@ -103,7 +109,8 @@ def find_durations(text: str) -> list[Duration]:
         value, style = _number(m)
         if value is None:
             continue
-        found.append(Duration(m.start(), m.end("unit"), value, unit_key(m.group("unit")), m.group("unit"), style))
+        found.append(Duration(m.start(), m.end("unit"), value, unit_key(m.group("unit")), m.group("unit"), style,
+                              hyphenated="-" in text[m.start():m.start("unit")][-3:]))
     for m in _NET.finditer(text):
         if not any(d.start <= m.start() < d.end for d in found):
             found.append(Duration(m.start(), m.end(), int(m.group("bare")), "day", "", "net"))
@@ -123,10 +130,18 @@ def format_duration(value: float, like: Duration, unit: str | None = None) -> st
         unit_text = unit_key(unit) + "s"
         if like.unit_text[:1].isupper():
             unit_text = unit_text.title()
+    if like.attributive:
+        # "a 12-month period" → "a six-month period", "the three year period" → "the six month period"
+        unit_text = unit_text[:-1] if unit_text.lower().endswith("s") else unit_text
+        joint = "-" if like.hyphenated else " "
+        words = number_to_words(number)
+        if like.style == "words_digits":
+            return f"{words} ({number}){joint}{unit_text}"
+        return f"{words if like.style == 'words' else number}{joint}{unit_text}"
     if number == 1 and unit_text.lower().endswith("s"):
         unit_text = unit_text[:-1]
     elif number != 1 and not unit_text.lower().endswith("s") and like.value == 1:
-        unit_text = unit_text + "s"  # "one (1) year" → "two (2) years"; "five (5) year periods" stays attributive
+        unit_text = unit_text + "s"  # "one (1) year" → "two (2) years"
     words = number_to_words(number)
     if like.style == "words_digits":
         return f"{words} ({number}) {unit_text}"

@@ -114,7 +114,7 @@ def review_contract(contract: LabelledContract, engine: LocalEngine, *, side: st
                                          our_side=profile.our_side))
     findings = {f.id: f for f in compliance.findings}
     shown = [s for s in redlines.suggestions if s.kind == "edit" and findings[s.finding_id].rule_id]
-    passing = sum(_withheld(s, findings[s.finding_id], engine) is None for s in shown)
+    passing = sum(_withheld(s, findings[s.finding_id], engine, document, profile) is None for s in shown)
 
     missing = []
     for finding in compliance.findings:

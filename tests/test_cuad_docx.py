@@ -69,7 +69,7 @@ def test_a_real_contract_as_a_word_document(expected, cuad, engine, tmp_path):
     for suggestion in redlines.suggestions:
         suggestion.citation.verify(document)  # every quote is in the source
         if suggestion.kind == "edit":
-            assert _withheld(suggestion, findings[suggestion.finding_id], engine) is None
+            assert _withheld(suggestion, findings[suggestion.finding_id], engine, document, profile) is None
         if suggestion.kind == "insert":
             anchor = document.paragraphs[suggestion.insertion.after_paragraph]
             assert not anchor.in_table and anchor.index < end

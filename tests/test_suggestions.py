@@ -243,11 +243,12 @@ def test_on_every_sample_each_shown_edit_passes_the_recheck(engine):
     from agents.redlining import _withheld
 
     for path in sorted(SAMPLES.glob("*.docx")):
-        _, compliance, redlines = review(_load(path), engine)
+        document = _load(path)
+        profile, compliance, redlines = review(document, engine)
         findings = {f.id: f for f in compliance.findings}
         for suggestion in redlines.suggestions:
             if suggestion.kind == "edit":
-                assert _withheld(suggestion, findings[suggestion.finding_id], engine) is None, (path.name, suggestion.id)
+                assert _withheld(suggestion, findings[suggestion.finding_id], engine, document, profile) is None, (path.name, suggestion.id)
 
 
 def test_a_clause_cut_in_two_by_a_page_break_is_not_split_by_an_insertion(engine, tmp_path):

@@ -1,0 +1,86 @@
+"""No suggestion may help the other side: the three harmful edits a lawyer found (issue #27), and the grammar of the
+edits that change a period. Each of the three tests fails on the reading before clause frames: the renewal-notice
+rule cut a provider's notice to us, a mutual cap was inserted into a customer's contract that had none, and the law
+was changed to Delaware while the courts stayed in Tel Aviv."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.classifier import ClassifierInput, classify
+from agents.compliance import ComplianceInput, check_compliance
+from agents.redlining import RedliningInput, propose_redlines
+from agents.schema import ExtractedClause, ExtractionResult, Span
+from document_io.models import document_from_text
+
+OPENING = ('HOSTING SERVICES AGREEMENT\nThis Hosting Services Agreement is made as of January 1, 2025 between CloudNimbus '
+           'Inc., a Delaware corporation ("Provider"), and Northwind Systems, Inc., a Delaware corporation ("Customer").\n')
+
+
+def review(text: str, engine, clauses: list[tuple[str, str]] | None = None, extract: bool = False):
+    from agents.clause_extraction import ExtractionInput, extract_clauses
+
+    document = document_from_text(name="t", text=OPENING + text)
+    profile = classify(ClassifierInput(document=document, our_names=["Northwind Systems, Inc."]))
+    assert profile.our_side == "customer"
+    if extract:
+        extraction = extract_clauses(ExtractionInput(document=document), engine)
+    else:
+        extraction = ExtractionResult(clauses=[])
+    for category, sentence in clauses or []:
+        start = document.text.index(sentence)
+        extraction.clauses.append(ExtractedClause(category=category, span=Span.of(document, start, start + len(sentence)),
+                                                  score=0.9, method="rules"))
+    compliance = check_compliance(ComplianceInput(document=document, profile=profile, extraction=extraction), engine.library)
+    redlines = propose_redlines(RedliningInput(document=document, compliance=compliance, profile=profile), engine)
+    return document, compliance, redlines
+
+
+def test_a_providers_notice_to_us_is_not_cut(engine):
+    change = "Provider may change the terms and prices of the Services upon at least ninety (90) days notice to Customer."
+    renewal = ("This Agreement shall renew automatically for successive one (1) year terms unless either party gives notice of "
+               "non-renewal at least one hundred twenty (120) days before the end of the then-current term.")
+    document, compliance, redlines = review(f"1. Changes. {change}\n2. Term. {renewal}\n", engine,
+                                            [("renewal_notice", change), ("renewal_notice", renewal)])
+    cut = [f for f in compliance.findings if f.rule_id == "renewal_notice.max_days"]
+    assert [document.text[f.citation.start:f.citation.end] for f in cut] == [renewal]  # ours to give, not theirs
+    assert not any("ninety" in e.new_text or document.text[e.start:e.end] == "ninety" for s in redlines.suggestions for e in s.edits)
+
+
+def test_no_cap_is_inserted_against_the_customer(engine):
+    text = ("1. Services. Provider shall provide the outsourced services described in Schedule A.\n"
+            "2. Fees. Customer shall pay the fees within forty-five (45) days of invoice.\n"
+            "3. Governing Law. This Agreement is governed by the laws of the State of Delaware.\n")
+    _, compliance, redlines = review(text, engine, extract=True)
+    capped = [s for s in redlines.suggestions if s.category in ("liability_cap", "limitation_of_liability")]
+    assert capped and all(s.kind == "flag" for s in capped)
+    assert any("cap what we can recover" in s.rationale for s in capped)
+
+
+@pytest.mark.parametrize("law, forum", [
+    ("This Agreement shall be governed by the laws of the State of Israel.", "The courts of Tel Aviv shall have exclusive "
+     "jurisdiction over any dispute arising out of this Agreement."),
+    ("This Agreement shall be governed by the laws of the State of New York and shall be performed entirely within the State "
+     "of New York.", "Any action shall be brought exclusively in the courts located in New York County."),
+])
+def test_the_law_is_not_changed_without_the_forum(engine, law, forum):
+    _, compliance, redlines = review(f"9. Governing Law. {law} {forum}\n", engine, [("governing_law", law)])
+    governing = [s for s in redlines.suggestions if s.category == "governing_law"]
+    assert governing and all(s.kind == "flag" and not s.edits for s in governing)
+    assert any("law and forum" in s.rationale for s in governing)
+
+
+def test_a_law_written_with_a_carve_out_is_read(engine):
+    law = "This Agreement shall be governed by the laws, other than choice of law rules, of the state of Florida."
+    _, compliance, _ = review(f"9. Governing Law. {law}\n", engine, [("governing_law", law)])
+    assert [f.position for f in compliance.findings if f.rule_id == "governing_law.allowed"] == ["walk_away"]
+
+
+@pytest.mark.parametrize("before, value, unit, after", [
+    ("a 12-month period", 5, "years", "5-year"), ("the three year period", 6, "months", "six month"),
+    ("a five-year term", 3, None, "three-year"), ("one (1) year", 2, None, "two (2) years"),
+])
+def test_a_changed_period_keeps_its_grammar(before, value, unit, after):
+    from document_io.quantities import find_durations, format_duration
+
+    assert format_duration(value, find_durations(before)[0], unit) == after
