@@ -296,7 +296,7 @@ def test_a_finding_on_a_clause_only_the_model_found_says_so(engine):
     start = document.text.index("The Customer shall pay")
     clause = ExtractedClause(category="payment_terms", span=Span.of(document, start, len(document.text)), score=0.9,
                              method="llm", source="model")
-    profile = classify(ClassifierInput(document=document, our_names=["Northwind Systems"], side="supplier"))
+    profile = classify(ClassifierInput(document=document, our_names=["Acme Works Ltd"], side="supplier"))
     compliance = check_compliance(ComplianceInput(document=document, profile=profile,
                                                   extraction=ExtractionResult(clauses=[clause])), engine.library)
     payment = [f for f in compliance.findings if f.category == "payment_terms"]
