@@ -14,6 +14,7 @@
     python app.py eval compare A/report.json B/report.json
     python app.py train                                  # retrain the clause model on CUAD's train split
     python app.py train --cross-fit                      # held-out AUPRs on train (two halves), no weights written
+    python app.py train --risk-terms                     # retrain the risk-term model (about a minute)
 
 The repository (executed contracts, reviews, obligations, spend):
     python app.py import CONTRACTS/ | demo               # file executed contracts / a demo portfolio
@@ -204,6 +205,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--cross-fit", action="store_true",
                        help="do not write weights: train on each half of the train split, score the other half, and "
                             "write the held-out AUPRs (default evals/reports/cuad-train-crossfit.json)")
+    train.add_argument("--risk-terms", action="store_true",
+                       help="train the risk-term model instead (model_backends/weights/risk_terms.npz; its thresholds "
+                            "chosen out of fold on train, dev scored for evals/reports/risk-terms-training.json)")
     train.set_defaults(handler=_train)
     return parser
 

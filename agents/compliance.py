@@ -3,6 +3,7 @@
 - required clauses for the contract type that extraction did not find → "missing" findings;
 - numeric thresholds and allowed jurisdictions, measured inside the clauses of their category;
 - forbidden terms, searched in the whole contract (they hide outside their natural section);
+- the one-sided terms a lawyer flags first (agents/risk_terms.py), each read for whom it weighs on;
 - text that tries to instruct the reviewing tool (from extraction) → security findings;
 - with purchase orders / invoices: spend over the contract's annual fees, invoices without a PO.
 Every finding cites the sentence it is about as a verified span.
@@ -20,6 +21,7 @@ from document_io.legal_text import sentence_spans
 from agents.schema import (ComplianceReport, ContractProfile, ExtractionResult, Finding, IntakeRequest, RiskLevel, Span,
                            SpendCheck, SpendRecord)
 from clause_library.playbook import SEVERITY_ORDER, ClauseLibrary, Severity, applies_to_us
+from clause_library.risk_terms import default_risk_terms
 from clause_library.rule_engine import RuleHit, evaluate
 from document_io.models import SourceDocument
 
@@ -63,6 +65,7 @@ def check_compliance(data: ComplianceInput, library: ClauseLibrary) -> Complianc
                             rule.one_sided_only and _we_have_it_too(rule, document, data.profile)):
                         seen.add(key)
                         findings.append(_rule_finding(document, category, hit).model_copy(update={"found_by": found_by}))
+    findings += _risk_terms_not_yet_raised(data, library, findings)
     for flag in extraction.injection_flags:
         findings.append(
             Finding(
@@ -101,6 +104,21 @@ def overall_risk(profile: ContractProfile, compliance: ComplianceReport) -> Risk
     from_findings = {4: "critical", 3: "high", 2: "medium"}.get(worst, "low")
     levels = ["low", "medium", "high", "critical"]
     return max(profile.inherent_risk, from_findings, key=levels.index)  # type: ignore[return-value]
+
+
+def _risk_terms_not_yet_raised(data: ComplianceInput, library: ClauseLibrary, raised: list[Finding]) -> list[Finding]:
+    """The risk terms, less those a playbook rule of the same kind already raised on the same text."""
+    from agents.risk_terms import find_risk_terms
+
+    same_kind = {c.id: (c.cuad_category or c.id).lower() for c in library.categories.values()}
+    terms = {t.id: (t.cuad_category or t.id).lower() for t in default_risk_terms().terms}
+    out = []
+    for finding in find_risk_terms(data.document, data.profile):
+        kind = terms[finding.rule_id.removeprefix("risk.")]
+        if not any(same_kind.get(f.category) == kind and f.citation.start < finding.citation.end and finding.citation.start < f.citation.end
+                   for f in raised if f.position != "missing"):
+            out.append(finding)
+    return out
 
 
 def _side_unknown(data: ComplianceInput) -> Finding:

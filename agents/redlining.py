@@ -21,6 +21,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from agents.risk_terms import is_risk_finding
 from agents.schema import ComplianceReport, ContractProfile, DroppedEdit, Finding, GroundingError, RedlineSet, Suggestion
 from clause_library.playbook import applies_to_us
 from clause_library.rule_engine import evaluate, fallback_replacement, improves
@@ -43,7 +44,8 @@ class RedliningInput(BaseModel):
 
 def propose_redlines(data: RedliningInput, engine: LocalEngine) -> RedlineSet:
     suggestions, dropped = [], []
-    for number, finding in enumerate(data.compliance.findings, start=1):
+    # a note (a term in our favour) is in the report but asks nothing of the reviewer
+    for number, finding in enumerate((f for f in data.compliance.findings if f.severity != "info"), start=1):
         suggestion = _suggest(data.document, finding, engine, data.profile)
         suggestion.id = f"{data.id_prefix}{number:02d}"
         if reason := _withheld(suggestion, finding, engine, data.document, data.profile):
@@ -173,6 +175,9 @@ def _suggest(document: SourceDocument, finding: Finding, engine: LocalEngine, pr
             rationale=f"{finding.explanation} Proposed: delete it.",
             playbook_position="contract text addressed to the parties only",
         )
+    if is_risk_finding(finding):  # a one-sided term: a question for the reviewer with what to ask for, never an edit
+        return Suggestion(**base, kind="flag", proposed_text=None, rationale=finding.explanation,
+                          playbook_position=f"ask for: {finding.expected}" if finding.expected else "check whom it binds")
     if finding.category not in engine.library.categories:  # e.g. "which side are we?": a question, not a wording
         return Suggestion(**base, kind="flag", proposed_text=None, rationale=finding.explanation,
                           playbook_position="answer the question, then re-run the review")
@@ -356,7 +361,8 @@ def propose_redlines_with_llm(data: RedliningInput, engine: LocalEngine, llm: LL
         revised = answer.revised_clause.strip()
         if not revised or revised == quote:
             continue
-        if reason := _worse_anywhere(engine, suggestion.category, quote, revised, data.profile):
+        reason = (data.profile and _frame_moved(quote, revised, data.profile)) or _worse_anywhere(engine, suggestion.category, quote, revised, data.profile)
+        if reason:
             redlines.dropped_edits.append(DroppedEdit(suggestion_id=suggestion.id, rule_id=suggestion.category, reason=reason))
             suggestion.rationale += f" (the model's wording was withheld: {reason})"
             continue
@@ -373,8 +379,9 @@ def propose_redlines_with_llm(data: RedliningInput, engine: LocalEngine, llm: LL
 
 
 def _worse_anywhere(engine: LocalEngine, category_id: str, quote: str, revised: str, profile: ContractProfile | None) -> str | None:
-    """A model's wording passes the same re-check as the local engine's: no rule of the category may find the revised
-    clause worse than the original, or off the preferred / fallback rungs where it was on them."""
+    """A model's wording passes the same re-check as the local engine's (its frame is checked before this): no rule of the
+    category may find the revised clause worse than the original, or off the preferred / fallback rungs where it was on
+    them."""
     rank = {"preferred": 0, "fallback": 1, "beyond_fallback": 2, "walk_away": 3, "missing": 3}
     side = profile.our_side if profile else "unknown"
     for rule in engine.library.get(category_id).playbook.rules:

@@ -154,11 +154,34 @@ def train_command(args, config) -> int:
     on_step = lambda step: console.print(f"[{time.perf_counter() - started:5.0f} s] {step}")  # noqa: E731
     if args.cross_fit:
         return _cross_fit(contracts, dataset, args, console, on_step)
+    if args.risk_terms:
+        return _train_risk_terms(contracts, dataset, args, console, on_step)
     model = train_clause_model(contracts, dataset.categories, trained_on=f"CUAD train split, {len(contracts)} contracts",
                                on_step=on_step)
     out = Path(args.out) if args.out else WEIGHTS_PATH
     model.save(out)
     console.print(f"wrote {out} ({out.stat().st_size // 1024} kB) in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+def _train_risk_terms(contracts, dataset, args, console, on_step) -> int:
+    from clause_library.risk_terms import default_risk_terms
+    from evals.risk_term_training import train_risk_term_model
+    from model_backends.risk_term_model import WEIGHTS_PATH
+
+    unknown = [t.cuad_category for t in default_risk_terms().terms if t.cuad_category and t.cuad_category not in dataset.categories]
+    if unknown:
+        console.print(f"clause_library/risk_terms.yaml names categories CUAD does not have: {', '.join(unknown)}")
+        return 2
+    model, report = train_risk_term_model(contracts, list(dataset.contracts("dev")), default_risk_terms(), on_step=on_step)
+    out = Path(args.out) if args.out else WEIGHTS_PATH
+    model.save(out)
+    report_path = Path("evals") / "reports" / "risk-terms-training.json"
+    report_path.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    for held_out, dev in zip(report.train_out_of_fold, report.dev):
+        console.print(f"  {held_out.term:32s} threshold {held_out.threshold:.2f}  train (held out) P {held_out.precision:.2f} "
+                      f"R {held_out.recall:.2f}  dev P {dev.precision:.2f} R {dev.recall:.2f}")
+    console.print(f"wrote {out} ({out.stat().st_size // 1024} kB) and {report_path}")
     return 0
 
 

@@ -1,0 +1,229 @@
+"""Risk terms: the one-sided terms a lawyer flags first (clause_library/risk_terms.yaml), found, read for direction, and
+raised with one line on what to ask for.
+
+1. Found: a term with a CUAD category by the risk-term model (model_backends/risk_term_model.py) at its threshold; any
+   other by its signal regexes (and its `needs`). A sentence that says the opposite (`not_when`), a heading, a line of
+   the table of contents or a fragment is not a term.
+2. Grouped: a run of a term's sentences in one paragraph is one hit; hits of one term at most SAME_CLAUSE_GAP
+   sentences apart that read the same way (step 3) are one clause and one finding, citing the strongest hit.
+3. Read for direction: the clause's frame (document_io/clause_frames.py) says which party is bound and how; the term's
+   `burden` says whether that party or the other carries it. Against us: the term's severity and its ask; on both
+   parties: one step lower; on the other party: noted (info), no suggestion; not settled (our side unknown, the
+   frame unread): medium, with the ask that says what to check.
+Nothing here edits the contract: a risk term is a question for the reviewer, never an automatic change.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel
+
+from agents.schema import ContractProfile, Finding, Span
+from clause_library.playbook import SEVERITY_ORDER, Severity
+from clause_library.risk_terms import RiskTerm, RiskTermLibrary, default_risk_terms
+from document_io.clause_frames import MUTUAL, ClauseFrame, frame_of
+from document_io.contract_cast import CastParty
+from document_io.legal_text import SentenceUnit, sentence_units
+from document_io.models import SourceDocument
+from model_backends.risk_term_model import RiskTermModel, shipped_risk_model
+
+Direction = Literal["us", "them", "mutual", "unclear"]
+RULE_PREFIX = "risk."
+MIN_WORDS = 6
+SAME_CLAUSE_GAP = 3  # sentences of one term at most this far apart are one clause (an audit section), one finding
+_TABLE_OF_CONTENTS = re.compile(r"\.{4,}|(?:\s\d{1,3}\s+\d+(?:\.\d+)*\s+[A-Z]){2}")
+_OPERATIVE = re.compile(r"\b(?:shall|will|may|must|agrees?|hereby|entitled|right|covenants?|undertakes?|acknowledges?|is|are|be"
+                        r"|not|no|grants?|assigns?)\b", re.IGNORECASE)
+_LIABILITY_OWNER = re.compile(r"\b(?P<owner>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,3})(?:'s|’s)\s+(?:total\s+|aggregate\s+|entire\s+)?"
+                              r"(?:liability|obligations?|indemnit\w+)")
+
+
+class RiskTermHit(BaseModel):
+    term_id: str
+    start: int
+    end: int
+    frame_start: int  # the sentence whose frame decides the direction
+    frame_end: int
+    score: float | None = None  # the model's, for a modelled term
+    first_row: int = 0  # the clause's first and last sentence (indexes into the sentence units)
+    last_row: int = 0
+    sentences: int = 1  # how many runs of sentences of the clause state the term
+
+
+def is_risk_finding(finding: Finding) -> bool:
+    return (finding.rule_id or "").startswith(RULE_PREFIX)
+
+
+def find_risk_terms(document: SourceDocument, profile: ContractProfile, library: RiskTermLibrary | None = None,
+                    model: RiskTermModel | None = None, units: list[SentenceUnit] | None = None) -> list[Finding]:
+    library = library or default_risk_terms()
+    model = model or shipped_risk_model()
+    units = units if units is not None else sentence_units(document)
+    hits = locate_risk_terms(document, library, model, units)
+    parties = _cast(profile)
+    readings = _one_per_clause([(hit, _direction(library.get(hit.term_id), document, hit, profile, parties)) for hit in hits])
+    balanced = {t.id for t in library.terms if t.one_sided_only and any(h.term_id == t.id and d in ("them", "mutual") for h, d in readings)}
+    return [_finding(document, library.get(hit.term_id), hit, "mutual" if d == "us" and hit.term_id in balanced else d)
+            for hit, d in readings]
+
+
+def locate_risk_terms(document: SourceDocument, library: RiskTermLibrary, model: RiskTermModel,
+                      units: list[SentenceUnit]) -> list[RiskTermHit]:
+    """Every clause stating a risk term, one hit per run of its sentences in a paragraph."""
+    fired: dict[str, list[tuple[int, float | None]]] = {}
+    columns = {name.lower(): k for k, name in enumerate(model.terms)}
+    scores = model.sentence_scores(units) if units else None
+    for term in library.terms:
+        column = columns.get((term.cuad_category or "").lower())
+        signal = re.compile(term.signal, re.IGNORECASE)
+        needs = re.compile(term.needs, re.IGNORECASE) if term.needs else None
+        not_when = re.compile(term.not_when, re.IGNORECASE) if term.not_when else None
+        for row, unit in enumerate(units):
+            if column is not None and scores is not None:
+                found, score = scores[row, column] >= model.thresholds[column], float(scores[row, column])
+            else:
+                found, score = bool(signal.search(unit.text)), None
+            if (found and (needs is None or needs.search(unit.text)) and _is_a_provision(unit.text)
+                    and not (not_when and not_when.search(unit.text))):
+                fired.setdefault(term.id, []).append((row, score))
+    hits = []
+    for term_id, rows in fired.items():
+        run: list[tuple[int, float | None]] = []
+        for row, score in rows:
+            if run and not (row == run[-1][0] + 1 and units[row].paragraph_start == units[run[-1][0]].paragraph_start):
+                hits.append(_hit(term_id, units, run))
+                run = []
+            run.append((row, score))
+        hits.append(_hit(term_id, units, run))
+    return sorted(hits, key=lambda h: (h.start, h.term_id))
+
+
+def _hit(term_id: str, units: list[SentenceUnit], run: list[tuple[int, float | None]]) -> RiskTermHit:
+    """A run of sentences in one paragraph (a quote and a Word comment stay inside a paragraph); its strongest
+    sentence's frame decides the direction."""
+    best_row, best_score = max(run, key=lambda g: g[1] if g[1] is not None else -g[0])
+    return RiskTermHit(term_id=term_id, start=units[run[0][0]].start, end=units[run[-1][0]].end,
+                       frame_start=units[best_row].start, frame_end=units[best_row].end, score=best_score,
+                       first_row=run[0][0], last_row=run[-1][0])
+
+
+def _one_per_clause(readings: list[tuple[RiskTermHit, Direction]]) -> list[tuple[RiskTermHit, Direction]]:
+    """Runs of one term at most SAME_CLAUSE_GAP sentences apart that read the same way are one clause (an audit
+    section of five sentences): one finding, citing its strongest run."""
+    kept: list[tuple[RiskTermHit, Direction]] = []
+    last: dict[str, int] = {}  # term -> index in kept of its latest clause
+    for hit, direction in sorted(readings, key=lambda r: r[0].first_row):
+        k = last.get(hit.term_id)
+        if k is not None and kept[k][1] == direction and hit.first_row - kept[k][0].last_row <= SAME_CLAUSE_GAP:
+            held = kept[k][0]
+            stronger = hit if (hit.score or 0.0) > (held.score or 0.0) else held
+            kept[k] = (stronger.model_copy(update={"first_row": held.first_row, "last_row": hit.last_row,
+                                                   "sentences": held.sentences + hit.sentences}), direction)
+            continue
+        last[hit.term_id] = len(kept)
+        kept.append((hit, direction))
+    return sorted(kept, key=lambda r: (r[0].start, r[0].term_id))
+
+
+def _is_a_provision(text: str) -> bool:
+    """A sentence that can state a term: not a heading, a table-of-contents line or a fragment."""
+    return len(text.split()) >= MIN_WORDS and not _TABLE_OF_CONTENTS.search(text) and bool(_OPERATIVE.search(text))
+
+
+# --- direction ---------------------------------------------------------------------------------------
+
+
+def _cast(profile: ContractProfile) -> list[CastParty]:
+    return [CastParty(name=p.name, defined_terms=p.defined_terms, start=0, end=0, found_in="preamble") for p in profile.parties]
+
+
+def _direction(term: RiskTerm, document: SourceDocument, hit: RiskTermHit, profile: ContractProfile,
+               parties: list[CastParty]) -> Direction:
+    if term.burden == "unclear" or not parties:
+        return "unclear"
+    sentence = document.text[hit.frame_start : hit.frame_end]
+    frame = frame_of(sentence, parties, offset=hit.frame_start)
+    carrier = _carrier(term, frame, sentence, profile, parties)
+    if carrier is None:
+        return "unclear"
+    if carrier == MUTUAL:
+        return "mutual"
+    ours = _is_ours(carrier, profile)
+    return "unclear" if ours is None else "us" if ours else "them"
+
+
+def _carrier(term: RiskTerm, frame: ClauseFrame, sentence: str, profile: ContractProfile, parties: list[CastParty]) -> str | None:
+    """The party (name as the cast gives it), MUTUAL or None: who carries the term in this sentence."""
+    if term.burden == "owner":
+        owner = _liability_owner(sentence, parties)
+        if owner is not None:
+            return owner
+    bound = frame.bound
+    if bound is None:
+        return None
+    weighs_on_bound = {"bound": True, "other": False, "owner": True}.get(
+        term.burden, frame.modality in ("obligation", "prohibition", "grant"))
+    if term.burden == "modality" and frame.modality == "none":
+        return None
+    if weighs_on_bound or bound == MUTUAL:
+        return bound
+    return _other_party(bound, frame, profile)
+
+
+def _liability_owner(sentence: str, parties: list[CastParty]) -> str | None:
+    """'Licensee's indemnification obligations', 'Supplier's liability': whose liability the sentence leaves uncapped."""
+    from document_io.clause_frames import PartyResolver
+
+    resolver = PartyResolver(parties)
+    owners = {resolver.resolve(m.group("owner")) for m in _LIABILITY_OWNER.finditer(sentence)} - {None}
+    if re.search(r"\b(?:either|each|any)\s+party(?:'s|’s)", sentence, re.IGNORECASE) or len(owners) > 1:
+        return MUTUAL
+    return owners.pop() if owners else None
+
+
+def _other_party(bound: str, frame: ClauseFrame, profile: ContractProfile) -> str | None:
+    if frame.beneficiary and frame.beneficiary != bound:
+        return frame.beneficiary
+    others = [p.name for p in profile.parties if p.name != bound]
+    return others[0] if len(others) == 1 else None
+
+
+def _is_ours(name: str, profile: ContractProfile) -> bool | None:
+    party = next((p for p in profile.parties if p.name == name), None)
+    if party is None:
+        return None
+    if any(p.is_us for p in profile.parties):
+        return party.is_us
+    if profile.our_side in ("customer", "supplier") and party.side is not None:
+        return party.side == profile.our_side
+    return None
+
+
+# --- the finding -------------------------------------------------------------------------------------
+
+_TITLES = {"us": "{label}: it weighs on us", "mutual": "{label}: it binds both parties",
+           "them": "{label}: in our favour", "unclear": "{label}: check whom it binds"}
+
+
+def _finding(document: SourceDocument, term: RiskTerm, hit: RiskTermHit, direction: Direction) -> Finding:
+    severity: Severity = {"us": term.severity, "mutual": _lower(term.severity), "them": "info",
+                          "unclear": min(term.severity, "medium", key=SEVERITY_ORDER.get)}[direction]  # type: ignore[assignment]
+    ask = {"us": term.ask.against_us, "mutual": term.ask.mutual, "them": "", "unclear": term.ask.unclear}[direction]
+    why = {"us": "It weighs on us.", "mutual": "It binds both parties.",
+           "them": "It weighs on the other party; noted, nothing to ask.",
+           "unclear": "Who it binds is not settled (our side, or the sentence's subject, is not read)."}[direction]
+    return Finding(
+        id="", source="compliance", rule_id=f"{RULE_PREFIX}{term.id}", category=f"{RULE_PREFIX}{term.id}", severity=severity,
+        position=None, title=_TITLES[direction].format(label=term.label),
+        explanation=f"{term.label}. {why}" + (f" Ask for: {ask}" if ask else ""),
+        citation=Span.of(document, hit.start, hit.end), expected=ask or None,
+        escalate_to=term.escalate_to if direction != "them" else None,
+    )
+
+
+def _lower(severity: Severity) -> Severity:
+    order = ["low", "medium", "high", "critical"]
+    return order[max(0, order.index(severity) - 1)] if severity in order else "low"  # type: ignore[return-value]
+
