@@ -32,6 +32,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from evals.datasets import LabelledContract
+from evals.risk_term_coverage import RiskTermResult, RiskTermSummary, direction_of, score_risk_terms, summarise_risk_terms
 from model_backends.local_engine import LocalEngine
 
 FACTS = ("governing_law", "parties", "agreement_date", "effective_date", "expiration_date", "renewal_term", "notice_period")
@@ -66,6 +67,8 @@ class ContractResult(BaseModel):
     edits_shown: int
     edits_passing_recheck: int
     edits_withheld: int
+    risk_terms: list[RiskTermResult] = []
+    risk_directions: dict[str, int] = {}  # risk-term findings by whom they weigh on (us / mutual / them / unclear)
     seconds: float
 
 
@@ -94,6 +97,8 @@ class ReviewEvalReport(BaseModel):
     edits_withheld: int
     suggestions_per_contract: float
     risk_distribution: dict[str, int] = {}
+    risk_terms: dict[str, RiskTermSummary] = {}
+    risk_directions: dict[str, int] = {}
     seconds_per_contract: float
     machine: str
 
@@ -104,6 +109,7 @@ def review_contract(contract: LabelledContract, engine: LocalEngine, *, side: st
     from agents.compliance import ComplianceInput, check_compliance
     from agents.redlining import RedliningInput, _withheld, propose_redlines
     from agents.renewal_leverage import RenewalInput, analyse_renewal
+    from agents.risk_terms import is_risk_finding
     started = time.perf_counter()
     document = as_word_document(contract)
     profile = classify(ClassifierInput(document=document, our_names=[], side=side))
@@ -137,7 +143,10 @@ def review_contract(contract: LabelledContract, engine: LocalEngine, *, side: st
     return ContractResult(
         id=contract.id, risk=overall_risk(profile, compliance), gold_type=contract.contract_type, predicted_type=profile.contract_type, missing=missing,
         facts=facts, answered_without_gold=without_gold, price_facts=price, suggestions=len(redlines.suggestions), edits_shown=len(shown), edits_passing_recheck=passing,
-        edits_withheld=len(redlines.dropped_edits), seconds=round(time.perf_counter() - started, 3),
+        edits_withheld=len(redlines.dropped_edits),
+        risk_terms=score_risk_terms(document, contract, compliance, engine.library),
+        risk_directions=dict(Counter(direction_of(f) or "unread" for f in compliance.findings if is_risk_finding(f))),
+        seconds=round(time.perf_counter() - started, 3),
     )
 
 
@@ -344,6 +353,8 @@ def summarise(results: list[ContractResult], *, dataset: str, split: str, side: 
         edits_withheld=sum(r.edits_withheld for r in results),
         suggestions_per_contract=round(sum(r.suggestions for r in results) / max(len(results), 1), 2),
         risk_distribution={level: sum(r.risk == level for r in results) for level in ("critical", "high", "medium", "low")},
+        risk_terms=summarise_risk_terms([r.risk_terms for r in results]),
+        risk_directions=dict(sum((Counter(r.risk_directions) for r in results), Counter())),
         seconds_per_contract=round(sum(r.seconds for r in results) / max(len(results), 1), 2), machine=machine,
     )
 
@@ -398,6 +409,16 @@ def render_markdown(report: ReviewEvalReport, results: list[ContractResult]) -> 
         f"| suggestions per contract | {report.suggestions_per_contract} | |",
         "| overall risk (critical / high / medium / low) | " + " / ".join(str(v) for v in report.risk_distribution.values()) + " | |", "",
     ]
+    if report.risk_terms:
+        lines += ["## One-sided terms raised, against CUAD's labels", "",
+                  "Raised: a finding of the term's kind (risk term or playbook rule) cites text overlapping the label. "
+                  "CUAD does not label every instance, so precision is a floor.", "",
+                  "| term (CUAD category) | contracts labelled | contract recall | clauses labelled | clause recall | findings | precision |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {name} | {t.labelled_contracts} | {pct(t.contract_recall)} | {t.labelled_clauses} | {pct(t.clause_recall)} | "
+                  f"{t.findings} | {pct(t.precision)} |" for name, t in report.risk_terms.items()]
+        lines += ["", "Risk-term findings by whom they weigh on: " +
+                  ", ".join(f"{k} {v}" for k, v in sorted(report.risk_directions.items(), key=lambda kv: str(kv[0]))), ""]
     if report.missing_false_by_category:
         lines += ["False 'missing' findings by category: " + ", ".join(f"{k} {v}" for k, v in sorted(report.missing_false_by_category.items())), ""]
     if report.type_confusions:
