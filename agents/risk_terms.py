@@ -36,6 +36,7 @@ SAME_CLAUSE_GAP = 3  # sentences of one term at most this far apart are one clau
 _TABLE_OF_CONTENTS = re.compile(r"\.{4,}|(?:\s\d{1,3}\s+\d+(?:\.\d+)*\s+[A-Z]){2}")
 _OPERATIVE = re.compile(r"\b(?:shall|will|may|must|agrees?|hereby|entitled|right|covenants?|undertakes?|acknowledges?|is|are|be"
                         r"|not|no|grants?|assigns?)\b", re.IGNORECASE)
+_RECITAL = re.compile(r"\s*(?:[A-Z]\.\s+)?(?:WHEREAS|RECITALS?\b|NOW,?\s+THEREFORE)", re.IGNORECASE)
 _LIABILITY_OWNER = re.compile(r"\b(?P<owner>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,3})(?:'s|’s)\s+(?:total\s+|aggregate\s+|entire\s+)?"
                               r"(?:liability|obligations?|indemnit\w+)")
 
@@ -128,8 +129,9 @@ def _one_per_clause(readings: list[tuple[RiskTermHit, Direction]]) -> list[tuple
 
 
 def _is_a_provision(text: str) -> bool:
-    """A sentence that can state a term: not a heading, a table-of-contents line or a fragment."""
-    return len(text.split()) >= MIN_WORDS and not _TABLE_OF_CONTENTS.search(text) and bool(_OPERATIVE.search(text))
+    """A sentence that can state a term: not a heading, a table-of-contents line, a recital or a fragment."""
+    return (len(text.split()) >= MIN_WORDS and not _TABLE_OF_CONTENTS.search(text) and not _RECITAL.match(text)
+            and bool(_OPERATIVE.search(text)))
 
 
 # --- direction ---------------------------------------------------------------------------------------
@@ -143,7 +145,7 @@ def _direction(term: RiskTerm, document: SourceDocument, hit: RiskTermHit, profi
                parties: list[CastParty]) -> Direction:
     if term.burden == "unclear" or not parties:
         return "unclear"
-    sentence = document.text[hit.frame_start : hit.frame_end]
+    sentence = _in_sentence_case(document.text[hit.frame_start : hit.frame_end], parties)
     frame = frame_of(sentence, parties, offset=hit.frame_start)
     carrier = _carrier(term, frame, sentence, profile, parties)
     if carrier is None:
@@ -154,13 +156,27 @@ def _direction(term: RiskTerm, document: SourceDocument, hit: RiskTermHit, profi
     return "unclear" if ours is None else "us" if ours else "them"
 
 
+def _in_sentence_case(sentence: str, parties: list[CastParty]) -> str:
+    """'XIMAGE MAKES NO WARRANTY ...' read as 'XImage makes no warranty ...': the frame reader knows its verbs in lower
+    case and the parties by their own spelling. Same length, so offsets hold."""
+    letters = [c for c in sentence if c.isalpha()]
+    if not letters or sum(c.isupper() for c in letters) < 0.8 * len(letters):
+        return sentence
+    from document_io.clause_frames import party_aliases
+
+    lowered = sentence.lower()
+    for alias in sorted({a for p in parties for a in party_aliases(p)}, key=len, reverse=True):
+        lowered = re.sub(r"(?<![\w-])" + re.escape(alias) + r"(?![\w-])", lambda _: alias, lowered, flags=re.IGNORECASE)
+    return lowered if len(lowered) == len(sentence) else sentence
+
+
 def _carrier(term: RiskTerm, frame: ClauseFrame, sentence: str, profile: ContractProfile, parties: list[CastParty]) -> str | None:
     """The party (name as the cast gives it), MUTUAL or None: who carries the term in this sentence."""
     if term.burden == "owner":
         owner = _liability_owner(sentence, parties)
         if owner is not None:
             return owner
-    bound = frame.bound
+    bound = frame.bound or _leading_party(sentence, parties)
     if bound is None:
         return None
     weighs_on_bound = {"bound": True, "other": False, "owner": True}.get(
@@ -170,6 +186,19 @@ def _carrier(term: RiskTerm, frame: ClauseFrame, sentence: str, profile: Contrac
     if weighs_on_bound or bound == MUTUAL:
         return bound
     return _other_party(bound, frame, profile)
+
+
+def _leading_party(sentence: str, parties: list[CastParty]) -> str | None:
+    """The party a sentence opens with when it has no modal verb for the frame reader: 'XImage makes no warranty ...',
+    'Licensor disclaims ...'."""
+    from document_io.clause_frames import PartyResolver
+
+    resolver = PartyResolver(parties)
+    body = re.sub(r"^\s*(?:\(?[a-z0-9]{1,4}[.)]\s*)*(?:[A-Z][\w ]{0,40}\.\s+)?", "", sentence)  # "(a)", "7.2", "Warranty."
+    match = resolver.alias_pattern.match(body)
+    if match is None:
+        return None
+    return resolver.resolve(match.group(0))
 
 
 def _liability_owner(sentence: str, parties: list[CastParty]) -> str | None:

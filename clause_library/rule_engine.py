@@ -107,6 +107,8 @@ def _jurisdiction(rule: Rule, text: str) -> list[RuleHit]:
     preferred = str(rule.preferred_value)
     if found.name[:1].isupper() and not found.name.lower().startswith(("the ", "state ")) and " law" in text[found.end:found.end + 5]:
         preferred = re.sub(r"^(the )?(state|commonwealth) of ", "", preferred, flags=re.IGNORECASE)  # "German law" → "Delaware law"
+    if found.name.isupper():
+        preferred = preferred.upper()  # a clause in capitals keeps its capitals: "THE STATE OF DELAWARE"
     return [RuleHit(rule, found.start, found.end, found.name, position, preferred)]
 
 
