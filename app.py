@@ -35,6 +35,7 @@ from pathlib import Path
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
+from cli_auth import add_credential_arguments  # noqa: E402
 import portfolio_cli  # noqa: E402  (after the telemetry switch: it must be set before chromadb loads)
 
 
@@ -98,7 +99,9 @@ def _parser() -> argparse.ArgumentParser:
 
     decide = sub.add_parser("decide", help="approve / modify / reject / escalate suggestions and resume the review")
     decide.add_argument("thread")
-    decide.add_argument("--reviewer", default=os.environ.get("CLAUSEFLOW_REVIEWER") or os.environ.get("USER") or "reviewer")
+    decide.add_argument("--reviewer", help="who decides (default $CLAUSEFLOW_REVIEWER or $USER); with reviewer accounts, "
+                        "proven by a password or an API token")
+    add_credential_arguments(decide)
     decide.add_argument("--approve", nargs="*", default=[], metavar="ID")
     decide.add_argument("--reject", nargs="*", default=[], metavar="ID")
     decide.add_argument("--escalate", nargs="*", default=[], metavar="ID")
@@ -115,8 +118,8 @@ def _parser() -> argparse.ArgumentParser:
                         "parties (legal name or defined term); the side-dependent checks then run again")
     decide.add_argument("--side", choices=["customer", "supplier"], help="with --our-party: our side, when the text does "
                         "not say which side that party is on")
-    # Finalising (sign-off) happens when nothing is pending or escalated; with reviewer accounts, only for --reviewer
-    # names that hold the sign-off role.
+    # Finalising (sign-off) happens when nothing is pending or escalated; with reviewer accounts, only by a proven
+    # reviewer who holds the sign-off role (cli_auth.py).
     decide.set_defaults(handler=_decide)
 
     show = sub.add_parser("show", help="show a review's suggestions and decisions")
@@ -174,6 +177,14 @@ def _parser() -> argparse.ArgumentParser:
     user_remove.add_argument("username")
     user_remove.set_defaults(handler=_user_remove)
     user_sub.add_parser("list", help="list reviewers with functions and roles").set_defaults(handler=_user_list)
+    user_token = user_sub.add_parser("token", help="issue a personal API token for the CLI (asks for that reviewer's "
+                                     "password; the token is shown once and stored hashed)")
+    user_token.add_argument("username")
+    user_token.add_argument("--password-stdin", action="store_true", help="read the reviewer's password from stdin")
+    user_token.set_defaults(handler=_user_token)
+    user_revoke = user_sub.add_parser("revoke-tokens", help="revoke every API token of a reviewer")
+    user_revoke.add_argument("username")
+    user_revoke.set_defaults(handler=_user_revoke_tokens)
 
     evaluate = sub.add_parser("eval", help="evaluate a backend on labelled contracts (CUAD metrics)")
     evaluate.add_argument("--task", choices=["clauses", "review"], default="clauses",
@@ -311,6 +322,7 @@ def _draft(args) -> int:
 
 def _decide(args) -> int:
     from agents.schema import Decision
+    from cli_auth import CredentialRefused, identify
     from cli_output import print_finalised, print_review
 
     service = _service(args)
@@ -329,26 +341,44 @@ def _decide(args) -> int:
     if status.finalised:
         print_finalised(status)
         return 0
+    if not (asked or args.interactive) and (status.pending or status.escalated or args.no_finalize):
+        if status.pending and not args.no_finalize:
+            print("error: nothing to record; name suggestions with --approve/--reject/--escalate/--modify/--fallback or use -i",
+                  file=sys.stderr)
+            return 1
+        print_review(status)
+        return 0
+    try:
+        who = identify(service.config.audit_store, args.reviewer, args, doing="deciding or signing off")
+    except CredentialRefused as refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return 2
     now = datetime.now(timezone.utc)
 
     def decision(sid: str, action: str, text: str | None = None) -> Decision:
-        return Decision(suggestion_id=sid, action=action, reviewer=args.reviewer, decided_at=now, modified_text=text,
+        return Decision(suggestion_id=sid, action=action, reviewer=who.username, decided_at=now, modified_text=text,
                         comment=args.comment, escalate_to=args.escalate_to if action == "escalate" else None)
 
     if args.interactive:
-        return _decide_interactively(service, status, args)
+        return _decide_interactively(service, status, args, who)
     decisions = [decision(s, "approve") for s in args.approve]
     decisions += [decision(s, "reject") for s in args.reject]
     decisions += [decision(s, "escalate") for s in args.escalate]
     decisions += [decision(s, "modify", text) for s, text in args.modify]
-    decisions += [service.fallback_decision(status, s, args.reviewer, args.comment) for s in args.fallback]
+    decisions += [service.fallback_decision(status, s, who.username, args.comment) for s in args.fallback]
     named = {d.suggestion_id for d in decisions}  # one id named twice is refused by the service, nothing recorded
     if args.approve_all:
-        decisions += [decision(s, "approve") for s in status.pending if s not in named]
+        decisions += [decision(s, "approve") for s in status.pending if s not in named
+                      if who.may_decide(_owner(status, s))]  # everything pending that is theirs to decide
+    if refused := _not_theirs(status, decisions, who):
+        print(f"error: {refused}; nothing was recorded", file=sys.stderr)
+        return 2
     if decisions:
+        decisions = [d.model_copy(update={"authenticated_by": who.authenticated_by}) for d in decisions]
         status = service.decide(args.thread, decisions, expected_version=status.version)
         for d in decisions:  # printed only after the commit: a decision shown here is durable
             print(f"saved: {d.action} {d.suggestion_id} by {d.reviewer} (review version {status.version})", flush=True)
+        who.say_if_unproven()
     elif status.pending:
         print("error: nothing to record; name suggestions with --approve/--reject/--escalate/--modify/--fallback or use -i",
               file=sys.stderr)
@@ -356,22 +386,50 @@ def _decide(args) -> int:
     if status.pending or status.escalated or args.no_finalize:
         print_review(status)
         return 0
-    return _finalise(service, status, args.reviewer)
+    return _finalise(service, status, who)
+
+
+def _owner(status, suggestion_id: str) -> str:
+    from web_app.accounts import owner_function
+
+    suggestion = next((s for s in status.redlines.suggestions if s.id == suggestion_id), None)
+    return owner_function(suggestion, status.decisions.get(suggestion_id)) if suggestion else "legal"
+
+
+def _not_theirs(status, decisions, who) -> str | None:
+    """The page's rule on the CLI: a suggestion is decided by the function that owns it."""
+    known = {s.id for s in status.redlines.suggestions}
+    foreign = [f"{d.suggestion_id} is for {_owner(status, d.suggestion_id)}" for d in decisions
+               if d.suggestion_id in known and not who.may_decide(_owner(status, d.suggestion_id))]
+    if not foreign:
+        return None
+    return f"{'; '.join(foreign)}; {who.username} reviews for {', '.join(who.reviewer.functions)}"
 
 
 def _answer_our_party(service, args) -> int:
+    from cli_auth import CredentialRefused, identify
     from cli_output import print_review
 
     try:
-        answer = service.set_our_party(args.thread, args.our_party, args.reviewer, side=args.side)
+        who = identify(service.config.audit_store, args.reviewer, args, doing="answering which party we are")
+    except CredentialRefused as refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return 2
+    if not who.may_decide("legal"):
+        print(f"error: which party we are is Legal's question; {who.username} reviews for "
+              f"{', '.join(who.reviewer.functions)}; nothing was recorded", file=sys.stderr)
+        return 2
+    try:
+        answer = service.set_our_party(args.thread, args.our_party, who.username, side=args.side)
     except ValueError as error:  # not a party, no side to be had, or signed off: nothing changed
         print(f"error: {error}", file=sys.stderr)
         return 2
     if answer.unchanged:
         print(f"already so: we are {answer.party}, our side {answer.side}")
         return 0
-    print(f"saved: {args.reviewer} answered that we are {answer.party}; our side {answer.side} "
+    print(f"saved: {who.username} answered that we are {answer.party}; our side {answer.side} "
           f"(review version {answer.status.version}); the side-dependent checks ran again", flush=True)
+    who.say_if_unproven()
     if answer.carried:
         print(f"carried over to the redone suggestions: {', '.join(answer.carried)}")
     if answer.superseded:
@@ -381,21 +439,19 @@ def _answer_our_party(service, args) -> int:
     return 0
 
 
-def _finalise(service, status, reviewer: str) -> int:
-    """Sign off as `reviewer`. Where reviewer accounts exist, only one holding the sign-off role may."""
+def _finalise(service, status, who) -> int:
+    """Sign off as the proven person. Where reviewer accounts exist, only one holding the sign-off role may."""
     from cli_output import print_finalised
-    from web_app.accounts import Accounts
 
-    accounts = Accounts(service.config.audit_store)
     functions = None
-    if accounts.users():
-        account = accounts.user(reviewer)
-        if account is None or not account.may_sign_off:
-            print(f"error: every suggestion is decided, but {reviewer} may not sign off; a reviewer with the sign-off role "
-                  f"finalises with `python app.py decide {status.thread_id} --reviewer NAME`", file=sys.stderr)
+    if who.reviewer is not None:
+        if not who.reviewer.may_sign_off:
+            print(f"error: every suggestion is decided, but {who.username} may not sign off; a reviewer with the sign-off "
+                  f"role finalises with `python app.py decide {status.thread_id} --reviewer NAME`", file=sys.stderr)
             return 1
-        functions = account.functions
-    status = service.finalise(status.thread_id, reviewer, expected_version=status.version, signer_functions=functions)
+        functions = who.reviewer.functions
+    status = service.finalise(status.thread_id, who.username, expected_version=status.version, signer_functions=functions,
+                              authenticated_by=who.authenticated_by)
     if not status.finalised:  # one step of a sequential sign-off
         last = status.signed_steps[-1]
         print(f"signed off for {last.function} by {last.signed_by} (step {last.step + 1} of {len(status.profile.sign_off_steps)}); "
@@ -405,7 +461,7 @@ def _finalise(service, status, reviewer: str) -> int:
     return 0
 
 
-def _decide_interactively(service, status, args) -> int:
+def _decide_interactively(service, status, args, who) -> int:
     from rich.markup import escape
 
     from agents.schema import Decision
@@ -414,6 +470,8 @@ def _decide_interactively(service, status, args) -> int:
     choices = {"a": "approve", "m": "modify", "r": "reject", "e": "escalate"}
     by_id = {s.id: s for s in status.redlines.suggestions}
     for sid in [*status.pending, *status.escalated]:
+        if not who.may_decide(_owner(status, sid)):
+            continue  # another function's to decide
         print_suggestion(by_id[sid], status)
         offered = {**choices, "f": "fallback"} if by_id[sid].fallback_text else choices
         prompt = "[a]pprove [m]odify " + ("[f]allback " if "f" in offered else "") + "[r]eject [e]scalate [s]kip [q]uit > "
@@ -427,16 +485,17 @@ def _decide_interactively(service, status, args) -> int:
         text = console.input("new text > ") if answer == "m" else None
         comment = console.input("comment (optional) > ").strip() or None
         if answer == "f":
-            decision = service.fallback_decision(status, sid, args.reviewer, comment)
+            decision = service.fallback_decision(status, sid, who.username, comment)
         else:
-            decision = Decision(suggestion_id=sid, action=choices[answer], reviewer=args.reviewer,
+            decision = Decision(suggestion_id=sid, action=choices[answer], reviewer=who.username,
                                 decided_at=datetime.now(timezone.utc), modified_text=text, comment=comment)
+        decision = decision.model_copy(update={"authenticated_by": who.authenticated_by})
         status = service.decide(status.thread_id, [decision], expected_version=status.version)
-        console.print(escape(f"saved: {decision.action} {sid} by {args.reviewer} (review version {status.version})"))
+        console.print(escape(f"saved: {decision.action} {sid} by {who.username} (review version {status.version})"))
     if status.pending or status.escalated or args.no_finalize:
         print_review(status)
         return 0
-    return _finalise(service, status, args.reviewer)
+    return _finalise(service, status, who)
 
 
 # --- inspection -------------------------------------------------------------------------------------
@@ -479,7 +538,8 @@ def _history(args) -> int:
         extra = f" → {d.modified_text!r}" if d.modified_text else ""
         extra += f" to {d.escalate_to}" if d.escalate_to else ""
         note = f" ({d.comment})" if d.comment else ""
-        lines.append((d.decided_at, f"{d.reviewer}: {d.action} {d.suggestion_id}{extra}{note}"))
+        how = f" [{d.authenticated_by}]" if d.authenticated_by else " [no credential: no accounts]"
+        lines.append((d.decided_at, f"{d.reviewer}: {d.action} {d.suggestion_id}{extra}{note}{how}"))
     for event in log.events(thread_id=args.thread):
         lines.append((event.at, f"{event.actor}: {event.kind.replace('_', '-')}" + (f" ({event.detail})" if event.detail else "")))
     for at, line in sorted(lines, key=lambda pair: pair[0]):
@@ -614,6 +674,31 @@ def _user_passwd(args) -> int:
 def _user_remove(args) -> int:
     _accounts(args).remove_user(args.username, by=_operator())
     print(f"reviewer {args.username} removed; their sessions were ended")
+    return 0
+
+
+def _user_token(args) -> int:
+    from cli_auth import CredentialRefused, identify
+
+    accounts = _accounts(args)
+    if accounts.user(args.username) is None:
+        print(f"error: no reviewer {args.username}", file=sys.stderr)
+        return 2
+    try:  # a personal token: only its holder, proven by their password, may have one issued
+        who = identify(_config(args).audit_store, args.username, argparse.Namespace(password_stdin=args.password_stdin),
+                       doing="issuing an API token")
+    except CredentialRefused as refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return 2
+    token = accounts.issue_api_token(who.username, by=f"{who.username} ({who.authenticated_by})")
+    print(f"API token for {who.username} (shown once; keep it like a password; `user revoke-tokens` ends it):")
+    print(token)
+    return 0
+
+
+def _user_revoke_tokens(args) -> int:
+    revoked = _accounts(args).revoke_api_tokens(args.username, by=_operator())
+    print(f"{revoked} API token(s) of {args.username} revoked")
     return 0
 
 

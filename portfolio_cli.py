@@ -12,6 +12,8 @@ import re
 import sys
 from pathlib import Path
 
+from cli_auth import add_credential_arguments
+
 
 def _csv_import_command(sub, name: str, about: str, handler, columns: str):
     """`NAME import CSV`: a command whose `import` subcommand reads one CSV file; its subcommands, for more."""
@@ -58,8 +60,9 @@ def add_parsers(sub, config_of) -> None:
     obligations.add_argument("--status", default="open", choices=["open", "done", "missed", "all"])
     obligations.add_argument("--done", metavar="ID", help="mark this obligation done")
     obligations.add_argument("--missed", metavar="ID", help="mark this obligation missed")
-    obligations.add_argument("--by", default=os.environ.get("CLAUSEFLOW_REVIEWER") or os.environ.get("USER") or "",
-                             help="who marks it (default $CLAUSEFLOW_REVIEWER or $USER)")
+    obligations.add_argument("--by", help="who marks it (default $CLAUSEFLOW_REVIEWER or $USER); with "
+                             "reviewer accounts, proven by a password or an API token")
+    add_credential_arguments(obligations)
     obligations.add_argument("--note")
     obligations.add_argument("--json", action="store_true")
     obligations.set_defaults(handler=_obligations)
@@ -190,15 +193,26 @@ def _obligations(args) -> int:
     repository = open_repository(config)
     for status, obligation_id in (("done", args.done), ("missed", args.missed)):
         if obligation_id:
-            if not args.by.strip():
+            from cli_auth import CredentialRefused, identify
+
+            if args.by is not None and not args.by.strip():
                 print("error: say who marks it: --by NAME", file=sys.stderr)
                 return 2
             try:
-                marked = repository.mark_obligation(obligation_id, status, args.by.strip(), args.note)
+                who = identify(config.audit_store, args.by.strip() if args.by else None, args, doing="marking an obligation")
+            except CredentialRefused as refused:
+                print(f"error: {refused}", file=sys.stderr)
+                return 2
+            if who.reviewer is not None and not who.reviewer.sees_portfolio:
+                print(f"error: {who.username} does not see the repository; nothing was recorded", file=sys.stderr)
+                return 2
+            try:
+                marked = repository.mark_obligation(obligation_id, status, who.username, args.note)
             except KeyError:
                 print(f"error: no obligation {obligation_id}; `app.py obligations --status all` lists them", file=sys.stderr)
                 return 2
             print(f"{marked.obligation_id}: marked {status} by {marked.decided_by} at {marked.decided_at}")
+            who.say_if_unproven()
             return 0
     due_before = None
     if args.due:

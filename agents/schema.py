@@ -252,6 +252,8 @@ class Decision(BaseModel):
     modified_text: str | None = Field(default=None, description="the reviewer's own text, for 'modify'")
     comment: str | None = None
     escalate_to: ReviewFunction | None = Field(default=None, description="for 'escalate': the function that must decide next")
+    authenticated_by: str | None = Field(default=None, description="how the reviewer proved who they are: 'web session', "
+                                         "'cli password', 'cli api token'; None where no reviewer accounts exist")
 
 
 class ReviewComment(BaseModel):

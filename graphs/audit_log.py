@@ -71,7 +71,7 @@ CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
 """
 # Columns added after the first release; applied to older files on open.
-_MIGRATIONS = {"decisions": {"escalate_to": "TEXT"}}
+_MIGRATIONS = {"decisions": {"escalate_to": "TEXT", "authenticated_by": "TEXT"}}
 
 
 class StaleDecision(ValueError):
@@ -173,9 +173,9 @@ class AuditLog(Store):
                                         + ". Reload to see the current decision.")
             db.executemany(
                 "INSERT INTO decisions (thread_id, suggestion_id, action, reviewer, decided_at, modified_text, comment,"
-                " escalate_to) VALUES (?,?,?,?,?,?,?,?)",
+                " escalate_to, authenticated_by) VALUES (?,?,?,?,?,?,?,?,?)",
                 [(thread_id, d.suggestion_id, d.action, d.reviewer, d.decided_at.isoformat(), d.modified_text, d.comment,
-                  d.escalate_to) for d in decisions],
+                  d.escalate_to, d.authenticated_by) for d in decisions],
             )
             return self._version(db, thread_id)
 
@@ -209,18 +209,19 @@ class AuditLog(Store):
 
     # --- sign-off -----------------------------------------------------------------------------------
 
-    def record_sign_off(self, thread_id: str, signed_by: str, *, expected_version: int | None = None) -> SignOff:
+    def record_sign_off(self, thread_id: str, signed_by: str, *, expected_version: int | None = None,
+                        authenticated_by: str | None = None) -> SignOff:
         with self.transaction() as db:
             self._refuse_if_signed_off(db, thread_id)
             version = self._confirmed_version(db, thread_id, expected_version)
             sign_off = SignOff(signed_by=signed_by, signed_at=datetime.now(timezone.utc), version=version)
             db.execute("INSERT INTO sign_offs VALUES (?,?,?,?)",
                        (thread_id, signed_by, sign_off.signed_at.isoformat(), version))
-            self._event(db, "sign_off", signed_by, thread_id, f"signed off at version {version}")
+            self._event(db, "sign_off", signed_by, thread_id, f"signed off at version {version}{_how(authenticated_by)}")
             return sign_off
 
     def record_step(self, thread_id: str, step: int, function: str, signed_by: str, *,
-                    expected_version: int | None = None) -> SignOffStep:
+                    expected_version: int | None = None, authenticated_by: str | None = None) -> SignOffStep:
         """One step of a sequential sign-off, in order, on the decisions as they stand (refused if they changed since
         the signer looked, if the step is not the next one, or once the review is signed off)."""
         with self.transaction() as db:
@@ -233,7 +234,8 @@ class AuditLog(Store):
                                  version=version)
             db.execute("INSERT INTO sign_off_steps VALUES (?,?,?,?,?,?)",
                        (thread_id, step, function, signed_by, signed.signed_at.isoformat(), version))
-            self._event(db, "sign_off_step", signed_by, thread_id, f"step {step + 1} ({function}) at version {version}")
+            self._event(db, "sign_off_step", signed_by, thread_id,
+                        f"step {step + 1} ({function}) at version {version}{_how(authenticated_by)}")
             return signed
 
     def steps(self, thread_id: str) -> list[SignOffStep]:
@@ -300,9 +302,13 @@ class AuditLog(Store):
         return [
             Decision(suggestion_id=r["suggestion_id"], action=r["action"], reviewer=r["reviewer"],
                      decided_at=datetime.fromisoformat(r["decided_at"]), modified_text=r["modified_text"],
-                     comment=r["comment"], escalate_to=r["escalate_to"])
+                     comment=r["comment"], escalate_to=r["escalate_to"], authenticated_by=r["authenticated_by"])
             for r in rows
         ]
+
+
+def _how(authenticated_by: str | None) -> str:
+    return f"; authenticated by {authenticated_by}" if authenticated_by else ""
 
 
 def _describe(decision: Decision) -> str:

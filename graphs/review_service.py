@@ -416,7 +416,7 @@ class ReviewService:
                         modified_text=suggestion.fallback_text, comment=note)
 
     def finalise(self, thread_id: str, signed_by: str, *, expected_version: int | None = None,
-                 signer_functions: list[str] | None = None) -> ReviewStatus:
+                 signer_functions: list[str] | None = None, authenticated_by: str | None = None) -> ReviewStatus:
         """Sign off and write the redlined DOCX and the report.
 
         Refused while a suggestion is undecided or escalated, or when the changes conflict. The sign-off is one
@@ -437,11 +437,12 @@ class ReviewService:
                 raise SignOffStepRefused(f"the next sign-off is {next_step}'s (step {len(status.signed_steps) + 1} of "
                                          f"{len(status.profile.sign_off_steps)}); {signed_by} does not sign for {next_step}")
             if len(status.signed_steps) + 1 < len(status.profile.sign_off_steps):
-                self.audit.record_step(thread_id, len(status.signed_steps), next_step, signed_by, expected_version=checked)
+                self.audit.record_step(thread_id, len(status.signed_steps), next_step, signed_by, expected_version=checked,
+                                       authenticated_by=authenticated_by)
                 status = self.status(thread_id)
                 self._index(status)
                 return status
-        sign_off = self.audit.record_sign_off(thread_id, signed_by, expected_version=checked)
+        sign_off = self.audit.record_sign_off(thread_id, signed_by, expected_version=checked, authenticated_by=authenticated_by)
         self._complete_finalisation(thread_id, sign_off)
         status = self.status(thread_id)
         self._index(status)

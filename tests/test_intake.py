@@ -117,18 +117,23 @@ def test_a_sequential_sign_off_is_signed_in_order_by_each_function_and_only_the_
     out = cli("intake", str(SAMPLES / "msa_orion.docx"), "--requester", "Dana Ops", "--amount", "300000", "--personal-data",
               "--out", str(tmp_path / "out"), data_dir=data).stdout
     thread = out.split("thread ")[1].split(" ")[0]
-    early = cli("decide", thread, "--reviewer", "lee", "--approve-all", data_dir=data, check=False)
+
+    def decide(name: str, *flags: str, check: bool = True):
+        return cli("decide", thread, "--reviewer", name, *flags, "--password-stdin", data_dir=data, stdin=password, check=check)
+
+    for name in ("sue", "fin"):  # each function approves what it owns
+        decide(name, "--approve-all", "--no-finalize")
+    early = decide("lee", "--approve-all", check=False)
     assert early.returncode == 1 and "the next sign-off is security's (step 1 of 3)" in early.stderr  # decisions kept
     assert "saved: approve" in early.stdout
-    first = cli("decide", thread, "--reviewer", "sue", data_dir=data)
+    first = decide("sue")
     assert "signed off for security by sue (step 1 of 3); legal signs next" in first.stdout
-    late = cli("decide", thread, "--reviewer", "lee", "--reject", "S01", data_dir=data, check=False)
+    late = decide("fin", "--reject", "S01", check=False)  # S01 is finance's
     assert late.returncode == 1 and "sue signed off for security on these decisions" in late.stderr  # nothing changes now
-    assert "signed off for legal by lee (step 2 of 3); finance signs next" in cli("decide", thread, "--reviewer", "lee",
-                                                                                  data_dir=data).stdout
-    refused = cli("decide", thread, "--reviewer", "sue", data_dir=data, check=False)
+    assert "signed off for legal by lee (step 2 of 3); finance signs next" in decide("lee").stdout
+    refused = decide("sue", check=False)
     assert refused.returncode == 1 and "the next sign-off is finance's" in refused.stderr
-    done = cli("decide", thread, "--reviewer", "fin", data_dir=data).stdout
+    done = decide("fin").stdout
     assert "finalised" in done.lower() and "redlined.docx" in done
     from graphs.configuration import ReviewConfig
     from graphs.review_service import ReviewService

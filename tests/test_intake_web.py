@@ -48,14 +48,15 @@ def test_a_request_through_the_form_and_a_reply_as_the_next_round(intake_site, b
     screenshot(browser, "intake-contract")
     thread = browser.current_url.rstrip("/").split("/")[-1]
 
-    assert "signed off for security" in cli("decide", thread, "--reviewer", "lee", "--approve-all", data_dir=data).stdout
+    assert "signed off for security" in cli("decide", thread, "--reviewer", "lee", "--approve-all", "--password-stdin",
+                                            data_dir=data, stdin="correct horse battery\n").stdout
     browser.get(f"{base}/reviews/{thread}")
     steps = browser.find_element(By.ID, "sign-off-steps").text
     assert "security: signed by lee" in steps and "legal: next" in steps and "finance: waiting" in steps
     assert browser.find_element(By.ID, "finalise").text == "Sign off for legal…"
     screenshot(browser, "sign-off-steps")
     for step in ("legal", "finance"):  # lee signs for all three functions, one step at a time
-        cli("decide", thread, "--reviewer", "lee", data_dir=data)
+        cli("decide", thread, "--reviewer", "lee", "--password-stdin", data_dir=data, stdin="correct horse battery\n")
     reply = tmp_path / "msa_orion_their_reply.docx"
     _reply(SAMPLES / "msa_orion.docx", reply, {}, added_after="Supplier may assign",
            added="Supplier may subcontract any of its obligations without the consent of Customer.")

@@ -25,6 +25,7 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel
 
+from agents.schema import Decision, Suggestion
 from clause_library.playbook import ReviewFunction
 from graphs.audit_log import AuditLog
 from graphs.database import Store
@@ -53,7 +54,11 @@ CREATE TABLE IF NOT EXISTS login_failures (
 );
 CREATE INDEX IF NOT EXISTS login_failures_by_user ON login_failures (username, at);
 CREATE INDEX IF NOT EXISTS login_failures_by_client ON login_failures (client, at);
+CREATE TABLE IF NOT EXISTS api_tokens (
+    token_hash TEXT PRIMARY KEY, username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE, created_at TEXT NOT NULL
+);
 """
+API_TOKEN_PREFIX = "cfk_"
 
 
 class Reviewer(BaseModel):
@@ -86,9 +91,21 @@ class Reviewer(BaseModel):
         return None if "all-contracts" in self.roles else list(self.functions)
 
 
+def owner_function(suggestion: Suggestion, decision: Decision | None = None) -> str:
+    """The function that must decide a suggestion: once escalated, the function it went to; else the one the
+    playbook escalates it to; else Legal. The page and the CLI both ask this."""
+    if decision is not None and decision.action == "escalate":
+        return decision.escalate_to or suggestion.escalate_to or "legal"
+    return suggestion.escalate_to or "legal"
+
+
 class LoginResult(BaseModel):
     token: str | None = None
     locked: bool = False
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _hash(password: str, salt: bytes) -> str:
@@ -137,6 +154,7 @@ class Accounts(Store):
     def remove_user(self, username: str, *, by: str = "cli") -> None:
         with self.transaction() as db:
             ended = db.execute("DELETE FROM sessions WHERE username=?", (username,)).rowcount
+            db.execute("DELETE FROM api_tokens WHERE username=?", (username,))
             if not db.execute("DELETE FROM users WHERE username=?", (username,)).rowcount:
                 raise ValueError(f"no reviewer {username}")
             self.audit._event(db, "user_removed", by, None, f"{username}: {ended} session(s) ended")
@@ -154,6 +172,19 @@ class Accounts(Store):
     def log_in(self, username: str, password: str, *, client: str = "unknown") -> LoginResult:
         """A new session, or no token: wrong name or password (the same answer and the same work for both), or
         `locked` while too many recent failures stand against the user name or the client address."""
+        checked = self.check_password(username, password, client=client)
+        if checked.token is None:
+            return checked
+        token = secrets.token_urlsafe(32)
+        expires = _now() + timedelta(hours=SESSION_HOURS)
+        with self.transaction() as db:
+            db.execute("INSERT INTO sessions VALUES (?,?,?,?)", (token, username, secrets.token_urlsafe(32), expires.isoformat()))
+            self.audit._event(db, "login", username, None, f"from {client}")
+        return LoginResult(token=token)
+
+    def check_password(self, username: str, password: str, *, client: str = "unknown") -> LoginResult:
+        """The password check of a login, throttled the same way, without a session (the CLI signs each command with
+        it): `token` is the user name when it is right."""
         since = (_now() - THROTTLE_WINDOW).isoformat()
         with self.read() as db:
             row = db.execute("SELECT * FROM users WHERE username=?", (username,)).fetchone()
@@ -168,12 +199,35 @@ class Accounts(Store):
         if not correct:
             self._failed(username, client, locked=False)
             return LoginResult()
-        token = secrets.token_urlsafe(32)
-        expires = _now() + timedelta(hours=SESSION_HOURS)
+        return LoginResult(token=username)
+
+    # --- personal API tokens (the CLI) ----------------------------------------------------------------
+
+    def issue_api_token(self, username: str, *, by: str) -> str:
+        """A new personal token for `username`, shown once; only its SHA-256 is kept (it is random, so no salt or
+        slow hash is needed to keep it from being guessed from the database)."""
+        token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self.transaction() as db:
-            db.execute("INSERT INTO sessions VALUES (?,?,?,?)", (token, username, secrets.token_urlsafe(32), expires.isoformat()))
-            self.audit._event(db, "login", username, None, f"from {client}")
-        return LoginResult(token=token)
+            if not db.execute("SELECT 1 FROM users WHERE username=?", (username,)).fetchone():
+                raise ValueError(f"no reviewer {username}")
+            db.execute("INSERT INTO api_tokens (token_hash, username, created_at) VALUES (?,?,?)",
+                       (_token_hash(token), username, _now().isoformat(timespec="seconds")))
+            self.audit._event(db, "api_token_issued", by, None, f"for {username}")
+        return token
+
+    def revoke_api_tokens(self, username: str, *, by: str) -> int:
+        with self.transaction() as db:
+            revoked = db.execute("DELETE FROM api_tokens WHERE username=?", (username,)).rowcount
+            self.audit._event(db, "api_tokens_revoked", by, None, f"{username}: {revoked} token(s)")
+        return revoked
+
+    def reviewer_for_api_token(self, token: str) -> Reviewer | None:
+        if not token.startswith(API_TOKEN_PREFIX):
+            return None
+        with self.read() as db:
+            row = db.execute("SELECT u.username, u.functions, u.roles FROM api_tokens t JOIN users u USING (username) "
+                             "WHERE t.token_hash=?", (_token_hash(token),)).fetchone()
+        return Reviewer(username=row["username"], functions=row["functions"].split(), roles=row["roles"].split()) if row else None
 
     def _failed(self, username: str, client: str, *, locked: bool) -> None:
         with self.transaction() as db:

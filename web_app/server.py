@@ -31,7 +31,7 @@ from graphs.locks import ReviewBusy
 from graphs.review_index import SORTS, QueueQuery
 from graphs.review_service import ReviewNotFound, ReviewService, ReviewStatus, SignOffStepRefused
 from portfolio.review_sync import SyncedRepository
-from web_app.accounts import FUNCTIONS, THROTTLE_WINDOW, Accounts, Reviewer
+from web_app.accounts import FUNCTIONS, THROTTLE_WINDOW, Accounts, Reviewer, owner_function
 from web_app.intake_pages import UPLOAD_PATHS, add_intake_routes
 from web_app.portfolio_pages import add_portfolio_routes, renewals_with_leverage
 from web_app.preview import PreviewUnavailable, redline_preview
@@ -49,14 +49,6 @@ def app_from_environment() -> FastAPI:
     environment the parent set, since uvicorn starts workers by importing this factory."""
     config = ReviewConfig.from_env()
     return create_app(config, secure_cookies=os.environ.get("CLAUSEFLOW_SECURE_COOKIES") == "1")
-
-
-def owner_function(suggestion: Suggestion, decision: Decision | None = None) -> str:
-    """The function that must decide a suggestion: once escalated, the function it went to; else the one the
-    playbook escalates it to; else Legal."""
-    if decision is not None and decision.action == "escalate":
-        return decision.escalate_to or suggestion.escalate_to or "legal"
-    return suggestion.escalate_to or "legal"
 
 
 def create_app(config: ReviewConfig, service: ReviewService | None = None, *, secure_cookies: bool = False) -> FastAPI:
@@ -294,7 +286,8 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
     def save_decision(reviewer: Reviewer, thread_id: str, suggestion_id: str | None, decision: Decision | list[Decision],
                       version: str) -> Response:
         """Log the decision(s) in one commit and go back to the page (at the suggestion, when there is one)."""
-        decisions = decision if isinstance(decision, list) else [decision]
+        decisions = [d.model_copy(update={"authenticated_by": "web session"})
+                     for d in (decision if isinstance(decision, list) else [decision])]
         try:
             service.decide(thread_id, decisions, expected_version=int(version) if version.isdigit() else None)
         except StaleDecision as stale:
@@ -375,7 +368,7 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
             return _back(thread_id, f"Decide every suggestion first ({', '.join(status.pending)} pending).")
         version = fields.get("version", "")
         try:
-            signed = service.finalise(thread_id, reviewer.username, signer_functions=reviewer.functions,
+            signed = service.finalise(thread_id, reviewer.username, signer_functions=reviewer.functions, authenticated_by="web session",
                                       expected_version=int(version) if version.isdigit() else status.version)
         except SignOffStepRefused as refused:
             return contract_page(reviewer, thread_id, f"Not signed: {refused}", status_code=403)
