@@ -182,6 +182,9 @@ def _parser() -> argparse.ArgumentParser:
     user_token.add_argument("username")
     user_token.add_argument("--password-stdin", action="store_true", help="read the reviewer's password from stdin")
     user_token.set_defaults(handler=_user_token)
+    user_unlock = user_sub.add_parser("unlock", help="clear a reviewer's failed logins, ending a lockout")
+    user_unlock.add_argument("username")
+    user_unlock.set_defaults(handler=_user_unlock)
     user_revoke = user_sub.add_parser("revoke-tokens", help="revoke every API token of a reviewer")
     user_revoke.add_argument("username")
     user_revoke.set_defaults(handler=_user_revoke_tokens)
@@ -693,6 +696,12 @@ def _user_token(args) -> int:
     token = accounts.issue_api_token(who.username, by=f"{who.username} ({who.authenticated_by})")
     print(f"API token for {who.username} (shown once; keep it like a password; `user revoke-tokens` ends it):")
     print(token)
+    return 0
+
+
+def _user_unlock(args) -> int:
+    cleared = _accounts(args).unlock(args.username, by=_operator())
+    print(f"{args.username} unlocked ({cleared} failed login(s) cleared)")
     return 0
 
 

@@ -138,7 +138,28 @@ def _is_a_provision(text: str) -> bool:
 
 
 def _cast(profile: ContractProfile) -> list[CastParty]:
-    return [CastParty(name=p.name, defined_terms=p.defined_terms, start=0, end=0, found_in="preamble") for p in profile.parties]
+    """The parties as the frame reader knows them. Parties on one side (two Roche companies, "Roche Basel" and "Roche
+    US") are one party here, also known by the word their terms share ("Roche"): a clause binding "Roche" binds
+    that side, whichever of them it is."""
+    groups: dict[tuple, list] = {}
+    for party in profile.parties:
+        groups.setdefault((party.is_us, party.side) if party.side else (party.name,), []).append(party)
+    cast = []
+    for members in groups.values():
+        terms = [t for m in members for t in m.defined_terms]
+        if len(members) > 1 and (shared := _shared_word(terms)) and shared not in terms:
+            terms.append(shared)
+        cast.append(CastParty(name=members[0].name, defined_terms=terms, start=0, end=0, found_in="preamble"))
+    return cast
+
+
+def _shared_word(terms: list[str]) -> str | None:
+    """'Roche Basel', 'Roche US' -> 'Roche': the first word every term starts with, when it reads as a name."""
+    firsts = {t.split()[0] for t in terms if t.split()}
+    if len(terms) < 2 or len(firsts) != 1:
+        return None
+    (word,) = firsts
+    return word if len(word) >= 3 and word[:1].isupper() and word.lower() not in {"the", "each", "such", "this"} else None
 
 
 def _direction(term: RiskTerm, document: SourceDocument, hit: RiskTermHit, profile: ContractProfile,

@@ -161,6 +161,9 @@ class ComplianceReport(BaseModel):
 # --- redlining --------------------------------------------------------------------------------------
 
 
+QUESTION_CATEGORIES = {"our_side"}  # flags that ask the reviewer something; what they cite is context, not the clause
+
+
 class Suggestion(BaseModel):
     """One item the reviewer must decide. `edits` are minimal changes inside `citation`;
     `insertion` adds a missing clause after the cited paragraph; a flag-only item has neither."""
@@ -185,6 +188,16 @@ class Suggestion(BaseModel):
     counterparty_change: str | None = Field(default=None, description="as on the finding: text the other side changed")
     wording_by: Literal["playbook", "model"] = Field(default="playbook", description="who wrote the proposed wording")
     found_by: Literal["local", "model", "both"] = Field(default="local", description="who found the clause it rests on")
+
+    @property
+    def rewordable(self) -> bool:
+        """Whether a reviewer's own wording (modify) may replace what it cites: an edit or an inserted clause always; a
+        flag only when it cites one clause (one paragraph) and is about that clause. A question ("which party are
+        we?", which cites the title) or a flag on a run of clauses takes a comment: a wording there would delete
+        everything it cites."""
+        if self.kind != "flag":
+            return True
+        return self.category not in QUESTION_CATEGORIES and "\n" not in self.citation.quote.strip()
 
 
 class DroppedEdit(BaseModel):

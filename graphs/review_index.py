@@ -215,6 +215,15 @@ class ReviewIndex(Store):
         with self.read() as db:
             return {r[0] for r in db.execute("SELECT thread_id FROM review_index")}
 
+    def hidden_from(self, visible_functions: list[str] | None) -> set[str]:
+        """The reviews a reader with these functions may not see (none for None: sees every contract): what the
+        repository's pages leave out of every list, count and search."""
+        if visible_functions is None:
+            return set()
+        where, args = _conditions(QueueQuery(status="all"), visible_functions)
+        with self.read() as db:
+            return {r[0] for r in db.execute(f"SELECT thread_id FROM review_index WHERE NOT ({' AND '.join(where)})", args)}
+
     def waiting_for(self, reviewer: str) -> int:
         with self.read() as db:
             return db.execute("SELECT COUNT(*) FROM review_index WHERE assigned_to = ? AND status_rank < 3",

@@ -34,6 +34,8 @@ from graphs.review_index import IndexRow, ReviewIndex
 from model_backends.llm_client import LLMClient, LLMSettings
 from model_backends.local_engine import LocalEngine
 
+MAX_COMMENT = 4000  # characters in one comment (a Word comment stays readable); longer is refused, never cut
+
 
 class ReviewNotFound(LookupError):
     pass
@@ -339,6 +341,9 @@ class ReviewService:
         unknown = [d.suggestion_id for d in decisions if d.suggestion_id not in by_id]
         if unknown:
             raise ValueError(f"no suggestion {', '.join(unknown)} in review {thread_id}")
+        if unwordable := [d.suggestion_id for d in decisions if d.action == "modify" and not by_id[d.suggestion_id].rewordable]:
+            raise ValueError(f"{', '.join(unwordable)} is a question or cites more than one clause, so a wording would "
+                             "replace what it cites; add a comment, or approve or reject the flag; nothing was recorded")
         ids = [d.suggestion_id for d in decisions]
         if twice := sorted({i for i in ids if ids.count(i) > 1}):
             raise ValueError(f"{', '.join(twice)} named more than once (e.g. approve and reject); nothing was recorded")
@@ -398,8 +403,11 @@ class ReviewService:
             raise ValueError(f"no suggestion {suggestion_id} in review {thread_id}")
         if not text.strip():
             raise ValueError("an empty comment was not saved")
+        if len(text.strip()) > MAX_COMMENT:
+            raise ValueError(f"the comment has {len(text.strip()):,} characters; at most {MAX_COMMENT:,} fit in one "
+                             "(split it in two); nothing was saved")
         self.audit.add_comment(thread_id, ReviewComment(suggestion_id=suggestion_id, author=author,
-                                                        at=datetime.now(timezone.utc), text=text.strip()[:4000]))
+                                                        at=datetime.now(timezone.utc), text=text.strip()))
         return self.status(thread_id)
 
     @staticmethod

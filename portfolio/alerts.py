@@ -116,13 +116,16 @@ def _fold(line: str) -> str:
     return "\r\n ".join(part.decode() for part in out)
 
 
-def notice_calendar(repository: Repository, today: date, *, host: str = "clauseflow.local") -> str:
+def notice_calendar(repository: Repository, today: date, *, host: str = "clauseflow.local",
+                    hidden_threads: set[str] = frozenset()) -> str:
     """Every notice deadline from today on (and the last 30 days), one all-day event each, with an alarm a week
     before. UIDs are stable per contract and deadline, so a subscribed calendar updates rather than duplicates."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Clauseflow//Notice deadlines//EN", "CALSCALE:GREGORIAN",
              "METHOD:PUBLISH", "X-WR-CALNAME:Contract notice deadlines"]
     for contract in repository.renewals(today, None):
+        if contract.thread_id in hidden_threads:
+            continue  # a review the reader may not see
         due, name = contract.notice_deadline, contract.name
         what = "auto-renews" if contract.auto_renews else "ends"
         lines += ["BEGIN:VEVENT", _fold(f"UID:{contract.contract_id}-{due:%Y%m%d}@{host}"), f"DTSTAMP:{stamp}",

@@ -194,7 +194,9 @@ class Accounts(Store):
         given = _hash(password, bytes.fromhex(row["salt"]) if row else _DUMMY_SALT)  # one scrypt either way
         correct = row is not None and hmac.compare_digest(expected, given)
         if by_user >= FAILURES_PER_USER or by_client >= FAILURES_PER_CLIENT:
-            self._failed(username, client, locked=True)
+            # logged, but not counted: tries during a lockout must not extend it (a named signer kept out for good)
+            with self.transaction() as db:
+                self.audit._event(db, "login_locked", username[:200], None, f"from {client}")
             return LoginResult(locked=True)
         if not correct:
             self._failed(username, client, locked=False)
@@ -233,6 +235,13 @@ class Accounts(Store):
         with self.transaction() as db:
             db.execute("INSERT INTO login_failures (username, client, at) VALUES (?,?,?)", (username, client, _now().isoformat()))
             self.audit._event(db, "login_locked" if locked else "login_failed", username[:200], None, f"from {client}")
+
+    def unlock(self, username: str, *, by: str) -> int:
+        """An administrator's word: forget the failed logins against a user name, so its owner can log in now."""
+        with self.transaction() as db:
+            cleared = db.execute("DELETE FROM login_failures WHERE username=?", (username,)).rowcount
+            self.audit._event(db, "login_unlocked", by, None, f"{username}: {cleared} failed login(s) cleared")
+        return cleared
 
     def reviewer_for(self, token: str | None) -> Reviewer | None:
         if not token:

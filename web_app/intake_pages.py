@@ -28,7 +28,7 @@ def _safe_name(name: str) -> str:
     return stem[:120]
 
 
-def add_intake_routes(app: FastAPI, service: ReviewService, page, current, visible_status) -> None:
+def add_intake_routes(app: FastAPI, service: ReviewService, page, current, visible_status, back) -> None:
     """`visible_status(reviewer, thread)`: the review if the reviewer may see it, else 404."""
     config = service.config
 
@@ -98,18 +98,12 @@ def add_intake_routes(app: FastAPI, service: ReviewService, page, current, visib
         reviewer, _, path = await upload(request)
         await run_in_threadpool(visible_status, reviewer, thread_id)
         if path is None:
-            return RedirectResponse(f"/reviews/{thread_id}?error=" + _query("Attach the other side's new version."), status_code=303)
+            return back(reviewer, thread_id, "Attach the other side's new version.")
         try:
             status = await run_in_threadpool(service.start, path, config.data_dir / "out", round_of=thread_id)
         except ReviewNotFound:
             raise HTTPException(404, f"no review with thread id {thread_id!r}")
         except (DocumentError, ValueError) as exc:
             reason = exc.reason if isinstance(exc, DocumentError) else str(exc)
-            return RedirectResponse(f"/reviews/{thread_id}?error=" + _query(f"Not started: {reason}"), status_code=303)
+            return back(reviewer, thread_id, f"Not started: {reason[:300]}")
         return RedirectResponse(f"/reviews/{status.thread_id}", status_code=303)
-
-
-def _query(text: str) -> str:
-    from urllib.parse import quote
-
-    return quote(text[:300])

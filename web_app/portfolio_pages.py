@@ -42,12 +42,25 @@ def add_portfolio_routes(app: FastAPI, service: ReviewService, repository: Synce
                                 "all-contracts role if you need it.")
         return reviewer
 
+    def hidden(reviewer) -> set[str]:
+        """One visibility rule with the review pages: a contract filed from a review is in the reader's repository
+        only when the reader may see that review (routed to, or owned by, one of their functions)."""
+        return service.index.hidden_from(reviewer.visible_functions)
+
+    def shown(records, hide: set[str], thread=lambda r: r.thread_id) -> list:
+        return [r for r in records if thread(r) is None or thread(r) not in hide]
+
     @app.get("/portfolio", response_class=HTMLResponse)
     def portfolio_page(request: Request):
         reviewer = reader(request)
         if reviewer is None:
             return RedirectResponse("/login", status_code=303)
-        board = dashboard(repository(), config.today)
+        repo, hide = repository(), hidden(reviewer)
+        board = dashboard(repo, config.today)
+        if hide:  # lists name contracts: only the reader's; a counterparty only where one of its contracts is theirs
+            board.deadlines = shown(board.deadlines, hide)
+            board.top_counterparties = [t for t in board.top_counterparties
+                                        if shown(repo.contracts_of(t[0]), hide) or not repo.contracts_of(t[0])]
         return page("portfolio.html", reviewer=reviewer, board=board, quote=quote)
 
     vectors = ClauseVectors(config.data_dir / "portfolio_chroma")  # one per server: reopened when others write
@@ -59,6 +72,7 @@ def add_portfolio_routes(app: FastAPI, service: ReviewService, repository: Synce
             return RedirectResponse("/login", status_code=303)
         query = parse_query(q[:300], config.today) if q.strip() else None
         hits, by_meaning = find_contracts(repository(), vectors, query, config.today, meaning=bool(meaning)) if query else ([], False)
+        hits = shown(hits, hidden(reviewer), thread=lambda h: h.contract.thread_id)
         read = query.read_as() if query else {}
         return page("contracts.html", reviewer=reviewer, q=q[:300], hits=hits, read=read, quote=quote,
                     by_meaning=by_meaning, meaning=bool(meaning))
@@ -69,7 +83,15 @@ def add_portfolio_routes(app: FastAPI, service: ReviewService, repository: Synce
         if reviewer is None:
             return RedirectResponse("/login", status_code=303)
         view = counterparty(repository(), key[:200], config.today)
-        if view is None:
+        hide = hidden(reviewer)
+        if view is not None and hide:
+            view.contracts = shown(view.contracts, hide)
+            mine = {c.contract_id for c in view.contracts}
+            view.flags = [f for f in view.flags if f.contract_id in mine]
+            view.performance = [p for p in view.performance if p.get("contract_id") in mine]
+            view.open_obligations = [o for o in view.open_obligations if o[0].contract_id in mine]
+            view.missed_obligations = [o for o in view.missed_obligations if o[0].contract_id in mine]
+        if view is None or not view.contracts:  # the same answer whether it exists or is another function's
             raise HTTPException(404, "No contract with that counterparty in the repository.")
         currency = next((c.currency for c in view.contracts if c.currency), "")
         spend_plot = spend_against_contract([m.month for m in view.months], [m.invoiced for m in view.months],
@@ -90,6 +112,11 @@ def add_portfolio_routes(app: FastAPI, service: ReviewService, repository: Synce
         found = repository().obligations(status=None if status == "all" else status,
                                          due_before=config.today + timedelta(days=due) if status == "open" else None,
                                          in_force_on=config.today if status == "open" else None)
+        hide = hidden(reviewer)
+        if hide:
+            repo = repository()
+            theirs = {c: repo.contract(c, with_clauses=False) for c in {o[0].contract_id for o in found}}
+            found = [o for o in found if theirs[o[0].contract_id] is None or theirs[o[0].contract_id].thread_id not in hide]
         return page("obligations.html", reviewer=reviewer, found=found, due=due, status=status, today=config.today,
                     message=message[:200], quote=quote)
 
@@ -106,6 +133,12 @@ def add_portfolio_routes(app: FastAPI, service: ReviewService, repository: Synce
             raise HTTPException(400, "An obligation is marked done, missed or open.")
 
         def mark() -> str:
+            hide = hidden(reviewer)
+            if hide:
+                known = {o.obligation_id: o.contract_id for o, _ in repository().obligations(status=None)}
+                record = repository().contract(known.get(obligation_id, ""), with_clauses=False)
+                if record is not None and record.thread_id in hide:
+                    raise HTTPException(404, "No such obligation.")
             try:
                 marked = repository.unsynced.mark_obligation(
                     obligation_id, status, reviewer.username, (fields.get("note") or "").strip()[:1000] or None)
@@ -125,5 +158,6 @@ def add_portfolio_routes(app: FastAPI, service: ReviewService, repository: Synce
         reviewer = reader(request)
         if reviewer is None:
             return RedirectResponse("/login", status_code=303)
-        return Response(notice_calendar(repository(), config.today), media_type="text/calendar; charset=utf-8",
+        return Response(notice_calendar(repository(), config.today, hidden_threads=hidden(reviewer)),
+                        media_type="text/calendar; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="notice-deadlines.ics"'})

@@ -33,6 +33,7 @@ from graphs.review_service import ReviewNotFound, ReviewService, ReviewStatus, S
 from portfolio.review_sync import SyncedRepository
 from web_app.accounts import FUNCTIONS, THROTTLE_WINDOW, Accounts, Reviewer, owner_function
 from web_app.intake_pages import UPLOAD_PATHS, add_intake_routes
+from web_app.messages import MessageSigner
 from web_app.portfolio_pages import add_portfolio_routes, renewals_with_leverage
 from web_app.preview import PreviewUnavailable, redline_preview
 
@@ -54,6 +55,7 @@ def app_from_environment() -> FastAPI:
 def create_app(config: ReviewConfig, service: ReviewService | None = None, *, secure_cookies: bool = False) -> FastAPI:
     service = service or ReviewService(config)
     accounts = Accounts(config.audit_store)
+    messages = MessageSigner(config.data_dir)
     app = FastAPI(title="Clauseflow", docs_url=None, redoc_url=None, openapi_url=None)
 
     def page(name: str, status_code: int = 200, **context) -> HTMLResponse:
@@ -62,7 +64,8 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
     portfolio = SyncedRepository(service)
 
     def portfolio_renewals(reviewer: Reviewer, within: int) -> HTMLResponse:
-        rows = renewals_with_leverage(portfolio(), config.today, within)
+        hide = service.index.hidden_from(reviewer.visible_functions)  # the repository pages' rule (portfolio_pages)
+        rows = [row for row in renewals_with_leverage(portfolio(), config.today, within) if row[0].thread_id not in hide]
         return page("renewals_portfolio.html", reviewer=reviewer, rows=rows, within=within, today=config.today,
                     quote=lambda text, safe="": urllib_quote(text, safe=safe))
 
@@ -127,6 +130,16 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
         """Errors as a readable page (a CSRF failure after logging in again in another tab is not raw JSON)."""
         reviewer = await run_in_threadpool(current, request)
         return page("error.html", status_code=exc.status_code, reviewer=reviewer, message=exc.detail, code=exc.status_code)
+
+    @app.exception_handler(DatabaseBusy)
+    @app.exception_handler(ReviewBusy)
+    async def busy(request: Request, exc: Exception):
+        """A locked database on any route (login, logout, assign, a page): a 503 page that says to try again; nothing
+        was written. Who is logged in is not looked up: that would wait on the same lock."""
+        response = page("error.html", status_code=503, reviewer=None, code=503,
+                        message=f"The database is busy; nothing was saved. Try again in a moment. ({exc})")
+        response.headers["Retry-After"] = "2"
+        return response
 
     @app.get("/login", response_class=HTMLResponse)
     def login_form(request: Request):
@@ -222,7 +235,7 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
         assignee = (fields.get("assignee") or "").strip() or None
         target = accounts.user(assignee) if assignee else None
         if assignee and (target is None or not target.sees(status.profile.review_functions, owners_of(status))):
-            return _back(thread_id, f"Not assigned: {assignee} is not a reviewer who can see this contract.")
+            return back(reviewer, thread_id, f"Not assigned: {assignee} is not a reviewer who can see this contract.")
         service.index.assign(thread_id, assignee)
         service.audit.record_event("assigned", reviewer.username, thread_id=thread_id,
                                    detail=f"to {assignee}" if assignee else "unassigned")
@@ -242,12 +255,19 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
                     assigned_to=service.index.assigned_to(thread_id),
                     reviewers=[r.username for r in accounts.users() if r.sees(status.profile.review_functions, owners_of(status))])
 
+    def back(reviewer: Reviewer, thread_id: str, error: str) -> RedirectResponse:
+        """To the contract page with a refusal the page shows (signed: see web_app/messages.py)."""
+        return RedirectResponse(messages.url(f"/reviews/{thread_id}", reviewer.username, error=error), status_code=303)
+
     @app.get("/reviews/{thread_id}", response_class=HTMLResponse)
-    def contract(request: Request, thread_id: str, error: str | None = None, notice: str | None = None):
+    def contract(request: Request, thread_id: str, error: str | None = None, notice: str | None = None,
+                 sig: str | None = None):
         reviewer = current(request)
         if reviewer is None:
             return RedirectResponse("/login", status_code=303)
-        return contract_page(reviewer, thread_id, error, notice=notice)
+        path = f"/reviews/{thread_id}"  # only the server's own messages, written for this reviewer, are shown
+        return contract_page(reviewer, thread_id, messages.verified(path, reviewer.username, "error", error, sig),
+                             notice=messages.verified(path, reviewer.username, "notice", notice, sig))
 
     @app.post("/reviews/{thread_id}/decide")
     async def decide(request: Request, thread_id: str):
@@ -267,15 +287,15 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
                 fallback = service.fallback_decision(status, suggestion.id, reviewer.username,
                                                      (fields.get("comment") or "").strip() or None)
             except ValueError as refused:
-                return _back(thread_id, str(refused))
+                return back(reviewer, thread_id, str(refused))
             return save_decision(reviewer, thread_id, suggestion.id, fallback, fields.get("version", ""))
         if action not in {"approve", "modify", "reject", "escalate"}:
-            return _back(thread_id, "Choose Approve, Modify, Reject or Escalate; nothing was recorded.")
+            return back(reviewer, thread_id, "Choose Approve, Modify, Reject or Escalate; nothing was recorded.")
         text = (fields.get("modified_text") or "").strip() or None
         if action == "approve" and suggestion.kind != "flag" and text and text != (suggestion.proposed_text or "").strip():
             action = "modify"  # the reviewer edited the text and pressed Approve: their text is what they approved
         if action == "modify" and not text:
-            return _back(thread_id, "Modify needs the new text.")
+            return back(reviewer, thread_id, "Modify needs the new text.")
         escalate_to = fields.get("escalate_to") if fields.get("escalate_to") in FUNCTIONS else None  # else the playbook's
         decision = Decision(suggestion_id=suggestion.id, action=action, reviewer=reviewer.username,
                             decided_at=datetime.now(timezone.utc), modified_text=text if action == "modify" else None,
@@ -295,7 +315,7 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
         except (DatabaseBusy, ReviewBusy) as busy:
             return contract_page(reviewer, thread_id, f"Not saved: {busy}", status_code=503)
         except ValueError as refused:
-            return _back(thread_id, str(refused))
+            return back(reviewer, thread_id, str(refused))
         return RedirectResponse(f"/reviews/{thread_id}" + (f"#{suggestion_id}" if suggestion_id else ""), status_code=303)
 
     @app.post("/reviews/{thread_id}/our-party")
@@ -313,13 +333,11 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
         except (DatabaseBusy, ReviewBusy) as busy:
             return contract_page(reviewer, thread_id, f"Not saved: {busy}", status_code=503)
         except ValueError as refused:
-            return _back(thread_id, f"Not saved: {refused}")
+            return back(reviewer, thread_id, f"Not saved: {refused}")
         note = f"Saved: we are {answer.party}, our side {answer.side}; the side-dependent checks ran again."
         if answer.superseded:
             note += f" No longer apply (their suggestions changed): {', '.join(answer.superseded)}."
-        from urllib.parse import quote
-
-        return RedirectResponse(f"/reviews/{thread_id}?notice={quote(note)}", status_code=303)
+        return RedirectResponse(messages.url(f"/reviews/{thread_id}", reviewer.username, notice=note), status_code=303)
 
     @app.post("/reviews/{thread_id}/comment")
     async def comment(request: Request, thread_id: str):
@@ -331,7 +349,7 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
         try:
             service.comment(thread_id, suggestion_id, reviewer.username, fields.get("text") or "")
         except (ValueError, AlreadySignedOff) as refused:
-            return _back(thread_id, f"Comment not saved: {refused}")
+            return back(reviewer, thread_id, f"Comment not saved: {refused}")
         except (DatabaseBusy, ReviewBusy) as busy:
             return contract_page(reviewer, thread_id, f"Comment not saved: {busy}", status_code=503)
         return RedirectResponse(f"/reviews/{thread_id}#{suggestion_id}", status_code=303)
@@ -365,7 +383,7 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
         if not reviewer.may_sign_off:
             raise HTTPException(403, "finalising needs the sign-off role (python app.py user add NAME --roles sign-off)")
         if status.pending:
-            return _back(thread_id, f"Decide every suggestion first ({', '.join(status.pending)} pending).")
+            return back(reviewer, thread_id, f"Decide every suggestion first ({', '.join(status.pending)} pending).")
         version = fields.get("version", "")
         try:
             signed = service.finalise(thread_id, reviewer.username, signer_functions=reviewer.functions, authenticated_by="web session",
@@ -380,9 +398,9 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
             return contract_page(reviewer, thread_id, "Signed off; writing the redline waits on a busy database and "
                                  f"will complete on the next page load ({locked}).", status_code=503)
         except (ValueError, UndecidedSuggestions, OpenEscalations) as refused:
-            return _back(thread_id, _readable_conflict(str(refused), status))
+            return back(reviewer, thread_id, _readable_conflict(str(refused), status))
         if not signed.finalised:  # a step of a sequential sign-off: the next function signs
-            return _back(thread_id, f"Signed for {signed.signed_steps[-1].function}; {signed.next_sign_off_step} signs next.")
+            return back(reviewer, thread_id, f"Signed for {signed.signed_steps[-1].function}; {signed.next_sign_off_step} signs next.")
         return RedirectResponse(f"/reviews/{thread_id}", status_code=303)
 
     @app.get("/reviews/{thread_id}/download/{kind}")
@@ -433,7 +451,7 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
         chosen = set((fields.get("ids") or "").split(","))
         eligible = [s for s in bulk_approvable(status, reviewer) if s.id in chosen]  # what the reviewer confirmed, still eligible
         if not eligible:
-            return _back(thread_id, "Nothing was approved: no low-severity suggestion you confirmed is still pending.")
+            return back(reviewer, thread_id, "Nothing was approved: no low-severity suggestion you confirmed is still pending.")
         now = datetime.now(timezone.utc)
         decisions = [Decision(suggestion_id=s.id, action="approve", reviewer=reviewer.username, decided_at=now,
                               comment="approved in bulk (low severity, every check passed)") for s in eligible]
@@ -444,7 +462,7 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
         return Response(f"ok {os.getpid()}", media_type="text/plain")  # the pid tells the workers apart
 
     add_portfolio_routes(app, service, portfolio, page, current, fields_of)
-    add_intake_routes(app, service, page, current, visible_status)
+    add_intake_routes(app, service, page, current, visible_status, back)
     return app
 
 
@@ -481,12 +499,6 @@ def _status_or_404(service: ReviewService, thread_id: str) -> ReviewStatus:
         return service.status(thread_id)
     except ReviewNotFound as missing:
         raise HTTPException(404, str(missing)) from missing
-
-
-def _back(thread_id: str, error: str) -> RedirectResponse:
-    from urllib.parse import quote
-
-    return RedirectResponse(f"/reviews/{thread_id}?error={quote(error)}", status_code=303)
 
 
 def highlighted_text(status: ReviewStatus) -> str:

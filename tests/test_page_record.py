@@ -1,0 +1,144 @@
+"""The reviewer's page and the record (issue #28): one visibility rule on every route, no message a link can plant,
+refusals that say so, a busy database that answers 503, a lockout that does not grow, no wording box on a flag that
+cites more than one clause, and no comment cut short. Each test fails on the main before this change."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from contextlib import contextmanager
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from conftest import SAMPLES, serving
+from test_review_cli import _thread, cli
+
+PASSWORDS = {"fin": "finance first 123", "lee": "legal eagle 1234"}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    data = tmp_path_factory.mktemp("route-walk")
+    threads = {name: _thread(cli("review", str(SAMPLES / f"{name}.docx"), "--out", str(data / "out"), data_dir=data).stdout)
+               for name in ("nda_bluepeak", "msa_orion")}
+    cli("user", "add", "fin", "--functions", "finance", "--password-stdin", data_dir=data, stdin=PASSWORDS["fin"] + "\n")
+    cli("user", "add", "lee", "--functions", "legal", "--roles", "sign-off", "--password-stdin", data_dir=data,
+        stdin=PASSWORDS["lee"] + "\n")
+    with serving(data) as base:
+        yield {"base": base, "data": data, "threads": threads}
+
+
+@contextmanager
+def logged_in(base: str, name: str):
+    with httpx.Client(base_url=base, follow_redirects=True, timeout=60) as client:
+        form = client.get("/login").text
+        token = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
+        answer = client.post("/login", data={"csrf": token, "username": name, "password": PASSWORDS[name]})
+        assert answer.status_code == 200 and name in answer.text
+        yield client
+
+
+def _nda_routed_to_legal_only(site) -> None:
+    from graphs.configuration import ReviewConfig
+    from graphs.review_service import ReviewService
+
+    status = ReviewService(ReviewConfig.from_env(site["data"], "local")).status(site["threads"]["nda_bluepeak"])
+    assert "finance" not in status.profile.review_functions
+
+
+def test_every_repository_route_shows_a_reader_only_the_contracts_their_functions_may_see(site):
+    _nda_routed_to_legal_only(site)
+    nda = site["threads"]["nda_bluepeak"]
+    routes = ["/", "/portfolio", "/contracts?q=confidential+information", "/contracts?q=nda",
+              "/contracts?q=confidential&meaning=1", "/counterparties/" + quote("BluePeak Analytics Ltd", safe=""),
+              "/obligations?status=all", "/calendar.ics", "/renewals?within=3650", "/search?q=confidential",
+              f"/reviews/{nda}", f"/reviews/{nda}/finalise", f"/reviews/{nda}/preview"]
+    with logged_in(site["base"], "fin") as fin:
+        for route in routes:
+            answer = fin.get(route)
+            body = answer.text.lower().replace(nda, "")  # a 404 may repeat the address the reader typed
+            assert "bluepeak" not in body, route
+            if route.startswith("/reviews/"):
+                assert answer.status_code == 404, route
+    with logged_in(site["base"], "lee") as lee:  # the rule hides, it does not break: legal finds it
+        assert "bluepeak" in lee.get("/contracts?q=confidential+information").text.lower()
+        assert lee.get(f"/reviews/{nda}").status_code == 200
+
+
+def test_a_message_in_a_link_is_shown_only_when_the_server_wrote_it_for_this_reader(site):
+    msa = site["threads"]["msa_orion"]
+    planted = "Your session expired. Call +1 555 0100 to restore access."
+    with logged_in(site["base"], "lee") as lee:
+        page = lee.get(f"/reviews/{msa}?error={quote(planted)}").text
+        assert "555 0100" not in page
+        refused = lee.post(f"/reviews/{msa}/our-party", data={"csrf": _csrf(lee, msa), "party": "Nobody Ltd"})
+        assert "Nobody Ltd" in refused.text and "Not saved" in refused.text  # the server's own refusal is shown
+        signed_for_lee = str(refused.url)
+    with logged_in(site["base"], "fin") as fin:  # the same signed link shows nothing to someone else
+        assert "Nobody Ltd" not in fin.get(signed_for_lee.replace(site["base"], "")).text
+
+
+def _csrf(client: httpx.Client, thread: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', client.get(f"/reviews/{thread}").text).group(1)
+
+
+def test_a_busy_database_answers_a_503_page_on_login(site):
+    from graphs.configuration import ReviewConfig
+
+    store = ReviewConfig.from_env(site["data"], "local").audit_store
+    client = httpx.Client(base_url=site["base"], timeout=60)
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    holder = sqlite3.connect(store, timeout=1)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock past the server's bounded wait
+    try:
+        answer = client.post("/login", data={"csrf": token, "username": "lee", "password": PASSWORDS["lee"]})
+    finally:
+        holder.rollback()
+        holder.close()
+    assert answer.status_code == 503 and "busy" in answer.text and "Traceback" not in answer.text
+    assert "<html" in answer.text.lower()
+
+
+def test_a_lockout_does_not_grow_with_further_tries_and_an_admin_can_end_it(tmp_path):
+    from web_app.accounts import FAILURES_PER_USER, Accounts
+
+    accounts = Accounts(tmp_path / "reviews.sqlite")
+    accounts.add_user("kim", "kim's long password", ["legal"])
+    for _ in range(FAILURES_PER_USER):
+        assert accounts.log_in("kim", "wrong password", client="a").token is None
+    for _ in range(20):
+        assert accounts.log_in("kim", "kim's long password", client="b").locked
+    with accounts.read() as db:
+        counted = db.execute("SELECT COUNT(*) FROM login_failures WHERE username='kim'").fetchone()[0]
+    assert counted == FAILURES_PER_USER  # tries during the lockout are logged as events, not counted again
+    assert accounts.unlock("kim", by="cli:admin") == FAILURES_PER_USER
+    assert accounts.log_in("kim", "kim's long password", client="b").token
+
+
+COOPERATION = ("COOPERATION AGREEMENT\n\nThis Cooperation Agreement is made on 1 March 2025 between Alpha Widgets Ltd and "
+               "Beta Gadgets Ltd.\n\n1. Purpose. The parties will cooperate on the joint marketing of their products in "
+               "Europe.\n\n2. Term. This Agreement runs for two (2) years from the date above.\n")
+
+
+def test_modify_on_a_question_flag_is_refused_and_a_long_comment_is_not_cut(tmp_path):
+    """'Which party are we?' cites the title: on main, a note typed into its wording box and saved as Modify became a
+    tracked change deleting the title (or, in the issue, 2,370 characters of preamble)."""
+    contract = tmp_path / "cooperation.txt"
+    contract.write_text(COOPERATION, encoding="utf-8")
+    data = tmp_path / "data"
+    thread = _thread(cli("review", str(contract), "--out", str(tmp_path / "out"), data_dir=data).stdout)
+    from graphs.configuration import ReviewConfig
+    from graphs.review_service import MAX_COMMENT, ReviewService
+
+    service = ReviewService(ReviewConfig.from_env(data, "local"))
+    question = next(s for s in service.status(thread).redlines.suggestions if s.category == "our_side")
+    assert not question.rewordable
+    refused = cli("decide", thread, "--modify", question.id, "Checked with the business.", "--no-finalize", data_dir=data,
+                  check=False)
+    assert refused.returncode != 0 and "a wording would replace what it cites" in refused.stderr
+    assert "Traceback" not in refused.stderr and question.id not in service.status(thread).decisions
+    with pytest.raises(ValueError, match="at most 4,000"):
+        service.comment(thread, question.id, "Ann", "x" * (MAX_COMMENT + 1))
+    assert not service.audit.comments(thread).get(question.id)  # refused whole, not cut and saved
