@@ -157,6 +157,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--secure-cookies", action="store_true", default=os.environ.get("CLAUSEFLOW_SECURE_COOKIES") == "1",
                        help="mark cookies Secure (serve behind HTTPS); also CLAUSEFLOW_SECURE_COOKIES=1")
+    serve.add_argument("--trusted-proxies", default=os.environ.get("CLAUSEFLOW_TRUSTED_PROXIES", ""),
+                       help="comma-separated addresses of reverse proxies whose X-Forwarded-For is believed (default "
+                       "none: the throttle counts the address that connected)")
     serve.add_argument("--workers", type=int, default=1, help="web worker processes (default 1); they share the data "
                        "folder's databases, so sessions and decisions are the same in every one")
     serve.set_defaults(handler=_serve)
@@ -626,6 +629,10 @@ def _serve(args) -> int:
     from web_app.server import create_app
 
     config = _config(args)
+    # uvicorn believes X-Forwarded-For from 127.0.0.1 by default: any local caller could pick the address the login
+    # throttle counts. Only the proxies named here are believed.
+    trusted = args.trusted_proxies.strip()
+    proxies = {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or ""}
     print(f"Clauseflow reviewer page on http://{args.host}:{args.port}/ (add reviewers with `python app.py user add`)")
     if args.workers > 1:
         # Each worker process builds its own app from the environment (uvicorn imports the factory by name).
@@ -633,10 +640,11 @@ def _serve(args) -> int:
                            "CLAUSEFLOW_SECURE_COOKIES": "1" if args.secure_cookies else "0"})
         if config.side:
             os.environ["CLAUSEFLOW_SIDE"] = config.side
-        uvicorn.run("web_app.server:app_from_environment", factory=True, workers=args.workers, host=args.host,
+        uvicorn.run("web_app.server:app_from_environment", factory=True, workers=args.workers, host=args.host, **proxies,
                     port=args.port, log_level="warning")
         return 0
-    uvicorn.run(create_app(config, secure_cookies=args.secure_cookies), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(create_app(config, secure_cookies=args.secure_cookies), host=args.host, port=args.port, log_level="warning",
+                **proxies)
     return 0
 
 

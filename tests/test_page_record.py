@@ -142,3 +142,21 @@ def test_modify_on_a_question_flag_is_refused_and_a_long_comment_is_not_cut(tmp_
     with pytest.raises(ValueError, match="at most 4,000"):
         service.comment(thread, question.id, "Ann", "x" * (MAX_COMMENT + 1))
     assert not service.audit.comments(thread).get(question.id)  # refused whole, not cut and saved
+
+
+def test_a_forwarded_address_from_an_untrusted_caller_does_not_pick_the_address_the_throttle_counts(tmp_path):
+    """On main, uvicorn believed X-Forwarded-For from 127.0.0.1, so a local caller could spread failed logins over
+    made-up addresses and never reach the per-address limit."""
+    from web_app.accounts import FAILURES_PER_CLIENT
+
+    data = tmp_path / "data"
+    cli("user", "add", "lee", "--functions", "legal", "--password-stdin", data_dir=data, stdin=PASSWORDS["lee"] + "\n")
+    with serving(data) as base, httpx.Client(base_url=base, timeout=60) as client:
+        for attempt in range(FAILURES_PER_CLIENT):
+            token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+            client.post("/login", data={"csrf": token, "username": f"guess{attempt}", "password": "wrong guess 12345"},
+                        headers={"X-Forwarded-For": f"203.0.113.{attempt}"})
+        token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+        answer = client.post("/login", data={"csrf": token, "username": "lee", "password": PASSWORDS["lee"]},
+                             headers={"X-Forwarded-For": "198.51.100.7"})
+    assert answer.status_code == 429  # every try counted against the address that connected
