@@ -45,14 +45,15 @@ def changes_for(suggestions: list[Suggestion], decisions: dict[str, Decision]) -
     if escalated:
         owners = ", ".join(f"{sid} → {decisions[sid].escalate_to or 'legal'}" for sid in escalated)
         raise OpenEscalations(f"escalated suggestions must be decided by the function they went to first: {owners}")
+    numbering = _InsertNumbering([s for s in suggestions if s.kind == "insert"])
     for suggestion in suggestions:
         decision = decisions[suggestion.id]
         if decision.action not in ("approve", "modify"):
             continue
         if suggestion.kind == "insert":
             text = decision.modified_text if decision.action == "modify" else suggestion.insertion.text
-            insertions.append(ParagraphInsertion(after_paragraph=suggestion.insertion.after_paragraph, text=text,
-                                                 author=decision.reviewer))
+            insertions.append(ParagraphInsertion(after_paragraph=suggestion.insertion.after_paragraph,
+                                                 text=numbering.renumbered(suggestion, text), author=decision.reviewer))
         elif decision.action == "modify":
             changed = minimal_edits(suggestion.citation.quote, decision.modified_text or "", suggestion.citation.start)
             edits += [e.model_copy(update={"author": decision.reviewer}) for e in changed]
@@ -60,6 +61,30 @@ def changes_for(suggestions: list[Suggestion], decisions: dict[str, Decision]) -
             edits += [e.model_copy(update={"author": decision.reviewer}) for e in suggestion.edits]
     ensure_disjoint(edits)  # refuse before resuming the graph, not halfway through writing
     return edits, insertions
+
+
+class _InsertNumbering:
+    """Inserted clauses are numbered from the approved set when the document is written: with "8. Assignment" rejected
+    and "9. Indemnification" approved, the other side reads 7 -> 8, not 7 -> 9. Each anchor's run starts at the lowest
+    number proposed there; a clause keeps the reviewer's own number when they wrote a different one."""
+
+    _LEADING = re.compile(r"(\d+)\.\s")
+
+    def __init__(self, inserts: list[Suggestion]) -> None:
+        self._next: dict[int, int] = {}
+        for suggestion in inserts:
+            if match := self._LEADING.match(suggestion.insertion.text):
+                anchor = suggestion.insertion.after_paragraph
+                self._next[anchor] = min(self._next.get(anchor, 10**6), int(match.group(1)))
+
+    def renumbered(self, suggestion: Suggestion, text: str) -> str:
+        anchor = suggestion.insertion.after_paragraph
+        proposed, written = self._LEADING.match(suggestion.insertion.text), self._LEADING.match(text)
+        if anchor not in self._next or not proposed or not written or written.group(1) != proposed.group(1):
+            return text
+        number = self._next[anchor]
+        self._next[anchor] = number + 1
+        return f"{number}. " + text[written.end():]
 
 
 def write_outputs(report: ReviewReport, document: SourceDocument, base_docx: Path, output_dir: Path,

@@ -160,3 +160,40 @@ def test_a_forwarded_address_from_an_untrusted_caller_does_not_pick_the_address_
         answer = client.post("/login", data={"csrf": token, "username": "lee", "password": PASSWORDS["lee"]},
                              headers={"X-Forwarded-For": "198.51.100.7"})
     assert answer.status_code == 429  # every try counted against the address that connected
+
+
+def test_inserted_clauses_are_numbered_from_the_approved_set(engine):
+    """Rejecting the first of two inserted clauses must not leave the other side a document that reads 7 -> 9."""
+    from datetime import datetime, timezone
+
+    from agents.classifier import ClassifierInput, classify
+    from agents.clause_extraction import ExtractionInput, extract_clauses
+    from agents.compliance import ComplianceInput, check_compliance
+    from agents.redlining import RedliningInput, propose_redlines
+    from agents.schema import Decision
+    from document_io.models import document_from_text
+    from graphs.finalization import changes_for
+
+    text = ("SERVICES AGREEMENT\nThis Services Agreement is made between Acme Works Ltd (\"Supplier\") and Northwind "
+            "Systems, Inc. (\"Customer\").\n" + "".join(
+                f"{n}. {h}. {b}\n" for n, (h, b) in enumerate([
+                    ("Services", "Supplier shall provide the services in Schedule A."),
+                    ("Fees", "Customer shall pay each invoice within forty-five (45) days of receipt."),
+                    ("Term", "This Agreement runs for one (1) year from signature."),
+                    ("Governing Law", "This Agreement is governed by the laws of the State of Delaware."),
+                    ("Notices", "Notices are given in writing to the addresses above."),
+                    ("Liability", "Supplier's aggregate liability is limited to the fees paid in the prior twelve (12) months."),
+                    ("Entire Agreement", "This Agreement is the whole agreement of the parties.")], start=1)))
+    document = document_from_text(name="t", text=text)
+    profile = classify(ClassifierInput(document=document, our_names=["Northwind Systems, Inc."]))
+    extraction = extract_clauses(ExtractionInput(document=document), engine)
+    compliance = check_compliance(ComplianceInput(document=document, profile=profile, extraction=extraction), engine.library)
+    suggestions = propose_redlines(RedliningInput(document=document, compliance=compliance, profile=profile), engine).suggestions
+    inserts = [s for s in suggestions if s.kind == "insert" and s.insertion.text[:2] in ("8.", "9.")]
+    assert [s.insertion.text[:2] for s in inserts[:2]] == ["8.", "9."], [s.insertion.text[:30] for s in inserts]
+    now = datetime.now(timezone.utc)
+    decisions = {s.id: Decision(suggestion_id=s.id, action="reject", reviewer="Ann", decided_at=now) for s in suggestions}
+    decisions[inserts[1].id] = Decision(suggestion_id=inserts[1].id, action="approve", reviewer="Ann", decided_at=now)
+    _, insertions = changes_for(suggestions, decisions)
+    assert [i.text[:2] for i in insertions] == ["8."]
+    assert insertions[0].text[3:] == inserts[1].insertion.text[3:]
