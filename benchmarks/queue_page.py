@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/queue_page.py [--reviews 10000] [--clients 20]
 
 Seeds the review index (the table the queue reads; no checkpoints are touched by the page) with synthetic reviews
-and their clauses in one transaction, starts `app.py serve` on that data dir, logs a legal reviewer in over HTTP and times GET / and
+and their clauses in one transaction, and a realistic decision log beside it (each review's row, five decisions and an
+event each: the staleness check each request makes reads these), starts `app.py serve` on that data dir, logs a legal reviewer in over HTTP and times GET / and
 a filtered, searched, sorted page: sequentially, then from 20 threads at once. Writes benchmarks/reports/queue-page.json.
 """
 
@@ -55,9 +56,37 @@ def seed(data: Path, count: int) -> None:
     # eight clauses a contract, from realistic clause sentences with the numbers varied
     clauses = {row.thread_id: [(category, 100 * k, 100 * k + len(text), text) for k, (category, text) in
                                enumerate(rng.sample(CLAUSES, 8))] for row in rows}
-    index = ReviewIndex(ReviewConfig.from_env(data).audit_store)
+    store = ReviewConfig.from_env(data).audit_store
+    index = ReviewIndex(store)
+    for row in rows:
+        row.version = DECISIONS_PER_REVIEW
     index.upsert_many(rows, clauses)
+    seed_log(store, rows, rng)
+    changed, marks = index.changed_since_caught_up()  # the index is up to date: as after the service's catch-up
+    index.advance(marks)
+    assert index.stale() == [], "the seeded index should be caught up"
     return index
+
+
+DECISIONS_PER_REVIEW = 5  # a realistic log: each review decided in about five entries
+
+
+def seed_log(store, rows, rng) -> None:
+    """The decision log beside the index: each review's row in `reviews`, five decisions each, and an event each
+    (the staleness check reads these tables on every queue request)."""
+    from graphs.audit_log import AuditLog
+
+    log = AuditLog(store)
+    with log.transaction() as db:
+        db.executemany("INSERT INTO reviews VALUES (?,?,?,?,?,?,?,?,?,?,NULL)",
+                       [(r.thread_id, r.name, f"/inbox/{r.name}.docx", r.short_id * 8, r.contract_type, r.counterparty,
+                         r.risk, r.suggestions, r.created_at, "finalised" if r.status == "finalised" else "in_review")
+                        for r in rows])
+        db.executemany("INSERT INTO decisions (thread_id, suggestion_id, action, reviewer, decided_at) VALUES (?,?,?,?,?)",
+                       [(r.thread_id, f"S{k + 1:02d}", rng.choice(["approve", "approve", "reject", "modify"]), "lee",
+                         r.created_at) for r in rows for k in range(DECISIONS_PER_REVIEW)])
+        db.executemany("INSERT INTO events (at, kind, actor, thread_id, detail) VALUES (?,?,?,?,?)",
+                       [(r.created_at, "agents_run", "clauseflow", r.thread_id, None) for r in rows])
 
 
 CLAUSES = [(category, text.format(n=n)) for n in (3, 12, 30, 45, 90) for category, text in [
@@ -161,7 +190,7 @@ def main() -> int:
         server.terminate()
         server.wait(timeout=20)
     write_report("queue-page", {
-        "machine": machine(), "reviews_indexed": args.reviews, "seed_seconds": round(seeded, 1),
+        "machine": machine(), "reviews_indexed": args.reviews, "decisions_logged": args.reviews * DECISIONS_PER_REVIEW, "seed_seconds": round(seeded, 1),
         "one_client": one_client, f"{args.clients}_concurrent_clients": concurrent,
         "clause_search_in_process": {**percentiles(search_times), "clauses_indexed": 8 * args.reviews},
         "server": "app.py serve (uvicorn, one process)", "reader": "lee: legal + finance (sees ~75% of reviews)",

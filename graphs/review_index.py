@@ -38,6 +38,9 @@ CREATE TABLE IF NOT EXISTS review_index (
 CREATE INDEX IF NOT EXISTS review_index_queue ON review_index (status_rank, risk_rank, created_at);
 CREATE INDEX IF NOT EXISTS review_index_deadline ON review_index (notice_deadline);
 CREATE INDEX IF NOT EXISTS review_index_assigned ON review_index (assigned_to, status_rank);
+CREATE TABLE IF NOT EXISTS index_watermark (
+    name TEXT PRIMARY KEY, decisions_seq INTEGER NOT NULL, events_seq INTEGER NOT NULL
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS clause_search USING fts5(
     thread_id UNINDEXED, category, text, start UNINDEXED, "end" UNINDEXED, tokenize = 'porter unicode61'
 );
@@ -194,17 +197,41 @@ class ReviewIndex(Store):
         return row[0] if row else None
 
     def stale(self) -> list[str]:
-        """Reviews whose row is missing or behind the decision log: a process killed (or kept waiting on a busy
-        database) between a review, decision or sign-off and its index update. One query over the log's own
-        indexes, cheap enough for every queue request."""
+        return self.changed_since_caught_up()[0]
+
+    def changed_since_caught_up(self) -> tuple[list[str], tuple[int, int]]:
+        """Reviews whose row may be behind the log, and the log's high-water marks read with them: reviews with a
+        decision or an event (sign-off, finalisation, a rerun) logged after the index last caught up (`advance`),
+        reviews with no row, and rows whose status lags a sign-off. Costs the changes since the last catch-up, not
+        the whole log: the decision and event tables are read from the watermark on, by their primary key."""
         with self.read() as db:
-            return [r[0] for r in db.execute(
-                "SELECT thread_id FROM review_index i WHERE i.version != (SELECT COUNT(*) FROM decisions d WHERE"
-                " d.thread_id = i.thread_id) OR (i.status_rank < 2 AND EXISTS (SELECT 1 FROM sign_offs s WHERE"
-                " s.thread_id = i.thread_id)) OR (i.status_rank = 2 AND EXISTS (SELECT 1 FROM reviews r WHERE"
+            mark = db.execute("SELECT decisions_seq, events_seq FROM index_watermark WHERE name = 'index'").fetchone()
+            decisions_seq, events_seq = (mark[0], mark[1]) if mark else (0, 0)
+            top_decision = db.execute("SELECT COALESCE(MAX(seq), 0) FROM decisions").fetchone()[0]
+            top_event = db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+            changed = [r[0] for r in db.execute(
+                "SELECT thread_id FROM decisions WHERE seq > ? AND seq <= ?"
+                " UNION SELECT thread_id FROM events WHERE seq > ? AND seq <= ? AND thread_id IS NOT NULL"
+                " UNION SELECT thread_id FROM review_index i WHERE (i.status_rank < 2 AND EXISTS (SELECT 1 FROM sign_offs s"
+                " WHERE s.thread_id = i.thread_id)) OR (i.status_rank = 2 AND EXISTS (SELECT 1 FROM reviews r WHERE"
                 " r.thread_id = i.thread_id AND r.status = 'finalised'))"
                 " UNION SELECT r.thread_id FROM reviews r WHERE NOT EXISTS (SELECT 1 FROM review_index i WHERE"
-                " i.thread_id = r.thread_id)")]
+                " i.thread_id = r.thread_id)", (decisions_seq, top_decision, events_seq, top_event))]
+        return changed, (top_decision, top_event)
+
+    def advance(self, marks: tuple[int, int]) -> None:
+        """The index has caught up with the log up to `marks` (never moves back: two catch-ups may race). Written
+        only when it moves: the queue calls this on every request and must not queue for the writer's lock."""
+        with self.read() as db:
+            row = db.execute("SELECT decisions_seq, events_seq FROM index_watermark WHERE name = 'index'").fetchone()
+        if row and row[0] >= marks[0] and row[1] >= marks[1]:
+            return
+        with self.transaction() as db:
+            row = db.execute("SELECT decisions_seq, events_seq FROM index_watermark WHERE name = 'index'").fetchone()
+            decisions_seq, events_seq = max(marks[0], row[0] if row else 0), max(marks[1], row[1] if row else 0)
+            db.execute("INSERT INTO index_watermark (name, decisions_seq, events_seq) VALUES ('index', ?, ?)"
+                       " ON CONFLICT (name) DO UPDATE SET decisions_seq = excluded.decisions_seq,"
+                       " events_seq = excluded.events_seq", (decisions_seq, events_seq))
 
     def versions(self) -> dict[str, str]:
         """thread id -> "status:decision-log version": what changes when a review needs filing again."""

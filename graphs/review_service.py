@@ -266,7 +266,10 @@ class ReviewService:
     def catch_up_index(self) -> int:
         """Index the reviews whose row is missing or behind the decision log (made before the index existed, or by
         a process that died or was kept waiting before indexing); returns how many."""
-        return self.reindex(self.index.stale(), with_clauses=True)
+        changed, marks = self.index.changed_since_caught_up()
+        done = self.reindex(changed, with_clauses=True)
+        self.index.advance(marks)  # only after every changed review was indexed from the log
+        return done
 
     def reindex(self, thread_ids: list[str], *, with_clauses: bool = False) -> int:
         for thread_id in thread_ids:

@@ -56,9 +56,17 @@ def test_rows_behind_the_decision_log_are_found(tmp_path, store):
     # a process killed after committing a decision, before updating the index
     audit.record_decisions("t001", [Decision(suggestion_id="S01", action="approve", reviewer="lee",
                                              decided_at=datetime.now(timezone.utc))])
-    assert index.stale() == ["t001"]
-    index.upsert(_row(1, version=1, pending=0))
+    changed, marks = index.changed_since_caught_up()
+    assert changed == ["t001"]
+    index.upsert(_row(1, version=1, pending=0))  # the catch-up indexes it from the log, then moves the watermark
+    index.advance(marks)
     assert index.stale() == []
+    index.upsert(_row(2))
+    audit.record_decisions("t002", [Decision(suggestion_id="S01", action="reject", reviewer="lee",
+                                             decided_at=datetime.now(timezone.utc))])
+    assert index.stale() == ["t002"]  # only what changed since the watermark, not every row against the log
+    index.advance((0, 0))  # the watermark never moves back
+    assert index.stale() == ["t002"]
 
 
 def test_clauses_are_written_with_their_row_and_replaced_not_doubled(tmp_path, store):
