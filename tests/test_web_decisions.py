@@ -96,8 +96,20 @@ def test_two_browser_sessions_on_one_suggestion_the_second_is_told_who_decided(s
         banner = second.find_element(By.ID, "error").text
         assert f"{sid} approve by lee" in banner and "Not saved" in banner
         assert "approve by lee" in second.find_element(By.ID, sid).text  # the page now shows the current decision
-        # kim can now decide with the page she sees: her change supersedes, the log keeps both
+        # the refusal is said on the card she is looking at, announced to screen readers, inside the window
+        note = second.find_element(By.ID, sid).find_element(By.CSS_SELECTOR, ".card-error")
+        assert "Not saved" in note.text and note.get_attribute("role") == "alert"
+        assert second.execute_script("var r = arguments[0].getBoundingClientRect();"
+                                     " return r.top >= 0 && r.bottom <= window.innerHeight;", note)
+        # kim can now decide with the page she sees, after confirming she replaces lee's decision
         second.find_element(By.ID, sid).find_element(By.CSS_SELECTOR, "button[value='reject']").click()
+        confirm = second.switch_to.alert
+        assert f"{sid} was decided by lee" in confirm.text
+        confirm.dismiss()  # not replaced
+        time.sleep(0.3)
+        assert "approve by lee" in second.find_element(By.ID, sid).text
+        second.find_element(By.ID, sid).find_element(By.CSS_SELECTOR, "button[value='reject']").click()
+        second.switch_to.alert.accept()  # her change supersedes, the log keeps both
         time.sleep(0.5)
         assert "reject by kim" in second.find_element(By.ID, sid).text
         history = cli("history", thread, data_dir=site["data"]).stdout

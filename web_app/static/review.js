@@ -31,7 +31,16 @@
     return later[0] || all.filter(function (c) { return c.dataset.pending === "1"; })[0] || null;
   }
 
+  // A colleague's decision is never replaced without a confirmation that names them.
+  function replacesAColleague(card, action) {
+    var by = card.dataset.decidedBy, list = document.getElementById("suggestions");
+    if (action === "comment" || !by || !list || by === list.dataset.me) { return false; }
+    return !window.confirm(card.id + " was decided by " + by + " (" + card.dataset.decided + "). Replace their decision with '" +
+                           action + "'?");
+  }
+
   function submit(form, action) {
+    if (replacesAColleague(form.closest(".card"), action)) { return Promise.resolve(); }
     var data = new URLSearchParams(new FormData(form));
     data.set("action", action);
     var decided = form.closest(".card").id;
@@ -48,10 +57,23 @@
         document.title = page.title;
         bind();
         var here = document.getElementById(decided);
-        var stay = document.getElementById("error") || action === "comment";
+        var error = document.getElementById("error");
+        if (error && here) { showOnCard(here, error.textContent); }
+        var stay = error || action === "comment";
         focusCard(stay ? here : (nextPending(here) || here));
       })
       .catch(function () { document.body.classList.remove("saving"); HTMLFormElement.prototype.submit.call(form); });
+  }
+
+  // A refusal (409: someone decided it meanwhile; "Not saved") is said on the card the reviewer is looking at, and
+  // announced (role=alert), not only at the top of the page ~3,000 px away.
+  function showOnCard(card, text) {
+    var note = document.createElement("p");
+    note.className = "error card-error";
+    note.setAttribute("role", "alert");
+    note.textContent = text;
+    var heading = card.querySelector("h2, h3") || card.firstElementChild;
+    if (heading && heading.nextSibling) { card.insertBefore(note, heading.nextSibling); } else { card.appendChild(note); }
   }
 
   function bind() {
@@ -99,7 +121,10 @@
       case "k": focusCard(all[Math.max(index - 1, 0)]); break;
       case "a": act("approve"); break;
       case "r": act("reject"); break;
-      case "e": act("escalate"); break;
+      case "e":  // ask where to: focus the function to escalate to; the Escalate button sends it
+        var where = focused && focused.querySelector("form.decision select[name=escalate_to]");
+        if (where) { event.preventDefault(); where.focus(); }
+        break;
       case "m":
         var area = focused && focused.querySelector("form.decision textarea[name=modified_text]");
         if (area) { event.preventDefault(); area.focus(); }
