@@ -111,11 +111,13 @@ def _risk_terms_not_yet_raised(data: ComplianceInput, library: ClauseLibrary, ra
     from agents.risk_terms import find_risk_terms
 
     same_kind = {c.id: (c.cuad_category or c.id).lower() for c in library.categories.values()}
-    terms = {t.id: (t.cuad_category or t.id).lower() for t in default_risk_terms().terms}
+    terms = {t.id: t for t in default_risk_terms().terms}
     out = []
     for finding in find_risk_terms(data.document, data.profile):
-        kind = terms[finding.rule_id.removeprefix("risk.")]
-        if not any(same_kind.get(f.category) == kind and f.citation.start < finding.citation.end and finding.citation.start < f.citation.end
+        term = terms[finding.rule_id.removeprefix("risk.")]
+        kind = (term.cuad_category or term.id).lower()
+        if not any((same_kind.get(f.category) == kind or f.category in term.covered_by)
+                   and f.citation.start < finding.citation.end and finding.citation.start < f.citation.end
                    for f in raised if f.position != "missing"):
             out.append(finding)
     return out

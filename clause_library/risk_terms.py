@@ -40,6 +40,8 @@ class RiskTerm(BaseModel):
                                  "contract is balanced on it: each occurrence is noted, not raised")
     escalate_to: ReviewFunction
     ask: Asks
+    covered_by: list[str] = Field(default_factory=list, description="playbook categories whose finding on the same "
+                                  "clause already raises this term (besides the one with the same CUAD category)")
 
     @field_validator("signals")
     @classmethod

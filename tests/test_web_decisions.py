@@ -118,6 +118,7 @@ def test_two_browser_sessions_on_one_suggestion_the_second_is_told_who_decided(s
         # Enter in the comment box decides nothing; edited text with Approve is saved as the reviewer's text
         other = legal[1]
         card = second.find_element(By.ID, other)
+        card.find_element(By.CSS_SELECTOR, "details.more summary").click()  # the note and escalation fold away
         card.find_element(By.NAME, "comment").send_keys("looks fine\n")
         card.find_element(By.NAME, "modified_text").send_keys("\n")
         time.sleep(0.5)

@@ -507,6 +507,7 @@ def highlighted_text(status: ReviewStatus) -> str:
     text = status.document.text
     labels = {p.start: p.part for p in status.document.paragraphs if p.part != "body"}
     severity = {s.id: s.severity for s in status.redlines.suggestions}
+    decided = {sid: f" decided decided-{d.action}" for sid, d in status.decisions.items()}  # marked in the pane too
     spans = sorted({(s.citation.start, s.citation.end, s.id) for s in status.redlines.suggestions})
     out, position = [], 0
 
@@ -522,8 +523,9 @@ def highlighted_text(status: ReviewStatus) -> str:
             continue
         out.append(plain(position, start))
         prefix = f'<span class="part">[{html.escape(labels[start])}]</span> ' if start in labels else ""
-        out.append(f'{prefix}<mark id="cite-{sid}" class="sev-{severity[sid]}" title="{sid}"><a href="#{sid}">'
-                   f'{html.escape(text[start:end])}</a></mark>')
+        how = f" · {status.decisions[sid].action} by {status.decisions[sid].reviewer}" if sid in status.decisions else " · undecided"
+        out.append(f'{prefix}<mark id="cite-{sid}" class="sev-{severity[sid]}{decided.get(sid, "")}" title="{sid}{html.escape(how)}">'
+                   f'<a href="#{sid}">{html.escape(text[start:end])}</a></mark>')
         position = end
     out.append(plain(position, len(text)))
     return "".join(out)

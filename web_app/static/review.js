@@ -123,7 +123,7 @@
       case "r": act("reject"); break;
       case "e":  // ask where to: focus the function to escalate to; the Escalate button sends it
         var where = focused && focused.querySelector("form.decision select[name=escalate_to]");
-        if (where) { event.preventDefault(); where.focus(); }
+        if (where) { event.preventDefault(); where.closest("details").open = true; where.focus(); }
         break;
       case "m":
         var area = focused && focused.querySelector("form.decision textarea[name=modified_text]");
