@@ -193,7 +193,9 @@ def test_a_whole_contract_decided_with_keys_only_after_a_bulk_approval_and_witho
     row = browser.find_element(By.CSS_SELECTOR, f"tr[data-thread='{thread}']")
     assert "saas_cloudnimbus" in row.text and "awaiting review" in row.text
     browser.get(f"{site['base']}/reviews/{thread}/preview")
-    assert "No preview yet: undecided suggestions: S01" in browser.find_element(By.ID, "preview-problem").text
+    not_applied = browser.find_element(By.ID, "not-applied").text  # a preview before anything is decided
+    assert "Not applied yet" in not_applied and "S01" in not_applied and "S09" in not_applied
+    assert not browser.find_element(By.ID, "tracked").find_elements(By.TAG_NAME, "ins")
     browser.get(f"{site['base']}/reviews/{thread}")
 
     # a comment on a suggestion joins its thread (who and when), without a page reload either
@@ -260,6 +262,7 @@ def test_a_whole_contract_decided_with_keys_only_after_a_bulk_approval_and_witho
     assert browser.execute_script("return window.__notReloaded === true;")
     assert "disabled" not in browser.find_element(By.ID, "finalise").get_attribute("class")
     assert "0 pending" in browser.find_element(By.TAG_NAME, "main").text
+    assert "sign off" in browser.find_element(By.ID, "all-decided").text  # the page says what comes next
 
     # before finalising: the redlined document as Word will show it, and the changed paragraphs side by side
     browser.get(f"{site['base']}/reviews/{thread}/preview")

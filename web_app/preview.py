@@ -1,4 +1,4 @@
-"""What finalising will write, shown before it is written: the contract with the decided changes as Word shows
+"""What finalising will write, shown before it is written (undecided suggestions as not applied): the contract with the decided changes as Word shows
 tracked changes (deletions struck through, insertions underlined), and the changed paragraphs side by side.
 
 Built from the same `changes_for` the DOCX writer uses, so the preview and the file cannot differ in what changes.
@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import html
 from collections import defaultdict
+from datetime import datetime, timezone
 
 from pydantic import BaseModel
 
+from agents.schema import Decision
 from document_io.docx_redline import ParagraphInsertion, TextEdit
 from document_io.models import Paragraph
 from graphs.finalization import OpenEscalations, UndecidedSuggestions, changes_for
@@ -25,6 +27,10 @@ class ChangedParagraph(BaseModel):
 class RedlinePreview(BaseModel):
     tracked_html: str  # the whole contract, paragraphs as <p>, changes as <del>/<ins> (escaped text)
     changed: list[ChangedParagraph]
+    not_applied: list[str] = []  # undecided or escalated suggestions: shown as not applied (yet)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 class PreviewUnavailable(ValueError):
@@ -32,8 +38,16 @@ class PreviewUnavailable(ValueError):
 
 
 def redline_preview(status: ReviewStatus) -> RedlinePreview:
+    """The decided changes; a suggestion still undecided or escalated is shown as not applied (as a rejection would
+    be), so a reviewer can look before every function has decided. Conflicting approved changes are refused, as
+    finalising would refuse them."""
+    open_ids = [s.id for s in status.redlines.suggestions
+                if s.id not in status.decisions or status.decisions[s.id].action == "escalate"]
+    decided = dict(status.decisions)
+    for sid in open_ids:
+        decided[sid] = Decision(suggestion_id=sid, action="reject", reviewer="(not decided)", decided_at=_EPOCH)
     try:
-        edits, insertions = changes_for(status.redlines.suggestions, status.decisions)
+        edits, insertions = changes_for(status.redlines.suggestions, decided)
     except (ValueError, UndecidedSuggestions, OpenEscalations) as why:  # the same refusal finalising would give
         raise PreviewUnavailable(str(why)) from why
     by_paragraph: dict[int, list[TextEdit]] = defaultdict(list)
@@ -54,7 +68,7 @@ def redline_preview(status: ReviewStatus) -> RedlinePreview:
             for insertion in inserted.get(paragraph.index, []):
                 blocks.append(f'<p class="changed"><ins>{html.escape(insertion.text)}</ins></p>')
                 changed.append(ChangedParagraph(original="", redlined=insertion.text))
-    return RedlinePreview(tracked_html="\n".join(blocks), changed=changed)
+    return RedlinePreview(tracked_html="\n".join(blocks), changed=changed, not_applied=open_ids)
 
 
 def _apply(paragraph: Paragraph, edits: list[TextEdit]) -> tuple[str, str]:

@@ -241,6 +241,11 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
                                    detail=f"to {assignee}" if assignee else "unassigned")
         return RedirectResponse(f"/reviews/{thread_id}", status_code=303)
 
+    def next_for(reviewer: Reviewer, thread_id: str) -> str | None:
+        """The next contract in the reader's queue with something pending (risk first, as the queue sorts)."""
+        rows = service.index.page(QueueQuery(status="awaiting review", per_page=20), visible_functions=reviewer.visible_functions).rows
+        return next((r.thread_id for r in rows if r.thread_id != thread_id and r.pending), None)
+
     def contract_page(reviewer: Reviewer, thread_id: str, error: str | None, status_code: int = 200,
                       notice: str | None = None) -> HTMLResponse:
         status = visible_status(reviewer, thread_id)
@@ -248,8 +253,9 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
                   "library": service.engine.store.approved_clause(s.category) if s.category in service.engine.library.categories else None,
                   "decision": status.decisions.get(s.id)} for s in status.redlines.suggestions]
         rounds = service.rounds(thread_id) if status.round_of else None
+        mine = [i["s"].id for i in items if not i["decision"] and reviewer.may_decide(i["owner"])]
         return page("contract.html", status_code=status_code, reviewer=reviewer, status=status, items=items, error=error,
-                    notice=notice,
+                    notice=notice, mine_pending=mine, next_contract=next_for(reviewer, thread_id),
                     rounds=rounds,
                     text=Markup(highlighted_text(status)), functions=FUNCTIONS, bulk=len(bulk_approvable(status, reviewer)),
                     assigned_to=service.index.assigned_to(thread_id),
