@@ -57,8 +57,25 @@ def propose_redlines(data: RedliningInput, engine: LocalEngine) -> RedlineSet:
                                  f"(proposed: {suggestion.proposed_text!r}).")
         check_suggestion(data.document, suggestion)
         suggestions.append(suggestion)
+    _one_edit_per_words(suggestions)
     _number_in_sequence([s for s in suggestions if s.kind == "insert"])
     return RedlineSet(suggestions=suggestions, dropped_edits=dropped)
+
+
+def _one_edit_per_words(suggestions: list[Suggestion]) -> None:
+    """Two rules that both want to change the same words ('180 days' as a renewal notice and as a termination
+    notice) would offer the reviewer two contradictory edits that cannot both be approved: the more severe one keeps
+    its edit, the other becomes a flag that points to it."""
+    order = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+    kept: list[tuple[int, int, str]] = []
+    for suggestion in sorted((s for s in suggestions if s.kind == "edit"), key=lambda s: order.get(s.severity, 5)):
+        clash = next((sid for start, end, sid in kept for e in suggestion.edits if e.start < end and start < e.end
+                      or e.start == e.end == start), None)
+        if clash is None:
+            kept += [(e.start, max(e.end, e.start + 1), suggestion.id) for e in suggestion.edits]
+            continue
+        _as_flag(suggestion, f"{clash} changes the same words; decide it there (proposed here: "
+                             f"{suggestion.proposed_text!r}).")
 
 
 def _number_in_sequence(inserts: list[Suggestion]) -> None:
@@ -248,7 +265,10 @@ def _frame_moved(before: str, after: str, profile: ContractProfile) -> str | Non
 
     parties = [CastParty(name=p.name, defined_terms=p.defined_terms, start=0, end=0, found_in="preamble") for p in profile.parties]
     old, new = frame_of(before, parties), frame_of(after, parties)
-    if (old.bound, old.beneficiary, old.modality) == (new.bound, new.beneficiary, new.modality):
+    # a beneficiary read in one reading and not the other is the reader's window moving with the words (a shorter
+    # number brings "to Provider" into view); only a different beneficiary is a change of direction
+    same_beneficiary = old.beneficiary == new.beneficiary or None in (old.beneficiary, new.beneficiary)
+    if (old.bound, old.modality) == (new.bound, new.modality) and same_beneficiary:
         return None
     us = {p.name for p in profile.parties if p.is_us}
 
@@ -261,7 +281,7 @@ def _frame_moved(before: str, after: str, profile: ContractProfile) -> str | Non
         (("us", "obligation"), ("mutual", "obligation")), (("us", "prohibition"), ("mutual", "prohibition")),
         (("us", "obligation"), ("us", "right")), (("us", "prohibition"), ("us", "right")),
     }
-    beneficiary_ok = old.beneficiary == new.beneficiary or side(new.beneficiary) in ("us", "mutual")
+    beneficiary_ok = same_beneficiary or side(new.beneficiary) in ("us", "mutual")
     if (was, now) in for_us and beneficiary_ok:
         return None
     return (f"the edit would change the clause itself (binding {old.bound or 'no party'} → {new.bound or 'no party'}, "

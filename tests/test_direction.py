@@ -84,3 +84,17 @@ def test_a_changed_period_keeps_its_grammar(before, value, unit, after):
     from document_io.quantities import find_durations, format_duration
 
     assert format_duration(value, find_durations(before)[0], unit) == after
+
+
+def test_two_rules_on_the_same_words_offer_one_edit_and_a_pointer(engine):
+    """'180 days' read by the renewal-notice rule and by the termination-notice rule gave two contradictory edits
+    (60 and 30 days) that could not both be approved; the more severe keeps its edit, the other points to it."""
+    clause = ("Customer may terminate this Agreement for any reason upon providing one hundred eighty (180) days prior "
+              "written notice to Provider prior to the expiration of the then-current term.")
+    _, _, redlines = review(f"9. Termination. {clause}\n", engine,
+                            [("renewal_notice", clause), ("termination_for_convenience", clause)])
+    on_it = [s for s in redlines.suggestions if s.category in ("renewal_notice", "termination_for_convenience")]
+    edits = [s for s in on_it if s.kind == "edit"]
+    assert len(on_it) == 2 and len(edits) == 1
+    pointer = next(s for s in on_it if s.kind == "flag")
+    assert f"{edits[0].id} changes the same words" in pointer.rationale

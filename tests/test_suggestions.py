@@ -73,7 +73,7 @@ def test_notice_in_years_and_months_is_measured_and_rewritten_in_days(engine, tm
         "SERVICES AGREEMENT",
         'This Services Agreement is made between Northwind Systems, Inc. (the "Customer") and Acme Works Ltd (the "Supplier").',
         "1. Services. The Supplier shall provide the consulting services described in the statement of work.",
-        "2. Term. Either party may terminate this Agreement for convenience by giving two (2) years written notice to the other party.",
+        "2. Term. The Customer may terminate this Agreement for convenience by giving two (2) years written notice to the Supplier.",
         "3. Renewal. This Agreement renews automatically unless either party gives notice of non-renewal at least six (6) months prior to the end of the then-current term.",
         "4. Governing Law. This Agreement is governed by the laws of the State of New York.",
     ])
