@@ -98,3 +98,21 @@ def test_two_rules_on_the_same_words_offer_one_edit_and_a_pointer(engine):
     assert len(on_it) == 2 and len(edits) == 1
     pointer = next(s for s in on_it if s.kind == "flag")
     assert f"{edits[0].id} changes the same words" in pointer.rationale
+
+
+@pytest.mark.parametrize("category, clause", [
+    # "include, but shall not be limited to" is a list, not unlimited liability (an edit rewrote it as a cap)
+    ("limitation_of_liability", "The responsibilities of the committee shall include, but shall not be limited to, "
+                                "reviewing the promotion plan."),
+    # a one-year non-solicit filed under confidentiality is not a confidentiality period to lengthen
+    ("confidentiality", "Provider will not, during the Term and for a period of one (1) year thereafter, solicit any "
+                        "employee of Customer."),
+    # an extension both parties must agree to is not an auto-renewal whose notice to cut
+    ("renewal_notice", "The Term shall be extended for one year periods upon the mutual agreement of the parties, set "
+                       "out in writing at least one hundred twenty (120) days before the end of the Term."),
+])
+def test_a_rule_does_not_edit_a_clause_that_is_not_what_it_governs(engine, category, clause):
+    """Three wrong edits a reading of CUAD train contracts found (issue #27's 'wrong' column)."""
+    _, compliance, redlines = review(f"9. {clause}\n", engine, [(category, clause)])
+    assert not [s for s in redlines.suggestions if s.category == category and s.kind == "edit"]
+    assert not [f for f in compliance.findings if f.category == category and f.position not in (None, "missing")]
