@@ -106,7 +106,7 @@ def test_two_rules_on_the_same_words_offer_one_edit_and_a_pointer(engine):
                                 "reviewing the promotion plan."),
     # a one-year non-solicit filed under confidentiality is not a confidentiality period to lengthen
     ("confidentiality", "Provider will not, during the Term and for a period of one (1) year thereafter, solicit any "
-                        "employee of Customer."),
+                        "customer regarding whom Provider received Confidential Information."),
     # an extension both parties must agree to is not an auto-renewal whose notice to cut
     ("renewal_notice", "The Term shall be extended for one year periods upon the mutual agreement of the parties, set "
                        "out in writing at least one hundred twenty (120) days before the end of the Term."),
