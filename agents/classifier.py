@@ -186,12 +186,21 @@ def _type_from_roles(roles: list[str]) -> tuple[ContractType, str] | None:
     return None
 
 
+_OUTSIDE_THE_CATALOGUE = (r"\bguarant(?:y|ee)\b|capital\s+maintenance|intellectual\s+property\s+(?:agreement|matters|assignment)"
+                          r"|\b(?:asset|stock|share|unit)\s+purchase|\bmerger\b|\b(?:loan|credit|security|pledge|escrow|"
+                          r"separation|tax\s+(?:sharing|matters)|registration\s+rights|voting|employment|joint\s+filing)\s+agreement")
+
+
 def _contract_type(title: str, opening: str, roles: list[str] = ()) -> tuple[ContractType, float, str]:
     """The title when it names a type; else what the parties are called (a "Distributor", a "Licensee"); else the type
     words most frequent in the opening."""
     for contract_type, pattern in _TYPE_PATTERNS:
         if re.search(pattern, title, re.IGNORECASE):
             return contract_type, 0.95, f"type {contract_type}: the title '{title[:60]}' says so"
+    if re.search(_OUTSIDE_THE_CATALOGUE, title, re.IGNORECASE):
+        # A guarantee or an IP transfer is not a supply or services deal read from its words: the clauses a
+        # services contract needs (insurance, payment terms, IP in deliverables) would be asked of it
+        return "other", 0.85, f"type other: the title '{title[:60]}' names a kind of agreement outside the playbook's types"
     if by_role := _type_from_roles(list(roles)):
         contract_type, role = by_role
         return contract_type, 0.8, f"type {contract_type}: a party is defined as the '{role.title()}'"

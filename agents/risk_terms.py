@@ -7,9 +7,11 @@ raised with one line on what to ask for.
 2. Grouped: a run of a term's sentences in one paragraph is one hit; hits of one term at most SAME_CLAUSE_GAP
    sentences apart that read the same way (step 3) are one clause and one finding, citing the strongest hit.
 3. Read for direction: the clause's frame (document_io/clause_frames.py) says which party is bound and how; the term's
-   `burden` says whether that party or the other carries it. Against us: the term's severity and its ask; on both
-   parties: one step lower; on the other party: noted (info), no suggestion; not settled (our side unknown, the
-   frame unread): medium, with the ask that says what to check.
+   `burden` says whether that party or the other carries it. Against us: the term's severity and its ask; on the
+   other party: noted (info), no suggestion; not settled (our side unknown, the frame unread): a note with what to
+   check. A note (info) is in the report and asks nothing; mutual terms a lawyer
+   still raises (`raise_when_mutual`: exclusivity, non-compete, termination for convenience, uncapped liability,
+   liquidated damages, minimum commitments) are raised one step lower.
 Nothing here edits the contract: a risk term is a question for the reviewer, never an automatic change.
 """
 
@@ -258,9 +260,14 @@ _TITLES = {"us": "{label}: it weighs on us", "mutual": "{label}: it binds both p
 
 
 def _finding(document: SourceDocument, term: RiskTerm, hit: RiskTermHit, direction: Direction) -> Finding:
-    severity: Severity = {"us": term.severity, "mutual": _lower(term.severity), "them": "info",
-                          "unclear": min(term.severity, "medium", key=SEVERITY_ORDER.get)}[direction]  # type: ignore[assignment]
+    # Judged on CUAD train reviews (evals/judgments/review_suggestions.yaml): of the risk flags whose direction was not
+    # settled, 2 of 30 were worth a reviewer's time, and mutual ones mostly restate a balanced clause; both are notes
+    # in the report, not questions, except the mutual terms a lawyer still raises (`raise_when_mutual`).
+    asks = direction == "us" or (direction == "mutual" and term.raise_when_mutual)
+    severity: Severity = ((term.severity if direction == "us" else _lower(term.severity)) if asks else "info")  # type: ignore[assignment]
     ask = {"us": term.ask.against_us, "mutual": term.ask.mutual, "them": "", "unclear": term.ask.unclear}[direction]
+    if not asks and direction != "unclear":
+        ask = ""
     why = {"us": "It weighs on us.", "mutual": "It binds both parties.",
            "them": "It weighs on the other party; noted, nothing to ask.",
            "unclear": "Who it binds is not settled (our side, or the sentence's subject, is not read)."}[direction]
@@ -269,7 +276,7 @@ def _finding(document: SourceDocument, term: RiskTerm, hit: RiskTermHit, directi
         position=None, title=_TITLES[direction].format(label=term.label),
         explanation=f"{term.label}. {why}" + (f" Ask for: {ask}" if ask else ""),
         citation=Span.of(document, hit.start, hit.end), expected=ask or None,
-        escalate_to=term.escalate_to if direction != "them" else None,
+        escalate_to=term.escalate_to if asks else None,
     )
 
 

@@ -40,6 +40,8 @@ class RiskTerm(BaseModel):
                                  "contract is balanced on it: each occurrence is noted, not raised")
     escalate_to: ReviewFunction
     ask: Asks
+    raise_when_mutual: bool = Field(default=False, description="raised (one step lower) when it binds both parties; "
+                                    "otherwise a mutual term is a note: both carry it, so it rarely needs the reviewer")
     covered_by: list[str] = Field(default_factory=list, description="playbook categories whose finding on the same "
                                   "clause already raises this term (besides the one with the same CUAD category)")
 

@@ -34,6 +34,8 @@ def eval_command(args, config) -> int:
     split = args.split or ("all" if dataset.name == "samples" else "dev")
     if getattr(args, "task", "clauses") == "review":
         return _review_eval(dataset, split, args, config, console)
+    if getattr(args, "task", "clauses") == "judged":
+        return _judged_eval(dataset, args, config, console)
     categories = _chosen_categories(dataset.categories, args.categories)
     solver = _solver(args.backend, config)
     settings = RunSettings(dataset=dataset.name, taxonomy=dataset.taxonomy, split=split, backend=solver.name,
@@ -74,6 +76,23 @@ def _review_eval(dataset, split, args, config, console) -> int:
         )
     console.print((run_dir / "report.md").read_text(encoding="utf-8"), markup=False, highlight=False)
     console.print(f"reports: {run_dir / 'report.json'}  {run_dir / 'report.md'}")
+    return 0
+
+
+def _judged_eval(dataset, args, config, console) -> int:
+    """`eval --task judged`: the review against suggestions a reviewer judged by reading (evals/judged_review.py)."""
+    from evals.judged_review import render_markdown, run_judged
+    from model_backends.local_engine import LocalEngine
+
+    if dataset.name != "cuad":
+        console.print("error: the judged suggestions are on CUAD contracts (--dataset cuad)")
+        return 2
+    report = run_judged(list(dataset.contracts("train")), LocalEngine(config.data_dir))
+    run_dir = args.out or Path("evals") / "reports" / "judged-review"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "report.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    (run_dir / "report.md").write_text(render_markdown(report), encoding="utf-8")
+    console.print(render_markdown(report), markup=False, highlight=False)
     return 0
 
 
