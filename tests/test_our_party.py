@@ -69,6 +69,8 @@ def test_the_page_asks_and_only_legal_may_answer(strangers, tmp_path):
         sam.log_in("sam", "security first 123")
         _, page = kim.get(f"/reviews/{thread}")
         assert 'id="our-party"' in page and "Which party are we?" in page and "Northwind Systems, Inc." in page
+        question = next(card for card in page.split('<div class="card')[1:] if "Which party are we?" in card)
+        assert 'name="modified_text"' not in question and 'value="modify"' not in question  # a comment, not a wording
 
         code, _ = sam.post(f"/reviews/{thread}/our-party", {**sam.form_values(f"/reviews/{thread}"), "party": "CloudNimbus Inc."})
         assert code == 403  # security reviews security terms; which party we are is Legal's question

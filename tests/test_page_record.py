@@ -15,7 +15,10 @@ import pytest
 from conftest import SAMPLES, serving
 from test_review_cli import _thread, cli
 
-PASSWORDS = {"fin": "finance first 123", "lee": "legal eagle 1234"}
+PASSWORDS = {"fin": "finance first 123", "lee": "legal eagle 1234", "sec": "security first 1", "pro": "procure it 12345",
+             "all": "all contracts 123"}
+READERS = {"fin": (["finance"], []), "lee": (["legal"], ["sign-off"]), "sec": (["security"], []),
+           "pro": (["procurement"], []), "all": (["security"], ["all-contracts"])}
 
 
 @pytest.fixture(scope="module")
@@ -23,9 +26,9 @@ def site(tmp_path_factory):
     data = tmp_path_factory.mktemp("route-walk")
     threads = {name: _thread(cli("review", str(SAMPLES / f"{name}.docx"), "--out", str(data / "out"), data_dir=data).stdout)
                for name in ("nda_bluepeak", "msa_orion")}
-    cli("user", "add", "fin", "--functions", "finance", "--password-stdin", data_dir=data, stdin=PASSWORDS["fin"] + "\n")
-    cli("user", "add", "lee", "--functions", "legal", "--roles", "sign-off", "--password-stdin", data_dir=data,
-        stdin=PASSWORDS["lee"] + "\n")
+    for name, (functions, roles) in READERS.items():
+        cli("user", "add", name, "--functions", *functions, *(["--roles", *roles] if roles else []), "--password-stdin",
+            data_dir=data, stdin=PASSWORDS[name] + "\n")
     with serving(data) as base:
         yield {"base": base, "data": data, "threads": threads}
 
@@ -65,6 +68,34 @@ def test_every_repository_route_shows_a_reader_only_the_contracts_their_function
     with logged_in(site["base"], "lee") as lee:  # the rule hides, it does not break: legal finds it
         assert "bluepeak" in lee.get("/contracts?q=confidential+information").text.lower()
         assert lee.get(f"/reviews/{nda}").status_code == 200
+
+
+def test_every_function_sees_on_every_route_exactly_what_the_rule_allows(site):
+    """The walk for every reader: a contract shows on a route only when the reader may see its review (routed to, or
+    owned by, one of their functions, or the all-contracts role); the repository answers 403 to a reader outside
+    legal, procurement and finance; a review outside the rule is a 404 on every review route."""
+    from web_app.accounts import Reviewer
+
+    nda = site["threads"]["nda_bluepeak"]
+    routed = ["legal"]  # _nda_routed_to_legal_only
+    _nda_routed_to_legal_only(site)
+    repository = ["/portfolio", "/contracts?q=confidential+information", "/obligations?status=all", "/calendar.ics"]
+    reviews = [f"/reviews/{nda}", f"/reviews/{nda}/finalise", f"/reviews/{nda}/preview"]
+    for name, (functions, roles) in READERS.items():
+        rule = Reviewer(username=name, functions=functions, roles=roles)
+        may_see = rule.sees(routed, ["legal"])
+        with logged_in(site["base"], name) as reader:
+            for route in reviews:
+                assert reader.get(route).status_code == (200 if may_see else 404), (name, route)
+            for route in repository:
+                answer = reader.get(route)
+                if not rule.sees_portfolio:
+                    assert answer.status_code == 403, (name, route)
+                assert "bluepeak" not in answer.text.lower().replace(nda, "") or may_see, (name, route)
+            found = reader.get("/contracts?q=confidential+information")
+            if rule.sees_portfolio:
+                assert ("bluepeak" in found.text.lower()) == may_see, name
+            assert ("nda_bluepeak" in reader.get("/?status=all").text) == may_see, name
 
 
 def test_a_message_in_a_link_is_shown_only_when_the_server_wrote_it_for_this_reader(site):
