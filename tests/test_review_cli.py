@@ -86,7 +86,8 @@ def test_decide_in_new_processes_then_finalise(parked):
     assert {d.get(f"{{{W_NS}}}author") for d in root.iter(f"{{{W_NS}}}ins")} == {"Alice Lee"}
 
     history = cli("history", thread, data_dir=data).stdout.splitlines()
-    assert [line.split(": ", 1)[1] for line in history][:3] == ["agents-run", "approve S01", "approve S04"]
+    assert [line.split(": ", 1)[1] for line in history][:3] == ["agents-run", "approve S01 [no credential: no accounts]",
+                                                                "approve S04 [no credential: no accounts]"]
     assert len(history) == 9  # the agents' run, six decisions (S03 twice), the sign-off and the finalisation
     assert "Pat Procurement: sign-off" in history[-2] and "Pat Procurement: finalised" in history[-1]
     refused = cli("decide", thread, "--approve", "S01", data_dir=data, check=False)
