@@ -152,10 +152,11 @@ def _title(document: SourceDocument) -> str:
     AGREEMENT"), skipping exhibit labels, page numbers and filing stamps; else the first short paragraph."""
     opening = [p.text.strip() for p in document.paragraphs[:30] if p.text.strip()]
     for text in opening:
-        if len(text) <= 150 and _NAMES_AN_AGREEMENT.search(text) and not text.lower().startswith(("source:", "table of contents")):
+        short = len(text) <= 150 or (len(text) <= 250 and text.isupper())  # a capitalised title may name both parties
+        if short and _NAMES_AN_AGREEMENT.search(text) and not text.lower().startswith(("source:", "table of contents")):
             return text
     for text in opening[:8]:
-        if len(text) <= 120 and not _NOT_A_TITLE.search(text):
+        if len(text) <= 120 and not _NOT_A_TITLE.search(text) and not re.match(r"(?:witnesseth|recitals?|background)\b", text, re.I):
             return text
     return document.name
 
@@ -194,13 +195,14 @@ _OUTSIDE_THE_CATALOGUE = (r"\bguarant(?:y|ee)\b|capital\s+maintenance|intellectu
 def _contract_type(title: str, opening: str, roles: list[str] = ()) -> tuple[ContractType, float, str]:
     """The title when it names a type; else what the parties are called (a "Distributor", a "Licensee"); else the type
     words most frequent in the opening."""
+    if re.search(_OUTSIDE_THE_CATALOGUE, title, re.IGNORECASE):
+        # A guarantee or an IP transfer is not a supply or services deal read from its words (nor a "capital
+        # maintenance" agreement a maintenance one): the clauses a services contract needs (insurance, payment terms,
+        # IP in deliverables) would be asked of it
+        return "other", 0.85, f"type other: the title '{title[:60]}' names a kind of agreement outside the playbook's types"
     for contract_type, pattern in _TYPE_PATTERNS:
         if re.search(pattern, title, re.IGNORECASE):
             return contract_type, 0.95, f"type {contract_type}: the title '{title[:60]}' says so"
-    if re.search(_OUTSIDE_THE_CATALOGUE, title, re.IGNORECASE):
-        # A guarantee or an IP transfer is not a supply or services deal read from its words: the clauses a
-        # services contract needs (insurance, payment terms, IP in deliverables) would be asked of it
-        return "other", 0.85, f"type other: the title '{title[:60]}' names a kind of agreement outside the playbook's types"
     if by_role := _type_from_roles(list(roles)):
         contract_type, role = by_role
         return contract_type, 0.8, f"type {contract_type}: a party is defined as the '{role.title()}'"
