@@ -238,10 +238,9 @@ def who_acts(document: SourceDocument, start: int, end: int, profile: ContractPr
     """'us', 'them', 'mutual' or 'nobody': who acts in the clause around [start, end) - gives the notice, pays, has its
     liability capped - read from the clause's frame (document_io/clause_frames.py); 'unknown' while our side is."""
     from document_io.clause_frames import MUTUAL, acting_party
-    from document_io.contract_cast import CastParty
 
     sentence = _sentence_around(document, start, end)
-    parties = [CastParty(name=p.name, defined_terms=p.defined_terms, start=0, end=0, found_in="preamble") for p in profile.parties]
+    parties = profile.cast()
     actor = acting_party(sentence.quote, start - sentence.start, parties)
     if actor is None:
         return "nobody"

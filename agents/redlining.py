@@ -148,9 +148,8 @@ def _withheld(suggestion: Suggestion, finding: Finding, engine: LocalEngine, doc
 
 def _now_ours_too(text: str, profile: ContractProfile) -> bool:
     from document_io.clause_frames import MUTUAL, frame_of
-    from document_io.contract_cast import CastParty
 
-    parties = [CastParty(name=p.name, defined_terms=p.defined_terms, start=0, end=0, found_in="preamble") for p in profile.parties]
+    parties = profile.cast()
     bound = frame_of(text, parties).bound
     return bound == MUTUAL or any(p.is_us and p.name == bound for p in profile.parties)
 
@@ -261,9 +260,8 @@ def _suggest(document: SourceDocument, finding: Finding, engine: LocalEngine, pr
 def _frame_moved(before: str, after: str, profile: ContractProfile) -> str | None:
     """What an edit changes in who the clause binds, whom it is directed to, or its force, if anything."""
     from document_io.clause_frames import frame_of
-    from document_io.contract_cast import CastParty
 
-    parties = [CastParty(name=p.name, defined_terms=p.defined_terms, start=0, end=0, found_in="preamble") for p in profile.parties]
+    parties = profile.cast()
     old, new = frame_of(before, parties), frame_of(after, parties)
     # a beneficiary read in one reading and not the other is the reader's window moving with the words (a shorter
     # number brings "to Provider" into view); only a different beneficiary is a change of direction

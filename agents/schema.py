@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from clause_library.playbook import Position, ReviewFunction, Severity
+from document_io.contract_cast import CastParty
 from document_io.dates import PartialDate
 from document_io.docx_redline import ParagraphInsertion, TextEdit
 from document_io.models import SourceDocument
@@ -86,6 +87,10 @@ class ContractProfile(BaseModel):
     type_source: Literal["local", "model", "both"] = "local"
     sign_off_steps: list[ReviewFunction] = Field(default_factory=list, description="from the routing policy at intake: "
                                                  "the functions that sign off, in order (empty: one sign-off, any function)")
+
+    def cast(self) -> list[CastParty]:
+        """The parties as the clause-frame reader takes them (name and defined terms)."""
+        return [CastParty(name=p.name, defined_terms=p.defined_terms, start=0, end=0, found_in="preamble") for p in self.parties]
 
 
 # --- clause extraction ------------------------------------------------------------------------------
