@@ -80,17 +80,37 @@ def _one_edit_per_words(suggestions: list[Suggestion]) -> None:
 
 def _number_in_sequence(inserts: list[Suggestion]) -> None:
     """Several clauses inserted after the same section continue its numbering: 9., 10., 11. — not 9., 9., 9."""
-    offsets: dict[int, int] = {}
+    numbering = InsertNumbering(inserts)
     for suggestion in inserts:
-        match = re.match(r"(\d+)\. ", suggestion.insertion.text)
-        if not match:
-            continue
+        text = numbering.renumbered(suggestion, suggestion.insertion.text)
+        if text != suggestion.insertion.text:
+            suggestion.insertion = suggestion.insertion.model_copy(update={"text": text})
+            suggestion.proposed_text = text
+
+
+class InsertNumbering:
+    """Numbers inserted clauses run by run: each anchor's run starts at the lowest number proposed there and counts
+    up over the clauses given to `renumbered`, in order. Used when proposing (all of them) and again when the document
+    is written (the approved ones only: with "8. Assignment" rejected and "9. Indemnification" approved, the other side
+    reads 7 -> 8, not 7 -> 9). A clause keeps the reviewer's own number when they wrote a different one."""
+
+    _LEADING = re.compile(r"(\d+)\.\s")
+
+    def __init__(self, inserts: list[Suggestion]) -> None:
+        self._next: dict[int, int] = {}
+        for suggestion in inserts:
+            if match := self._LEADING.match(suggestion.insertion.text):
+                anchor = suggestion.insertion.after_paragraph
+                self._next[anchor] = min(self._next.get(anchor, 10**6), int(match.group(1)))
+
+    def renumbered(self, suggestion: Suggestion, text: str) -> str:
         anchor = suggestion.insertion.after_paragraph
-        number = int(match.group(1)) + offsets.get(anchor, 0)
-        offsets[anchor] = offsets.get(anchor, 0) + 1
-        text = f"{number}. " + suggestion.insertion.text[match.end():]
-        suggestion.insertion = suggestion.insertion.model_copy(update={"text": text})
-        suggestion.proposed_text = text
+        proposed, written = self._LEADING.match(suggestion.insertion.text), self._LEADING.match(text)
+        if anchor not in self._next or not proposed or not written or written.group(1) != proposed.group(1):
+            return text
+        number = self._next[anchor]
+        self._next[anchor] = number + 1
+        return f"{number}. " + text[written.end():]
 
 
 _FORUM = re.compile(r"\b(?:courts?|tribunals?|venue|forum|(?<!subject\s)jurisdiction|arbitration\s+(?:shall\s+be\s+)?(?:held|seated|"

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from document_io.legal_text import minimal_edits
+from agents.redlining import InsertNumbering
 from agents.schema import Decision, ReviewComment, Suggestion
 from document_io.docx_comments import WordComment, add_word_comments
 from document_io.docx_redline import ParagraphInsertion, TextEdit, ensure_disjoint, write_tracked_changes
@@ -45,7 +46,7 @@ def changes_for(suggestions: list[Suggestion], decisions: dict[str, Decision]) -
     if escalated:
         owners = ", ".join(f"{sid} → {decisions[sid].escalate_to or 'legal'}" for sid in escalated)
         raise OpenEscalations(f"escalated suggestions must be decided by the function they went to first: {owners}")
-    numbering = _InsertNumbering([s for s in suggestions if s.kind == "insert"])
+    numbering = InsertNumbering([s for s in suggestions if s.kind == "insert"])  # numbered from the approved set
     for suggestion in suggestions:
         decision = decisions[suggestion.id]
         if decision.action not in ("approve", "modify"):
@@ -61,30 +62,6 @@ def changes_for(suggestions: list[Suggestion], decisions: dict[str, Decision]) -
             edits += [e.model_copy(update={"author": decision.reviewer}) for e in suggestion.edits]
     ensure_disjoint(edits)  # refuse before resuming the graph, not halfway through writing
     return edits, insertions
-
-
-class _InsertNumbering:
-    """Inserted clauses are numbered from the approved set when the document is written: with "8. Assignment" rejected
-    and "9. Indemnification" approved, the other side reads 7 -> 8, not 7 -> 9. Each anchor's run starts at the lowest
-    number proposed there; a clause keeps the reviewer's own number when they wrote a different one."""
-
-    _LEADING = re.compile(r"(\d+)\.\s")
-
-    def __init__(self, inserts: list[Suggestion]) -> None:
-        self._next: dict[int, int] = {}
-        for suggestion in inserts:
-            if match := self._LEADING.match(suggestion.insertion.text):
-                anchor = suggestion.insertion.after_paragraph
-                self._next[anchor] = min(self._next.get(anchor, 10**6), int(match.group(1)))
-
-    def renumbered(self, suggestion: Suggestion, text: str) -> str:
-        anchor = suggestion.insertion.after_paragraph
-        proposed, written = self._LEADING.match(suggestion.insertion.text), self._LEADING.match(text)
-        if anchor not in self._next or not proposed or not written or written.group(1) != proposed.group(1):
-            return text
-        number = self._next[anchor]
-        self._next[anchor] = number + 1
-        return f"{number}. " + text[written.end():]
 
 
 def write_outputs(report: ReviewReport, document: SourceDocument, base_docx: Path, output_dir: Path,
