@@ -96,17 +96,9 @@ def run_judged(contracts: list[LabelledContract], engine: LocalEngine, judgments
 
 
 def _suggestions(contract: LabelledContract, engine: LocalEngine, side: str):
-    from agents.classifier import ClassifierInput, classify
-    from agents.clause_extraction import ExtractionInput, extract_clauses
-    from agents.compliance import ComplianceInput, check_compliance
-    from agents.redlining import RedliningInput, propose_redlines
-    from evals.review_eval import as_word_document
+    from evals.review_eval import as_word_document, review_document
 
-    document = as_word_document(contract)
-    profile = classify(ClassifierInput(document=document, our_names=[], side=side))
-    extraction = extract_clauses(ExtractionInput(document=document), engine)
-    compliance = check_compliance(ComplianceInput(document=document, profile=profile, extraction=extraction), engine.library)
-    return propose_redlines(RedliningInput(document=document, compliance=compliance, profile=profile), engine).suggestions
+    return review_document(as_word_document(contract), engine, side)[3].suggestions
 
 
 def _key(quote: str) -> str:

@@ -104,18 +104,12 @@ class ReviewEvalReport(BaseModel):
 
 
 def review_contract(contract: LabelledContract, engine: LocalEngine, *, side: str = "customer", today: date | None = None) -> ContractResult:
-    from agents.classifier import ClassifierInput, classify
-    from agents.clause_extraction import ExtractionInput, extract_clauses
-    from agents.compliance import ComplianceInput, check_compliance
-    from agents.redlining import RedliningInput, _withheld, propose_redlines
+    from agents.redlining import _withheld
     from agents.renewal_leverage import RenewalInput, analyse_renewal
     from agents.risk_terms import is_risk_finding
     started = time.perf_counter()
     document = as_word_document(contract)
-    profile = classify(ClassifierInput(document=document, our_names=[], side=side))
-    extraction = extract_clauses(ExtractionInput(document=document), engine)
-    compliance = check_compliance(ComplianceInput(document=document, profile=profile, extraction=extraction), engine.library)
-    redlines = propose_redlines(RedliningInput(document=document, compliance=compliance, profile=profile), engine)
+    profile, extraction, compliance, redlines = review_document(document, engine, side)
     brief = analyse_renewal(RenewalInput(document=document, extraction=extraction, today=today or date.today(),
                                          our_side=profile.our_side))
     findings = {f.id: f for f in compliance.findings}
@@ -148,6 +142,21 @@ def review_contract(contract: LabelledContract, engine: LocalEngine, *, side: st
         risk_directions=dict(Counter(direction_of(f) or "unread" for f in compliance.findings if is_risk_finding(f))),
         seconds=round(time.perf_counter() - started, 3),
     )
+
+
+def review_document(document, engine: LocalEngine, side: str):
+    """The local review up to the suggestions, with `side` given and no names (CUAD says nothing about who "we" are):
+    (profile, extraction, compliance, redlines)."""
+    from agents.classifier import ClassifierInput, classify
+    from agents.clause_extraction import ExtractionInput, extract_clauses
+    from agents.compliance import ComplianceInput, check_compliance
+    from agents.redlining import RedliningInput, propose_redlines
+
+    profile = classify(ClassifierInput(document=document, our_names=[], side=side))
+    extraction = extract_clauses(ExtractionInput(document=document), engine)
+    compliance = check_compliance(ComplianceInput(document=document, profile=profile, extraction=extraction), engine.library)
+    redlines = propose_redlines(RedliningInput(document=document, compliance=compliance, profile=profile), engine)
+    return profile, extraction, compliance, redlines
 
 
 def as_word_document(contract: LabelledContract):
