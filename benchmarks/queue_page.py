@@ -62,8 +62,9 @@ def seed(data: Path, count: int) -> None:
         row.version = DECISIONS_PER_REVIEW
     index.upsert_many(rows, clauses)
     seed_log(store, rows, rng)
-    changed, marks = index.changed_since_caught_up()  # the index is up to date: as after the service's catch-up
-    index.advance(marks)
+    _, marks = index.changed_since_caught_up()  # the index is up to date: as after the service's catch-up
+    if marks:
+        index.advance(marks)
     assert index.stale() == [], "the seeded index should be caught up"
     return index
 

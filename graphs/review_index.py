@@ -199,8 +199,9 @@ class ReviewIndex(Store):
     def stale(self) -> list[str]:
         return self.changed_since_caught_up()[0]
 
-    def changed_since_caught_up(self) -> tuple[list[str], tuple[int, int]]:
-        """Reviews whose row may be behind the log, and the log's high-water marks read with them: reviews with a
+    def changed_since_caught_up(self) -> tuple[list[str], tuple[int, int] | None]:
+        """Reviews whose row may be behind the log, and the log's high-water marks read with them (None when the log
+        has not moved past the watermark, so a queue request has nothing to write): reviews with a
         decision or an event (sign-off, finalisation, a rerun) logged after the index last caught up (`advance`),
         reviews with no row, and rows whose status lags a sign-off. Costs the changes since the last catch-up, not
         the whole log: the decision and event tables are read from the watermark on, by their primary key."""
@@ -217,7 +218,8 @@ class ReviewIndex(Store):
                 " r.thread_id = i.thread_id AND r.status = 'finalised'))"
                 " UNION SELECT r.thread_id FROM reviews r WHERE NOT EXISTS (SELECT 1 FROM review_index i WHERE"
                 " i.thread_id = r.thread_id)", (decisions_seq, top_decision, events_seq, top_event))]
-        return changed, (top_decision, top_event)
+        moved = (top_decision, top_event) != (decisions_seq, events_seq)
+        return changed, (top_decision, top_event) if moved else None
 
     def advance(self, marks: tuple[int, int]) -> None:
         """The index has caught up with the log up to `marks` (never moves back: two catch-ups may race). Written

@@ -268,7 +268,8 @@ class ReviewService:
         a process that died or was kept waiting before indexing); returns how many."""
         changed, marks = self.index.changed_since_caught_up()
         done = self.reindex(changed, with_clauses=True)
-        self.index.advance(marks)  # only after every changed review was indexed from the log
+        if marks:
+            self.index.advance(marks)  # only after every changed review was indexed from the log
         return done
 
     def reindex(self, thread_ids: list[str], *, with_clauses: bool = False) -> int:
