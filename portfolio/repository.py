@@ -183,6 +183,14 @@ class Repository(Store):
         with self.read() as db:
             return {r[0] for r in db.execute("SELECT contract_id FROM contracts")}
 
+    def filed_from(self, thread_ids: set[str]) -> set[str]:
+        """The contracts filed from these reviews."""
+        if not thread_ids:
+            return set()
+        marks = ",".join("?" for _ in thread_ids)
+        with self.read() as db:
+            return {r[0] for r in db.execute(f"SELECT contract_id FROM contracts WHERE thread_id IN ({marks})", sorted(thread_ids))}
+
     def set_status(self, contract_id: str, status: str) -> bool:
         with self.transaction() as db:
             return db.execute("UPDATE contracts SET status = ? WHERE contract_id = ?", (status, contract_id)).rowcount == 1
@@ -268,6 +276,11 @@ class Repository(Store):
                        (obligation_id, status, who, at, note))
             row = db.execute("SELECT * FROM obligations WHERE obligation_id = ?", (obligation_id,)).fetchone()
         return _obligation_of(row)
+
+    def obligation_contract(self, obligation_id: str) -> str | None:
+        with self.read() as db:
+            row = db.execute("SELECT contract_id FROM obligations WHERE obligation_id = ?", (obligation_id,)).fetchone()
+        return row[0] if row else None
 
     def obligation_history(self, obligation_id: str) -> list[dict]:
         with self.read() as db:

@@ -47,6 +47,10 @@ def add_portfolio_routes(app: FastAPI, service: ReviewService, repository: Synce
         only when the reader may see that review (routed to, or owned by, one of their functions)."""
         return service.index.hidden_from(reviewer.visible_functions)
 
+    def hidden_contracts(reviewer) -> set[str]:
+        """The contracts filed from reviews the reader may not see."""
+        return repository().filed_from(hidden(reviewer))
+
     def shown(records, hide: set[str], thread=lambda r: r.thread_id) -> list:
         return [r for r in records if thread(r) is None or thread(r) not in hide]
 
@@ -112,11 +116,8 @@ def add_portfolio_routes(app: FastAPI, service: ReviewService, repository: Synce
         found = repository().obligations(status=None if status == "all" else status,
                                          due_before=config.today + timedelta(days=due) if status == "open" else None,
                                          in_force_on=config.today if status == "open" else None)
-        hide = hidden(reviewer)
-        if hide:
-            repo = repository()
-            theirs = {c: repo.contract(c, with_clauses=False) for c in {o[0].contract_id for o in found}}
-            found = [o for o in found if theirs[o[0].contract_id] is None or theirs[o[0].contract_id].thread_id not in hide]
+        if hide := hidden_contracts(reviewer):
+            found = [o for o in found if o[0].contract_id not in hide]
         return page("obligations.html", reviewer=reviewer, found=found, due=due, status=status, today=config.today,
                     message=message[:200], quote=quote)
 
@@ -133,12 +134,8 @@ def add_portfolio_routes(app: FastAPI, service: ReviewService, repository: Synce
             raise HTTPException(400, "An obligation is marked done, missed or open.")
 
         def mark() -> str:
-            hide = hidden(reviewer)
-            if hide:
-                known = {o.obligation_id: o.contract_id for o, _ in repository().obligations(status=None)}
-                record = repository().contract(known.get(obligation_id, ""), with_clauses=False)
-                if record is not None and record.thread_id in hide:
-                    raise HTTPException(404, "No such obligation.")
+            if repository().obligation_contract(obligation_id) in hidden_contracts(reviewer):
+                raise HTTPException(404, "No such obligation.")
             try:
                 marked = repository.unsynced.mark_obligation(
                     obligation_id, status, reviewer.username, (fields.get("note") or "").strip()[:1000] or None)
