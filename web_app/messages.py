@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -42,8 +43,6 @@ def _key(data_dir: Path) -> bytes:
             key = path.read_bytes()
             if len(key) == 32:
                 return key
-            import time
-
             time.sleep(0.01)  # written a moment ago by another worker
         raise RuntimeError(f"{path} is not a message key; delete it and restart")
     key = secrets.token_bytes(32)
