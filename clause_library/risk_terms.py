@@ -44,6 +44,10 @@ class RiskTerm(BaseModel):
                                     "otherwise a mutual term is a note: both carry it, so it rarely needs the reviewer")
     covered_by: list[str] = Field(default_factory=list, description="playbook categories whose finding on the same "
                                   "clause already raises this term (besides the one with the same CUAD category)")
+    routine_when: dict[Literal["us", "mutual"], list[str]] = Field(
+        default_factory=dict, description="per direction, wording that shows the clause already holds what we would ask "
+        "for (an audit with notice and a yearly limit at the auditor's cost; a mutual right to terminate on 90 days or "
+        "more): noted, not raised")
 
     @field_validator("signals")
     @classmethod
@@ -51,6 +55,18 @@ class RiskTerm(BaseModel):
         for regex in value:
             re.compile(regex)
         return value
+
+    @field_validator("routine_when")
+    @classmethod
+    def _compile_routine(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for regexes in value.values():
+            for regex in regexes:
+                re.compile(regex)
+        return value
+
+    def is_routine(self, direction: str, clause: str) -> bool:
+        """The clause, read in `direction`, already meets the term's ask."""
+        return any(re.search(regex, clause, re.IGNORECASE) for regex in self.routine_when.get(direction, []))  # type: ignore[call-overload]
 
     @field_validator("not_when", "needs")
     @classmethod
