@@ -83,13 +83,15 @@ def locate_risk_terms(document: SourceDocument, library: RiskTermLibrary, model:
         signal = re.compile(term.signal, re.IGNORECASE)
         needs = re.compile(term.needs, re.IGNORECASE) if term.needs else None
         not_when = re.compile(term.not_when, re.IGNORECASE) if term.not_when else None
+        not_under = re.compile(term.not_under, re.IGNORECASE) if term.not_under else None
         for row, unit in enumerate(units):
             if column is not None and scores is not None:
                 found, score = scores[row, column] >= model.thresholds[column], float(scores[row, column])
             else:
                 found, score = bool(signal.search(unit.text)), None
             if (found and (needs is None or needs.search(unit.text)) and _is_a_provision(unit.text)
-                    and not (not_when and not_when.search(unit.text))):
+                    and not (not_when and not_when.search(unit.text))
+                    and not (not_under and unit.heading and not_under.search(unit.heading))):
                 fired.setdefault(term.id, []).append((row, score))
     hits = []
     for term_id, rows in fired.items():

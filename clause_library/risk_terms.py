@@ -33,6 +33,9 @@ class RiskTerm(BaseModel):
     cuad_category: str | None = Field(default=None, description="found by the risk-term model for this CUAD category")
     signals: list[str] = Field(min_length=1)
     not_when: str | None = None
+    not_under: str | None = Field(default=None, description="a section heading under which a sentence is not the term "
+                                  "('Termination for Cause': 'either party may terminate upon 30 days' notice' there is "
+                                  "termination for breach, not at will)")
     needs: str | None = None
     burden: Burden = "modality"
     severity: Severity
@@ -68,7 +71,7 @@ class RiskTerm(BaseModel):
         """The clause, read in `direction`, already meets the term's ask."""
         return any(re.search(regex, clause, re.IGNORECASE) for regex in self.routine_when.get(direction, []))  # type: ignore[call-overload]
 
-    @field_validator("not_when", "needs")
+    @field_validator("not_when", "needs", "not_under")
     @classmethod
     def _compile(cls, value: str | None) -> str | None:
         if value:

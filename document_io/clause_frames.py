@@ -267,7 +267,7 @@ _INVERTED = re.compile(r"\b(?:in\s+no\s+event|under\s+no\s+circumstances?|at\s+n
                        r"[\w.&'’/-]+(?:\s+[\w.&'’/-]+){0,4}?)(?=\s+(?:\w+ly\s+)?(?:be|have|incur|make|use|assign|disclose|"
                        r"take|seek|claim|bring|exceed|\w+\b(?<!\bor)\b))", re.IGNORECASE)
 _SUBJECT = re.compile(r"(?P<subject>(?:(?:the|such|each|either|neither|both|any|no|all|one|said)\s+)?[\w.&'’/-]+(?:\s+[\w.&'’/-]+){0,7}?)"
-                      r"(?:\s*\([^)]{0,80}\))?\s*,?\s*" + _ADVERBS + r"$", re.IGNORECASE)
+                      r"(?:\s*\([^)]{0,160}\))?\s*,?\s*" + _ADVERBS + r"$", re.IGNORECASE)
 
 
 def _subject_before(text: str, at: int) -> tuple[str | None, int]:
@@ -282,7 +282,7 @@ def _subject_before(text: str, at: int) -> tuple[str | None, int]:
     if tail:
         stretch = before[:tail.start()]
         boundary = max(stretch.rfind(","), stretch.rfind(";"), stretch.rfind(":"), stretch.rfind("("))
-    elif boundary >= 0 and before[boundary] == ")" and re.search(r"\([^()]{0,80}\)\s*,?\s*$", before):
+    elif boundary >= 0 and before[boundary] == ")" and re.search(r"\([^()]{0,160}\)\s*,?\s*$", before):
         stretch = before[:before.rfind("(")]
         boundary = max(stretch.rfind(","), stretch.rfind(";"), stretch.rfind(":"))
     segment = stretch[boundary + 1:] if boundary >= 0 else stretch
@@ -438,6 +438,9 @@ def _modality(text: str, clause: _Clause, predicate: str) -> Modality:
             rf"authori[sz]ed)\s+to)", words) or (modal in ("retains", "retain", "reserves", "reserve") and re.match(
                 r"\S+\s+(?:\w+\s+){0,2}?(?:the\s+|all\s+|any\s+)?(?:rights?|title|ownership|option|discretion)\b", words)):
         return "right"
+    if re.match(r"\S+\s+(?:\S+\s+)?(?:exercise|elect\s+to\s+exercise)\s+(?:its|their|his|her|such|the|this|any)\s+(?:[\w-]+\s+){0,2}?"
+                r"(?:option|right|election)s?\b", words):
+        return "right"  # "Distributor shall exercise its option ... by written notice": how a right is used, not a duty
     return "obligation"
 
 

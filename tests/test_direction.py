@@ -116,3 +116,15 @@ def test_a_rule_does_not_edit_a_clause_that_is_not_what_it_governs(engine, categ
     _, compliance, redlines = review(f"9. {clause}\n", engine, [(category, clause)])
     assert not [s for s in redlines.suggestions if s.category == category and s.kind == "edit"]
     assert not [f for f in compliance.findings if f.category == category and f.position not in (None, "missing")]
+
+
+def test_a_restraint_on_them_is_not_shortened_when_a_parenthesis_stands_between_them_and_the_verb(engine):
+    """Found judging CUAD train reviews: 'the Distributor (on behalf of itself, each of its affiliates ...) agrees that it
+    will not ... solicit' was read as binding nobody, so the supplier was offered an edit cutting the distributor's
+    twelve-month non-solicit of the supplier's own staff to six."""
+    clause = ("During the Term and for a period of twelve (12) months thereafter, Provider (on behalf of itself, each of its "
+              "affiliates and each of their respective representatives) agrees that it will not directly or indirectly "
+              "solicit or hire any employee of Customer.")
+    _, compliance, redlines = review(f"8. Non-solicitation. {clause}\n", engine, [("non_solicit", clause)])
+    assert not [f for f in compliance.findings if f.rule_id == "non_solicit.duration_max"]
+    assert not [s for s in redlines.suggestions if s.category == "non_solicit" and s.edits]
