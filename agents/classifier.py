@@ -189,7 +189,9 @@ def _type_from_roles(roles: list[str]) -> tuple[ContractType, str] | None:
 
 _OUTSIDE_THE_CATALOGUE = (r"\bguarant(?:y|ee)\b|capital\s+maintenance|intellectual\s+property\s+(?:agreement|matters|assignment)"
                           r"|\b(?:asset|stock|share|unit)\s+purchase|\bmerger\b|\b(?:loan|credit|security|pledge|escrow|"
-                          r"separation|tax\s+(?:sharing|matters)|registration\s+rights|voting|employment|joint\s+filing)\s+agreement")
+                          r"separation|tax\s+(?:sharing|matters)|registration\s+rights|voting|employment|joint\s+filing)\s+agreement"
+                          # a derivative (a yield maintenance or interest-rate cap, an ISDA confirmation) is not a services deal
+                          r"|yield\s+maintenance|interest\s+rate\s+(?:swap|cap|protection)|\bISDA\b|\bswap\s+(?:agreement|transaction)")
 
 
 def _contract_type(title: str, opening: str, roles: list[str] = ()) -> tuple[ContractType, float, str]:

@@ -146,8 +146,9 @@ def _cast(profile: ContractProfile) -> list[CastParty]:
     US") are one party here, also known by the word their terms share ("Roche"): a clause binding "Roche" binds
     that side, whichever of them it is."""
     groups: dict[tuple, list] = {}
-    for party in profile.parties:
-        groups.setdefault((party.is_us, party.side) if party.side else (party.name,), []).append(party)
+    for members in profile.party_groups():  # parties sharing a defined term ("collectively 'WYZZ'") are one already
+        party = next((m for m in members if m.side), members[0])
+        groups.setdefault((party.is_us, party.side) if party.side else (party.name,), []).extend(members)
     cast = []
     for members in groups.values():
         terms = [t for m in members for t in m.defined_terms]

@@ -89,8 +89,23 @@ class ContractProfile(BaseModel):
                                                  "the functions that sign off, in order (empty: one sign-off, any function)")
 
     def cast(self) -> list[CastParty]:
-        """The parties as the clause-frame reader takes them (name and defined terms)."""
-        return [CastParty(name=p.name, defined_terms=p.defined_terms, start=0, end=0, found_in="preamble") for p in self.parties]
+        """The parties as the clause-frame reader takes them (name and defined terms). Parties that share a defined term
+        ('WYZZ, Inc. and WYZZ Licensee, Inc. (collectively "WYZZ")') and are on the same footing (both us, or both not)
+        are one party, named by the first: otherwise 'WYZZ shall pay' names two parties and is read as binding nobody."""
+        return [CastParty(name=group[0].name, defined_terms=list(dict.fromkeys(t for p in group for t in p.defined_terms)),
+                          start=0, end=0, found_in="preamble") for group in self.party_groups()]
+
+    def party_groups(self) -> list[list[Party]]:
+        groups: list[list[Party]] = []
+        for party in self.parties:
+            terms = {t.lower() for t in party.defined_terms}
+            group = next((g for g in groups if all(m.is_us == party.is_us for m in g)
+                          and terms & {t.lower() for m in g for t in m.defined_terms}), None)
+            if group is None:
+                groups.append([party])
+            else:
+                group.append(party)
+        return groups
 
 
 # --- clause extraction ------------------------------------------------------------------------------

@@ -128,3 +128,23 @@ def test_a_restraint_on_them_is_not_shortened_when_a_parenthesis_stands_between_
     _, compliance, redlines = review(f"8. Non-solicitation. {clause}\n", engine, [("non_solicit", clause)])
     assert not [f for f in compliance.findings if f.rule_id == "non_solicit.duration_max"]
     assert not [s for s in redlines.suggestions if s.category == "non_solicit" and s.edits]
+
+
+def test_a_payment_to_us_by_two_companies_named_together_is_not_extended(engine):
+    """'WYZZ, Inc. and WYZZ Licensee, Inc. (collectively "WYZZ")': two parties share one name, so 'WYZZ shall pay' named
+    nobody and the customer-side payment rule offered to give WYZZ thirty days instead of ten to pay us (CUAD train)."""
+    text = ('OUTSOURCING AGREEMENT\nWYZZ, Inc. and WYZZ Licensee, Inc. (collectively "WYZZ") and Nexstar Broadcasting of '
+            'Peoria, L.L.C. ("Nexstar") hereby enter into this Agreement dated November 28, 2001.\n'
+            '1. Services. Nexstar shall purchase the station services described in Schedule A from WYZZ.\n'
+            '2. Rent. WYZZ shall make all payments due to Nexstar hereunder within ten (10) days following receipt of an '
+            'invoice from Nexstar.\n')
+    document = document_from_text(name="t", text=text)
+    profile = classify(ClassifierInput(document=document, our_names=["Nexstar Broadcasting of Peoria, L.L.C."], side="customer"))
+    assert [p.name for p in profile.parties if p.is_us] == ["Nexstar Broadcasting of Peoria, L.L.C."]
+    rent = text.index("WYZZ shall make")
+    paid = ExtractedClause(category="payment_terms", span=Span.of(document, rent, text.index("Nexstar.\n", rent) + 8),
+                           score=0.9, method="rules")
+    compliance = check_compliance(ComplianceInput(document=document, profile=profile, extraction=ExtractionResult(clauses=[paid])),
+                                  engine.library)
+    redlines = propose_redlines(RedliningInput(document=document, compliance=compliance, profile=profile), engine)
+    assert not [s for s in redlines.suggestions if s.category == "payment_terms" and s.edits]
