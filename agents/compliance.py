@@ -52,7 +52,7 @@ def check_compliance(data: ComplianceInput, library: ClauseLibrary) -> Complianc
     seen: set[tuple[str, int, int]] = set()
     for category in library.categories.values():
         for rule in category.playbook.rules:
-            if not applies_to_us(rule.side, our_side):
+            if not applies_to_us(rule.side, our_side) or data.profile.contract_type in rule.not_for:
                 continue
             if rule.kind == "forbidden_pattern":
                 scopes = [(p.start, p.text, "local") for p in document.paragraphs if p.text.strip()]
@@ -270,7 +270,7 @@ def _rule_finding(document: SourceDocument, category, hit: RuleHit) -> Finding:
     severity: Severity = rule.severity
     escalate = None
     if hit.position == "fallback":
-        severity = "low"
+        severity = "info" if rule.fallback_accepted else "low"
     elif hit.position == "walk_away":
         # Critical is kept for walk-aways on the terms that decide exposure (liability, our data, indemnities);
         # any other walk-away is at least high. So risk separates contracts instead of calling every one critical.

@@ -39,7 +39,7 @@ CONTRACTS: dict[str, dict] = {
             ("Indemnification", "Supplier shall defend, indemnify and hold harmless Customer from third-party claims that the deliverables infringe intellectual property rights."),
             ("Confidentiality", "Each party shall keep the other party's confidential information in confidence and shall not disclose it to third parties, and these obligations survive for five (5) years after termination."),
             ("Assignment", "Supplier may assign this Agreement or any of its rights to any third party without the consent of Customer. Customer may not assign this Agreement without the prior written consent of Supplier."),
-            ("Governing Law", "This Agreement shall be governed by the laws of the State of New York, without regard to its conflict of laws rules."),
+            ("Governing Law", "This Agreement shall be governed by the laws of the State of Texas, without regard to its conflict of laws rules."),
         ],
     },
     "saas_cloudnimbus": {

@@ -148,3 +148,20 @@ def test_a_payment_to_us_by_two_companies_named_together_is_not_extended(engine)
                                   engine.library)
     redlines = propose_redlines(RedliningInput(document=document, compliance=compliance, profile=profile), engine)
     assert not [s for s in redlines.suggestions if s.category == "payment_terms" and s.edits]
+
+
+def test_a_licensees_term_is_not_shortened(engine):
+    """For a licensee or a distributor the term is how long its rights last: the customer-side 'initial term at most three
+    years' rule cut a distributor's exclusive ten-year term to one year (CUAD train)."""
+    term = "The term of this Agreement shall be ten (10) years from the Effective Date."
+    text = ('LICENSE AGREEMENT\nThis License Agreement is made as of January 1, 2025 between Quanta Software Ltd. '
+            '("Licensor") and Northwind Systems, Inc. ("Licensee").\n1. Grant. Licensor grants Licensee an exclusive licence '
+            f'to use the Software in the Territory.\n2. Term. {term}\n')
+    document = document_from_text(name="t", text=text)
+    profile = classify(ClassifierInput(document=document, our_names=["Northwind Systems, Inc."]))
+    assert (profile.contract_type, profile.our_side) == ("licence", "customer")
+    start = text.index(term)
+    extraction = ExtractionResult(clauses=[ExtractedClause(category="term", span=Span.of(document, start, start + len(term)),
+                                                           score=0.9, method="rules")])
+    compliance = check_compliance(ComplianceInput(document=document, profile=profile, extraction=extraction), engine.library)
+    assert not [f for f in compliance.findings if f.rule_id == "term.initial_max"]
