@@ -64,7 +64,8 @@ def check_compliance(data: ComplianceInput, library: ClauseLibrary) -> Complianc
                     if hit.is_violation and key not in seen and _acts_as_rule_needs(rule, document, hit, data.profile) and not (
                             rule.one_sided_only and _we_have_it_too(rule, document, data.profile)):
                         seen.add(key)
-                        findings.append(_rule_finding(document, category, hit).model_copy(update={"found_by": found_by}))
+                        accepted = hit.position == "fallback" and _fallback_accepted(rule, document, hit, data.profile)
+                        findings.append(_rule_finding(document, category, hit, accepted).model_copy(update={"found_by": found_by}))
     findings += _risk_terms_not_yet_raised(data, library, findings)
     for flag in extraction.injection_flags:
         findings.append(
@@ -265,12 +266,18 @@ def _we_have_it_too(rule, document: SourceDocument, profile: ContractProfile) ->
                for m in re.finditer(rule.pattern, document.text, re.IGNORECASE))
 
 
-def _rule_finding(document: SourceDocument, category, hit: RuleHit) -> Finding:
+def _fallback_accepted(rule, document: SourceDocument, hit: RuleHit, profile: ContractProfile) -> bool:
+    if isinstance(rule.fallback_accepted, bool):
+        return rule.fallback_accepted
+    return who_acts(document, hit.start, hit.end, profile) in rule.fallback_accepted
+
+
+def _rule_finding(document: SourceDocument, category, hit: RuleHit, fallback_accepted: bool = False) -> Finding:
     rule = hit.rule
     severity: Severity = rule.severity
     escalate = None
     if hit.position == "fallback":
-        severity = "info" if rule.fallback_accepted else "low"
+        severity = "info" if fallback_accepted else "low"
     elif hit.position == "walk_away":
         # Critical is kept for walk-aways on the terms that decide exposure (liability, our data, indemnities);
         # any other walk-away is at least high. So risk separates contracts instead of calling every one critical.
@@ -278,7 +285,8 @@ def _rule_finding(document: SourceDocument, category, hit: RuleHit) -> Finding:
         escalate = category.playbook.escalate_to
     positions = rule.ladder or category.playbook  # a rule for one side argues its own ladder
     ladder = {
-        "fallback": f"acceptable only as our fallback ({positions.fallback.rstrip('.')})",
+        "fallback": f"on our fallback rung ({positions.fallback.rstrip('.')}); accepted as it stands, noted" if fallback_accepted
+        else f"acceptable only as our fallback ({positions.fallback.rstrip('.')})",
         "beyond_fallback": f"worse than our fallback ({positions.fallback.rstrip('.')})",
         "walk_away": f"at our walk-away point ({positions.walk_away.rstrip('.')})",
     }[hit.position]

@@ -68,8 +68,31 @@ def find_risk_terms(document: SourceDocument, profile: ContractProfile, library:
     parties = _cast(profile)
     readings = _one_per_clause([(hit, _direction(library.get(hit.term_id), document, hit, profile, parties)) for hit in hits])
     balanced = {t.id for t in library.terms if t.one_sided_only and any(h.term_id == t.id and d in ("them", "mutual") for h, d in readings)}
-    return [_finding(document, library.get(hit.term_id), hit, "mutual" if d == "us" and hit.term_id in balanced else d)
-            for hit, d in readings]
+    findings = [_finding(document, library.get(hit.term_id), hit, "mutual" if d == "us" and hit.term_id in balanced else d)
+                for hit, d in readings]
+    return _one_question_per_sentence(findings, [hit for hit, _ in readings], library)
+
+
+def _one_question_per_sentence(findings: list[Finding], hits: list[RiskTermHit], library: RiskTermLibrary) -> list[Finding]:
+    """'PageMaster shall not engage in the same promotion with any other On-Line Casinos' is exclusivity and a
+    non-compete: one question for the reviewer, not two. When terms raise questions on the same sentence, the most severe
+    (then the model's surest, then the library's first) asks; the others stay in the report as notes pointing to it."""
+    order = {t.id: k for k, t in enumerate(library.terms)}
+    rank = lambda k: (-SEVERITY_ORDER[findings[k].severity], -(hits[k].score or 0.0), order[hits[k].term_id])  # noqa: E731
+    asking: dict[tuple[int, int], int] = {}
+    for k in sorted((k for k, f in enumerate(findings) if f.severity != "info"), key=rank):
+        asking.setdefault((hits[k].frame_start, hits[k].frame_end), k)
+    out = []
+    for k, finding in enumerate(findings):
+        first = asking.get((hits[k].frame_start, hits[k].frame_end))
+        if finding.severity == "info" or first is None or first == k:
+            out.append(finding)
+            continue
+        kept = library.get(hits[first].term_id).label
+        out.append(finding.model_copy(update={
+            "severity": "info", "expected": None, "escalate_to": None,
+            "explanation": f"{finding.explanation.split(' Ask for:')[0]} Raised once on these words, as {kept.lower()}."}))
+    return out
 
 
 def locate_risk_terms(document: SourceDocument, library: RiskTermLibrary, model: RiskTermModel,

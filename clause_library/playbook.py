@@ -54,9 +54,10 @@ class Rule(BaseModel):
     pattern: str | None = None
     fix: list[PatternFix] = Field(default_factory=list)
     position_on_fail: Position = "beyond_fallback"
-    fallback_accepted: bool = Field(default=False, description="a term already at the fallback rung is accepted as it "
-                                    "stands on the other side's paper: noted, not asked for (New York law for Delaware "
-                                    "costs more goodwill than it gains)")
+    fallback_accepted: bool | list[Literal["us", "them", "mutual", "nobody"]] = Field(
+        default=False, description="a term already at the fallback rung is accepted as it stands on the other side's paper: "
+        "noted, not asked for (New York law for Delaware costs more goodwill than it gains); a list: only when who acts in "
+        "the clause is one of these (a mutual twelve-month non-solicit, not one binding us alone)")
     not_for: list[str] = Field(default_factory=list, description="contract types where the rule does not protect us: a "
                                "licensee's or distributor's term is how long its rights last, so a shorter one is worse")
     acting: list[Literal["us", "them", "mutual", "nobody"]] | None = Field(

@@ -60,14 +60,25 @@ def test_no_cap_is_inserted_against_the_customer(engine):
 @pytest.mark.parametrize("law, forum", [
     ("This Agreement shall be governed by the laws of the State of Israel.", "The courts of Tel Aviv shall have exclusive "
      "jurisdiction over any dispute arising out of this Agreement."),
-    ("This Agreement shall be governed by the laws of the State of New York and shall be performed entirely within the State "
-     "of New York.", "Any action shall be brought exclusively in the courts located in New York County."),
+    ("This Agreement shall be governed by the laws of the State of Texas and shall be performed entirely within the State "
+     "of Texas.", "Any action shall be brought exclusively in the courts located in Harris County, Texas."),
 ])
 def test_the_law_is_not_changed_without_the_forum(engine, law, forum):
     _, compliance, redlines = review(f"9. Governing Law. {law} {forum}\n", engine, [("governing_law", law)])
     governing = [s for s in redlines.suggestions if s.category == "governing_law"]
     assert governing and all(s.kind == "flag" and not s.edits for s in governing)
     assert any("law and forum" in s.rationale for s in governing)
+
+
+def test_a_law_at_our_fallback_is_noted_not_changed(engine):
+    """New York law with New York courts is on our fallback rung: a reviewer accepts it on the other side's paper rather
+    than spend goodwill on Delaware, so it is a note in the report and no suggestion."""
+    law = ("This Agreement shall be governed by the laws of the State of New York and shall be performed entirely within the "
+           "State of New York.")
+    forum = "Any action shall be brought exclusively in the courts located in New York County."
+    _, compliance, redlines = review(f"9. Governing Law. {law} {forum}\n", engine, [("governing_law", law)])
+    assert [(f.position, f.severity) for f in compliance.findings if f.rule_id == "governing_law.allowed"] == [("fallback", "info")]
+    assert not [s for s in redlines.suggestions if s.category == "governing_law"]
 
 
 def test_a_law_written_with_a_carve_out_is_read(engine):
@@ -165,3 +176,13 @@ def test_a_licensees_term_is_not_shortened(engine):
                                                            score=0.9, method="rules")])
     compliance = check_compliance(ComplianceInput(document=document, profile=profile, extraction=extraction), engine.library)
     assert not [f for f in compliance.findings if f.rule_id == "term.initial_max"]
+
+
+@pytest.mark.parametrize("who, noted", [("neither party", True), ("Customer", False)])
+def test_a_mutual_non_solicit_at_our_fallback_is_noted_one_on_us_is_cut(engine, who, noted):
+    clause = (f"For a period of twelve (12) months after the termination of this Agreement, {who} shall solicit or hire any "
+              "employee of the other party.").replace("Customer shall", "Customer shall not")
+    _, compliance, redlines = review(f"8. Non-solicitation. {clause}\n", engine, [("non_solicit", clause)])
+    found = [f for f in compliance.findings if f.rule_id == "non_solicit.duration_max"]
+    assert [f.severity for f in found] == (["info"] if noted else ["low"])
+    assert bool([s for s in redlines.suggestions if s.category == "non_solicit"]) is not noted
