@@ -73,7 +73,7 @@ _DEFINITION = re.compile(r"^\W*(?:\d+(?:\.\d+)*\.?\s*)?[\"“][^\"”]{1,80}[\"�
                          r"\bare\s+referred\s+to\s+(?:herein|collectively)|\bshall\s+mean\b", re.IGNORECASE)
 _LIABILITY = r"(?:liable|liability|liabilities|responsible|responsibility)"
 _RIGHT_WORDS = r"(?:right|option|discretion|authority|entitlement)"
-_MUTUAL_PHRASE = (r"(?:(?:each|either|neither|both|any|one)\s+(?:of\s+the\s+)?part(?:y|ies)(?:\s+hereto)?|(?:the\s+)?parties(?:\s+hereto)?|"
+_MUTUAL_PHRASE = (r"(?:(?:each|either|neither|both|any|one|a)\s+(?:of\s+the\s+)?part(?:y|ies)(?:\s+hereto)?|(?:the\s+)?parties(?:\s+hereto)?|"
                   r"(?:the|such|a|any)\s+(?:non-?)?(?:defaulting|breaching|disclosing|receiving|indemnifying|indemnified|"
                   r"terminating|requesting|notifying|affected|claiming|prevailing|performing|other)\s+part(?:y|ies)|"
                   r"such\s+part(?:y|ies)|the\s+other|each\s+other|one\s+another)")
