@@ -65,7 +65,8 @@ def run_judged(contracts: list[LabelledContract], engine: LocalEngine, judgments
         verdicts: Counter = Counter()
         edits_useful = 0
         mine = [j for j in judgments if j.side == side]
-        for prefix in sorted({j.contract for j in mine}):
+        # every judged contract is reviewed from both sides, also a side whose review raised nothing to judge
+        for prefix in sorted({j.contract for j in judgments}):
             contract = next((c for c in contracts if c.id.startswith(prefix)), None)
             if contract is None:
                 continue
