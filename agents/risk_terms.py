@@ -225,6 +225,10 @@ def _carrier(term: RiskTerm, frame: ClauseFrame, sentence: str, profile: Contrac
         owner = _liability_owner(sentence, parties)
         if owner is not None:
             return owner
+    if term.burden == "holder" and (holder := _option_holder(sentence, parties)) is not None:
+        others = [p.name for p in parties if p.name != holder]
+        if holder == MUTUAL or len(others) == 1:
+            return MUTUAL if holder == MUTUAL else others[0]
     bound = frame.bound or _leading_party(sentence, parties)
     if bound is None:
         return None
@@ -248,6 +252,20 @@ def _leading_party(sentence: str, parties: list[CastParty]) -> str | None:
     if match is None:
         return None
     return resolver.resolve(match.group(0))
+
+
+def _option_holder(sentence: str, parties: list[CastParty]) -> str | None:
+    """'Distributor does not exercise its option', 'Sanofi may exercise its Option', 'Licensee shall have a right of first
+    refusal': whose option or first right the sentence is about (the first party named so)."""
+    from document_io.clause_frames import PartyResolver
+
+    resolver = PartyResolver(parties)
+    for match in resolver.alias_pattern.finditer(sentence):
+        after = sentence[match.end():match.end() + 80]
+        if re.match(r"(?:'s|’s)?\s+(?:[\w-]+\s+){0,4}?(?:option|right\s+of\s+first|first\s+right|right\s+to\s+match)\b", after,
+                    re.IGNORECASE) and not re.match(r"(?:'s|’s)?\s+(?:[\w-]+\s+){0,2}?(?:grants?|gives?|offers?)\b", after, re.I):
+            return resolver.resolve(match.group(0))
+    return None
 
 
 def _liability_owner(sentence: str, parties: list[CastParty]) -> str | None:

@@ -387,6 +387,8 @@ def _antecedent(before: str, pronoun: str, resolver: PartyResolver) -> str | Non
     mutual = list(re.finditer(_MUTUAL_PHRASE, before, re.IGNORECASE))
     if mutual and (not mentions or mutual[-1].start() > before.rfind(mentions[-1])):
         return MUTUAL
+    if pronoun.lower() in ("they", "them", "their") and len({resolver.resolve(m) for m in mentions} - {None, MUTUAL}) >= 2:
+        return MUTUAL  # "If both Party A and Party B continue ..., they will negotiate": both of them
     return resolver.resolve(mentions[-1]) if mentions else None
 
 
