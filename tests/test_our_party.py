@@ -29,7 +29,7 @@ def test_the_cli_asks_records_the_answer_and_redoes_the_side_dependent_checks(st
     thread, first = _review(data, out)
     assert "our side unknown" in first and "Which party are we?" in first
     assert "liability_cap" not in first  # no side-dependent suggestion before the answer
-    governing = re.search(r"(S\d\d)\s+LOW\s+governing_law", first).group(1)
+    governing = re.search(r"(S\d\d)\s+MEDIUM\s+assignment", first).group(1)  # side-neutral: no anti-assignment clause
     cli("decide", thread, "--approve", governing, "--no-finalize", data_dir=data)
 
     stranger = cli("decide", thread, "--our-party", "Nobody Inc.", data_dir=data, check=False)
@@ -41,7 +41,7 @@ def test_the_cli_asks_records_the_answer_and_redoes_the_side_dependent_checks(st
     assert "alice answered that we are Northwind Systems, Inc.; our side customer" in answered
     assert "our side customer" in answered and "counterparty CloudNimbus Inc." in answered
     assert re.search(r"S2-\d\d\s+CRITICAL\s+liability_cap", answered)  # the side-dependent checks ran
-    carried = re.search(r"(S2-\d\d)\s+LOW\s+governing_law.*\[approve by reviewer\]", answered)
+    carried = re.search(r"(S2-\d\d)\s+MEDIUM\s+assignment.*\[approve by reviewer\]", answered)
     assert carried, answered  # the unchanged suggestion kept its decision, under its new id
 
     stale = cli("decide", thread, "--approve", governing, data_dir=data, check=False)

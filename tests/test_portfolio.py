@@ -34,7 +34,7 @@ def _profile(our_side: str = "customer") -> ContractProfile:
 
 
 @pytest.mark.parametrize("sample, expected", [
-    ("msa_orion.docx", {"governing_law": "New York", "not_to_exceed": 250000.0, "payment_terms_days": 10}),
+    ("msa_orion.docx", {"governing_law": "Texas", "not_to_exceed": 250000.0, "payment_terms_days": 10}),
     ("licence_quanta.docx", {"governing_law": "Germany", "value": 80000.0, "payment_terms_days": 30}),
     ("nda_bluepeak.docx", {"governing_law": "Cayman Islands", "value": None, "payment_terms_days": None}),
 ])

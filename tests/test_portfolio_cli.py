@@ -76,10 +76,10 @@ def test_demo_renewals_and_search_answer_over_imported_contracts(demo):
     rows = json.loads(cli("renewals", "--within", "12m", "--json", data_dir=demo).stdout)
     assert [(r["name"], r["notice_deadline"], r["origin"]) for r in rows][:2] == [
         ("licence_quanta", "2026-12-02", "import"), ("saas_cloudnimbus", "2027-03-04", "import")]
-    hits = json.loads(cli("search", "contracts governed by New York law", "--json", data_dir=demo).stdout)
+    hits = json.loads(cli("search", "contracts governed by Texas law", "--json", data_dir=demo).stdout)
     assert "msa_orion" in {h["contract"]["name"] for h in hits}
     for hit in hits:
-        assert hit["contract"]["governing_law"] == "New York"
+        assert hit["contract"]["governing_law"] == "Texas"
         assert _quote_is_in_its_contract(demo, hit["contract"]["contract_id"], hit["start"], hit["end"],
                                          _citation(demo, hit["contract"]["contract_id"], hit["category"]))
     assert "read as:" in cli("search", "audit rights in licence agreements", data_dir=demo).stdout

@@ -102,7 +102,7 @@ def test_interactive_decisions_one_at_a_time(tmp_path):
     asked = cli("decide", thread, "-i", "--reviewer", "Bo", data_dir=tmp_path, stdin="a\n\ns\nq\n").stdout
     assert "[a]pprove [m]odify [r]eject [e]scalate [s]kip [q]uit" in asked  # brackets are not eaten as markup
     status = cli("show", thread, data_dir=tmp_path).stdout
-    assert "[approve by Bo]" in status and "2 pending" in status
+    assert "[approve by Bo]" in status and "1 pending" in status
     done = cli("decide", thread, "-i", "--reviewer", "Bo", data_dir=tmp_path, stdin="m\nNew audit clause.\nour text\nr\n\n")
     assert "finalised" in done.stdout
     assert (out / "dpa_medisafe.redlined.docx").exists()
@@ -133,7 +133,7 @@ def test_choosing_the_fallback_wording_is_a_modify_applied_as_a_tracked_change(t
     thread = _thread(reviewed.stdout)
     renewal = re.search(r"(S\d\d)\s+\w+\s+auto_renewal", reviewed.stdout).group(1)
     assert f"fallback if refused (--fallback {renewal})" in reviewed.stdout
-    no_fallback = re.search(r"(S\d\d)\s+\w+\s+governing_law", reviewed.stdout).group(1)
+    no_fallback = re.search(r"(S\d\d)\s+\w+\s+price_escalation", reviewed.stdout).group(1)  # a deletion: no numeric rung
     refused = cli("decide", thread, "--fallback", no_fallback, data_dir=data, check=False)
     assert refused.returncode == 1 and "has no fallback wording" in refused.stderr
     cli("decide", thread, "--fallback", renewal, "--comment", "they refused one year", "--reviewer", "Ann", "--no-finalize",

@@ -154,9 +154,9 @@ def test_use_fallback_in_the_browser_records_the_fallback_wording(site, browser)
     assert f"modify by {name}" in decided and "seventy-two (72) hours" in decided and "playbook fallback" in decided
     history = cli("history", thread, data_dir=site["data"]).stdout
     assert f"{name}: modify {sid}" in history and "seventy-two (72) hours" in history
-    # a suggestion with no numeric rung has no such button
-    law = next(c for c in browser.find_elements(By.CSS_SELECTOR, ".card") if "\ngoverning_law · edit" in c.text)
-    assert "Fallback wording" not in law.text and not law.find_elements(By.CSS_SELECTOR, "button[value='fallback']")
+    # a suggestion with no numeric rung (a deletion) has no such button
+    price = next(c for c in browser.find_elements(By.CSS_SELECTOR, ".card") if "\nprice_escalation · edit" in c.text)
+    assert "Fallback wording" not in price.text and not price.find_elements(By.CSS_SELECTOR, "button[value='fallback']")
 
 
 def test_sign_off_needs_the_role_no_open_escalation_and_names_the_signer(site):
