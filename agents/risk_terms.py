@@ -53,6 +53,7 @@ class RiskTermHit(BaseModel):
     first_row: int = 0  # the clause's first and last sentence (indexes into the sentence units)
     last_row: int = 0
     sentences: int = 1  # how many runs of sentences of the clause state the term
+    paragraph_start: int = 0  # the paragraph the cited run is in
 
 
 def is_risk_finding(finding: Finding) -> bool:
@@ -134,12 +135,13 @@ def _hit(term_id: str, units: list[SentenceUnit], run: list[tuple[int, float | N
     best_row, best_score = max(run, key=lambda g: g[1] if g[1] is not None else -g[0])
     return RiskTermHit(term_id=term_id, start=units[run[0][0]].start, end=units[run[-1][0]].end,
                        frame_start=units[best_row].start, frame_end=units[best_row].end, score=best_score,
-                       first_row=run[0][0], last_row=run[-1][0])
+                       first_row=run[0][0], last_row=run[-1][0], paragraph_start=units[run[0][0]].paragraph_start)
 
 
 def _one_per_clause(readings: list[tuple[RiskTermHit, Direction]]) -> list[tuple[RiskTermHit, Direction]]:
     """Runs of one term at most SAME_CLAUSE_GAP sentences apart that read the same way are one clause (an audit
-    section of five sentences): one finding, citing its strongest run."""
+    section of five sentences): one finding, citing its strongest run, or every run when they share one paragraph (a
+    quote, and the Word comment on it, stay inside a paragraph); the strongest sentence's frame decides the direction."""
     kept: list[tuple[RiskTermHit, Direction]] = []
     last: dict[str, int] = {}  # term -> index in kept of its latest clause
     for hit, direction in sorted(readings, key=lambda r: r[0].first_row):
@@ -147,8 +149,10 @@ def _one_per_clause(readings: list[tuple[RiskTermHit, Direction]]) -> list[tuple
         if k is not None and kept[k][1] == direction and hit.first_row - kept[k][0].last_row <= SAME_CLAUSE_GAP:
             held = kept[k][0]
             stronger = hit if (hit.score or 0.0) > (held.score or 0.0) else held
-            kept[k] = (stronger.model_copy(update={"first_row": held.first_row, "last_row": hit.last_row,
-                                                   "sentences": held.sentences + hit.sentences}), direction)
+            update = {"first_row": held.first_row, "last_row": hit.last_row, "sentences": held.sentences + hit.sentences}
+            if hit.paragraph_start == held.paragraph_start:
+                update |= {"start": min(held.start, hit.start), "end": max(held.end, hit.end)}
+            kept[k] = (stronger.model_copy(update=update), direction)
             continue
         last[hit.term_id] = len(kept)
         kept.append((hit, direction))
