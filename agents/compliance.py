@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from document_io.clause_frames import limits_liability
 from document_io.legal_text import sentence_spans
 from agents.schema import (ComplianceReport, ContractProfile, ExtractionResult, Finding, IntakeRequest, RiskLevel, Span,
                            SpendCheck, SpendRecord)
@@ -67,6 +68,7 @@ def check_compliance(data: ComplianceInput, library: ClauseLibrary) -> Complianc
                         accepted = hit.position == "fallback" and _fallback_accepted(rule, document, hit, data.profile)
                         findings.append(_rule_finding(document, category, hit, accepted).model_copy(update={"found_by": found_by}))
     findings += _risk_terms_not_yet_raised(data, library, findings)
+    findings = _no_cap_needed_by_us(data, library, findings)
     for flag in extraction.injection_flags:
         findings.append(
             Finding(
@@ -105,6 +107,35 @@ def overall_risk(profile: ContractProfile, compliance: ComplianceReport) -> Risk
     from_findings = {4: "critical", 3: "high", 2: "medium"}.get(worst, "low")
     levels = ["low", "medium", "high", "critical"]
     return max(profile.inherent_risk, from_findings, key=levels.index)  # type: ignore[return-value]
+
+
+# what a cap would protect a customer from: an indemnity or an uncapped or fixed liability of ours
+_OUR_OPEN_LIABILITY = ("risk.indemnity_by_us", "risk.uncapped_liability", "risk.liquidated_damages")
+
+
+def _no_cap_needed_by_us(data: ComplianceInput, library: ClauseLibrary, findings: list[Finding]) -> list[Finding]:
+    """As the customer, a contract with no cap or exclusion leaves the supplier's liability to us unlimited, which favours
+    us; a cap matters only when we carry an open-ended liability of our own (an indemnity, an uncapped or liquidated
+    liability). Without one, the missing cap is a note, not a question (judged trivial 6 times in 8 on CUAD train
+    reviews; the two useful ones were contracts where we indemnify)."""
+    if data.profile.our_side != "customer":
+        return findings
+    ours = any(f.severity != "info" and f.position != "missing" and (
+        f.rule_id in _OUR_OPEN_LIABILITY or f.category in ("indemnification", "limitation_of_liability", "liability_cap"))
+        for f in findings)
+    if ours:
+        return findings
+    out = []
+    for finding in findings:
+        category = library.categories.get(finding.category)
+        if finding.position == "missing" and category is not None and limits_liability(category.approved_clause):
+            finding = finding.model_copy(update={
+                "severity": "info", "escalate_to": None,
+                "explanation": f"The contract has no {category.label.lower()} clause, so the supplier's liability to us is "
+                "not limited either; nothing in it gives us an open-ended liability of our own (no indemnity by us, no "
+                "uncapped or liquidated liability) that a cap would protect. Noted, nothing to ask."})
+        out.append(finding)
+    return out
 
 
 def _risk_terms_not_yet_raised(data: ComplianceInput, library: ClauseLibrary, raised: list[Finding]) -> list[Finding]:

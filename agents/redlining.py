@@ -25,6 +25,7 @@ from agents.risk_terms import is_risk_finding
 from agents.schema import ComplianceReport, ContractProfile, DroppedEdit, Finding, GroundingError, RedlineSet, Suggestion
 from clause_library.playbook import applies_to_us
 from clause_library.rule_engine import evaluate, fallback_replacement, improves
+from document_io.clause_frames import limits_liability
 from document_io.docx_redline import ParagraphInsertion, TextEdit
 from document_io.legal_text import minimal_edits
 from document_io.models import SourceDocument
@@ -219,7 +220,7 @@ def _suggest(document: SourceDocument, finding: Finding, engine: LocalEngine, pr
                           playbook_position="answer the question, then re-run the review")
     category = engine.library.get(finding.category)
     playbook = category.playbook
-    if finding.position == "missing" and (limits := _limits_liability(category.approved_clause)) and profile is not None \
+    if finding.position == "missing" and (limits := limits_liability(category.approved_clause)) and profile is not None \
             and profile.our_side == "customer":
         # a cap or an exclusion limits what the supplier owes us as much as what we owe it: a proposal to weigh, never an
         # automatic insertion on the customer side
@@ -304,16 +305,6 @@ def _frame_moved(before: str, after: str, profile: ContractProfile) -> str | Non
         return None
     return (f"the edit would change the clause itself (binding {old.bound or 'no party'} → {new.bound or 'no party'}, "
             f"{old.modality} → {new.modality}) in a way that is not plainly ours, not just its term")
-
-
-def _limits_liability(clause: str) -> str | None:
-    """'liability' or 'damages' when an approved clause caps or excludes liability (read from its frame)."""
-    from document_io.clause_frames import frame_of
-
-    if frame_of(clause, []).modality in ("limitation", "exclusion") or re.search(
-            r"\b(?:shall|will)\s+not\s+exceed\b|\bin\s+no\s+event\b[^.]{0,80}\bliable\b", clause, re.IGNORECASE):
-        return "liability" if re.search(r"liabilit", clause, re.IGNORECASE) else "damages"
-    return None
 
 
 def _replaced(quote: str, base: int, hit, replacement: str) -> str:

@@ -496,6 +496,14 @@ _ACTS = re.compile(r"\s+(?:\w+ly\s+|hereby\s+|also\s+)*(?:shall|will|may|must|ca
                    r"has\s+the\s+right|reserves\s+the\s+right)\b", re.IGNORECASE)
 
 
+def limits_liability(clause: str) -> str | None:
+    """'liability' or 'damages' when a clause caps or excludes liability (read from its frame)."""
+    if frame_of(clause, []).modality in ("limitation", "exclusion") or re.search(
+            r"\b(?:shall|will)\s+not\s+exceed\b|\bin\s+no\s+event\b[^.]{0,80}\bliable\b", clause, re.IGNORECASE):
+        return "liability" if re.search(r"liabilit", clause, re.IGNORECASE) else "damages"
+    return None
+
+
 def acting_party(sentence: str, at: int, parties: list[CastParty]) -> str | None:
     """Who acts in the clause that holds the character `at` of `sentence`: the party named last before it as the
     subject of a verb ("unless either party gives notice at least 180 days ..." → mutual; "Provider may change the

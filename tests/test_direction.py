@@ -47,14 +47,24 @@ def test_a_providers_notice_to_us_is_not_cut(engine):
     assert not any("ninety" in e.new_text or document.text[e.start:e.end] == "ninety" for s in redlines.suggestions for e in s.edits)
 
 
-def test_no_cap_is_inserted_against_the_customer(engine):
+@pytest.mark.parametrize("we_indemnify", [True, False])
+def test_no_cap_is_inserted_against_the_customer(engine, we_indemnify):
+    """A cap limits what the supplier owes us: never inserted for the customer. It is a question when we carry an
+    open-ended liability of our own (an indemnity) a cap would protect; otherwise a note (nothing to ask)."""
     text = ("1. Services. Provider shall provide the outsourced services described in Schedule A.\n"
             "2. Fees. Customer shall pay the fees within forty-five (45) days of invoice.\n"
-            "3. Governing Law. This Agreement is governed by the laws of the State of Delaware.\n")
+            "3. Governing Law. This Agreement is governed by the laws of the State of Delaware.\n"
+            + ("4. Indemnity. Customer shall indemnify and hold harmless Provider from any and all claims arising out of "
+               "Customer's use of the services.\n" if we_indemnify else ""))
     _, compliance, redlines = review(text, engine, extract=True)
+    missing = [f for f in compliance.findings if f.category in ("liability_cap", "limitation_of_liability") and f.position == "missing"]
+    assert missing
     capped = [s for s in redlines.suggestions if s.category in ("liability_cap", "limitation_of_liability")]
-    assert capped and all(s.kind == "flag" for s in capped)
-    assert any("cap what we can recover" in s.rationale for s in capped)
+    assert all(s.kind == "flag" and not s.edits and s.proposed_text is None for s in capped)
+    if we_indemnify:
+        assert capped and any("cap what we can recover" in s.rationale for s in capped)
+    else:
+        assert not capped and all(f.severity == "info" and "Noted" in f.explanation for f in missing)
 
 
 @pytest.mark.parametrize("law, forum", [
