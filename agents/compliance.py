@@ -203,6 +203,9 @@ def _missing_clauses(data: ComplianceInput, library: ClauseLibrary) -> list[Find
         rule = category.playbook.not_required_when
         if rule and re.search(rule, data.document.text, re.IGNORECASE):
             continue  # e.g. a royalty-free licence needs no payment terms
+        needed_when = category.playbook.required_when.get(data.profile.contract_type)
+        if needed_when and not re.search(needed_when, data.document.text, re.IGNORECASE) and not personal_data:
+            continue  # e.g. a consultant who never touches our data or premises needs no insurance clause
         if _present_anywhere(data.document, category):
             continue
         findings.append(

@@ -97,7 +97,17 @@ class PlaybookEntry(BaseModel):
         default=False, description="a walk-away here is critical (uncapped liability, our data, indemnities); elsewhere high")
     not_required_when: str | None = Field(
         default=None, description="regex: the contract's nature makes the clause unnecessary (e.g. nothing is payable)")
+    required_when: dict[str, str] = Field(
+        default_factory=dict, description="per contract type, a regex the contract must match for the clause to be "
+        "required there (a services supplier needs insurance when it handles our data or works on our premises)")
     rules: list[Rule] = Field(default_factory=list)
+
+    @field_validator("required_when")
+    @classmethod
+    def _compile_required_when(cls, value: dict[str, str]) -> dict[str, str]:
+        for regex in value.values():
+            re.compile(regex)
+        return value
 
 
 class ClauseCategory(BaseModel):

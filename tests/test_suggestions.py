@@ -342,3 +342,18 @@ def test_a_clause_is_present_under_the_headings_real_filings_use(paragraph, pres
 
     document = document_from_text(name="t", text="SUPPLY AGREEMENT\n" + paragraph)
     assert _present_anywhere(document, default_library().get("insurance")) is present
+
+
+@pytest.mark.parametrize("where, asked", [("from its own offices", False),
+                                          ("on-site at Customer's premises, with access to Customer's data", True)])
+def test_insurance_is_asked_of_a_services_supplier_only_where_it_handles_our_data_or_premises(engine, where, asked):
+    """The playbook's walk-away is 'no insurance for a supplier handling our data or premises': a consultant working from
+    its own offices was asked for USD 5m of cover on every judged CUAD services contract (trivial each time)."""
+    from document_io.models import document_from_text
+
+    text = ("CONSULTING SERVICES AGREEMENT\nThis Consulting Services Agreement is made as of January 1, 2025 between Orion "
+            'Consulting Group LLC ("Consultant") and Northwind Systems, Inc. ("Customer").\n'
+            f"1. Services. Consultant shall provide the advisory services described in Schedule A {where}.\n"
+            "2. Fees. Customer shall pay the fees within forty-five (45) days of invoice.\n")
+    _, compliance, _ = review(document_from_text(name="t", text=text), engine)
+    assert any(f.rule_id == "insurance.required" for f in compliance.findings) is asked
