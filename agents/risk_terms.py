@@ -66,7 +66,7 @@ def find_risk_terms(document: SourceDocument, profile: ContractProfile, library:
     model = model or shipped_risk_model()
     units = units if units is not None else sentence_units(document)
     hits = locate_risk_terms(document, library, model, units)
-    parties = _cast(profile)
+    parties = _with_role_words(_cast(profile), profile, document.text)
     readings = _one_per_clause([(hit, _direction(library.get(hit.term_id), document, hit, profile, parties)) for hit in hits])
     balanced = {t.id for t in library.terms if t.one_sided_only and any(h.term_id == t.id and d in ("them", "mutual") for h, d in readings)}
     findings = [_finding(document, library.get(hit.term_id), hit, "mutual" if d == "us" and hit.term_id in balanced else d)
@@ -183,6 +183,34 @@ def _cast(profile: ContractProfile) -> list[CastParty]:
             terms.append(shared)
         cast.append(CastParty(name=members[0].name, defined_terms=terms, start=0, end=0, found_in="preamble"))
     return cast
+
+
+_ROLE_WORD = re.compile(r"\b([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\b")
+
+
+def _with_role_words(parties: list[CastParty], profile: ContractProfile, text: str) -> list[CastParty]:
+    """A role word the text uses as a name ('Franchisee shall indemnify', 'Supplier shall not') that no party was defined
+    as names the one party on the side the word says ('Franchisee': the customer side), when exactly one party is on that
+    side. Otherwise a sentence with that subject binds nobody the reader knows and its term stays unsettled."""
+    from document_io.clause_frames import party_aliases
+    from document_io.party_roles import CUSTOMER_WORDS, SUPPLIER_WORDS, hint_of
+
+    side_by_name = {p.name: p.side for p in profile.parties}
+    sides = {c.name: side_by_name.get(c.name) for c in parties}
+    known = {a.lower() for c in parties for a in party_aliases(c)}
+    counts: dict[str, int] = {}
+    for match in _ROLE_WORD.finditer(text):
+        word = match.group(1)
+        if word.lower() in SUPPLIER_WORDS | CUSTOMER_WORDS and word.lower() not in known:
+            counts[word] = counts.get(word, 0) + 1
+    added: dict[str, list[str]] = {}
+    for word, count in counts.items():
+        on_side = [name for name, side in sides.items() if side is not None and side == hint_of(word)]
+        if count >= 2 and len(on_side) == 1:
+            added.setdefault(on_side[0], []).append(word)
+    if not added:
+        return parties
+    return [c.model_copy(update={"defined_terms": [*c.defined_terms, *added.get(c.name, [])]}) for c in parties]
 
 
 def _shared_word(terms: list[str]) -> str | None:
