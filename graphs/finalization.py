@@ -19,7 +19,7 @@ from agents.schema import Decision, ReviewComment, Suggestion
 from document_io.docx_comments import WordComment, add_word_comments
 from document_io.docx_redline import ParagraphInsertion, TextEdit, ensure_disjoint, write_tracked_changes
 from document_io.models import SourceDocument
-from document_io.review_report import ReviewReport, render_markdown
+from graphs.review_report import ReviewReport, render_markdown
 from graphs.locks import file_lock
 
 

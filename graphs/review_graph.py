@@ -37,7 +37,7 @@ from agents.schema import (
     SpendRecord,
 )
 from document_io.models import SourceDocument
-from document_io.review_report import ReviewReport
+from graphs.review_report import ReviewReport
 from graphs.finalization import write_outputs
 from graphs.blob_store import BlobStore, InlineValues
 from graphs.database import advisory_lock, is_database_url

@@ -54,6 +54,9 @@ def test_the_cli_asks_records_the_answer_and_redoes_the_side_dependent_checks(st
     assert "finalised" in done
     report = (out / "saas_cloudnimbus.review.md").read_text()
     assert "**Our side:** customer" in report and "S2-" in report and "Which party are we?" not in report
+    # what was read and accepted is in the report too: California law is our fallback, noted rather than changed
+    noted = report.split("## Noted, nothing to ask", 1)[1].split("\n## ", 1)[0]
+    assert "State of California" in noted and "accepted as it stands" in noted
     again = cli("decide", thread, "--our-party", "CloudNimbus Inc.", data_dir=data, check=False)
     assert again.returncode == 2 and "signed off" in again.stderr
 

@@ -1,4 +1,5 @@
-"""The review report: one pydantic model, written as JSON for machines and Markdown for people."""
+"""The review report: one pydantic model, written as JSON for machines and Markdown for people. It lives with the graph
+that fills it (it is made of the agents' outputs), not with the document tools below them."""
 
 from __future__ import annotations
 
@@ -104,6 +105,13 @@ def render_markdown(report: ReviewReport) -> str:
                 lines += [f"Reviewer's text: {decision.modified_text}", ""]
         if report.comments.get(s.id):
             lines += ["Comments:", ""] + [f"- {c.author}, {c.at:%Y-%m-%d %H:%M} UTC: {c.text}" for c in report.comments[s.id]] + [""]
+    notes = [f for f in report.compliance.findings if f.severity == "info"]
+    if notes:
+        # what was read and needs nothing from the reviewer: a term in our favour, a fallback accepted, a duplicate
+        lines += ["## Noted, nothing to ask", ""]
+        lines += [f"- {f.title} — “{_short(f.citation.quote)}” (characters {f.citation.start}–{f.citation.end}). "
+                  f"{f.explanation}" for f in notes]
+        lines.append("")
     if report.dropped_edits:
         lines += ["## Automatic edits withheld by the re-check", ""]
         lines += [f"- {d.suggestion_id} ({d.rule_id}): {d.reason}; shown as a flag instead" for d in report.dropped_edits]
@@ -116,6 +124,11 @@ def render_markdown(report: ReviewReport) -> str:
     lines += [f"- {point}" for point in report.renewal.leverage_points] or ["- No leverage points found."]
     lines.append("")
     return "\n".join(lines)
+
+
+def _short(quote: str, limit: int = 240) -> str:
+    quote = " ".join(quote.split())
+    return quote if len(quote) <= limit else quote[: limit - 1].rsplit(" ", 1)[0] + " …"
 
 
 def _request_lines(request: IntakeRequest) -> list[str]:
