@@ -257,6 +257,10 @@ def _carrier(term: RiskTerm, frame: ClauseFrame, sentence: str, profile: Contrac
         owner = _liability_owner(sentence, parties)
         if owner is not None:
             return owner
+    if term.burden == "auditor" and (auditor := _auditor(sentence, parties)) is not None:
+        others = [p.name for p in parties if p.name != auditor]
+        if auditor == MUTUAL or len(others) == 1:
+            return MUTUAL if auditor == MUTUAL else others[0]
     if term.burden == "holder" and (holder := _option_holder(sentence, parties)) is not None:
         others = [p.name for p in parties if p.name != holder]
         if holder == MUTUAL or len(others) == 1:
@@ -296,6 +300,27 @@ def _option_holder(sentence: str, parties: list[CastParty]) -> str | None:
         after = sentence[match.end():match.end() + 80]
         if re.match(r"(?:'s|’s)?\s+(?:[\w-]+\s+){0,4}?(?:option|right\s+of\s+first|first\s+right|right\s+to\s+match)\b", after,
                     re.IGNORECASE) and not re.match(r"(?:'s|’s)?\s+(?:[\w-]+\s+){0,2}?(?:grants?|gives?|offers?)\b", after, re.I):
+            return resolver.resolve(match.group(0))
+    return None
+
+
+# words that may stand between the auditing party and its verb and keep it the one who audits: "Licensor or its
+# designee shall have the right to audit"; "Supplier shall permit Customer to audit" has Customer audit, not Supplier
+_AUDITOR_BETWEEN = (r"(?:shall|will|may|must|can|also|further|have|has|the|a|an|right|to|be|entitled|reserves?|retains?|and|or|"
+                    r"its|their|option|at|any|time|from|reasonable|sole|discretion|designee|designees|auditors?|agents?|"
+                    r"representatives?|independent|accountants?|upon|notice|prior|written|during|normal|business|hours)")
+_AUDITS = re.compile(r"(?:'s|’s)?\s*(?:,[^,]{0,80},\s*)?(?:" + _AUDITOR_BETWEEN + r"\s+){0,8}(?:audit|inspect|examine)\w*\b",
+                     re.IGNORECASE)
+
+
+def _auditor(sentence: str, parties: list[CastParty]) -> str | None:
+    """'INTERSECT shall inspect and test each lot', 'Licensor or its designee may audit': the party that audits (the
+    first party named so), who holds the right; the audited party carries it."""
+    from document_io.clause_frames import PartyResolver
+
+    resolver = PartyResolver(parties)
+    for match in resolver.alias_pattern.finditer(sentence):
+        if _AUDITS.match(sentence, match.end()):
             return resolver.resolve(match.group(0))
     return None
 

@@ -148,6 +148,8 @@ def test_the_clauses_of_one_audit_section_are_one_finding(engine):
      "books and records relating to this Agreement at Customer's own expense.", False),
     ("Customer shall have the right to conduct batch testing of any Product to determine its compliance with the "
      "Specifications under the Quality Agreement.", False),
+    ("Customer shall have the right to inspect and audit each lot of Product and Provider's manufacturing records at "
+     "Customer's own cost.", False),  # the buyer's inspection of what it receives: routine for the supplier
 ])
 def test_an_audit_already_limited_the_way_we_would_ask_is_noted_not_raised(engine, clause, raised):
     """Judged on CUAD train reviews, an audit of us with notice and a yearly limit at the auditor's cost, or the buyer's
@@ -226,6 +228,16 @@ def test_a_role_word_no_party_was_defined_as_names_the_party_on_its_side(engine)
             "from the resale of the Services by Distributor.\n")
     _, compliance, _ = review(body, engine, "customer")
     assert [f.title for f in risk(compliance, "indemnity_by_us")] == ["Indemnity: it weighs on us"]
+
+
+@pytest.mark.parametrize("side, ours", [("customer", True), ("supplier", False)])
+def test_an_audit_weighs_on_the_party_audited_not_on_the_auditor(engine, side, ours):
+    """'INTERSECT shall inspect and test each lot' (CUAD train) is the buyer's duty in form, the buyer's right in effect:
+    the party that audits holds it, the audited party carries it."""
+    clause = "Customer shall inspect and audit the books and records of Provider relating to the Services."
+    _, compliance, _ = review(f"7. Audit. {clause}\n", engine, side)
+    found = risk(compliance, "audit_rights")
+    assert found and all(("in our favour" in f.title) is ours and (f.severity == "info") is ours for f in found)
 
 
 def test_an_instruction_planted_in_a_risk_clause_is_quoted_never_obeyed(engine):
