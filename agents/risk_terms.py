@@ -195,13 +195,14 @@ def _with_role_words(parties: list[CastParty], profile: ContractProfile, text: s
     from document_io.clause_frames import party_aliases
     from document_io.party_roles import CUSTOMER_WORDS, SUPPLIER_WORDS, hint_of
 
+    role_words = SUPPLIER_WORDS | CUSTOMER_WORDS
     side_by_name = {p.name: p.side for p in profile.parties}
     sides = {c.name: side_by_name.get(c.name) for c in parties}
     known = {a.lower() for c in parties for a in party_aliases(c)}
     counts: dict[str, int] = {}
     for match in _ROLE_WORD.finditer(text):
         word = match.group(1)
-        if word.lower() in SUPPLIER_WORDS | CUSTOMER_WORDS and word.lower() not in known:
+        if word.lower() in role_words and word.lower() not in known:
             counts[word] = counts.get(word, 0) + 1
     added: dict[str, list[str]] = {}
     for word, count in counts.items():
@@ -257,12 +258,8 @@ def _carrier(term: RiskTerm, frame: ClauseFrame, sentence: str, profile: Contrac
         owner = _liability_owner(sentence, parties)
         if owner is not None:
             return owner
-    if term.burden == "auditor" and (auditor := _auditor(sentence, parties)) is not None:
-        others = [p.name for p in parties if p.name != auditor]
-        if auditor == MUTUAL or len(others) == 1:
-            return MUTUAL if auditor == MUTUAL else others[0]
-    if term.burden == "holder" and (holder := _option_holder(sentence, parties)) is not None:
-        others = [p.name for p in parties if p.name != holder]
+    if term.burden in _HOLDS_THE_RIGHT and (holder := _right_holder(term.burden, sentence, parties)) is not None:
+        others = [p.name for p in parties if p.name != holder]  # the holder's counterparty carries the right
         if holder == MUTUAL or len(others) == 1:
             return MUTUAL if holder == MUTUAL else others[0]
     bound = frame.bound or _leading_party(sentence, parties)
@@ -290,37 +287,33 @@ def _leading_party(sentence: str, parties: list[CastParty]) -> str | None:
     return resolver.resolve(match.group(0))
 
 
-def _option_holder(sentence: str, parties: list[CastParty]) -> str | None:
-    """'Distributor does not exercise its option', 'Sanofi may exercise its Option', 'Licensee shall have a right of first
-    refusal': whose option or first right the sentence is about (the first party named so)."""
-    from document_io.clause_frames import PartyResolver
-
-    resolver = PartyResolver(parties)
-    for match in resolver.alias_pattern.finditer(sentence):
-        after = sentence[match.end():match.end() + 80]
-        if re.match(r"(?:'s|’s)?\s+(?:[\w-]+\s+){0,4}?(?:option|right\s+of\s+first|first\s+right|right\s+to\s+match)\b", after,
-                    re.IGNORECASE) and not re.match(r"(?:'s|’s)?\s+(?:[\w-]+\s+){0,2}?(?:grants?|gives?|offers?)\b", after, re.I):
-            return resolver.resolve(match.group(0))
-    return None
-
-
 # words that may stand between the auditing party and its verb and keep it the one who audits: "Licensor or its
 # designee shall have the right to audit"; "Supplier shall permit Customer to audit" has Customer audit, not Supplier
 _AUDITOR_BETWEEN = (r"(?:shall|will|may|must|can|also|further|have|has|the|a|an|right|to|be|entitled|reserves?|retains?|and|or|"
                     r"its|their|option|at|any|time|from|reasonable|sole|discretion|designee|designees|auditors?|agents?|"
                     r"representatives?|independent|accountants?|upon|notice|prior|written|during|normal|business|hours)")
-_AUDITS = re.compile(r"(?:'s|’s)?\s*(?:,[^,]{0,80},\s*)?(?:" + _AUDITOR_BETWEEN + r"\s+){0,8}(?:audit|inspect|examine)\w*\b",
-                     re.IGNORECASE)
+# per burden, what follows the name of the party that holds the right, and how far it may reach (None: to the end):
+#   holder   'Distributor does not exercise its option', 'Sanofi may exercise its Option', 'Licensee shall have a right of
+#            first refusal' (not 'Licensor grants Licensee an option': the grantor does not hold it)
+#   auditor  'INTERSECT shall inspect and test each lot', 'Licensor or its designee may audit'
+_HOLDS_THE_RIGHT: dict[str, tuple[re.Pattern, int | None]] = {
+    "holder": (re.compile(r"(?!(?:'s|’s)?\s+(?:[\w-]+\s+){0,2}?(?:grants?|gives?|offers?)\b)(?:'s|’s)?\s+(?:[\w-]+\s+){0,4}?"
+                          r"(?:option|right\s+of\s+first|first\s+right|right\s+to\s+match)\b", re.IGNORECASE), 80),
+    "auditor": (re.compile(r"(?:'s|’s)?\s*(?:,[^,]{0,80},\s*)?(?:" + _AUDITOR_BETWEEN + r"\s+){0,8}(?:audit|inspect|examine)\w*\b",
+                           re.IGNORECASE), None),
+}
 
 
-def _auditor(sentence: str, parties: list[CastParty]) -> str | None:
-    """'INTERSECT shall inspect and test each lot', 'Licensor or its designee may audit': the party that audits (the
-    first party named so), who holds the right; the audited party carries it."""
+def _right_holder(burden: str, sentence: str, parties: list[CastParty]) -> str | None:
+    """The party (name as the cast gives it, or MUTUAL) that holds the option or the audit right the sentence is about:
+    the first party named so."""
     from document_io.clause_frames import PartyResolver
 
+    follows, reach = _HOLDS_THE_RIGHT[burden]
     resolver = PartyResolver(parties)
     for match in resolver.alias_pattern.finditer(sentence):
-        if _AUDITS.match(sentence, match.end()):
+        end = len(sentence) if reach is None else min(len(sentence), match.end() + reach)
+        if follows.match(sentence, match.end(), end):
             return resolver.resolve(match.group(0))
     return None
 
