@@ -317,6 +317,8 @@ def _rule_finding(document: SourceDocument, category, hit: RuleHit, fallback_acc
         # any other walk-away is at least high. So risk separates contracts instead of calling every one critical.
         severity = "critical" if category.playbook.core_exposure else max(rule.severity, "high", key=SEVERITY_ORDER.get)
         escalate = category.playbook.escalate_to
+        if rule.asks_only(hit.measured):
+            severity = "medium"
     positions = rule.ladder or category.playbook  # a rule for one side argues its own ladder
     ladder = {
         "fallback": f"on our fallback rung ({positions.fallback.rstrip('.')}); accepted as it stands, noted" if fallback_accepted

@@ -248,8 +248,14 @@ def _suggest(document: SourceDocument, finding: Finding, engine: LocalEngine, pr
     positions = rule.ladder if rule is not None and rule.ladder else playbook  # a rule for one side argues its own ladder
     quote = finding.citation.quote
     # a finding from a check outside the playbook's rules (the intake request's amount) has no wording to offer
-    hits = [h for h in evaluate(rule, quote, finding.citation.start) if h.measured == finding.measured and h.replacement] if rule else []
     escalation = f" Walk-away position: escalate to {playbook.escalate_to}." if finding.position == "walk_away" else ""
+    if rule is not None and rule.asks_only(finding.measured):
+        return Suggestion(
+            **base, kind="flag", proposed_text=None, playbook_position=f"preferred: {positions.preferred}",
+            rationale=f"{finding.explanation}{escalation} A question, not a redline: on the other side's paper this is "
+            f"usually accepted; ask for {positions.preferred.rstrip('.')} only if it matters for this deal.",
+            library_clause_id=f"{category.id}:clause")
+    hits = [h for h in evaluate(rule, quote, finding.citation.start) if h.measured == finding.measured and h.replacement] if rule else []
     if not hits:
         return Suggestion(
             **base,

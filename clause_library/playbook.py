@@ -67,6 +67,13 @@ class Rule(BaseModel):
                                  "same right too: it matches only if no clause of the same pattern lets us (or either party) act")
     ladder: SideLadder | None = Field(default=None, description="this rule's own positions, when they differ from the "
                                       "category's (a rule for the supplier side argues the supplier's ladder)")
+    ask_only: str | None = Field(
+        default=None, description="regex on the measured value: a deviation that matches is a question for the reviewer "
+        "(a flag at medium, still escalated), never an automatic edit - one US state's law for another is Legal's call, "
+        "not a redline to send")
+
+    def asks_only(self, measured: str | None) -> bool:
+        return bool(self.ask_only and measured and re.search(self.ask_only, measured, re.IGNORECASE))
 
     @model_validator(mode="after")
     def _parameters_match_kind(self) -> Rule:
@@ -79,7 +86,7 @@ class Rule(BaseModel):
             raise ValueError(f"rule {self.id}: forbidden_pattern needs a pattern")
         if self.kind == "jurisdiction_allowed" and not (self.allowed and self.preferred_value):
             raise ValueError(f"rule {self.id}: jurisdiction rules need allowed values and a preferred value")
-        for regex in [self.requires, self.context, self.not_context, self.pattern, *(f.find for f in self.fix)]:
+        for regex in [self.requires, self.context, self.not_context, self.pattern, self.ask_only, *(f.find for f in self.fix)]:
             if regex:
                 re.compile(regex)
         return self

@@ -70,14 +70,30 @@ def test_no_cap_is_inserted_against_the_customer(engine, we_indemnify):
 @pytest.mark.parametrize("law, forum", [
     ("This Agreement shall be governed by the laws of the State of Israel.", "The courts of Tel Aviv shall have exclusive "
      "jurisdiction over any dispute arising out of this Agreement."),
-    ("This Agreement shall be governed by the laws of the State of Texas and shall be performed entirely within the State "
-     "of Texas.", "Any action shall be brought exclusively in the courts located in Harris County, Texas."),
+    ("This Agreement shall be governed by the laws of India.",
+     "Any action shall be brought exclusively in the courts located in New Delhi, India."),
+    ("This Agreement shall be governed by the laws of Singapore and shall be performed entirely within Singapore.",
+     "Any dispute shall be finally resolved by the courts of London."),
 ])
 def test_the_law_is_not_changed_without_the_forum(engine, law, forum):
     _, compliance, redlines = review(f"9. Governing Law. {law} {forum}\n", engine, [("governing_law", law)])
     governing = [s for s in redlines.suggestions if s.category == "governing_law"]
     assert governing and all(s.kind == "flag" and not s.edits for s in governing)
     assert any("law and forum" in s.rationale for s in governing)
+
+
+def test_another_us_states_law_is_a_question_not_a_redline(engine):
+    """Texas law with Harris County courts on the other side's paper: a lawyer raises it with Legal, and does not send
+    a redline to Delaware (judged trivial every time it was sent on CUAD train contracts)."""
+    law = ("This Agreement shall be governed by the laws of the State of Texas and shall be performed entirely within the "
+           "State of Texas.")
+    forum = "Any action shall be brought exclusively in the courts located in Harris County, Texas."
+    _, compliance, redlines = review(f"9. Governing Law. {law} {forum}\n", engine, [("governing_law", law)])
+    assert [(f.position, f.severity, f.escalate_to) for f in compliance.findings if f.rule_id == "governing_law.allowed"] == [
+        ("walk_away", "medium", "legal")]
+    governing = [s for s in redlines.suggestions if s.category == "governing_law"]
+    assert [(s.kind, s.edits, s.proposed_text) for s in governing] == [("flag", [], None)]
+    assert "A question, not a redline" in governing[0].rationale
 
 
 def test_a_law_at_our_fallback_is_noted_not_changed(engine):
