@@ -550,15 +550,32 @@ def _signature_parties(text: str) -> list[CastParty]:
     for line in signer.finditer(block):
         if re.search(r"\bBy\s*:\s*$", block[max(0, line.start() - 6):line.start() + 1]):
             continue
-        name = _clean_name(line.group("name") or line.group("caps"))
+        raw, role = _signing_label(line.group("name") or line.group("caps"), block[max(0, line.start() - 60):line.start() + 1])
+        name = _clean_name(raw)
         if not name or not looks_like_legal_name(name):
             continue
         if not (_ENTITY_FORM_AT_END.search(name) or (name.isupper() and len(name.split()) <= 6)):
             continue
         if re.search(r"\b(?:APPROVED|ACCEPTED|AGREED|WITNESS|SIGNATURE|NAME|TITLE|DATE|FOR|ON\s+BEHALF)\b", name, re.IGNORECASE):
             continue
-        _add(parties, _party(text, name, start, None, entity_form=_entity_form(name, ""), found_in="signature block"))
+        _add(parties, _party(text, name, start, None, entity_form=_entity_form(name, ""), found_in="signature block",
+                             defined_terms=[role] if role else []))
     return parties
+
+
+# 'Acceptance by Developer SEATTLE SOFTWARE DEVELOPERS, Inc.', 'Accepted by Client: PELICAN DELIVERS INC.': the label is
+# not part of the name, and the role it names (Developer, Client) is how the contract calls that party
+_SIGNING_LABEL = re.compile(r"(?:Acceptance|Accepted|Agreed(?:\s+(?:and|&)\s+accepted)?|Signed|Executed|Approved)\s+(?:by|for)\s+"
+                            r"(?:the\s+)?(?:(?P<role>(?-i:[A-Z][a-z]{2,20}))\b\s*:?\s*)?", re.IGNORECASE)
+
+
+def _signing_label(raw: str, before: str) -> tuple[str, str | None]:
+    """The name without a signing label in front of it, and the role the label names, if any."""
+    if (label := _SIGNING_LABEL.match(raw.strip())) and label.end() < len(raw.strip()):
+        return raw.strip()[label.end():], label.group("role")
+    if label := re.search(_SIGNING_LABEL.pattern + r"$", before.rstrip(), re.IGNORECASE):
+        return raw, label.group("role")
+    return raw, None
 
 
 _TITLE_BETWEEN = re.compile(r"\bBY\s+AND\s+(?:BETWEEN|AMONG)\s+(?P<names>[A-Z0-9][A-Z0-9 ,.&'’/()-]{4,300}?)"

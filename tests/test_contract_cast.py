@@ -41,6 +41,17 @@ def test_an_exhibit_cover_and_a_redaction_legend_before_the_preamble_are_not_par
     assert names(text) == ["Acme Media, Inc.", "Widget Works LLC"]
 
 
+def test_a_signing_label_is_not_part_of_the_name_and_its_role_is_kept():
+    """A statement of work signed 'Acceptance by Developer SEATTLE SOFTWARE DEVELOPERS, Inc.' and 'Acceptance by Client:
+    PELICAN DELIVERS INC.' (CUAD train): the label is not the party, and Developer / Client say which side each is on."""
+    text = ("STATEMENT OF WORK\nClient shall pay Developer the Fees.\nIN WITNESS WHEREOF, the Parties have executed this "
+            "Agreement.\nAcceptance by Developer SEATTLE SOFTWARE DEVELOPERS, Inc. By: /s/ Julian Valentine\n"
+            "Acceptance by Client: PELICAN DELIVERS INC. By: /s/ Dave Comeau\n")
+    cast = read_cast(text)
+    assert [(p.name, p.defined_terms) for p in cast.parties] == [
+        ("SEATTLE SOFTWARE DEVELOPERS, Inc.", ["Developer"]), ("PELICAN DELIVERS INC.", ["Client"])]
+
+
 def test_each_party_keeps_its_form_jurisdiction_and_defined_terms():
     cast = read_cast('This Distribution Agreement is made by and between Bluefly, Inc., a Delaware corporation '
                      '(hereinafter "Bluefly" or the "Company"), and Shipco Ltd., an English company ("Shipper").')

@@ -212,3 +212,22 @@ def test_a_mutual_non_solicit_at_our_fallback_is_noted_one_on_us_is_cut(engine, 
     found = [f for f in compliance.findings if f.rule_id == "non_solicit.duration_max"]
     assert [f.severity for f in found] == (["info"] if noted else ["low"])
     assert bool([s for s in redlines.suggestions if s.category == "non_solicit"]) is not noted
+
+
+
+@pytest.mark.parametrize("ours, inserted", [("Northwind Systems, Inc.", True), ("CloudNimbus Inc.", False)])
+def test_a_supplier_is_not_offered_duties_on_itself(engine, ours, inserted):
+    """SaaS paper with no data-protection clause: the approved wording (processing on instructions, 48-hour breach
+    notice) protects the customer and is inserted for the customer; reviewing as the provider it would put those duties
+    on ourselves, so it is not proposed (found on a CUAD hosting contract reviewed as the supplier)."""
+    text = (OPENING.replace("HOSTING SERVICES AGREEMENT", "SOFTWARE AS A SERVICE AGREEMENT")
+            + "1. Service. Provider shall make the hosted software available to Customer as a subscription service.\n"
+            "2. Fees. Customer shall pay the subscription fees within thirty (30) days of invoice.\n"
+            "3. Governing Law. This Agreement is governed by the laws of the State of Delaware.\n")
+    document = document_from_text(name="t", text=text)
+    profile = classify(ClassifierInput(document=document, our_names=[ours]))
+    assert (profile.contract_type, profile.our_side) == ("saas", "customer" if inserted else "supplier")
+    compliance = check_compliance(ComplianceInput(document=document, profile=profile, extraction=ExtractionResult(clauses=[])),
+                                  engine.library)
+    redlines = propose_redlines(RedliningInput(document=document, compliance=compliance, profile=profile), engine)
+    assert any(s.category == "data_protection" and s.kind == "insert" for s in redlines.suggestions) is inserted
