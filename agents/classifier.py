@@ -191,7 +191,9 @@ _OUTSIDE_THE_CATALOGUE = (r"\bguarant(?:y|ee)\b|capital\s+maintenance|intellectu
                           r"|\b(?:asset|stock|share|unit)\s+purchase|\bmerger\b|\b(?:loan|credit|security|pledge|escrow|"
                           r"separation|tax\s+(?:sharing|matters)|registration\s+rights|voting|employment|joint\s+filing)\s+agreement"
                           # a derivative (a yield maintenance or interest-rate cap, an ISDA confirmation) is not a services deal
-                          r"|yield\s+maintenance|interest\s+rate\s+(?:swap|cap|protection)|\bISDA\b|\bswap\s+(?:agreement|transaction)")
+                          r"|yield\s+maintenance|interest\s+rate\s+(?:swap|cap|protection)|\bISDA\b|\bswap\s+(?:agreement|transaction)"
+                          # a fund's arrangement with its adviser about the fund's expenses or income delivers no services
+                          r"|investment\s+income\s+maintenance|expense\s+(?:limitation|reimbursement|cap)\s+agreement|fee\s+waiver")
 
 
 def _contract_type(title: str, opening: str, roles: list[str] = ()) -> tuple[ContractType, float, str]:

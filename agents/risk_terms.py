@@ -262,6 +262,8 @@ def _carrier(term: RiskTerm, frame: ClauseFrame, sentence: str, profile: Contrac
         others = [p.name for p in parties if p.name != holder]  # the holder's counterparty carries the right
         if holder == MUTUAL or len(others) == 1:
             return MUTUAL if holder == MUTUAL else others[0]
+    if _each_party_holds_it(sentence, parties):
+        return MUTUAL
     bound = frame.bound or _leading_party(sentence, parties)
     if bound is None:
         return None
@@ -272,6 +274,25 @@ def _carrier(term: RiskTerm, frame: ClauseFrame, sentence: str, profile: Contrac
     if weighs_on_bound or bound == MUTUAL:
         return bound
     return _other_party(bound, frame, profile)
+
+
+_HOLDS_A_RIGHT = re.compile(r"\s+(?:may|can|shall\s+(?:have\s+the\s+right|be\s+entitled)\s+to|is\s+entitled\s+to|has\s+the\s+right\s+to)"
+                            r"\s+(?:also\s+)?(?P<verb>[a-z]+)")
+
+
+def _each_party_holds_it(sentence: str, parties: list[CastParty]) -> bool:
+    """'Company may terminate for convenience any Transition Service, and RGHI may terminate for convenience any Reverse
+    Transition Service': two parties given the same right in one sentence hold it both ways."""
+    from document_io.clause_frames import PartyResolver
+
+    resolver = PartyResolver(parties)
+    holders: dict[str, set[str]] = {}
+    for match in resolver.alias_pattern.finditer(sentence):
+        right = _HOLDS_A_RIGHT.match(sentence, match.end())
+        party = resolver.resolve(match.group(0)) if right else None
+        if party is not None:
+            holders.setdefault(right.group("verb"), set()).add(party)
+    return any(len(names) > 1 for names in holders.values())
 
 
 def _leading_party(sentence: str, parties: list[CastParty]) -> str | None:

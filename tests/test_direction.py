@@ -231,3 +231,21 @@ def test_a_supplier_is_not_offered_duties_on_itself(engine, ours, inserted):
                                   engine.library)
     redlines = propose_redlines(RedliningInput(document=document, compliance=compliance, profile=profile), engine)
     assert any(s.category == "data_protection" and s.kind == "insert" for s in redlines.suggestions) is inserted
+
+
+@pytest.mark.parametrize("title", ["NET INVESTMENT INCOME MAINTENANCE AGREEMENT", "EXPENSE LIMITATION AGREEMENT",
+                                   "YIELD MAINTENANCE AGREEMENT"])
+def test_a_funds_arrangement_with_its_adviser_is_not_a_services_deal(engine, title):
+    """A fund's agreement with its adviser to cap the fund's expenses (CUAD train: Securian's) mentions investment
+    advisory services but delivers none: no services clauses (warranty, confidentiality, insurance) are missing from it."""
+    text = (f"{title}\nThis Agreement is made as of May 1, 2012 by and between Advantus Capital Management, Inc. (the "
+            '"Investment Adviser") and Securian Funds Trust (the "Trust").\nWHEREAS, the Investment Adviser renders investment '
+            "advisory services to the Fund under an Advisory Agreement;\n1. The Investment Adviser shall waive its fees to the "
+            "extent the Fund's net investment income would fall below zero.\n")
+    document = document_from_text(name="t", text=text)
+    for side in ("customer", "supplier"):
+        profile = classify(ClassifierInput(document=document, our_names=[], side=side))
+        assert profile.contract_type == "other"
+        compliance = check_compliance(ComplianceInput(document=document, profile=profile, extraction=ExtractionResult(clauses=[])),
+                                      engine.library)
+        assert not [f for f in compliance.findings if f.position == "missing"]

@@ -279,3 +279,15 @@ def test_real_paper_change_of_control_and_exclusivity_are_flagged_where_cuad_lab
             flagged += any(f.rule_id == f"risk.{term}" and any(f.citation.start < e and s < f.citation.end for s, e in spans)
                            for f in findings)
     assert checked >= 8 and flagged / checked >= 0.6, (flagged, checked)
+
+
+@pytest.mark.parametrize("side", ["customer", "supplier"])
+def test_a_right_each_party_holds_in_one_sentence_is_mutual(engine, side):
+    """'Customer may terminate for convenience any Transition Service, and Provider may terminate for convenience any
+    Reverse Transition Service' (a CUAD transition services agreement): both hold the right, so it weighs on neither
+    alone - read as mutual from either side, never 'it weighs on us'."""
+    clause = ("Customer may terminate for convenience any Transition Service, and Provider may terminate for convenience any "
+              "Reverse Transition Service, upon thirty (30) days' prior written notice.")
+    _, compliance, _ = review(f"6. Termination of Services. {clause}\n", engine, side)
+    found = risk(compliance, "termination_for_convenience")
+    assert found and all("binds both parties" in f.title for f in found), [f.title for f in found]
