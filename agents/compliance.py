@@ -295,8 +295,11 @@ def _acts_as_rule_needs(rule, document: SourceDocument, hit: RuleHit, profile: C
 
 
 def _we_have_it_too(rule, document: SourceDocument, profile: ContractProfile) -> bool:
-    """The same right given to us or to either party somewhere in the contract: then theirs is not one-sided."""
-    return any(who_acts(document, m.start(), m.end(), profile) in ("us", "mutual")
+    """The same term running the other way somewhere in the contract: their right given to us or to either party too,
+    or - for a rule on what we do - their matching indemnity of us ('8.1 Indemnification by APOLLO ... 8.2
+    Indemnification by ESTABLISHMENT'). Then ours is not one-sided."""
+    other_way = ("them", "mutual") if rule.acting == ["us"] else ("us", "mutual")
+    return any(who_acts(document, m.start(), m.end(), profile) in other_way
                for m in re.finditer(rule.pattern, document.text, re.IGNORECASE))
 
 

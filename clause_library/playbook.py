@@ -63,8 +63,9 @@ class Rule(BaseModel):
     acting: list[Literal["us", "them", "mutual", "nobody"]] | None = Field(
         default=None, description="who must act in the clause for the rule to apply (the party that gives the notice, "
         "pays, whose liability is capped), read from the clause's frame; None: whoever it is")
-    one_sided_only: bool = Field(default=False, description="a forbidden pattern that is fine when the contract gives us the "
-                                 "same right too: it matches only if no clause of the same pattern lets us (or either party) act")
+    one_sided_only: bool = Field(default=False, description="a forbidden pattern that is fine when the contract runs the same "
+                                 "term the other way too: their right also given to us (or either party); for a rule acting "
+                                 "on us alone, their matching duty to us (mutual indemnities)")
     ladder: SideLadder | None = Field(default=None, description="this rule's own positions, when they differ from the "
                                       "category's (a rule for the supplier side argues the supplier's ladder)")
     ask_only: str | None = Field(

@@ -103,6 +103,18 @@ def test_an_indemnity_both_parties_give_is_not_raised_as_ours_alone(engine):
     assert any("both parties" in f.title for f in ours) and any(f.severity == "info" for f in ours)
 
 
+def test_an_any_and_all_indemnity_matched_by_theirs_is_not_a_walk_away(engine):
+    """'8.1 Indemnification by APOLLO ... from any and all liability' and '8.2 Indemnification by ESTABLISHMENT' in the
+    same words (CUAD train): a balanced pair, not the one-way indemnity by us the playbook walks away from."""
+    pair = ("8.1 Customer agrees to indemnify, defend and hold harmless Provider from any and all liability, loss or damage "
+            "arising out of the negligence of Customer.\n8.2 Provider agrees to indemnify, defend and hold harmless Customer "
+            "from any and all liability, loss or damage arising out of the negligence of Provider.\n")
+    _, compliance, _ = review(pair, engine, "customer")
+    assert not [f for f in compliance.findings if f.rule_id == "indemnification.one_way_by_us"]
+    _, compliance, _ = review(pair.split("\n8.2")[0] + "\n", engine, "customer")
+    assert [f.position for f in compliance.findings if f.rule_id == "indemnification.one_way_by_us"] == ["walk_away"]
+
+
 def test_a_change_both_parties_must_sign_is_not_a_unilateral_change(engine):
     clause = "7. Provider may amend the terms of this Agreement only by a written amendment signed by both parties.\n"
     _, compliance, _ = review(clause, engine, "customer")
