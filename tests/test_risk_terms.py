@@ -303,3 +303,20 @@ def test_a_right_each_party_holds_in_one_sentence_is_mutual(engine, side):
     _, compliance, _ = review(f"6. Termination of Services. {clause}\n", engine, side)
     found = risk(compliance, "termination_for_convenience")
     assert found and all("binds both parties" in f.title for f in found), [f.title for f in found]
+
+
+@pytest.mark.parametrize("carve_out, raised", [
+    ("other than liability arising from Provider's gross negligence or willful misconduct", False),
+    ("other than liability arising from Provider's indemnification obligations or gross negligence", True),
+])
+def test_a_cap_left_open_only_for_gross_negligence_is_what_we_would_ask_for(engine, carve_out, raised):
+    """'TRUELINK'S LIABILITY (OTHER THAN DUE TO ... GROSS NEGLIGENCE OR WILLFUL MISCONDUCT) [SHALL NOT] EXCEED' the fees
+    (CUAD train, reviewed as TrueLink): the carve-out is the one our own ask keeps, so it is noted; an indemnity carved
+    out of the cap is still a question."""
+    clause = (f"Provider's total liability under this Agreement, {carve_out}, shall not exceed the fees paid in the twelve "
+              "months before the claim, and the limitation of liability shall not apply to the excluded matters.")
+    _, compliance, redlines = review(f"9. Limitation. {clause}\n", engine, "supplier")
+    found = risk(compliance, "uncapped_liability")
+    assert found, "the carve-out was not read"
+    asked = [s for s in redlines.suggestions if s.finding_id in {f.id for f in found}]
+    assert bool(asked) is raised, [(f.severity, f.title) for f in found]
