@@ -162,6 +162,9 @@ def test_the_clauses_of_one_audit_section_are_one_finding(engine):
      "Specifications under the Quality Agreement.", False),
     ("Customer shall have the right to inspect and audit each lot of Product and Provider's manufacturing records at "
      "Customer's own cost.", False),  # the buyer's inspection of what it receives: routine for the supplier
+    ("Provider shall permit Customer and its agents, during business hours and upon notice to Provider, to inspect the "
+     "facilities where the Product is manufactured.", False),  # the plant that makes what it buys (CUAD train, Apollo)
+    ("Provider shall permit Customer to inspect the books and records kept at its manufacturing facilities at any time.", True),
 ])
 def test_an_audit_already_limited_the_way_we_would_ask_is_noted_not_raised(engine, clause, raised):
     """Judged on CUAD train reviews, an audit of us with notice and a yearly limit at the auditor's cost, or the buyer's
