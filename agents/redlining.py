@@ -114,8 +114,8 @@ class InsertNumbering:
         return f"{number}. " + text[written.end():]
 
 
-_FORUM = re.compile(r"\b(?:courts?|tribunals?|venue|forum|(?<!subject\s)jurisdiction|arbitration\s+(?:shall\s+be\s+)?(?:held|seated|"
-                    r"conducted|take\s+place))\b[^.;]{0,80}?\b(?:of|in|at|located\s+in|sitting\s+in|situated\s+in|seated\s+in)\s+"
+_FORUM = re.compile(r"\b(?:courts?|tribunals?|venue|forum|(?<!subject\s)jurisdiction|arbitration(?:\s+(?:shall\s+be\s+)?(?:held|seated|"
+                    r"conducted|take\s+place))?)\b[^.;]{0,80}?\b(?:of|in|at|located\s+in|sitting\s+in|situated\s+in|seated\s+in)\s+"
                     r"(?:the\s+)?(?:(?:state|commonwealth|province|county|city|borough)\s+of\s+)?"
                     r"(?P<place>(?!(?:Justice|Chancery|Arbitration|American|International|London\s+Court)\b)[A-Z][A-Za-z'’]+"
                     r"(?:\s+(?!(?:Arbitration|Association|Rules|Chamber|Court|Centre|Center)\b)[A-Z][A-Za-z'’]+){0,2})")

@@ -258,6 +258,8 @@ def _carrier(term: RiskTerm, frame: ClauseFrame, sentence: str, profile: Contrac
         owner = _liability_owner(sentence, parties)
         if owner is not None:
             return owner
+    if term.burden == "assignor" and (assignor := _assignor(sentence, parties)) is not None:
+        return assignor
     if term.burden in _HOLDS_THE_RIGHT and (holder := _right_holder(term.burden, sentence, parties)) is not None:
         others = [p.name for p in parties if p.name != holder]  # the holder's counterparty carries the right
         if holder == MUTUAL or len(others) == 1:
@@ -274,6 +276,33 @@ def _carrier(term: RiskTerm, frame: ClauseFrame, sentence: str, profile: Contrac
     if weighs_on_bound or bound == MUTUAL:
         return bound
     return _other_party(bound, frame, profile)
+
+
+_ASSIGNS = re.compile(r"(?:'s|’s)?\s+(?:(?:hereby|shall|will|agrees?|to|irrevocably|and|its|affiliates?|employees?|shall\s+cause)\s+){0,5}?"
+                      r"(?:assigns?|transfers?|conveys?)\b")
+_OWNS = re.compile(r"\b(?:vest(?:s|ed)?\s+(?:solely\s+)?in|(?:be\s+)?owned\s+(?:solely\s+|exclusively\s+)?by|(?:sole\s+(?:and\s+exclusive\s+)?)?"
+                   r"(?:property|owner)\s+of|belong\s+to)\s+$")
+
+
+def _assignor(sentence: str, parties: list[CastParty]) -> str | None:
+    """Who gives up the IP: the party that assigns ('Consultant hereby assigns to Aduro'), else the other party of one
+    the IP vests in or belongs to ('shall vest in Aduro'); 'Aduro shall be the sole and exclusive owner of, and
+    Consultant hereby assigns to Aduro' weighs on the Consultant, whoever the sentence opens with."""
+    from document_io.clause_frames import PartyResolver
+
+    resolver = PartyResolver(parties)
+    owners = set()
+    for match in resolver.alias_pattern.finditer(sentence):
+        party = resolver.resolve(match.group(0))
+        if party is None:
+            continue
+        if _ASSIGNS.match(sentence, match.end()):
+            return party
+        if _OWNS.search(sentence[max(0, match.start() - 60):match.start()]) or re.match(
+                r"\s+shall\s+(?:be\s+the\s+(?:sole\s+(?:and\s+exclusive\s+)?)?owner|own)\b", sentence[match.end():]):
+            owners.add(party)
+    others = [p.name for p in parties if p.name not in owners]
+    return others[0] if len(owners) == 1 and len(others) == 1 else None
 
 
 _HOLDS_A_RIGHT = re.compile(r"\s+(?:may|can|shall\s+(?:have\s+the\s+right|be\s+entitled)\s+to|is\s+entitled\s+to|has\s+the\s+right\s+to)"

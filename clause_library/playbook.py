@@ -46,6 +46,8 @@ class Rule(BaseModel):
     requires: str | None = Field(default=None, description="regex the clause must match for the rule to apply at all")
     context: str | None = Field(default=None, description="regex near a number that says it is the one measured")
     not_context: str | None = Field(default=None, description="regex just after a number that says it is not")
+    not_context_reach: int = Field(default=20, ge=1, le=200, description="how many characters after the number not_context "
+                                   "reads ('one (1) year after the end of such employment' needs more than the default)")
     unit: Literal["hours", "business days", "days", "weeks", "months", "years"] | None = None
     preferred_value: float | str | None = None
     fallback_value: float | None = None

@@ -18,7 +18,7 @@ from clause_library.playbook import ReviewFunction, Severity
 
 RISK_TERMS_FILE = Path(__file__).parent / "risk_terms.yaml"
 
-Burden = Literal["modality", "bound", "other", "owner", "holder", "auditor", "unclear"]
+Burden = Literal["modality", "bound", "other", "owner", "holder", "auditor", "assignor", "unclear"]
 
 
 class Asks(BaseModel):

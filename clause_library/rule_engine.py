@@ -57,7 +57,7 @@ def _in_context(rule: Rule, text: str, start: int, end: int) -> bool:
     before, after = text[max(0, start - _BEFORE) : start], text[end : end + _AFTER]
     if not re.search(rule.context, before + " " + after, re.IGNORECASE):
         return False
-    return not (rule.not_context and re.search(rule.not_context, after, re.IGNORECASE))
+    return not (rule.not_context and re.search(rule.not_context, text[end : end + rule.not_context_reach], re.IGNORECASE))
 
 
 def _ladder(rule: Rule, value: float, higher_is_worse: bool) -> Position:

@@ -201,6 +201,11 @@ def _frame(sentence: str, start: int, end: int, resolver: PartyResolver) -> Clau
     if by:
         bound, beneficiary = by, bound  # "Customer shall be indemnified by Supplier", "shall not be assigned by Consultant"
         predicate_text = predicate_text[:agent.start("agent") - 3] + predicate_text[agent.end("agent"):]
+    elif bound not in (None, MUTUAL) and _BENEFIT_PASSIVE.match(predicate_text):
+        # "Distributor shall be treated no less favorably than any other distributor", "Consultant shall be reimbursed":
+        # the subject receives; the duty is the other party's (when there is exactly one)
+        others = [p.name for p in resolver.parties if p.name != bound]
+        bound, beneficiary = (others[0] if len(others) == 1 else None), bound
     if bound is None and modality == "limitation":
         # "DGT's total liability, whether ... , shall be limited to": the owner named at the start of a long subject
         owner = re.search(r"(?P<owner>(?:each|either|neither)\s+party|[\w.&'’-]+(?:\s+[\w.&'’-]+){0,3}?)['’]s?\s+(?:total\s+|aggregate\s+|"
@@ -215,6 +220,10 @@ def _frame(sentence: str, start: int, end: int, resolver: PartyResolver) -> Clau
         beneficiary = _beneficiary(predicate_text, bound, resolver)
     return ClauseFrame(start=start, end=end, bound=bound, beneficiary=beneficiary, modality=modality,
                        condition=_condition(text), predicate=text[chosen.modal_start:chosen.modal_start + 60].split(",")[0])
+
+
+_BENEFIT_PASSIVE = re.compile(r"\S+\s+(?:\w+ly\s+)?be\s+(?:\w+ly\s+)?(?:treated|paid|reimbursed|compensated|offered|given|granted|"
+                              r"notified|indemnified|informed|consulted|credited|refunded)\b(?![^.;]{0,40}\bby\b)", re.IGNORECASE)
 
 
 def _is_modal(word: str) -> bool:

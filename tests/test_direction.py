@@ -74,6 +74,8 @@ def test_no_cap_is_inserted_against_the_customer(engine, we_indemnify):
      "Any action shall be brought exclusively in the courts located in New Delhi, India."),
     ("This Agreement shall be governed by the laws of Singapore and shall be performed entirely within Singapore.",
      "Any dispute shall be finally resolved by the courts of London."),
+    ("This Agreement shall be governed by, construed in accordance with the laws of Ontario, Canada.",
+     "Disputes under this Agreement shall be resolved through arbitration in Ontario, Canada by a single arbitrator."),
 ])
 def test_the_law_is_not_changed_without_the_forum(engine, law, forum):
     _, compliance, redlines = review(f"9. Governing Law. {law} {forum}\n", engine, [("governing_law", law)])
@@ -249,3 +251,18 @@ def test_a_funds_arrangement_with_its_adviser_is_not_a_services_deal(engine, tit
         compliance = check_compliance(ComplianceInput(document=document, profile=profile, extraction=ExtractionResult(clauses=[])),
                                       engine.library)
         assert not [f for f in compliance.findings if f.position == "missing"]
+
+
+def test_who_a_non_solicit_exempts_is_not_how_long_it_lasts(engine):
+    """'... for three (3) years after the termination ... Provider will not solicit any employee of Customer; provided
+    that this Section shall not apply to any employee who has not been employed by Customer for at least one (1) year
+    after the end of such employment' (CUAD train): cutting 'one (1) year' to six months frees more of our staff to the
+    Provider. Only the restraint's own period is measured."""
+    clause = ("Provider agrees that, for a period ending three (3) years after the termination of this Agreement, Provider will "
+              "not employ or solicit to employ any of the employees of Customer; provided, however, this Section shall not "
+              "apply to any employee who has not been employed by Customer for at least one (1) year after the end of such "
+              "employment.")
+    document, compliance, redlines = review(f"14. Non-Solicitation by Provider. {clause}\n", engine, [("non_solicit", clause)])
+    measured = [f.measured for f in compliance.findings if f.rule_id == "non_solicit.duration_max"]
+    assert "one (1) year" not in measured
+    assert not [e for s in redlines.suggestions for e in s.edits if "one (1) year" in document.text[e.start:e.end + 8]]
