@@ -193,7 +193,9 @@ _OUTSIDE_THE_CATALOGUE = (r"\bguarant(?:y|ee)\b|capital\s+maintenance|intellectu
                           # a derivative (a yield maintenance or interest-rate cap, an ISDA confirmation) is not a services deal
                           r"|yield\s+maintenance|interest\s+rate\s+(?:swap|cap|protection)|\bISDA\b|\bswap\s+(?:agreement|transaction)"
                           # a fund's arrangement with its adviser about the fund's expenses or income delivers no services
-                          r"|investment\s+income\s+maintenance|expense\s+(?:limitation|reimbursement|cap)\s+agreement|fee\s+waiver")
+                          r"|investment\s+income\s+maintenance|expense\s+(?:limitation|reimbursement|cap)\s+agreement|fee\s+waiver"
+                          # an agreement that ends or settles another one needs none of a new deal's clauses
+                          r"|\b(?:termination|settlement|release)\s+(?:and\s+release\s+)?agreement")
 
 
 def _contract_type(title: str, opening: str, roles: list[str] = ()) -> tuple[ContractType, float, str]:

@@ -159,10 +159,18 @@ def _one_per_clause(readings: list[tuple[RiskTermHit, Direction]]) -> list[tuple
     return sorted(kept, key=lambda r: (r[0].start, r[0].term_id))
 
 
+# a lead-in that ends on its verb ('Vendor hereby agrees:', 'Licensee shall:'); one that ends on its object ('... the
+# following minimum quantities:', '... claims arising out of:') already states the term
+_BARE_LEAD_IN = re.compile(r"\b(?:agrees?|undertakes?|covenants?|acknowledges?|represents?(?:\s+and\s+warrants?)?|warrants?|shall|"
+                           r"will|must|as\s+follows)\s*(?:that\s*)?[:：]\s*$", re.IGNORECASE)
+
+
 def _is_a_provision(text: str) -> bool:
-    """A sentence that can state a term: not a heading, a table-of-contents line, a recital or a fragment."""
+    """A sentence that can state a term: not a heading, a table-of-contents line, a recital, a fragment or the lead-in
+    to a list ('In exchange for the marketing and selling of the Products, Vendor hereby agrees:' says nothing yet)."""
     return (len(text.split()) >= MIN_WORDS and not _TABLE_OF_CONTENTS.search(text) and not _RECITAL.match(text)
-            and bool(_OPERATIVE.search(text)))
+            and not _BARE_LEAD_IN.search(text) and bool(_OPERATIVE.search(text)))
+
 
 
 # --- direction ---------------------------------------------------------------------------------------

@@ -191,8 +191,10 @@ def test_a_payment_to_us_by_two_companies_named_together_is_not_extended(engine)
 
 def test_a_licensees_term_is_not_shortened(engine):
     """For a licensee or a distributor the term is how long its rights last: the customer-side 'initial term at most three
-    years' rule cut a distributor's exclusive ten-year term to one year (CUAD train)."""
-    term = "The term of this Agreement shall be ten (10) years from the Effective Date."
+    years' rule cut a distributor's exclusive ten-year term to one year, and the 'renewal at most one year' rule cut a
+    distributor's three-year renewals to one (CUAD train): each lets the other side leave sooner."""
+    term = ("The term of this Agreement shall be ten (10) years from the Effective Date, and shall renew automatically for "
+            "successive renewal terms of three (3) years unless either party gives notice of non-renewal.")
     text = ('LICENSE AGREEMENT\nThis License Agreement is made as of January 1, 2025 between Quanta Software Ltd. '
             '("Licensor") and Northwind Systems, Inc. ("Licensee").\n1. Grant. Licensor grants Licensee an exclusive licence '
             f'to use the Software in the Territory.\n2. Term. {term}\n')
@@ -200,10 +202,10 @@ def test_a_licensees_term_is_not_shortened(engine):
     profile = classify(ClassifierInput(document=document, our_names=["Northwind Systems, Inc."]))
     assert (profile.contract_type, profile.our_side) == ("licence", "customer")
     start = text.index(term)
-    extraction = ExtractionResult(clauses=[ExtractedClause(category="term", span=Span.of(document, start, start + len(term)),
-                                                           score=0.9, method="rules")])
+    extraction = ExtractionResult(clauses=[ExtractedClause(category=category, span=Span.of(document, start, start + len(term)),
+                                                           score=0.9, method="rules") for category in ("term", "auto_renewal")])
     compliance = check_compliance(ComplianceInput(document=document, profile=profile, extraction=extraction), engine.library)
-    assert not [f for f in compliance.findings if f.rule_id == "term.initial_max"]
+    assert not [f for f in compliance.findings if f.rule_id in ("term.initial_max", "auto_renewal.term_max")]
 
 
 @pytest.mark.parametrize("who, noted", [("neither party", True), ("Customer", False)])
@@ -236,7 +238,7 @@ def test_a_supplier_is_not_offered_duties_on_itself(engine, ours, inserted):
 
 
 @pytest.mark.parametrize("title", ["NET INVESTMENT INCOME MAINTENANCE AGREEMENT", "EXPENSE LIMITATION AGREEMENT",
-                                   "YIELD MAINTENANCE AGREEMENT"])
+                                   "YIELD MAINTENANCE AGREEMENT", "MUTUAL TERMINATION AGREEMENT"])
 def test_a_funds_arrangement_with_its_adviser_is_not_a_services_deal(engine, title):
     """A fund's agreement with its adviser to cap the fund's expenses (CUAD train: Securian's) mentions investment
     advisory services but delivers none: no services clauses (warranty, confidentiality, insurance) are missing from it."""

@@ -323,3 +323,25 @@ def test_a_cap_left_open_only_for_gross_negligence_is_what_we_would_ask_for(engi
     assert found, "the carve-out was not read"
     asked = [s for s in redlines.suggestions if s.finding_id in {f.id for f in found}]
     assert bool(asked) is raised, [(f.severity, f.title) for f in found]
+
+
+def test_the_lead_in_to_a_list_is_not_the_term(engine):
+    """'In exchange for the marketing and selling of the Products, Provider hereby agrees:' (CUAD train) introduces what
+    Provider agrees to; cited alone it tells the reviewer nothing. The term is read from the items."""
+    body = ("3. In exchange for the exclusive distribution right and license granted to Customer pursuant to this Agreement, "
+            "during the Term, Provider hereby agrees:\n"
+            "(a) Provider grants Customer the exclusive right to market and sell the Products in Canada, and Provider shall not "
+            "appoint any other distributor, reseller or agent for the Products in Canada during the Term.\n")
+    _, compliance, _ = review(body, engine, "supplier")
+    found = risk(compliance, "exclusivity")
+    assert found and not any(f.citation.quote.rstrip().endswith(":") for f in found), [f.citation.quote for f in found]
+
+
+def test_a_bar_on_warranting_for_the_other_party_is_not_a_disclaimer(engine):
+    """'Although Provider intends to give a six-month warranty to the end user, Customer shall make no warranties ... on
+    behalf of Provider' (CUAD train) protects Provider; it is not Provider disclaiming anything to us."""
+    clause = ("Although Provider intends to provide a six-month limited warranty to the end user, Customer shall make no "
+              "warranties or representations with respect to the Products on behalf of Provider.")
+    for side in ("customer", "supplier"):
+        _, compliance, _ = review(f"8. Warranty. {clause}\n", engine, side)
+        assert not risk(compliance, "warranty_disclaimer"), side
