@@ -281,7 +281,7 @@ def _carrier(term: RiskTerm, frame: ClauseFrame, sentence: str, profile: Contrac
         term.burden, frame.modality in ("obligation", "prohibition", "grant"))
     if term.burden == "modality" and frame.modality == "none":
         return None
-    if weighs_on_bound or bound == MUTUAL:
+    if weighs_on_bound or bound == MUTUAL or _acknowledges(sentence, bound, parties):
         return bound
     return _other_party(bound, frame, profile)
 
@@ -330,6 +330,20 @@ def _each_party_holds_it(sentence: str, parties: list[CastParty]) -> bool:
         if party is not None:
             holders.setdefault(right.group("verb"), set()).add(party)
     return any(len(names) > 1 for names in holders.values())
+
+
+def _acknowledges(sentence: str, bound: str, parties: list[CastParty]) -> bool:
+    """'LICENSEE HEREBY ACKNOWLEDGES AND AGREES THAT ... THE LICENSED CONTENT [IS] PROVIDED WITHOUT WARRANTY': no other
+    party is named for the passive, so the frame is the acknowledging party's - and it is the one that carries what it
+    accepts, not the other party."""
+    from document_io.clause_frames import PartyResolver
+
+    body = re.sub(r"^\s*(?:\(?[a-z0-9]{1,4}[.)]\s*)*", "", sentence)
+    match = PartyResolver(parties).alias_pattern.match(body)
+    if match is None or PartyResolver(parties).resolve(match.group(0)) != bound:
+        return False
+    return bool(re.match(r"\s+(?:hereby\s+|expressly\s+|further\s+)*(?:acknowledges?|agrees?|accepts?|understands?)\b"
+                         r"(?:\s+and\s+(?:acknowledges?|agrees?|accepts?|understands?))?\s+that\b", body[match.end():], re.IGNORECASE))
 
 
 def _leading_party(sentence: str, parties: list[CastParty]) -> str | None:

@@ -345,3 +345,14 @@ def test_a_bar_on_warranting_for_the_other_party_is_not_a_disclaimer(engine):
     for side in ("customer", "supplier"):
         _, compliance, _ = review(f"8. Warranty. {clause}\n", engine, side)
         assert not risk(compliance, "warranty_disclaimer"), side
+
+
+def test_what_a_party_acknowledges_it_carries(engine):
+    """'LICENSEE HEREBY ACKNOWLEDGES AND AGREES THAT ... THE LICENSED CONTENT [IS] PROVIDED WITHOUT WARRANTY OF ANY KIND'
+    (CUAD train) is a disclaimer the licensee accepts: it weighs on the licensee, and is in the licensor's favour."""
+    clause = ("CUSTOMER HEREBY ACKNOWLEDGES AND AGREES THAT EXCEPT AS EXPRESSLY SET FORTH HEREIN, THE SERVICES ARE PROVIDED "
+              "WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING WITHOUT LIMITATION ANY WARRANTY OF MERCHANTABILITY.")
+    for side, title in (("customer", "weighs on us"), ("supplier", "in our favour")):
+        _, compliance, _ = review(f"9. Disclaimer. {clause}\n", engine, side)
+        found = risk(compliance, "warranty_disclaimer")
+        assert found and all(title in f.title for f in found), (side, [f.title for f in found])
