@@ -385,9 +385,16 @@ def _right_holder(burden: str, sentence: str, parties: list[CastParty]) -> str |
     resolver = PartyResolver(parties)
     for match in resolver.alias_pattern.finditer(sentence):
         end = len(sentence) if reach is None else min(len(sentence), match.end() + reach)
-        if follows.match(sentence, match.end(), end):
+        if follows.match(sentence, match.end(), end) or (
+                burden == "auditor" and _OPEN_TO.search(sentence, max(0, match.start() - 60), match.start())):
             return resolver.resolve(match.group(0))
     return None
+
+
+# 'Manufacturer's manufacturing records shall be available to EMV during spot checks and site inspections': the party
+# records are open to is the one that audits
+_OPEN_TO = re.compile(r"\b(?:available|open|accessible)\s+(?:for\s+(?:inspection|audit|review|examination)\s+)?(?:to|by)\s+(?:the\s+)?$",
+                      re.IGNORECASE)
 
 
 def _liability_owner(sentence: str, parties: list[CastParty]) -> str | None:

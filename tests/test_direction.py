@@ -268,3 +268,13 @@ def test_who_a_non_solicit_exempts_is_not_how_long_it_lasts(engine):
     measured = [f.measured for f in compliance.findings if f.rule_id == "non_solicit.duration_max"]
     assert "one (1) year" not in measured
     assert not [e for s in redlines.suggestions for e in s.edits if "one (1) year" in document.text[e.start:e.end + 8]]
+
+
+
+def test_a_cure_period_is_not_a_warranty_period(engine):
+    """'A Party shall be in default ... if it fails to perform ... and such default shall continue for a period of sixty
+    (60) days following notice' (CUAD train) was 'lengthened' to twelve months by the warranty rule."""
+    clause = ("A Party shall be in default hereunder if such Party fails to perform timely any of its material obligations "
+              "hereunder and such default shall continue for a period of sixty (60) days following written notice.")
+    _, compliance, redlines = review(f"4.2 Default. {clause}\n", engine, [("warranty", clause)])
+    assert not [f for f in compliance.findings if f.rule_id == "warranty.duration_min"]

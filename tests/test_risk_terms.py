@@ -165,6 +165,8 @@ def test_the_clauses_of_one_audit_section_are_one_finding(engine):
     ("Provider shall permit Customer and its agents, during business hours and upon notice to Provider, to inspect the "
      "facilities where the Product is manufactured.", False),  # the plant that makes what it buys (CUAD train, Apollo)
     ("Provider shall permit Customer to inspect the books and records kept at its manufacturing facilities at any time.", True),
+    ("In January of each calendar year Provider shall allow, at the written request and expense of Customer, Customer the "
+     "right to audit during normal business hours the books of Provider relating to this Agreement.", False),
 ])
 def test_an_audit_already_limited_the_way_we_would_ask_is_noted_not_raised(engine, clause, raised):
     """Judged on CUAD train reviews, an audit of us with notice and a yearly limit at the auditor's cost, or the buyer's
@@ -356,3 +358,15 @@ def test_what_a_party_acknowledges_it_carries(engine):
         _, compliance, _ = review(f"9. Disclaimer. {clause}\n", engine, side)
         found = risk(compliance, "warranty_disclaimer")
         assert found and all(title in f.title for f in found), (side, [f.title for f in found])
+
+
+
+@pytest.mark.parametrize("side, title", [("supplier", "weighs on us"), ("customer", "in our favour")])
+def test_records_open_to_a_party_are_its_audit(engine, side, title):
+    """'Manufacturer's manufacturing records shall be available to EMV during spot checks and site inspections' (CUAD
+    train): EMV audits; it weighs on the manufacturer."""
+    clause = ("Provider's manufacturing records shall be available to Customer during spot checks and site inspections "
+              "pursuant to Section 2.4, and upon request to allow Customer to provide such records to a regulator.")
+    _, compliance, _ = review(f"7. Records. {clause}\n", engine, side)
+    found = risk(compliance, "audit_rights")
+    assert found and all(title in f.title for f in found), [f.title for f in found]
