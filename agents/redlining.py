@@ -115,7 +115,7 @@ class InsertNumbering:
 
 
 _FORUM = re.compile(r"\b(?:courts?|tribunals?|venue|forum|(?<!subject\s)jurisdiction|arbitration(?:\s+(?:shall\s+be\s+)?(?:held|seated|"
-                    r"conducted|take\s+place))?)\b[^.;]{0,80}?\b(?:of|in|at|located\s+in|sitting\s+in|situated\s+in|seated\s+in)\s+"
+                    r"conducted|take\s+place))?(?!,))\b[^.;]{0,80}?\b(?:of|in|at|located\s+in|sitting\s+in|situated\s+in|seated\s+in)\s+"
                     r"(?:the\s+)?(?:(?:state|commonwealth|province|county|city|borough)\s+of\s+)?"
                     r"(?P<place>(?!(?:Justice|Chancery|Arbitration|American|International|London\s+Court)\b)[A-Z][A-Za-z'’]+"
                     r"(?:\s+(?!(?:Arbitration|Association|Rules|Chamber|Court|Centre|Center)\b)[A-Z][A-Za-z'’]+){0,2})")

@@ -278,3 +278,14 @@ def test_a_cure_period_is_not_a_warranty_period(engine):
               "hereunder and such default shall continue for a period of sixty (60) days following written notice.")
     _, compliance, redlines = review(f"4.2 Default. {clause}\n", engine, [("warranty", clause)])
     assert not [f for f in compliance.findings if f.rule_id == "warranty.duration_min"]
+
+
+def test_a_lawsuit_mentioned_in_a_representation_is_not_a_forum(engine):
+    """'Provider is not aware of any action, arbitration, suit or proceeding ... of Provider' names no place disputes go
+    to (CUAD train): the law can still be edited, and no withheld reason quotes it."""
+    law = "This Agreement shall be governed by the laws of the State of Israel."
+    text = (f"9. Governing Law. {law}\n10. Litigation. Provider is not aware of any action, arbitration, suit or proceeding "
+            "pending or, to the knowledge of Provider, threatened against it.\n")
+    _, _, redlines = review(text, engine, [("governing_law", law)])
+    governing = [s for s in redlines.suggestions if s.category == "governing_law"]
+    assert [s.kind for s in governing] == ["edit"] and "Delaware" in governing[0].proposed_text
