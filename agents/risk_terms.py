@@ -338,9 +338,10 @@ def _acknowledges(sentence: str, bound: str, parties: list[CastParty]) -> bool:
     accepts, not the other party."""
     from document_io.clause_frames import PartyResolver
 
+    resolver = PartyResolver(parties)
     body = re.sub(r"^\s*(?:\(?[a-z0-9]{1,4}[.)]\s*)*", "", sentence)
-    match = PartyResolver(parties).alias_pattern.match(body)
-    if match is None or PartyResolver(parties).resolve(match.group(0)) != bound:
+    match = resolver.alias_pattern.match(body)
+    if match is None or resolver.resolve(match.group(0)) != bound:
         return False
     return bool(re.match(r"\s+(?:hereby\s+|expressly\s+|further\s+)*(?:acknowledges?|agrees?|accepts?|understands?)\b"
                          r"(?:\s+and\s+(?:acknowledges?|agrees?|accepts?|understands?))?\s+that\b", body[match.end():], re.IGNORECASE))
