@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from agents.schema import ContractProfile, Finding, Span
 from clause_library.playbook import SEVERITY_ORDER, Severity
 from clause_library.risk_terms import RiskTerm, RiskTermLibrary, default_risk_terms
-from document_io.clause_frames import MUTUAL, ClauseFrame, frame_of
+from document_io.clause_frames import MUTUAL, ClauseFrame, PartyResolver, frame_of
 from document_io.contract_cast import CastParty
 from document_io.legal_text import SentenceUnit, sentence_units
 from document_io.models import SourceDocument
@@ -172,7 +172,6 @@ def _is_a_provision(text: str) -> bool:
             and not _BARE_LEAD_IN.search(text) and bool(_OPERATIVE.search(text)))
 
 
-
 # --- direction ---------------------------------------------------------------------------------------
 
 
@@ -262,26 +261,27 @@ def _in_sentence_case(sentence: str, parties: list[CastParty]) -> str:
 
 def _carrier(term: RiskTerm, frame: ClauseFrame, sentence: str, profile: ContractProfile, parties: list[CastParty]) -> str | None:
     """The party (name as the cast gives it), MUTUAL or None: who carries the term in this sentence."""
+    resolver = PartyResolver(parties)  # one per sentence, for every reading below
     if term.burden == "owner":
-        owner = _liability_owner(sentence, parties)
+        owner = _liability_owner(sentence, resolver)
         if owner is not None:
             return owner
-    if term.burden == "assignor" and (assignor := _assignor(sentence, parties)) is not None:
+    if term.burden == "assignor" and (assignor := _assignor(sentence, resolver)) is not None:
         return assignor
-    if term.burden in _HOLDS_THE_RIGHT and (holder := _right_holder(term.burden, sentence, parties)) is not None:
+    if term.burden in _HOLDS_THE_RIGHT and (holder := _right_holder(term.burden, sentence, resolver)) is not None:
         others = [p.name for p in parties if p.name != holder]  # the holder's counterparty carries the right
         if holder == MUTUAL or len(others) == 1:
             return MUTUAL if holder == MUTUAL else others[0]
-    if _each_party_holds_it(sentence, parties):
+    if _each_party_holds_it(sentence, resolver):
         return MUTUAL
-    bound = frame.bound or _leading_party(sentence, parties)
+    bound = frame.bound or _leading_party(sentence, resolver)
     if bound is None:
         return None
     weighs_on_bound = {"bound": True, "other": False, "owner": True}.get(
         term.burden, frame.modality in ("obligation", "prohibition", "grant"))
     if term.burden == "modality" and frame.modality == "none":
         return None
-    if weighs_on_bound or bound == MUTUAL or _acknowledges(sentence, bound, parties):
+    if weighs_on_bound or bound == MUTUAL or _acknowledges(sentence, bound, resolver):
         return bound
     return _other_party(bound, frame, profile)
 
@@ -292,13 +292,10 @@ _OWNS = re.compile(r"\b(?:vest(?:s|ed)?\s+(?:solely\s+)?in|(?:be\s+)?owned\s+(?:
                    r"(?:property|owner)\s+of|belong\s+to)\s+$")
 
 
-def _assignor(sentence: str, parties: list[CastParty]) -> str | None:
+def _assignor(sentence: str, resolver: PartyResolver) -> str | None:
     """Who gives up the IP: the party that assigns ('Consultant hereby assigns to Aduro'), else the other party of one
     the IP vests in or belongs to ('shall vest in Aduro'); 'Aduro shall be the sole and exclusive owner of, and
     Consultant hereby assigns to Aduro' weighs on the Consultant, whoever the sentence opens with."""
-    from document_io.clause_frames import PartyResolver
-
-    resolver = PartyResolver(parties)
     owners = set()
     for match in resolver.alias_pattern.finditer(sentence):
         party = resolver.resolve(match.group(0))
@@ -309,7 +306,7 @@ def _assignor(sentence: str, parties: list[CastParty]) -> str | None:
         if _OWNS.search(sentence[max(0, match.start() - 60):match.start()]) or re.match(
                 r"\s+shall\s+(?:be\s+the\s+(?:sole\s+(?:and\s+exclusive\s+)?)?owner|own)\b", sentence[match.end():]):
             owners.add(party)
-    others = [p.name for p in parties if p.name not in owners]
+    others = [p.name for p in resolver.parties if p.name not in owners]
     return others[0] if len(owners) == 1 and len(others) == 1 else None
 
 
@@ -317,12 +314,9 @@ _HOLDS_A_RIGHT = re.compile(r"\s+(?:may|can|shall\s+(?:have\s+the\s+right|be\s+e
                             r"\s+(?:also\s+)?(?P<verb>[a-z]+)")
 
 
-def _each_party_holds_it(sentence: str, parties: list[CastParty]) -> bool:
+def _each_party_holds_it(sentence: str, resolver: PartyResolver) -> bool:
     """'Company may terminate for convenience any Transition Service, and RGHI may terminate for convenience any Reverse
     Transition Service': two parties given the same right in one sentence hold it both ways."""
-    from document_io.clause_frames import PartyResolver
-
-    resolver = PartyResolver(parties)
     holders: dict[str, set[str]] = {}
     for match in resolver.alias_pattern.finditer(sentence):
         right = _HOLDS_A_RIGHT.match(sentence, match.end())
@@ -332,13 +326,10 @@ def _each_party_holds_it(sentence: str, parties: list[CastParty]) -> bool:
     return any(len(names) > 1 for names in holders.values())
 
 
-def _acknowledges(sentence: str, bound: str, parties: list[CastParty]) -> bool:
+def _acknowledges(sentence: str, bound: str, resolver: PartyResolver) -> bool:
     """'LICENSEE HEREBY ACKNOWLEDGES AND AGREES THAT ... THE LICENSED CONTENT [IS] PROVIDED WITHOUT WARRANTY': no other
     party is named for the passive, so the frame is the acknowledging party's - and it is the one that carries what it
     accepts, not the other party."""
-    from document_io.clause_frames import PartyResolver
-
-    resolver = PartyResolver(parties)
     body = re.sub(r"^\s*(?:\(?[a-z0-9]{1,4}[.)]\s*)*", "", sentence)
     match = resolver.alias_pattern.match(body)
     if match is None or resolver.resolve(match.group(0)) != bound:
@@ -347,12 +338,9 @@ def _acknowledges(sentence: str, bound: str, parties: list[CastParty]) -> bool:
                          r"(?:\s+and\s+(?:acknowledges?|agrees?|accepts?|understands?))?\s+that\b", body[match.end():], re.IGNORECASE))
 
 
-def _leading_party(sentence: str, parties: list[CastParty]) -> str | None:
+def _leading_party(sentence: str, resolver: PartyResolver) -> str | None:
     """The party a sentence opens with when it has no modal verb for the frame reader: 'XImage makes no warranty ...',
     'Licensor disclaims ...'."""
-    from document_io.clause_frames import PartyResolver
-
-    resolver = PartyResolver(parties)
     body = re.sub(r"^\s*(?:\(?[a-z0-9]{1,4}[.)]\s*)*(?:[A-Z][\w ]{0,40}\.\s+)?", "", sentence)  # "(a)", "7.2", "Warranty."
     match = resolver.alias_pattern.match(body)
     if match is None:
@@ -377,13 +365,10 @@ _HOLDS_THE_RIGHT: dict[str, tuple[re.Pattern, int | None]] = {
 }
 
 
-def _right_holder(burden: str, sentence: str, parties: list[CastParty]) -> str | None:
+def _right_holder(burden: str, sentence: str, resolver: PartyResolver) -> str | None:
     """The party (name as the cast gives it, or MUTUAL) that holds the option or the audit right the sentence is about:
     the first party named so."""
-    from document_io.clause_frames import PartyResolver
-
     follows, reach = _HOLDS_THE_RIGHT[burden]
-    resolver = PartyResolver(parties)
     for match in resolver.alias_pattern.finditer(sentence):
         end = len(sentence) if reach is None else min(len(sentence), match.end() + reach)
         if follows.match(sentence, match.end(), end) or (
@@ -398,11 +383,8 @@ _OPEN_TO = re.compile(r"\b(?:available|open|accessible)\s+(?:for\s+(?:inspection
                       re.IGNORECASE)
 
 
-def _liability_owner(sentence: str, parties: list[CastParty]) -> str | None:
+def _liability_owner(sentence: str, resolver: PartyResolver) -> str | None:
     """'Licensee's indemnification obligations', 'Supplier's liability': whose liability the sentence leaves uncapped."""
-    from document_io.clause_frames import PartyResolver
-
-    resolver = PartyResolver(parties)
     owners = {resolver.resolve(m.group("owner")) for m in _LIABILITY_OWNER.finditer(sentence)} - {None}
     if re.search(r"\b(?:either|each|any)\s+party(?:'s|’s)", sentence, re.IGNORECASE) or len(owners) > 1:
         return MUTUAL

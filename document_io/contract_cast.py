@@ -571,8 +571,9 @@ _SIGNING_LABEL = re.compile(r"(?:Acceptance|Accepted|Agreed(?:\s+(?:and|&)\s+acc
 
 def _signing_label(raw: str, before: str) -> tuple[str, str | None]:
     """The name without a signing label in front of it, and the role the label names, if any."""
-    if (label := _SIGNING_LABEL.match(raw.strip())) and label.end() < len(raw.strip()):
-        return raw.strip()[label.end():], label.group("role")
+    name = raw.strip()
+    if (label := _SIGNING_LABEL.match(name)) and label.end() < len(name):
+        return name[label.end():], label.group("role")
     if label := re.search(_SIGNING_LABEL.pattern + r"$", before.rstrip(), re.IGNORECASE):
         return raw, label.group("role")
     return raw, None
