@@ -207,7 +207,7 @@ def _obligations(args) -> int:
                 print(f"error: {who.username} does not see the repository; nothing was recorded", file=sys.stderr)
                 return 2
             try:
-                marked = repository.mark_obligation(obligation_id, status, who.username, args.note)
+                marked = repository.mark_obligation(obligation_id, status, who.username, args.note, today=config.today)
             except KeyError:
                 print(f"error: no obligation {obligation_id}; `app.py obligations --status all` lists them", file=sys.stderr)
                 return 2
@@ -220,8 +220,8 @@ def _obligations(args) -> int:
         if days is None:
             return 2
         due_before = config.today + timedelta(days=days)
-    found = repository.obligations(status=None if args.status == "all" else args.status, due_before=due_before,
-                                   in_force_on=config.today if args.status == "open" else None)
+    found = repository.obligations(config.today, status=None if args.status == "all" else args.status,
+                                   due_before=due_before, in_force_only=args.status == "open")
     if args.json:
         print(json.dumps([o.model_dump(mode="json") | {"contract": name} for o, name in found], indent=2))
     else:

@@ -11,7 +11,6 @@ breach") is filed without a due date.
 
 from __future__ import annotations
 
-import calendar
 import re
 from datetime import date, timedelta
 
@@ -19,6 +18,7 @@ from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, Field
 
 from agents.schema import ContractProfile, NegotiationBrief, Span
+from agents.term_ledger import NoticeRule
 from document_io.dates import find_dates
 from document_io.legal_text import sentence_spans
 from document_io.models import SourceDocument
@@ -32,6 +32,8 @@ class FoundObligation(BaseModel):
     citation: Span
     due_date: date | None = None
     recurrence: str = "once"
+    offset_days: int | None = None
+    anchor: date | None = None
 
 
 class ObligationsInput(BaseModel):
@@ -41,7 +43,9 @@ class ObligationsInput(BaseModel):
     today: date
 
 
-_BOUND = re.compile(r"\b(?:shall|will|must|agrees?\s+to|is\s+required\s+to|undertakes?\s+to)\b(?!\s+not\b)", re.I)
+# bound to act: not "shall not", and not a right ("shall have the right to audit", "shall be entitled to")
+_BOUND = re.compile(r"\b(?:shall|will|must|agrees?\s+to|is\s+required\s+to|undertakes?\s+to)\b"
+                    r"(?!\s+(?:not\b|(?:also\s+)?(?:have|has)\s+(?:the\s+)?(?:right|option|discretion)|be\s+entitled|be\s+permitted))", re.I)
 _KINDS = (
     ("insurance", re.compile(r"\b(?:certificates?\s+of\s+insurance|insurance\s+certificates?|maintain\b[^.]{0,60}insurance)", re.I)),
     ("audit", re.compile(r"\baudit", re.I)),
@@ -86,18 +90,23 @@ def find_obligations(data: ObligationsInput) -> list[FoundObligation]:
         recurrence = "continuous" if kind == "sla" else next((r for r, p in _RHYTHM if p.search(sentence)), "once")
         if kind == "insurance" and recurrence == "once":
             recurrence = "yearly"  # certificates are renewed with the policy
-        due = _next_due(sentence, recurrence, data)
+        rule = due_rule(sentence, recurrence, data.brief.terms.effective_date if data.brief else None, data.today)
+        due = occurrences_around(rule, data.today)[1]
         found.append(FoundObligation(kind=kind, owner_side=owner, summary=_summary(kind, sentence),
                                      citation=Span.of(document, start, end), due_date=due,
-                                     recurrence="on event" if due is None and _EVENT.search(sentence) else recurrence))
+                                     recurrence="on event" if due is None and _EVENT.search(sentence) else recurrence,
+                                     offset_days=rule.offset_days or None, anchor=rule.anchor))
     terms = data.brief.terms if data.brief else None
-    # the notice that stops an automatic renewal: a contract that simply ends needs no notice from anyone
-    if terms and terms.auto_renews and terms.notice_deadline and terms.notice_citation:
+    # the notice that stops an automatic renewal: a contract that simply ends needs no notice from anyone. It falls
+    # due once a term; the term ledger gives the open deadline on the day it is shown
+    if terms and terms.auto_renews and terms.notice_citation and (terms.notice_days or terms.notice_fixed_day):
         start, end = next(((s, e) for s, e in sentence_spans(text) if s <= terms.notice_citation.start < e),
                           (terms.notice_citation.start, terms.notice_citation.end))
+        rule = NoticeRule(days=terms.notice_days if terms.notice_months is None else None, months=terms.notice_months,
+                          fixed_day=terms.notice_fixed_day)
         found.append(FoundObligation(
-            kind="notice to terminate", owner_side="us", due_date=terms.notice_deadline, recurrence="once",
-            summary=f"Give notice by {terms.notice_deadline:%d %b %Y} or the contract renews ({terms.notice_days} days' notice)",
+            kind="notice to terminate", owner_side="us", due_date=terms.notice_deadline, recurrence="each term",
+            summary=f"Give notice of non-renewal ({rule.describe()}) or the contract renews",
             citation=Span.of(document, start, max(end, terms.notice_citation.end))))
     return found
 
@@ -129,27 +138,75 @@ def _summary(kind: str, sentence: str) -> str:
     return f"{kind}: {words[:160]}{'…' if len(words) > 160 else ''}"
 
 
-def _next_due(sentence: str, recurrence: str, data: ObligationsInput) -> date | None:
-    today = data.today
+class DueRule(BaseModel):
+    """When a duty falls due, as the sentence states it: a date (once), or a rhythm with days after each period's end
+    (monthly, quarterly) or after each anniversary of the effective date (yearly)."""
+
+    recurrence: str
+    offset_days: int = 0
+    anchor: date | None = None
+    stated: date | None = None
+
+
+_MOST_PERIODS = 400
+
+
+def occurrences_around(rule: DueRule, today: date) -> tuple[date | None, date | None]:
+    """(the last occurrence before `today`, the first on or after it). A one-off duty has only its date."""
+    if rule.recurrence == "once":
+        if rule.stated is None:
+            return None, None
+        return (rule.stated, None) if rule.stated < today else (None, rule.stated)
+    every = _occurrences(rule, today)
+    if every is None:
+        return None, None
+    previous = None
+    for _ in range(_MOST_PERIODS):
+        due = next(every)
+        if due >= today:
+            return previous, due
+        previous = due
+    return previous, None
+
+
+def _occurrences(rule: DueRule, today: date):
+    """The duty's due dates in order, from a little before `today`."""
+    offset = timedelta(days=rule.offset_days)
+    if rule.recurrence in ("monthly", "continuous", "quarterly"):
+        months = 3 if rule.recurrence == "quarterly" else 1
+        start = today - offset - relativedelta(months=months + 1)
+        month = start.month - (start.month - 1) % months  # the first month of its period
+        period_start = date(start.year, month, 1)
+
+        def monthly():
+            first = period_start
+            while True:
+                end = first + relativedelta(months=months) - timedelta(days=1)
+                yield end + offset
+                first = end + timedelta(days=1)
+        return monthly()
+    if rule.recurrence == "yearly" and rule.anchor is not None:
+        years = max(0, relativedelta(today, rule.anchor).years - 1)
+
+        def yearly():
+            n = years
+            while True:
+                yield rule.anchor + relativedelta(years=n) + offset
+                n += 1
+        return yearly()
+    return None
+
+
+def due_rule(sentence: str, recurrence: str, effective_date: date | None, today: date) -> DueRule:
+    """The sentence's due rule: a date it states (the first from `today` on, for a one-off duty), and for a rhythm
+    the days after each period ("within fifteen days following the end of each month")."""
     stated = [d for _, _, d in find_dates(sentence) if d >= today]
-    if stated and recurrence == "once":
-        return min(stated)
     offset = next((int(d.in_unit("day")) for d in find_durations(sentence)
                    if d.value and re.search(r"\b(?:after|following|of)\b", sentence[d.end:d.end + 25], re.I)), 0)
-    if recurrence in ("monthly", "continuous"):
-        period_end = date(today.year, today.month, calendar.monthrange(today.year, today.month)[1])
-        due = period_end + timedelta(days=offset)
-        return due if due >= today else period_end + relativedelta(months=1) + timedelta(days=offset)
-    if recurrence == "quarterly":
-        quarter_end_month = 3 * ((today.month - 1) // 3) + 3
-        period_end = date(today.year, quarter_end_month, calendar.monthrange(today.year, quarter_end_month)[1])
-        due = period_end + timedelta(days=offset)
-        return due if due >= today else period_end + relativedelta(months=3) + timedelta(days=offset)
-    if recurrence == "yearly":
-        start = data.brief.terms.effective_date if data.brief else None
-        if start is None:
-            return None
-        years = max(0, relativedelta(today, start).years)
-        due = start + relativedelta(years=years) + timedelta(days=offset)
-        return due if due >= today else start + relativedelta(years=years + 1) + timedelta(days=offset)
-    return None
+    return DueRule(recurrence=recurrence, offset_days=offset, stated=min(stated) if stated and recurrence == "once" else None,
+                   anchor=effective_date if recurrence == "yearly" else None)
+
+
+def _next_due(sentence: str, recurrence: str, data: ObligationsInput) -> date | None:
+    start = data.brief.terms.effective_date if data.brief else None
+    return occurrences_around(due_rule(sentence, recurrence, start, data.today), data.today)[1]

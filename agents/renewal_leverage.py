@@ -1,9 +1,8 @@
 """Renewal leverage agent: effective date, term, auto-renewal, notice period, the notice deadline, price
 escalators, and a negotiation brief from spend and vendor-performance data.
 
-The deadline arithmetic: the current term ends at effective date + initial term, rolled forward by the
-renewal term while that end is in the past and the contract renews automatically; the notice deadline
-is that end minus the notice period.
+The deadline arithmetic is the term ledger's (agents/term_ledger.py): the current term as of the review date, rolled
+forward by automatic renewals no more times than the clause allows, and the next notice deadline still open.
 """
 
 from __future__ import annotations
@@ -14,12 +13,11 @@ from pathlib import Path
 
 from typing import Annotated
 
-from dateutil.relativedelta import relativedelta
-
 from pydantic import BaseModel, Field
 
 from agents.schema import ExtractionResult, NegotiationBrief, RenewalTerms, Side, SpendRecord
 from agents.price_reader import read_escalator
+from agents.term_ledger import NoticeRule, TermFacts, position
 from agents.term_reader import read_term
 from document_io.models import SourceDocument
 from model_backends.llm_client import LLMClient
@@ -57,7 +55,7 @@ def analyse_renewal(data: RenewalInput) -> NegotiationBrief:
         **reading.model_dump(include={
             "agreement_date", "agreement_date_partial", "effective_date", "effective_date_partial", "effective_date_citation",
             "initial_term_months", "term_citation", "renewal_count", "renewal_term_months", "renewal_citation", "notice_days",
-            "notice_citation", "expiration_date", "expiration_partial", "expiration_may_move", "expiration_citation",
+            "notice_months", "notice_fixed_day", "notice_citation", "expiration_date", "expiration_partial", "expiration_may_move", "expiration_citation",
             "until_terminated", "redacted"}),
         auto_renews=reading.renewal == "automatic", renewal_kind=reading.renewal)
     if escalator := read_escalator(data.document):
@@ -68,21 +66,28 @@ def analyse_renewal(data: RenewalInput) -> NegotiationBrief:
     return _brief(terms, data)
 
 
+def term_facts(terms: RenewalTerms) -> TermFacts:
+    """The facts the term ledger rolls forward, as the term reader found them."""
+    return TermFacts(effective_date=terms.effective_date, initial_term_end=terms.expiration_date,
+                     renewal_kind=terms.renewal_kind, renewal_term_months=terms.renewal_term_months,
+                     renewal_count=terms.renewal_count, until_terminated=terms.until_terminated,
+                     notice=NoticeRule(days=terms.notice_days, months=terms.notice_months, fixed_day=terms.notice_fixed_day)
+                     if terms.renewal_kind in ("automatic", "option") else NoticeRule())
+
+
 def _deadline(terms: RenewalTerms, today: date) -> None:
-    """The current term end (the initial end rolled forward by automatic renewals while it is past, no more times
-    than the clause allows) and the deadline of the notice tied to renewal."""
+    """As of the review date (the term ledger): the current term's end and the next notice deadline still open; with
+    none open, the one that passed in this term, so the brief can say it was missed."""
     if terms.expiration_date is None:
         return
-    end = terms.expiration_date
-    step = terms.renewal_term_months if terms.auto_renews and terms.renewal_term_months else None
-    rolls = 0
-    while step and end < today and (terms.renewal_count is None or rolls < terms.renewal_count):
-        end = end + relativedelta(months=int(round(step)))
-        rolls += 1
-    terms.current_term_end = end
-    if terms.notice_days is not None and terms.renewal_kind in ("automatic", "option"):
-        terms.notice_deadline = end - timedelta(days=terms.notice_days)
-        terms.days_until_deadline = (terms.notice_deadline - today).days
+    where = position(term_facts(terms), today)
+    terms.current_term_end = where.term_end
+    deadline = where.notice_deadline
+    if deadline is None and where.missed_deadline and where.term_start and where.missed_deadline >= where.term_start - timedelta(days=366):
+        deadline = where.missed_deadline
+    if deadline is not None:
+        terms.notice_deadline = deadline
+        terms.days_until_deadline = (deadline - today).days
 
 
 def _brief(terms: RenewalTerms, data: RenewalInput) -> NegotiationBrief:

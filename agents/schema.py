@@ -252,6 +252,8 @@ class RenewalTerms(BaseModel):
     renewal_term_months: float | None
     renewal_citation: Span | None = None
     notice_days: int | None = Field(description="notice tied to renewal: to stop an automatic one, or to exercise an option")
+    notice_months: int | None = Field(default=None, description="the same notice when stated in calendar months or years")
+    notice_fixed_day: str | None = Field(default=None, description="'MM-DD': notice due on or before a day of the year")
     notice_citation: Span | None = None
     until_terminated: bool = Field(default=False, description="the term runs until a party ends it: no end date")
     redacted: list[str] = Field(default_factory=list, description="facts the clause states but the filer redacted")
@@ -260,7 +262,8 @@ class RenewalTerms(BaseModel):
     expiration_partial: PartialDate | None = Field(default=None, description="an end counted from a date left blank")
     expiration_may_move: bool = Field(default=False, description="the term ends on the later of this date and an event")
     expiration_citation: Span | None = None
-    notice_deadline: date | None = None
+    notice_deadline: date | None = Field(default=None, description="as of the review date: the next deadline still open, "
+                                         "else the one that passed in the current term")
     days_until_deadline: int | None = None
     price_escalator: str | None = None
     price_escalator_citation: Span | None = None

@@ -14,11 +14,12 @@ import re
 from datetime import date, timedelta
 from typing import Literal
 
+from dateutil import parser
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, Field
 
 from agents.schema import Span
-from document_io.dates import BLANK_DATE, DATE, PartialDate, parse_blank_date, parse_date
+from document_io.dates import BLANK_DATE, DATE, MONTH_NAMES, PartialDate, parse_blank_date, parse_date
 from document_io.legal_text import SentenceUnit, sentence_units
 from document_io.models import SourceDocument
 from document_io.quantities import Duration, find_durations
@@ -49,6 +50,8 @@ class TermReading(BaseModel):
     renewal_count: int | None = Field(default=None, description="how many renewals the clause allows (None: successive)")
     renewal_citation: Span | None = None
     notice_days: int | None = Field(default=None, description="notice that stops an automatic renewal")
+    notice_months: int | None = Field(default=None, description="the same notice when stated in calendar months or years")
+    notice_fixed_day: str | None = Field(default=None, description="'MM-DD': notice due on or before a day of the year")
     notice_citation: Span | None = None
     redacted: list[FactName] = Field(default_factory=list, description="facts the clause states but the filer redacted")
 
@@ -635,6 +638,13 @@ _NOTICE_AFTER = re.compile(r"^\W*(?:(?:calendar|business|days?|months?)\W+)?(?:p
 _NOTICE_BEFORE = re.compile(r"(?:notice|notify|notifies|notification|notified)\W+(?:\w+\W+){0,5}$", re.IGNORECASE)
 
 
+# a notice due by a day of the year, not a period before the end: "on or before October 1 of any year"
+_FIXED_NOTICE_DAY = re.compile(
+    rf"\b(?:(?P<inclusive>on\s+or\s+before|no\s+later\s+than|not\s+later\s+than|by)|before|prior\s+to)\s+"
+    rf"(?:the\s+)?(?:(?P<month>{MONTH_NAMES})\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?)\b(?!\s*,?\s*(?:19|20)\d{{2}})",
+    re.IGNORECASE)
+
+
 def _notice_in(text: str) -> Duration | None:
     for duration in find_durations(text):
         if duration.unit not in ("day", "business day", "week", "month", "year"):
@@ -664,8 +674,19 @@ def _read_notice(units: list[SentenceUnit], reading: TermReading, document: Sour
         text = units[index].text
         if not (_NOTICE_WORD.search(text) and _STOPS_RENEWAL.search(text)):
             continue
+        if fixed := _FIXED_NOTICE_DAY.search(text):
+            month = parser.parse(f"1 {fixed.group('month').rstrip('.')} 2000").month
+            day = int(fixed.group("day"))
+            if not fixed.group("inclusive"):  # "prior to October 1": the last day is 30 September
+                before = date(2001, month, day) - timedelta(days=1)
+                month, day = before.month, before.day
+            reading.notice_fixed_day = f"{month:02d}-{day:02d}"
+            reading.notice_citation = Span.of(document, units[index].start + fixed.start(), units[index].start + fixed.end())
+            return
         if duration := _notice_in(text):
             reading.notice_days = int(round(duration.in_unit("days")))
+            if duration.unit in ("month", "year"):
+                reading.notice_months = int(round(duration.in_unit("months")))
             reading.notice_citation = Span.of(document, units[index].start + duration.start, units[index].start + duration.end)
             return
         if redacted := next((r for r in _REDACTED_PERIOD.finditer(text) if _NOTICE_AFTER.match(text[r.end():r.end() + 40])

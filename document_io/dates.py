@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december"
            r"|jan\.?|feb\.?|mar\.?|apr\.?|jun\.?|jul\.?|aug\.?|sept?\.?|oct\.?|nov\.?|dec\.?")
+MONTH_NAMES = _MONTHS  # a regex alternation of month names and abbreviations, for readers that match dates in context
 # ordinals as filings print them, OCR splits included: "24th", "24t h", "15 th"
 _ORDINAL_SUFFIX = r"(?:\s?(?:s\s?t|n\s?d|r\s?d|t\s?h)\b)?"
 DATE = re.compile(

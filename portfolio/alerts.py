@@ -39,7 +39,7 @@ def collect_alerts(repository: Repository, today: date, within_days: int) -> lis
                             contract=contract.name,
                             text=f"{contract.name} ({contract.counterparty or 'counterparty unknown'}) {what} unless notice is "
                                  f"given by {due} — {when}"))
-    for obligation, contract_name in repository.obligations(status="open", due_before=horizon, in_force_on=today):
+    for obligation, contract_name in repository.obligations(today, status="open", due_before=horizon, in_force_only=True):
         left = (obligation.due_date - today).days
         alerts.append(Alert(kind="obligation_overdue" if left < 0 else "obligation_due", due=obligation.due_date,
                             days_left=left, contract_id=obligation.contract_id, contract=contract_name,

@@ -47,7 +47,9 @@ def filing_for(document: SourceDocument, profile: ContractProfile, extraction: E
         parties=[p.name for p in profile.parties], counterparty=counterparty, our_side=profile.our_side,
         risk=risk or profile.inherent_risk, status=status, effective_date=terms.effective_date,
         expiration_date=terms.expiration_date, term_end=terms.current_term_end, auto_renews=terms.auto_renews,
-        renewal_term_months=terms.renewal_term_months, notice_days=terms.notice_days,
+        renewal_kind=terms.renewal_kind, renewal_count=terms.renewal_count, until_terminated=terms.until_terminated,
+        renewal_term_months=terms.renewal_term_months, notice_days=terms.notice_days, notice_months=terms.notice_months,
+        notice_fixed_day=terms.notice_fixed_day,
         notice_deadline=terms.notice_deadline, governing_law=meta.governing_law, value=meta.value,
         not_to_exceed=meta.not_to_exceed, currency=meta.currency, payment_terms_days=meta.payment_terms_days,
         liability_cap=meta.liability_cap, liability_cap_amount=meta.liability_cap_amount,
@@ -58,7 +60,8 @@ def filing_for(document: SourceDocument, profile: ContractProfile, extraction: E
     found = find_obligations(ObligationsInput(document=document, profile=profile, brief=brief, today=today))
     obligations = [Obligation(obligation_id=f"{document.sha256[:12]}-{o.citation.start}-{o.kind.replace(' ', '_')}",
                               contract_id=document.sha256, kind=o.kind, owner_side=o.owner_side, summary=o.summary,
-                              citation=o.citation, due_date=o.due_date, recurrence=o.recurrence) for o in found]
+                              citation=o.citation, due_date=o.due_date, recurrence=o.recurrence,
+                              offset_days=o.offset_days, anchor=o.anchor) for o in found]
     return Filing(record=record, obligations=obligations, review_version=review_version)
 
 

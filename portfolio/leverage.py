@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from pydantic import BaseModel, Field
 
 from portfolio.records import ContractRecord
-from portfolio.repository import Repository, effective_status, name_key
+from portfolio.repository import Repository, name_key
 
 
 class Alternative(BaseModel):
@@ -46,14 +46,14 @@ def leverage_brief(repository: Repository, contract: ContractRecord, today: date
             (year_ago.isoformat(), year_ago.isoformat(), two_years_ago.isoformat(), contract.contract_id)).fetchone()
         periods = db.execute("SELECT sla_actual < sla_target FROM performance WHERE contract_id = ? AND period >= ?",
                              (contract.contract_id, year_ago.strftime("%Y-%m"))).fetchall()
-        peers = db.execute(
-            f"SELECT counterparty, name, price_escalator_pct, payment_terms_days, liability_cap FROM contracts WHERE"
-            f" contract_type = ? AND contract_id != ? AND counterparty_key != '' AND counterparty_key != ? AND"
-            f" ({effective_status(today)}) NOT IN ('expired', 'terminated') ORDER BY name",
-            (contract.contract_type, contract.contract_id, name_key(contract.counterparty))).fetchall()
         escalators = [r[0] for r in db.execute(
             "SELECT price_escalator_pct FROM contracts WHERE contract_type = ? AND price_escalator_pct IS NOT NULL",
             (contract.contract_type,))]
+    peers = [(c.counterparty, c.name, c.price_escalator_pct, c.payment_terms_days, c.liability_cap)
+             for c in repository.contracts_as_of(today, "c.contract_type = ? AND c.contract_id != ? AND c.counterparty_key != ''"
+                                                 " AND c.counterparty_key != ?",
+                                                 (contract.contract_type, contract.contract_id, name_key(contract.counterparty)))
+             if c.status not in ("expired", "terminated")]
     brief.spend_last_12m, brief.spend_prior_12m = round(last, 2), round(prior, 2)
     if prior:
         brief.spend_trend_pct = round(100 * (last - prior) / prior, 1)

@@ -36,11 +36,17 @@ class ContractRecord(BaseModel):
     status: ContractStatus = "executed"
     owner: str | None = None
     effective_date: date | None = None
-    expiration_date: date | None = None
-    term_end: date | None = None
+    expiration_date: date | None = Field(default=None, description="the end of the initial term")
+    term_end: date | None = Field(default=None, description="the current term's end: as of the day a view shows "
+                                  "(portfolio/ledger.py), not as filed")
     auto_renews: bool = False
+    renewal_kind: Literal["automatic", "option", "mutual"] | None = None
     renewal_term_months: float | None = None
+    renewal_count: int | None = Field(default=None, description="how many renewals the clause allows (None: no limit)")
+    until_terminated: bool = False
     notice_days: int | None = None
+    notice_months: int | None = Field(default=None, description="the renewal notice when stated in calendar months")
+    notice_fixed_day: str | None = Field(default=None, description="'MM-DD': renewal notice due by a day of the year")
     notice_deadline: date | None = None
     governing_law: str | None = None
     value: float | None = None
@@ -59,16 +65,15 @@ class ContractRecord(BaseModel):
                                          "version we sent (every round is kept)")
     clauses: list[ClauseRecord] = Field(default_factory=list)
     filed_at: datetime | None = None
+    # as of the day a view shows (portfolio/ledger.py): never stored
+    missed_deadline: date | None = Field(default=None, description="the last notice deadline that passed without notice")
+    term_start: date | None = Field(default=None, description="the current term's first day")
+    deadline_term_end: date | None = Field(default=None, description="the end of the term the open deadline stops")
+    term_state: str | None = Field(default=None, description="the term ledger's state: in force, ended, not started, ...")
+    notice_given_on: date | None = Field(default=None, description="a recorded notice of non-renewal")
 
-    def status_on(self, today: date) -> ContractStatus:
-        """The status as of `today`: an executed or finalised contract past a term end that does not renew has
-        expired (the same rule as the repository's SQL, `effective_status`)."""
-        if self.status in ("executed", "finalised") and self.term_end and self.term_end < today and not self.auto_renews:
-            return "expired"
-        return self.status
 
-
-Recurrence = Literal["once", "monthly", "quarterly", "yearly", "continuous", "on event"]
+Recurrence = Literal["once", "monthly", "quarterly", "yearly", "continuous", "on event", "each term"]
 ObligationStatus = Literal["open", "done", "missed"]
 
 
@@ -79,8 +84,11 @@ class Obligation(BaseModel):
     owner_side: Literal["us", "them", "both"]
     summary: str
     citation: Span
-    due_date: date | None = None
+    due_date: date | None = Field(default=None, description="a one-off duty's date; for a recurring one, the next "
+                                  "occurrence as of the day shown")
     recurrence: Recurrence = "once"
+    offset_days: int | None = Field(default=None, description="days after each period's end (or the anchor's anniversary)")
+    anchor: date | None = Field(default=None, description="a yearly duty's anniversary date (the effective date)")
     status: ObligationStatus = "open"
     decided_by: str | None = None
     decided_at: datetime | None = None

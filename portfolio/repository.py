@@ -12,8 +12,10 @@ import json
 import re
 from datetime import date, datetime, timedelta, timezone
 
+from agents.obligations import DueRule, occurrences_around
 from agents.schema import Span
 from graphs.database import Store
+from portfolio.ledger import as_of
 from portfolio.records import ClauseRecord, ContractRecord, Filing, Obligation, SpendFlag, SpendLine, Supplier
 
 _SCHEMA = """
@@ -86,7 +88,8 @@ CREATE TABLE IF NOT EXISTS performance (
 _CONTRACT_COLUMNS = (
     "contract_id", "name", "source_file", "origin", "thread_id", "title", "contract_type", "parties", "counterparty",
     "counterparty_key", "our_side", "risk", "status", "owner", "effective_date", "expiration_date", "term_end",
-    "auto_renews", "renewal_term_months", "notice_days", "notice_deadline", "governing_law", "value", "not_to_exceed",
+    "auto_renews", "renewal_kind", "renewal_term_months", "renewal_count", "until_terminated", "notice_days",
+    "notice_months", "notice_fixed_day", "notice_deadline", "governing_law", "value", "not_to_exceed",
     "currency", "payment_terms_days", "liability_cap", "liability_cap_amount", "minimum_commitment",
     "price_escalator_pct", "po_numbers", "recommended_action", "citations", "filed_at", "review_version", "request",
     "previous_version",
@@ -122,18 +125,15 @@ def name_key(name: str | None) -> str:
     return " ".join(words)
 
 
-def effective_status(today: date, prefix: str = "") -> str:
-    """SQL for a contract's status on `today`: an executed or finalised contract past the end of a term that does
-    not renew itself has expired. `prefix`: the table's alias with its dot ("c.")."""
-    p = prefix
-    return (f"CASE WHEN {p}status IN ('executed', 'finalised') AND {p}term_end IS NOT NULL AND {p}term_end <"
-            f" '{today.isoformat()}' AND {p}auto_renews = 0 THEN 'expired' ELSE {p}status END")
-
-
 class Repository(Store):
     lock_group = "portfolio"
     schema = _SCHEMA
-    migrations = {"contracts": {"request": "TEXT", "previous_version": "TEXT"}}  # columns added after the first version
+    migrations = {  # columns added after the first version
+        "contracts": {"request": "TEXT", "previous_version": "TEXT", "renewal_kind": "TEXT", "renewal_count": "INTEGER",
+                      "until_terminated": "INTEGER NOT NULL DEFAULT 0", "notice_months": "INTEGER", "notice_fixed_day": "TEXT"},
+        "obligations": {"offset_days": "INTEGER", "anchor": "TEXT"},
+        "obligation_events": {"due_date": "TEXT", "on_date": "TEXT"},
+    }
 
     # --- contracts ------------------------------------------------------------------------------------
 
@@ -205,15 +205,48 @@ class Repository(Store):
                               (name_key(counterparty),)).fetchall()
         return [contract_of(r) for r in rows]
 
-    def renewals(self, today: date, within_days: int | None, missed_days: int = 30) -> list[ContractRecord]:
-        """Contracts in force whose notice deadline falls in the next `within_days` (None: any time ahead) or passed
-        in the last `missed_days`, soonest first."""
-        until = (today + timedelta(days=within_days)).isoformat() if within_days is not None else "9999-12-31"
+    def contracts_as_of(self, today: date, where: str = "", args: tuple | list = ()) -> list[ContractRecord]:
+        """Contracts (without clauses) as of `today`: their current term, open and missed notice deadlines and status
+        computed by the term ledger. `where`: an SQL condition on `contracts c`."""
         with self.read() as db:
-            rows = db.execute(f"SELECT * FROM contracts WHERE notice_deadline BETWEEN ? AND ? AND ({effective_status(today)})"
-                              " NOT IN ('expired', 'terminated') ORDER BY notice_deadline, name",
-                              ((today - timedelta(days=missed_days)).isoformat(), until)).fetchall()
-        return [contract_of(r) for r in rows]
+            rows = db.execute(f"SELECT c.* FROM contracts c {('WHERE ' + where) if where else ''} ORDER BY c.name",
+                              list(args)).fetchall()
+            given = self._notices_given(db)
+        records = []
+        for row in rows:
+            record = contract_of(row)
+            record.notice_given_on = given.get(record.contract_id)
+            records.append(as_of(record, today))
+        return records
+
+    def statuses(self, today: date) -> dict[str, str]:
+        """contract id -> status as of `today`."""
+        return {r.contract_id: r.status for r in self.contracts_as_of(today)}
+
+    def renewals(self, today: date, within_days: int | None, missed_days: int = 30) -> list[ContractRecord]:
+        """Contracts not ended whose next open notice deadline falls in the next `within_days` (None: any time ahead),
+        or, with none in the window, whose last deadline passed without notice in the last `missed_days` (shown once:
+        after that the next term's deadline is the open one). Soonest first; `notice_deadline` is the one listed and
+        `term_end` the end of the term it stops."""
+        until = today + timedelta(days=within_days) if within_days is not None else date.max
+        listed = []
+        for record in self.contracts_as_of(today, "c.expiration_date IS NOT NULL OR c.term_end IS NOT NULL"):
+            if record.status in ("expired", "terminated") or record.term_state == "ended":
+                continue
+            if record.notice_deadline is not None and record.notice_deadline <= until:
+                record.term_end = record.deadline_term_end or record.term_end  # the term that notice stops
+                listed.append(record)
+            elif record.missed_deadline is not None and (today - record.missed_deadline).days <= missed_days:
+                record.notice_deadline = record.missed_deadline
+                listed.append(record)
+        return sorted(listed, key=lambda r: (r.notice_deadline, r.name))
+
+    def _notices_given(self, db) -> dict[str, date]:
+        """contract id -> the day a notice of non-renewal was recorded (its renewal-notice obligation marked done)."""
+        rows = db.execute("SELECT o.contract_id, MIN(COALESCE(e.on_date, substr(e.at, 1, 10))) FROM obligation_events e"
+                          " JOIN obligations o ON o.obligation_id = e.obligation_id WHERE o.kind = 'notice to terminate'"
+                          " AND e.status = 'done' GROUP BY o.contract_id").fetchall()
+        return {r[0]: date.fromisoformat(r[1]) for r in rows if r[1]}
 
     # --- the clause vectors' bookkeeping (the vectors themselves are in Chroma: portfolio/clause_vectors.py) -------
 
@@ -237,20 +270,14 @@ class Repository(Store):
 
     # --- obligations ----------------------------------------------------------------------------------
 
-    def obligations(self, *, status: str | None = "open", due_before: date | None = None,
+    def obligations(self, today: date, *, status: str | None = "open", due_before: date | None = None,
                     contract_id: str | None = None, counterparty: str | None = None,
-                    in_force_on: date | None = None) -> list[tuple[Obligation, str]]:
-        """Obligations with their contract's name, soonest due first (undated ones last). `in_force_on`: only
-        those of contracts not expired or terminated on that day."""
+                    in_force_only: bool = False) -> list[tuple[Obligation, str]]:
+        """Obligations as of `today` with their contract's name, soonest due first (undated ones last). A recurring
+        duty is due at its next occurrence not yet marked (or the last one, overdue, when it fell after the contract
+        was filed and nobody marked it); the renewal notice at the term ledger's open deadline; a one-off duty dated
+        before the contract's current term is history, not overdue. `in_force_only`: contracts not ended on `today`."""
         where, args = [], []
-        if in_force_on:
-            where.append(f"({effective_status(in_force_on, 'c.')}) NOT IN ('expired', 'terminated')")
-        if status:
-            where.append("o.status = ?")
-            args.append(status)
-        if due_before:
-            where.append("o.due_date IS NOT NULL AND o.due_date <= ?")
-            args.append(due_before.isoformat())
         if contract_id:
             where.append("o.contract_id = ?")
             args.append(contract_id)
@@ -260,22 +287,65 @@ class Repository(Store):
         condition = ("WHERE " + " AND ".join(where)) if where else ""
         with self.read() as db:
             rows = db.execute(f"SELECT o.*, c.name AS contract_name FROM obligations o JOIN contracts c ON c.contract_id ="
-                              f" o.contract_id {condition} ORDER BY o.due_date IS NULL, o.due_date, c.name", args).fetchall()
-        return [(_obligation_of(r), r["contract_name"]) for r in rows]
+                              f" o.contract_id {condition}", args).fetchall()
+            marked: dict[str, dict[date, tuple[str, str, str]]] = {}
+            for e in db.execute("SELECT obligation_id, due_date, status, who, at FROM obligation_events"
+                                " WHERE due_date IS NOT NULL ORDER BY id"):
+                marked.setdefault(e[0], {})[date.fromisoformat(e[1])] = (e[2], e[3], e[4])
+        ids = sorted({r["contract_id"] for r in rows})
+        contracts = {c.contract_id: c for c in self.contracts_as_of(
+            today, f"c.contract_id IN ({','.join('?' for _ in ids)})", ids)} if ids else {}
+        found = []
+        for row in rows:
+            contract = contracts.get(row["contract_id"])
+            if contract is None or (in_force_only and (contract.status in ("expired", "terminated") or contract.term_state == "ended")):
+                continue
+            marks = marked.get(row["obligation_id"], {})
+            shown = [_as_of(_obligation_of(row), contract, marks, today)]
+            if row["recurrence"] in _RECURRING and marks and row["recurrence"] != "each term":
+                last = max(marks)  # the latest occurrence a person marked, listed under its mark
+                shown.append(_obligation_of(row).model_copy(update={
+                    "due_date": last, "status": marks[last][0], "decided_by": marks[last][1], "decided_at": marks[last][2]}))
+            for obligation in shown:
+                if obligation is None or (status and obligation.status != status):
+                    continue
+                if due_before and (obligation.due_date is None or obligation.due_date > due_before):
+                    continue
+                if not any(o.obligation_id == obligation.obligation_id and o.due_date == obligation.due_date for o, _ in found):
+                    found.append((obligation, row["contract_name"]))
+        return sorted(found, key=lambda f: (f[0].due_date is None, f[0].due_date or date.max, f[1]))
 
-    def mark_obligation(self, obligation_id: str, status: str, who: str, note: str | None = None) -> Obligation:
-        """Mark an obligation done or missed (or open again), with who and when, in the obligation's history."""
+    def mark_obligation(self, obligation_id: str, status: str, who: str, note: str | None = None,
+                        today: date | None = None, due: date | None = None) -> Obligation:
+        """Mark an obligation done or missed (or open again), with who and when, in the obligation's history. A
+        recurring duty (and the renewal notice) is marked for one occurrence: `due`, the one the person saw, else the
+        one due as of `today`; the next one stays open."""
         if status not in ("done", "missed", "open"):
             raise ValueError(f"an obligation is marked done, missed or open, not {status!r}")
+        today = today or date.today()
         at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        contract_id = self.obligation_contract(obligation_id)
+        if contract_id is None:
+            raise KeyError(f"no obligation {obligation_id}")
+        current = next((o for o, _ in self.obligations(today, status=None, contract_id=contract_id)
+                        if o.obligation_id == obligation_id), None)
         with self.transaction() as db:
-            if db.execute("UPDATE obligations SET status = ?, decided_by = ?, decided_at = ? WHERE obligation_id = ?",
-                          (status, who, at, obligation_id)).rowcount != 1:
-                raise KeyError(f"no obligation {obligation_id}")
-            db.execute("INSERT INTO obligation_events (obligation_id, status, who, at, note) VALUES (?,?,?,?,?)",
-                       (obligation_id, status, who, at, note))
             row = db.execute("SELECT * FROM obligations WHERE obligation_id = ?", (obligation_id,)).fetchone()
-        return _obligation_of(row)
+            if row is None:
+                raise KeyError(f"no obligation {obligation_id}")
+            occurrence = due or (current.due_date if current is not None else None)
+            by_occurrence = row["recurrence"] in _RECURRING and occurrence is not None
+            if not by_occurrence:
+                db.execute("UPDATE obligations SET status = ?, decided_by = ?, decided_at = ? WHERE obligation_id = ?",
+                           (status, who, at, obligation_id))
+            db.execute("INSERT INTO obligation_events (obligation_id, status, who, at, note, due_date, on_date)"
+                       " VALUES (?,?,?,?,?,?,?)", (obligation_id, status, who, at, note,
+                                                   occurrence.isoformat() if by_occurrence else None, today.isoformat()))
+            row = db.execute("SELECT * FROM obligations WHERE obligation_id = ?", (obligation_id,)).fetchone()
+        marked = _obligation_of(row)
+        if by_occurrence:
+            marked.status, marked.decided_by, marked.decided_at, marked.due_date = status, who, at, occurrence
+        return marked
 
     def obligation_contract(self, obligation_id: str) -> str | None:
         with self.read() as db:
@@ -378,9 +448,45 @@ def _replace_open_obligations(db, contract_id: str, obligations: list[Obligation
     db.execute("DELETE FROM obligations WHERE contract_id = ? AND status = 'open'", (contract_id,))
     db.executemany(
         "INSERT INTO obligations (obligation_id, contract_id, kind, owner_side, summary, citation, due_date, recurrence,"
-        " status) VALUES (?,?,?,?,?,?,?,?,'open')",
+        " offset_days, anchor, status) VALUES (?,?,?,?,?,?,?,?,?,?,'open')",
         [(o.obligation_id, contract_id, o.kind, o.owner_side, o.summary, o.citation.model_dump_json(),
-          o.due_date.isoformat() if o.due_date else None, o.recurrence) for o in obligations if o.obligation_id not in decided])
+          o.due_date.isoformat() if o.due_date else None, o.recurrence, o.offset_days,
+          o.anchor.isoformat() if o.anchor else None) for o in obligations if o.obligation_id not in decided])
+
+
+_RECURRING = ("monthly", "quarterly", "yearly", "continuous", "each term")
+
+
+def _as_of(obligation: Obligation, contract: ContractRecord, marks: dict[date, tuple[str, str, str]],
+           today: date) -> Obligation | None:
+    """The obligation's occurrence due as of `today` and its status (None: nothing to show)."""
+    if obligation.recurrence == "each term":  # the notice of non-renewal: the ledger's deadline
+        if contract.notice_given_on is not None:
+            given = [(due, mark) for due, mark in marks.items() if mark[0] == "done"]
+            obligation.status, obligation.due_date = "done", min(given)[0] if given else None
+            if given:
+                obligation.decided_by, obligation.decided_at = min(given)[1][1], min(given)[1][2]
+            return obligation
+        obligation.due_date = contract.notice_deadline
+        if obligation.due_date is None:
+            return None  # no deadline left: the contract ends without one
+    elif obligation.recurrence in _RECURRING:
+        rule = DueRule(recurrence=obligation.recurrence, offset_days=obligation.offset_days or 0,
+                       anchor=obligation.anchor or contract.effective_date)
+        previous, upcoming = occurrences_around(rule, today)
+        for _ in range(24):  # occurrences already marked are done with: the next one is due
+            if upcoming is None or upcoming not in marks:
+                break
+            upcoming = occurrences_around(rule, upcoming + timedelta(days=1))[1]
+        filed = contract.filed_at.date() if contract.filed_at else today
+        overdue = previous is not None and previous not in marks and previous >= filed
+        obligation.due_date = previous if overdue else upcoming
+    elif obligation.status == "open" and obligation.due_date and obligation.due_date < today:
+        if obligation.due_date < (contract.term_start or today - timedelta(days=365)):
+            return None  # a one-off duty of an earlier term: history, not an overdue item
+    if obligation.due_date in marks:
+        obligation.status, obligation.decided_by, obligation.decided_at = marks[obligation.due_date]
+    return obligation
 
 
 def _line_key(line: SpendLine) -> str:
@@ -389,11 +495,11 @@ def _line_key(line: SpendLine) -> str:
 
 
 def _contract_values(record: ContractRecord, now: str, version: str | None) -> dict:
-    data = record.model_dump(mode="json", exclude={"clauses", "filed_at"})
+    data = record.model_dump(mode="json", exclude={"clauses", "filed_at", "missed_deadline", "term_start", "deadline_term_end", "term_state", "notice_given_on"})
     data.update(parties=json.dumps(record.parties), po_numbers=json.dumps(record.po_numbers),
                 citations=json.dumps({k: v.model_dump() for k, v in record.citations.items()}),
                 request=record.request.model_dump_json() if record.request else None,
-                auto_renews=int(record.auto_renews), counterparty_key=name_key(record.counterparty),
+                auto_renews=int(record.auto_renews), until_terminated=int(record.until_terminated), counterparty_key=name_key(record.counterparty),
                 filed_at=now, review_version=version)
     return data
 
@@ -402,6 +508,7 @@ def contract_of(row) -> ContractRecord:
     data = {k: row[k] for k in row.keys() if k in ContractRecord.model_fields}
     data.update(parties=json.loads(row["parties"]), po_numbers=json.loads(row["po_numbers"]),
                 citations=json.loads(row["citations"]), auto_renews=bool(row["auto_renews"]),
+                until_terminated=bool(row["until_terminated"]) if "until_terminated" in row.keys() else False,
                 request=json.loads(row["request"]) if row["request"] else None)
     return ContractRecord.model_validate(data)
 
@@ -410,4 +517,5 @@ def _obligation_of(row) -> Obligation:
     return Obligation(obligation_id=row["obligation_id"], contract_id=row["contract_id"], kind=row["kind"],
                       owner_side=row["owner_side"], summary=row["summary"], citation=Span.model_validate_json(row["citation"]),
                       due_date=row["due_date"], recurrence=row["recurrence"], status=row["status"],
+                      offset_days=row["offset_days"], anchor=row["anchor"],
                       decided_by=row["decided_by"], decided_at=row["decided_at"])

@@ -11,7 +11,8 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, Field
 
-from portfolio.repository import Repository, contract_of, effective_status, name_key
+from portfolio.ledger import as_of
+from portfolio.repository import Repository, contract_of, name_key
 from portfolio.records import ContractRecord
 
 _TYPES = {"saas": "saas", "nda": "nda", "ndas": "nda", "msa": "msa", "msas": "msa", "dpa": "dpa", "sow": "sow",
@@ -125,26 +126,20 @@ def _window(match: re.Match, today: date) -> tuple[date, date]:
     return today, today + {"day": relativedelta(days=n), "week": relativedelta(weeks=n), "month": relativedelta(months=n)}[unit]
 
 
-def _filters(query: ContractQuery, today: date) -> tuple[str, list]:
-    """The query's filters as SQL conditions on `contracts c` (" AND …"), with their arguments."""
+def _filters(query: ContractQuery, today: date, repository: Repository) -> tuple[str, list]:
+    """The query's filters as SQL conditions on `contracts c` (" AND …"), with their arguments. Status, term end and
+    notice deadline are as of `today` (the term ledger), so they are matched here and passed as contract ids."""
     where, args = [], []
+    if query.status or query.term_end_from or query.term_end_to or query.notice_from or query.notice_to:
+        ids = [c.contract_id for c in repository.contracts_as_of(today) if _dated_match(c, query)]
+        where.append(f"c.contract_id IN ({','.join('?' for _ in ids) or 'NULL'})")
+        args += ids
     if query.contract_type:
         where.append("c.contract_type = ?")
         args.append(query.contract_type)
     if query.counterparty:
         where.append("c.counterparty_key LIKE ?")
         args.append(f"%{name_key(query.counterparty)}%")
-    if query.status:
-        where.append(f"({effective_status(today, 'c.')}) = ?")
-        args.append(query.status)
-    for column, low, high in (("term_end", query.term_end_from, query.term_end_to),
-                              ("notice_deadline", query.notice_from, query.notice_to)):
-        if low:
-            where.append(f"c.{column} >= ?")
-            args.append(low.isoformat())
-        if high:
-            where.append(f"c.{column} <= ?")
-            args.append(high.isoformat())
     if query.value_min is not None:
         where.append("COALESCE(c.value, c.not_to_exceed) >= ?")
         args.append(query.value_min)
@@ -163,9 +158,20 @@ def _filters(query: ContractQuery, today: date) -> tuple[str, list]:
     return "".join(f" AND {w}" for w in where), args
 
 
+def _dated_match(contract: ContractRecord, query: ContractQuery) -> bool:
+    """The contract (as of the query's day) meets the query's status, term-end and notice-deadline filters."""
+    if query.status and contract.status != query.status:
+        return False
+    for value, low, high in ((contract.term_end, query.term_end_from, query.term_end_to),
+                             (contract.notice_deadline, query.notice_from, query.notice_to)):
+        if (low or high) and (value is None or (low and value < low) or (high and value > high)):
+            return False
+    return True
+
+
 def search_contracts(repository: Repository, query: ContractQuery, today: date) -> list[ContractHit]:
     """Contracts passing the filters; with words, ranked by the best matching clause (BM25), one hit per contract."""
-    condition, args = _filters(query, today)
+    condition, args = _filters(query, today, repository)
     words = re.findall(r"\w+", (query.words or "").lower())[:12]
     with repository.read() as db:
         if words and repository.dialect == "postgres":  # English stemming and ranking, as FTS5's porter and bm25
@@ -184,15 +190,16 @@ def search_contracts(repository: Repository, query: ContractQuery, today: date) 
                 f" JOIN contracts c ON c.contract_id = k.contract_id WHERE clause_fts MATCH ?{condition}"
                 " ORDER BY rank LIMIT ?", [match, *args, query.limit * 5]).fetchall()
         else:
-            rows = db.execute(f"SELECT c.* FROM contracts c WHERE 1=1{condition} ORDER BY c.term_end IS NULL, c.term_end,"
-                              " c.name LIMIT ?", [*args, query.limit]).fetchall()
+            rows = db.execute(f"SELECT c.* FROM contracts c WHERE 1=1{condition}", args).fetchall()
+            # soonest term end first, as of today (the stored one is as filed)
+            rows = sorted(rows, key=lambda r: (lambda c: (c.term_end is None, c.term_end or date.max, c.name))(
+                as_of(contract_of(r), today)))
     hits, seen = [], set()
     for row in rows:
         if row["contract_id"] in seen:
             continue
         seen.add(row["contract_id"])
-        record = contract_of(row)
-        record.status = record.status_on(today)
+        record = as_of(contract_of(row), today)
         if words:
             hits.append(ContractHit(contract=record, category=row["hit_category"], start=row["hit_start"],
                                     end=row["hit_end"], snippet=row["hit_snippet"]))
@@ -225,7 +232,7 @@ def search_by_meaning(repository: Repository, vectors, query: ContractQuery, tod
     found = [h for h in vectors.query(repository, query.words, limit=max(200, query.limit * 20)) if h.similarity >= MEANING_FLOOR]
     if not found:
         return []
-    condition, args = _filters(query, today)
+    condition, args = _filters(query, today, repository)
     ids = list(dict.fromkeys(h.contract_id for h in found))
     with repository.read() as db:
         rows = {r["contract_id"]: r for r in db.execute(
@@ -235,8 +242,7 @@ def search_by_meaning(repository: Repository, vectors, query: ContractQuery, tod
         if hit.contract_id in seen or hit.contract_id not in rows:
             continue
         seen.add(hit.contract_id)
-        record = contract_of(rows[hit.contract_id])
-        record.status = record.status_on(today)
+        record = as_of(contract_of(rows[hit.contract_id]), today)
         hits.append(ContractHit(contract=record, category=hit.category, start=hit.start, end=hit.end,
                                 snippet=hit.text[:300], similarity=hit.similarity))
         if len(hits) >= query.limit:

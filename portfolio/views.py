@@ -9,7 +9,8 @@ from datetime import date, timedelta
 from pydantic import BaseModel
 
 from portfolio.records import ContractRecord, Obligation, SpendFlag
-from portfolio.repository import Repository, contract_of, effective_status, name_key
+from portfolio.ledger import in_force_on
+from portfolio.repository import Repository, name_key
 from portfolio.spend import ENDED_REASON
 
 
@@ -33,9 +34,10 @@ class Dashboard(BaseModel):
 
 
 def dashboard(repository: Repository, today: date, *, horizon_days: int = 90) -> Dashboard:
-    status = effective_status(today)
+    by_status: dict[str, int] = defaultdict(int)
+    for status in repository.statuses(today).values():
+        by_status[status] += 1
     with repository.read() as db:
-        by_status = dict(db.execute(f"SELECT {status} AS s, COUNT(*) FROM contracts GROUP BY s ORDER BY 2 DESC").fetchall())
         by_risk = dict(db.execute("SELECT COALESCE(risk, 'unknown'), COUNT(*) FROM contracts GROUP BY 1").fetchall())
         by_type = dict(db.execute("SELECT contract_type, COUNT(*) FROM contracts GROUP BY 1 ORDER BY 2 DESC").fetchall())
         flags = dict(db.execute("SELECT kind, COUNT(*) FROM spend_flags GROUP BY kind").fetchall())
@@ -43,10 +45,6 @@ def dashboard(repository: Repository, today: date, *, horizon_days: int = 90) ->
         total, covered = db.execute("SELECT COALESCE(SUM(amount), 0), COALESCE(SUM(CASE WHEN contract_id IS NOT NULL AND"
                                     f" match_reason NOT LIKE '%{ENDED_REASON}%' THEN amount END), 0) FROM spend_lines"
                                     " WHERE kind = 'invoice'").fetchone()
-        due = db.execute("SELECT COUNT(*) FROM obligations WHERE status = 'open' AND due_date BETWEEN ? AND ?",
-                         (today.isoformat(), (today + timedelta(days=30)).isoformat())).fetchone()[0]
-        overdue = db.execute("SELECT COUNT(*) FROM obligations WHERE status = 'open' AND due_date < ?",
-                             (today.isoformat(),)).fetchone()[0]
         top = db.execute(
             "SELECT c.counterparty, c.counterparty_key, COALESCE(SUM(l.amount), 0) AS spent,"
             " (SELECT COUNT(*) FROM spend_flags f JOIN contracts k ON k.contract_id = f.contract_id"
@@ -54,8 +52,11 @@ def dashboard(repository: Repository, today: date, *, horizon_days: int = 90) ->
             " FROM contracts c LEFT JOIN spend_lines l ON l.contract_id = c.contract_id AND l.kind = 'invoice'"
             " WHERE c.counterparty_key != '' GROUP BY c.counterparty_key ORDER BY spent DESC LIMIT 10").fetchall()
         count = db.execute("SELECT COUNT(*) FROM contracts").fetchone()[0]
+    open_now = repository.obligations(today, due_before=today + timedelta(days=30), in_force_only=True)
+    overdue = sum(1 for o, _ in open_now if o.due_date < today)
+    due = len(open_now) - overdue
     risk_order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-    return Dashboard(today=today, contracts=count, by_status=by_status,
+    return Dashboard(today=today, contracts=count, by_status=dict(sorted(by_status.items(), key=lambda kv: -kv[1])),
                      by_risk=dict(sorted(by_risk.items(), key=lambda kv: risk_order.get(kv[0], 9))), by_type=by_type,
                      deadlines=repository.renewals(today, horizon_days)[:12], flags_by_kind=flags, spend_total=total,
                      spend_covered=covered, obligations_due=due, obligations_overdue=overdue,
@@ -81,13 +82,11 @@ class CounterpartyView(BaseModel):
 
 def counterparty(repository: Repository, key: str, today: date) -> CounterpartyView | None:
     key = name_key(key)
+    contracts = sorted(repository.contracts_as_of(today, "c.counterparty_key = ?", (key,)),
+                       key=lambda c: (c.effective_date or date.min, c.name))
+    if not contracts:
+        return None
     with repository.read() as db:
-        rows = db.execute("SELECT * FROM contracts WHERE counterparty_key = ? ORDER BY effective_date", (key,)).fetchall()
-        if not rows:
-            return None
-        contracts = [contract_of(r) for r in rows]
-        for record in contracts:
-            record.status = record.status_on(today)
         ids = [c.contract_id for c in contracts]
         marks = ",".join("?" for _ in ids)
         spend = db.execute(f"SELECT substr(date, 1, 7) AS month, SUM(amount) FROM spend_lines WHERE kind = 'invoice' AND"
@@ -99,15 +98,13 @@ def counterparty(repository: Repository, key: str, today: date) -> CounterpartyV
     series = []
     for month in months:
         first = date.fromisoformat(month + "-01")
-        contracted = sum((c.value or c.not_to_exceed or 0) / 12 for c in contracts
-                         if (c.effective_date or date.min) <= first <= (c.term_end or c.expiration_date or date.max) or
-                         (c.auto_renews and (c.effective_date or date.min) <= first))
+        contracted = sum((c.value or c.not_to_exceed or 0) / 12 for c in contracts if in_force_on(c, first))
         series.append(MonthSpend(month=month, invoiced=round(invoiced[month], 2), contracted=round(contracted, 2)))
     return CounterpartyView(
         name=contracts[0].counterparty or key, key=key, contracts=contracts, months=series,
         flags=[f for c in contracts for f in repository.flags(contract_id=c.contract_id)], performance=performance,
-        open_obligations=repository.obligations(status="open", counterparty=contracts[0].counterparty, in_force_on=today),
-        missed_obligations=repository.obligations(status="missed", counterparty=contracts[0].counterparty))
+        open_obligations=repository.obligations(today, status="open", counterparty=contracts[0].counterparty, in_force_only=True),
+        missed_obligations=repository.obligations(today, status="missed", counterparty=contracts[0].counterparty))
 
 
 def _months(first: str, last: str) -> list[str]:

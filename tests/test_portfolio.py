@@ -164,7 +164,7 @@ def test_refiling_replaces_clauses_and_open_obligations_but_keeps_what_people_de
     repository.set_status(record.contract_id, "terminated")
     repository.file(Filing(record=record, obligations=obligations[1:2]))  # re-filed: o2 is no longer found
     assert [c.category for c in repository.contract(record.contract_id).clauses] == ["liability_cap"]  # not doubled
-    assert {o.obligation_id: o.status for o, _ in repository.obligations(status=None)} == {"o0": "missed", "o1": "open"}
+    assert {o.obligation_id: o.status for o, _ in repository.obligations(TODAY, status=None)} == {"o0": "missed", "o1": "open"}
     assert repository.contract(record.contract_id).status == "terminated"  # a person's status survives re-filing
     history = repository.obligation_history("o0")
     assert history[0]["who"] == "Pat Buyer" and history[0]["status"] == "missed" and history[0]["note"] == "no report in November"
@@ -299,24 +299,25 @@ def test_the_notice_calendar_is_valid_icalendar_with_one_event_per_deadline(repo
     from portfolio.alerts import notice_calendar
 
     _alerting(repository)
-    repository.file(Filing(record=_record(22, name="Ünïcødé, Ltd; long name " + "x" * 80, notice_deadline=date(2027, 2, 1))))
+    repository.file(Filing(record=_record(22, name="Ünïcødé, Ltd; long name " + "x" * 80, term_end=date(2027, 3, 3))))
     feed = notice_calendar(repository, TODAY)
     assert feed.endswith("\r\n") and "\n" not in feed.replace("\r\n", "")
     assert all(len(line.encode()) <= 75 for line in feed.split("\r\n"))  # folded at 75 octets (RFC 5545 3.1)
     calendar = icalendar.Calendar.from_ical(feed)
     events = [c for c in calendar.walk("VEVENT")]
-    # in force: the two above and two of _spend_portfolio's three (Globex's contract expired, so it has no deadline)
-    assert [e.decoded("DTSTART") for e in events] == [date(2026, 12, 10), date(2026, 12, 16), date(2026, 12, 16), date(2027, 2, 1)]
-    assert str(events[-1]["SUMMARY"]) == "Notice deadline: Ünïcødé, Ltd; long name " + "x" * 80  # escaped and unfolded back
-    assert len({str(e["UID"]) for e in events}) == 4 and all(e.walk("VALARM") for e in events)
+    # the two above and one of _spend_portfolio's three: Globex's contract expired and Acme's ends without renewing,
+    # so neither has a notice to give; Initech's renews at the end of 2027 (30 days' notice)
+    assert [e.decoded("DTSTART") for e in events] == [date(2026, 12, 10), date(2027, 2, 1), date(2027, 12, 1)]
+    assert str(events[1]["SUMMARY"]) == "Notice deadline: Ünïcødé, Ltd; long name " + "x" * 80  # escaped and unfolded back
+    assert len({str(e["UID"]) for e in events}) == 3 and all(e.walk("VALARM") for e in events)
     assert notice_calendar(repository, TODAY).split("DTSTAMP")[0] == feed.split("DTSTAMP")[0]  # stable UIDs and order
     # a name from a hostile file cannot start a property of its own: a bare CR, a NUL, a planted line
     repository.file(Filing(record=_record(23, name="evil\rATTENDEE:mailto:x@example.com\x00\nEND:VCALENDAR",
-                                          notice_deadline=date(2027, 3, 1))))
+                                          term_end=date(2027, 3, 31))))
     hostile = notice_calendar(repository, TODAY)
     assert "\r" not in hostile.replace("\r\n", "") and "\x00" not in hostile
     assert not any(line.startswith(("ATTENDEE", "END:VCALENDAR")) for line in hostile.split("\r\n")[:-2])
-    assert len(icalendar.Calendar.from_ical(hostile).walk("VEVENT")) == 5
+    assert len(icalendar.Calendar.from_ical(hostile).walk("VEVENT")) == 4
 
 
 def test_the_demo_data_is_deterministic(tmp_path):

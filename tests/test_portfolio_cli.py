@@ -104,6 +104,8 @@ def test_demo_obligations_are_listed_and_marked_with_who_and_when(demo):
     done = json.loads(cli("obligations", "--status", "done", "--json", data_dir=demo).stdout)
     assert [(o["obligation_id"], o["decided_by"]) for o in done] == [(notice["obligation_id"], "Pat Buyer")]
     assert notice["obligation_id"] not in cli("obligations", "--due", "30d", data_dir=demo).stdout
+    # the notice given, the licence ends with this term: no renewal deadline is listed any more
+    assert "licence_quanta" not in {r["name"] for r in json.loads(cli("renewals", "--within", "365d", "--json", data_dir=demo).stdout)}
 
 
 def test_demo_spend_flags_cite_contract_clauses_that_are_in_the_contracts(demo):
@@ -120,8 +122,8 @@ def test_demo_spend_flags_cite_contract_clauses_that_are_in_the_contracts(demo):
 def test_demo_alerts_and_calendar(demo, tmp_path):
     import icalendar
 
-    alerts = json.loads(cli("alerts", "--within", "30d", "--json", data_dir=demo).stdout)
-    assert any(a["kind"] == "notice_deadline" and a["contract"] == "licence_quanta" for a in alerts)
+    alerts = json.loads(cli("alerts", "--within", "120d", "--json", data_dir=demo).stdout)
+    assert any(a["kind"] == "notice_deadline" and a["contract"] == "saas_cloudnimbus" for a in alerts)
     assert any(a["kind"] == "spend_flag" for a in alerts)
     nowhere = cli("alerts", "--send", data_dir=demo, check=False)
     assert nowhere.returncode == 0 and "nothing to send to" in nowhere.stderr
@@ -129,7 +131,7 @@ def test_demo_alerts_and_calendar(demo, tmp_path):
     out = tmp_path / "deadlines.ics"
     cli("calendar", "--out", str(out), data_dir=demo)
     events = icalendar.Calendar.from_ical(out.read_bytes()).walk("VEVENT")
-    assert "licence_quanta" in str(events[0]["SUMMARY"])
+    assert "saas_cloudnimbus" in str(events[0]["SUMMARY"])  # licence_quanta's notice was given (test above)
 
 
 def test_spend_import_reports_bad_rows_by_line_and_files_the_rest(demo, tmp_path):

@@ -4,6 +4,7 @@ browser sessions at once, plain-English search, and who may see the repository."
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import quote
 
 import pytest
@@ -110,7 +111,7 @@ def test_marking_an_obligation_never_redirects_off_the_site(portfolio_site, monk
     token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
     client.post("/login", data={"username": "pat", "password": "procurement rules 123", "csrf": token})
     csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/obligations?due=365").text).group(1)
-    obligation, _ = Repository(portfolio_site["data"] / "portfolio.sqlite").obligations(status="open")[0]
+    obligation, _ = Repository(portfolio_site["data"] / "portfolio.sqlite").obligations(date(2026, 11, 23), status="open")[0]
     for back in ("//evil.example", "/\\evil.example", "https://evil.example/x", "javascript:alert(1)"):
         answer = client.post(f"/obligations/{obligation.obligation_id}/mark", follow_redirects=False,
                              data={"csrf": csrf, "status": "open", "back": back})

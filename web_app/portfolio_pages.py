@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hmac
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Request
@@ -113,9 +113,9 @@ def add_portfolio_routes(app: FastAPI, service: ReviewService, repository: Synce
         if status not in ("open", "done", "missed", "all"):
             raise HTTPException(400, "Show open, done, missed or all obligations.")
         due = min(max(due, 1), 3660)
-        found = repository().obligations(status=None if status == "all" else status,
+        found = repository().obligations(config.today, status=None if status == "all" else status,
                                          due_before=config.today + timedelta(days=due) if status == "open" else None,
-                                         in_force_on=config.today if status == "open" else None)
+                                         in_force_only=status == "open")
         if hide := hidden_contracts(reviewer):
             found = [o for o in found if o[0].contract_id not in hide]
         return page("obligations.html", reviewer=reviewer, found=found, due=due, status=status, today=config.today,
@@ -133,12 +133,18 @@ def add_portfolio_routes(app: FastAPI, service: ReviewService, repository: Synce
         if status not in ("done", "missed", "open"):
             raise HTTPException(400, "An obligation is marked done, missed or open.")
 
+        try:  # the occurrence the page showed: a page opened before another mark still marks the same one
+            due = date.fromisoformat(fields["due"]) if fields.get("due") else None
+        except ValueError:
+            raise HTTPException(400, "The due date is not a date.")
+
         def mark() -> str:
             if repository().obligation_contract(obligation_id) in hidden_contracts(reviewer):
                 raise HTTPException(404, "No such obligation.")
             try:
                 marked = repository.unsynced.mark_obligation(
-                    obligation_id, status, reviewer.username, (fields.get("note") or "").strip()[:1000] or None)
+                    obligation_id, status, reviewer.username, (fields.get("note") or "").strip()[:1000] or None,
+                    today=config.today, due=due)
             except KeyError:
                 raise HTTPException(404, "No such obligation.")
             return f"Saved: {marked.summary[:80]} marked {status} by {reviewer.username}."

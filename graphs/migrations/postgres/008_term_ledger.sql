@@ -1,0 +1,10 @@
+-- The term ledger's facts (portfolio/ledger.py computes every date as of the day shown) and obligations by occurrence.
+ALTER TABLE contracts ADD COLUMN IF NOT EXISTS renewal_kind TEXT;
+ALTER TABLE contracts ADD COLUMN IF NOT EXISTS renewal_count INTEGER;
+ALTER TABLE contracts ADD COLUMN IF NOT EXISTS until_terminated INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE contracts ADD COLUMN IF NOT EXISTS notice_months INTEGER;
+ALTER TABLE contracts ADD COLUMN IF NOT EXISTS notice_fixed_day TEXT;
+ALTER TABLE obligations ADD COLUMN IF NOT EXISTS offset_days INTEGER;
+ALTER TABLE obligations ADD COLUMN IF NOT EXISTS anchor TEXT;
+ALTER TABLE obligation_events ADD COLUMN IF NOT EXISTS due_date TEXT;
+ALTER TABLE obligation_events ADD COLUMN IF NOT EXISTS on_date TEXT;

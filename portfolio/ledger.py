@@ -1,0 +1,66 @@
+"""A filed contract as of a day: its term facts (stored as read) put through the term ledger (agents/term_ledger.py),
+so every view shows the current term, the next open notice deadline, the last one missed and the status on the day
+it shows, whatever day the contract was filed on."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from agents.term_ledger import NoticeRule, TermFacts, TermPosition, position
+from portfolio.records import ContractRecord, ContractStatus
+
+
+def facts_of(record: ContractRecord) -> TermFacts:
+    """The ledger's facts from a filed record. Records filed before the renewal kind was stored have only
+    `auto_renews`: automatic or nothing. Records carry no renewal term for an automatic renewal only when the contract
+    states none."""
+    kind = record.renewal_kind or ("automatic" if record.auto_renews else None)
+    notice = NoticeRule()
+    if kind in ("automatic", "option"):
+        if record.notice_fixed_day:
+            notice = NoticeRule(fixed_day=record.notice_fixed_day)
+        elif record.notice_months is not None:
+            notice = NoticeRule(months=record.notice_months)
+        elif record.notice_days is not None:
+            notice = NoticeRule(days=record.notice_days)
+    # a record written by hand (or by an older filer) may give only the term end it was filed with
+    return TermFacts(effective_date=record.effective_date, initial_term_end=record.expiration_date or record.term_end,
+                     renewal_kind=kind,
+                     renewal_term_months=record.renewal_term_months, renewal_count=record.renewal_count,
+                     until_terminated=record.until_terminated, notice=notice, notice_given_on=record.notice_given_on)
+
+
+def status_from(stored: ContractStatus, where: TermPosition) -> ContractStatus:
+    """An executed or finalised contract whose last term has ended has expired; any other status is a person's or
+    the review's and stays."""
+    if stored in ("executed", "finalised") and where.ended:
+        return "expired"
+    return stored
+
+
+def position_of(record: ContractRecord, day: date) -> TermPosition:
+    return position(facts_of(record), day)
+
+
+def as_of(record: ContractRecord, today: date) -> ContractRecord:
+    """The record with its term end, open notice deadline, last missed deadline, term state and status as of
+    `today` (in place; returned for chaining)."""
+    where = position_of(record, today)
+    record.term_start, record.term_end = where.term_start, where.term_end
+    record.notice_deadline, record.deadline_term_end = where.notice_deadline, where.deadline_term_end
+    record.missed_deadline = where.missed_deadline
+    record.term_state = where.state
+    record.status = status_from(record.status, where)
+    return record
+
+
+def in_force_on(record: ContractRecord, day: date) -> bool:
+    """Whether the contract binds on `day`: started (or undated) and not ended, and not terminated."""
+    if record.status == "terminated":
+        return False
+    return position_of(record, day).state in ("in force", "renewed, term unknown", "undated")
+
+
+def ended_by(record: ContractRecord, day: date) -> bool:
+    """Whether the contract had ended by `day` (its last term over, or terminated)."""
+    return record.status == "terminated" or position_of(record, day).ended
