@@ -167,7 +167,7 @@ def print_renewals(records, today, within_days: int, briefs=None) -> None:
         style = "bold red" if left < 0 else "bold" if left <= 30 else ""
         table.add_row(Text(str(c.notice_deadline), style=style), Text(f"{left}" + (" (missed)" if left < 0 else ""), style=style),
                       Text(f"{c.name} #{c.contract_id[:8]}"), Text(c.counterparty or "—"),
-                      "yes" if c.auto_renews else "no", f"{c.notice_days} d" if c.notice_days is not None else "—",
+                      "yes" if c.auto_renews else "no", c.notice_period,
                       str(c.term_end or "—"), c.status, Text(c.recommended_action or ""),
                       Text("\n".join(f"• {p}" for p in brief.points) if brief and brief.points else "—"))
     console.print(table if records else f"No notice deadline in the next {within_days} days (or missed in the last 30).")

@@ -707,7 +707,9 @@ def read_term(document: SourceDocument) -> TermReading:
     reading.commencement_date = _date_the_definition_names(document.text, "commencement date", reading)
     # a sentence that says the agreement lasts until a party ends it has no end date
     for unit in units:
-        if _UNTIL_TERMINATED.search(unit.text) and not find_durations(unit.text) and not DATE.search(unit.text):
+        # a notice period ("until terminated ... upon ninety (90) days' written notice") is not a term's length
+        lengths = [d for d in find_durations(unit.text) if not _NOTICE_AFTER.match(unit.text[d.end:d.end + 40])]
+        if _UNTIL_TERMINATED.search(unit.text) and not lengths and not DATE.search(unit.text):
             reading.until_terminated = True
             break
     _read_end_date(units, reading, document)

@@ -132,7 +132,7 @@ def notice_calendar(repository: Repository, today: date, *, host: str = "clausef
                   f"DTSTART;VALUE=DATE:{due:%Y%m%d}", f"DTEND;VALUE=DATE:{due + timedelta(days=1):%Y%m%d}",
                   _fold(f"SUMMARY:{_escape('Notice deadline: ' + name)}"),
                   _fold("DESCRIPTION:" + _escape(f"{name} with {contract.counterparty or 'the counterparty'} {what} unless "
-                                                 f"notice is given ({contract.notice_days} days) by {due}.")),
+                                                 f"notice is given ({contract.notice_period}) by {due}.")),
                   "TRANSP:TRANSPARENT",
                   "BEGIN:VALARM", "ACTION:DISPLAY", "TRIGGER:-P7D", _fold(f"DESCRIPTION:{_escape('Notice due in 7 days: ' + name)}"),
                   "END:VALARM", "END:VEVENT"]

@@ -51,7 +51,28 @@ def as_of(record: ContractRecord, today: date) -> ContractRecord:
     record.missed_deadline = where.missed_deadline
     record.term_state = where.state
     record.status = status_from(record.status, where)
+    record.recommended_action = _action(record, where)
     return record
+
+
+def _action(record: ContractRecord, where: TermPosition) -> str | None:
+    """What to diary as of the day shown (the action stored at filing was for the filing day)."""
+    what = "notice of non-renewal" if facts_of(record).renewal_kind == "automatic" else "notice exercising the renewal option"
+    if where.ended:
+        return f"The contract ended on {where.term_end}." if where.term_end else None
+    if where.notice_deadline is not None:
+        left = (where.notice_deadline - where.as_of).days
+        if left <= 120:
+            return f"Decide now: {what} is due by {where.notice_deadline} ({left} days)."
+        return f"Diary the {what} deadline {where.notice_deadline} ({left} days) and start talks 60 days before."
+    if where.missed_deadline is not None and where.term_end is not None:
+        return (f"The {what} deadline passed on {where.missed_deadline}; the term runs to {where.term_end}: plan for the "
+                "next term or negotiate an exit.")
+    if record.until_terminated:
+        return "The term runs until a party ends it: diary a yearly review of whether to keep it."
+    if where.term_end is not None:
+        return f"The current term ends {where.term_end}; no renewal notice applies. Plan renewal or exit before then."
+    return record.recommended_action
 
 
 def in_force_on(record: ContractRecord, day: date) -> bool:

@@ -72,6 +72,15 @@ class ContractRecord(BaseModel):
     term_state: str | None = Field(default=None, description="the term ledger's state: in force, ended, not started, ...")
     notice_given_on: date | None = Field(default=None, description="a recorded notice of non-renewal")
 
+    @property
+    def notice_period(self) -> str:
+        """The renewal notice as the contract states it: '60 d', '6 mo', 'by 01-10' (MM-DD), or '—'."""
+        if self.notice_fixed_day:
+            return f"by {self.notice_fixed_day}"
+        if self.notice_months is not None:
+            return f"{self.notice_months} mo"
+        return f"{self.notice_days} d" if self.notice_days is not None else "—"
+
 
 Recurrence = Literal["once", "monthly", "quarterly", "yearly", "continuous", "on event", "each term"]
 ObligationStatus = Literal["open", "done", "missed"]
