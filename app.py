@@ -290,6 +290,11 @@ def _intake(args) -> int:
     except ValueError as exc:
         print(f"error: the request is not valid: {' '.join(str(exc).split())[:300]}", file=sys.stderr)
         return 2
+    from clause_library.routing import currency_problem
+
+    if request.amount is not None and (problem := currency_problem(request.currency)):
+        print(f"error: the request is not valid: {problem}", file=sys.stderr)
+        return 2
     service = _service(args)
     try:
         status = service.start(args.paper, args.out, request=request)

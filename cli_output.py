@@ -215,10 +215,10 @@ def print_obligations(found, today) -> None:
 
 
 def print_flags(flags) -> None:
-    table = Table("flag", "supplier", "ERP line", "detail", "contract clause", title="Spend against the contracts")
+    table = Table("flag", "supplier", "ERP export line", "detail", "contract clause", title="Spend against the contracts")
     for flag in flags:
         cited = f"{flag.citation.start}–{flag.citation.end}: {flag.citation.quote[:120]}" if flag.citation else "—"
-        table.add_row(flag.kind.replace("_", " "), Text(flag.supplier or "—"), str(flag.line_id or "—"), Text(flag.detail), Text(cited))
+        table.add_row(flag.kind.replace("_", " "), Text(flag.supplier or "—"), Text(flag.source or "—"), Text(flag.detail), Text(cited))
     console.print(table if flags else "No flags: every spend line matches a contract and its terms.")
 
 

@@ -243,8 +243,9 @@ def _alerts(args) -> int:
         results = deliver(alerts, config.today)
         for result in results:
             print(f"{result.target}: {'sent' if result.ok else 'failed'} {result.detail}", file=sys.stderr)
-        if not results:
-            print("nothing to send to: set CLAUSEFLOW_ALERT_WEBHOOK or CLAUSEFLOW_SMTP_HOST", file=sys.stderr)
+        if not results:  # asked to send and nothing was: a scheduler must hear of it
+            print("error: nothing to send to: set CLAUSEFLOW_ALERT_WEBHOOK or CLAUSEFLOW_SMTP_HOST", file=sys.stderr)
+            return 2
         return 0 if all(r.ok for r in results) else 1
     return 0
 
@@ -282,9 +283,9 @@ def _import_csv(args, read, store, what: str) -> int:
 
 
 def _spend_import(args) -> int:
-    from portfolio.spend import read_erp_csv
+    from portfolio.spend import read_erp_csv, reporting_rates
 
-    return _import_csv(args, read_erp_csv, lambda repository, lines: repository.add_spend(lines), "line(s)")
+    return _import_csv(args, read_erp_csv, lambda repository, lines: repository.add_spend(lines, reporting_rates()), "line(s)")
 
 
 def _suppliers_import(args) -> int:

@@ -76,6 +76,17 @@ def load_policy(path: Path = ROUTING_FILE) -> RoutingPolicy:
     return _load(path, path.stat().st_mtime)
 
 
+def currency_problem(currency: str | None, policy: RoutingPolicy | None = None) -> str | None:
+    """Why an amount in `currency` cannot be weighed, or None: routing compares amounts at the policy's stated rates, and
+    a currency without one would skip the amount rules silently (finance never asked)."""
+    policy = policy or load_policy()
+    code = (currency or "USD").upper()
+    if code in policy.usd_rates:
+        return None
+    return (f"no exchange rate for {code} in the routing policy (usd_rates in clause_library/routing.yaml): add one, or "
+            f"give the amount in {', '.join(sorted(policy.usd_rates))}")
+
+
 def _holds(condition: Condition, facts: RoutingFacts, policy: RoutingPolicy) -> bool:
     if condition.amount_at_least is not None:
         rate = policy.usd_rates.get((facts.currency or "USD").upper())
@@ -100,6 +111,8 @@ def route(facts: RoutingFacts, policy: RoutingPolicy | None = None) -> Routing:
     steps together, each rule's order kept ("legal then finance" and "security then legal" give security, legal,
     finance); a policy whose applying rules order two steps both ways is refused."""
     policy = policy or load_policy()
+    if facts.amount is not None and (problem := currency_problem(facts.currency, policy)):
+        raise ValueError(problem)
     functions: list[str] = []
     reasons: list[str] = []
     for rule in policy.review:

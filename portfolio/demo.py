@@ -18,7 +18,7 @@ from portfolio.importer import import_folder
 from portfolio.records import ContractRecord
 from portfolio.repository import Repository, contract_of
 from portfolio.review_sync import repository_store
-from portfolio.spend import match_and_flag, read_erp_csv, read_suppliers_csv
+from portfolio.spend import match_and_flag, read_erp_csv, read_suppliers_csv, reporting_rates
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 ERP_FIELDS = ["kind", "supplier", "po_number", "invoice_number", "date", "amount", "currency", "description",
@@ -158,7 +158,7 @@ def build_demo(config, *, cuad_contracts: int, workers: int) -> str:
     suppliers, _ = read_suppliers_csv(demo / "vendors.csv")
     repository.upsert_suppliers(suppliers)
     lines, _ = read_erp_csv(demo / "erp.csv")
-    repository.add_spend(lines)
+    repository.add_spend(lines, reporting_rates())
     seed_performance(repository, contracts, config.today)
     total, matched, flags = match_and_flag(repository, config.today)
     from portfolio.clause_vectors import ClauseVectors

@@ -41,8 +41,9 @@ def leverage_brief(repository: Repository, contract: ContractRecord, today: date
     year_ago, two_years_ago = today - timedelta(days=365), today - timedelta(days=730)
     with repository.read() as db:
         last, prior = db.execute(
-            "SELECT COALESCE(SUM(CASE WHEN date > ? THEN amount END), 0), COALESCE(SUM(CASE WHEN date <= ? AND date > ?"
-            " THEN amount END), 0) FROM spend_lines WHERE contract_id = ? AND kind = 'invoice'",
+            "SELECT COALESCE(SUM(CASE WHEN date > ? THEN COALESCE(reporting_amount, amount) END), 0), COALESCE(SUM(CASE"
+            " WHEN date <= ? AND date > ? THEN COALESCE(reporting_amount, amount) END), 0) FROM spend_lines"
+            " WHERE contract_id = ? AND kind = 'invoice'",
             (year_ago.isoformat(), year_ago.isoformat(), two_years_ago.isoformat(), contract.contract_id)).fetchone()
         periods = db.execute("SELECT sla_actual < sla_target FROM performance WHERE contract_id = ? AND period >= ?",
                              (contract.contract_id, year_ago.strftime("%Y-%m"))).fetchall()

@@ -128,10 +128,12 @@ class SpendLine(BaseModel):
     item: str | None = None
     contract_id: str | None = None
     match_reason: str | None = None
+    source_file: str | None = Field(default=None, description="the export it came from")
+    source_line: int | None = Field(default=None, description="its line number in that file (the header is line 1)")
 
 
 FlagKind = Literal["no_contract", "after_expiry", "over_cap", "price_above_escalator", "paid_early",
-                   "under_minimum", "sla_miss"]
+                   "under_minimum", "sla_miss", "duplicate_line"]
 
 
 class SpendFlag(BaseModel):
@@ -139,7 +141,9 @@ class SpendFlag(BaseModel):
     detail: str
     contract_id: str | None = None
     supplier: str | None = None
-    line_id: int | None = None
+    line_id: int | None = Field(default=None, description="the repository's row id of the (first) line")
+    source: str | None = Field(default=None, description="where the line is in the ERP export: 'erp.csv line 9, "
+                               "invoice INV-1004'")
     citation: Span | None = Field(default=None, description="the contract clause the flag rests on")
 
 

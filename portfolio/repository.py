@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 
 from agents.obligations import DueRule, occurrences_around
@@ -133,6 +134,8 @@ class Repository(Store):
                       "until_terminated": "INTEGER NOT NULL DEFAULT 0", "notice_months": "INTEGER", "notice_fixed_day": "TEXT"},
         "obligations": {"offset_days": "INTEGER", "anchor": "TEXT"},
         "obligation_events": {"due_date": "TEXT", "on_date": "TEXT"},
+        "spend_lines": {"source_file": "TEXT", "source_line": "INTEGER", "reporting_amount": "REAL"},
+        "spend_flags": {"source": "TEXT"},
     }
 
     # --- contracts ------------------------------------------------------------------------------------
@@ -375,17 +378,27 @@ class Repository(Store):
             return [Supplier(supplier_id=r["supplier_id"], name=r["name"], aliases=json.loads(r["aliases"]),
                              tax_id=r["tax_id"], risk_tier=r["risk_tier"]) for r in db.execute("SELECT * FROM suppliers")]
 
-    def add_spend(self, lines: list[SpendLine]) -> int:
+    def add_spend(self, lines: list[SpendLine], rates: dict[str, float] | None = None) -> int:
         """Insert ERP lines; a line already imported (same kind, supplier, numbers, date and amount) is skipped, so
-        importing the same export twice, or an export that overlaps the last one, adds nothing twice."""
+        importing the same export twice, or an export that overlaps the last one, adds nothing twice. Identical lines
+        within one export are each kept (the second is the export's own, and matching flags it). `rates`: the USD
+        value of one unit of each currency, stored with the line as its amount in the reporting currency."""
+        rates = rates or {"USD": 1.0}
+        seen: dict[str, int] = defaultdict(int)
+        rows = []
+        for l in lines:
+            key = _line_key(l)
+            seen[key] += 1
+            rate = rates.get(l.currency.upper())
+            rows.append((key if seen[key] == 1 else f"{key}#{seen[key]}", l.kind, l.supplier, name_key(l.supplier),
+                         l.po_number, l.invoice_number, l.date.isoformat(), l.amount, l.currency, l.description,
+                         l.paid_date.isoformat() if l.paid_date else None, l.unit_price, l.item, l.source_file,
+                         l.source_line, round(l.amount * rate, 2) if rate is not None else None))
         with self.transaction() as db:
             return db.executemany(  # the count of rows inserted: on both engines, summed over the rows given
                 "INSERT INTO spend_lines (line_key, kind, supplier, supplier_key, po_number, invoice_number, date,"
-                " amount, currency, description, paid_date, unit_price, item) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
-                " ON CONFLICT (line_key) DO NOTHING",
-                [(_line_key(l), l.kind, l.supplier, name_key(l.supplier), l.po_number, l.invoice_number, l.date.isoformat(),
-                  l.amount, l.currency, l.description, l.paid_date.isoformat() if l.paid_date else None, l.unit_price,
-                  l.item) for l in lines]).rowcount
+                " amount, currency, description, paid_date, unit_price, item, source_file, source_line, reporting_amount)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (line_key) DO NOTHING", rows).rowcount
 
     def replace_flags(self, flags: list[SpendFlag], matches: list[tuple[int, str | None, str | None]]) -> None:
         """Store a matching run: each line's contract and reason, and the flags, replacing the last run's."""
@@ -393,9 +406,10 @@ class Repository(Store):
             db.executemany("UPDATE spend_lines SET contract_id = ?, match_reason = ? WHERE line_id = ?",
                            [(contract, reason, line) for line, contract, reason in matches])
             db.execute("DELETE FROM spend_flags")
-            db.executemany("INSERT INTO spend_flags (kind, detail, contract_id, supplier, line_id, citation) VALUES (?,?,?,?,?,?)",
+            db.executemany("INSERT INTO spend_flags (kind, detail, contract_id, supplier, line_id, citation, source)"
+                           " VALUES (?,?,?,?,?,?,?)",
                            [(f.kind, f.detail, f.contract_id, f.supplier, f.line_id,
-                             f.citation.model_dump_json() if f.citation else None) for f in flags])
+                             f.citation.model_dump_json() if f.citation else None, f.source) for f in flags])
 
     def flags(self, *, contract_id: str | None = None, counterparty: str | None = None) -> list[SpendFlag]:
         where, args = [], []
@@ -410,7 +424,7 @@ class Repository(Store):
             rows = db.execute(f"SELECT f.* FROM spend_flags f LEFT JOIN contracts c ON c.contract_id = f.contract_id"
                               f" {condition} ORDER BY f.kind, f.id", args).fetchall()
         return [SpendFlag(kind=r["kind"], detail=r["detail"], contract_id=r["contract_id"], supplier=r["supplier"],
-                          line_id=r["line_id"], citation=Span.model_validate_json(r["citation"]) if r["citation"] else None)
+                          line_id=r["line_id"], source=r["source"], citation=Span.model_validate_json(r["citation"]) if r["citation"] else None)
                 for r in rows]
 
     def set_performance(self, contract_id: str, rows: list[tuple[str, float, float, int]]) -> None:

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from portfolio.records import ContractRecord, Obligation, SpendFlag
 from portfolio.ledger import in_force_on
 from portfolio.repository import Repository, name_key
-from portfolio.spend import ENDED_REASON
+from portfolio.spend import ENDED_REASON, reporting_rates
 
 
 class Dashboard(BaseModel):
@@ -42,11 +42,13 @@ def dashboard(repository: Repository, today: date, *, horizon_days: int = 90) ->
         by_type = dict(db.execute("SELECT contract_type, COUNT(*) FROM contracts GROUP BY 1 ORDER BY 2 DESC").fetchall())
         flags = dict(db.execute("SELECT kind, COUNT(*) FROM spend_flags GROUP BY kind").fetchall())
         # covered: matched to a contract in force on the line's date (spend after a contract ended is not covered)
-        total, covered = db.execute("SELECT COALESCE(SUM(amount), 0), COALESCE(SUM(CASE WHEN contract_id IS NOT NULL AND"
-                                    f" match_reason NOT LIKE '%{ENDED_REASON}%' THEN amount END), 0) FROM spend_lines"
+        # in the reporting currency at the stated rates: never amounts of two currencies added as one
+        total, covered = db.execute("SELECT COALESCE(SUM(COALESCE(reporting_amount, amount)), 0), COALESCE(SUM(CASE WHEN"
+                                    f" contract_id IS NOT NULL AND match_reason NOT LIKE '%{ENDED_REASON}%' THEN"
+                                    " COALESCE(reporting_amount, amount) END), 0) FROM spend_lines"
                                     " WHERE kind = 'invoice'").fetchone()
         top = db.execute(
-            "SELECT c.counterparty, c.counterparty_key, COALESCE(SUM(l.amount), 0) AS spent,"
+            "SELECT c.counterparty, c.counterparty_key, COALESCE(SUM(COALESCE(l.reporting_amount, l.amount)), 0) AS spent,"
             " (SELECT COUNT(*) FROM spend_flags f JOIN contracts k ON k.contract_id = f.contract_id"
             "  WHERE k.counterparty_key = c.counterparty_key) AS flags"
             " FROM contracts c LEFT JOIN spend_lines l ON l.contract_id = c.contract_id AND l.kind = 'invoice'"
@@ -65,8 +67,9 @@ def dashboard(repository: Repository, today: date, *, horizon_days: int = 90) ->
 
 class MonthSpend(BaseModel):
     month: str  # YYYY-MM
-    invoiced: float
-    contracted: float  # the contracts in force that month: their yearly value (or ceiling) / 12
+    invoiced: float  # that month, in the reporting currency
+    year_to_date: float  # invoiced from January to this month
+    ceiling: float  # the yearly not-to-exceed (else the stated value) of the contracts in force that month
 
 
 class CounterpartyView(BaseModel):
@@ -89,17 +92,23 @@ def counterparty(repository: Repository, key: str, today: date) -> CounterpartyV
     with repository.read() as db:
         ids = [c.contract_id for c in contracts]
         marks = ",".join("?" for _ in ids)
-        spend = db.execute(f"SELECT substr(date, 1, 7) AS month, SUM(amount) FROM spend_lines WHERE kind = 'invoice' AND"
+        spend = db.execute(f"SELECT substr(date, 1, 7) AS month, SUM(COALESCE(reporting_amount, amount)) FROM spend_lines"
+                           f" WHERE kind = 'invoice' AND"
                            f" contract_id IN ({marks}) GROUP BY month ORDER BY month", ids).fetchall()
         performance = [dict(r) | {"contract": next(c.name for c in contracts if c.contract_id == r["contract_id"])}
                        for r in db.execute(f"SELECT * FROM performance WHERE contract_id IN ({marks}) ORDER BY period", ids)]
     invoiced = defaultdict(float, {m: a for m, a in spend})
     months = _months(min(invoiced) if invoiced else today.strftime("%Y-%m"), today.strftime("%Y-%m"))
-    series = []
+    rates = reporting_rates()
+    series, running = [], 0.0
     for month in months:
         first = date.fromisoformat(month + "-01")
-        contracted = sum((c.value or c.not_to_exceed or 0) / 12 for c in contracts if in_force_on(c, first))
-        series.append(MonthSpend(month=month, invoiced=round(invoiced[month], 2), contracted=round(contracted, 2)))
+        running = (0.0 if month.endswith("-01") else running) + invoiced[month]
+        # a ceiling is a year's: compared with the year's spend so far, not spread over the months
+        ceiling = sum((c.not_to_exceed or c.value or 0) * rates.get((c.currency or "USD").upper(), 0) for c in contracts
+                      if in_force_on(c, first))
+        series.append(MonthSpend(month=month, invoiced=round(invoiced[month], 2), year_to_date=round(running, 2),
+                                 ceiling=round(ceiling, 2)))
     return CounterpartyView(
         name=contracts[0].counterparty or key, key=key, contracts=contracts, months=series,
         flags=[f for c in contracts for f in repository.flags(contract_id=c.contract_id)], performance=performance,

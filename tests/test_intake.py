@@ -17,11 +17,21 @@ def _facts(**fields) -> RoutingFacts:
 @pytest.mark.parametrize("amount, currency, finance", [
     (24_999, "USD", False), (25_000, "USD", True),  # spend-25k: at the threshold it applies
     (23_000, "EUR", False), (23_200, "EUR", True),  # EUR at the policy's rate, 1.08
-    (None, "USD", False), (1_000_000, "XYZ", False),  # no amount, or a currency the policy has no rate for
+    (None, "USD", False), (None, "XYZ", False),  # no amount: nothing to weigh, whatever the currency
 ])
 def test_the_spend_threshold_routes_to_finance_and_procurement(amount, currency, finance):
     routing = route(_facts(amount=amount, currency=currency, our_side="mutual", contract_type="nda"))
     assert ("finance" in routing.functions) is finance and ("procurement" in routing.functions) is finance
+
+
+def test_an_amount_in_a_currency_without_a_rate_is_refused_not_routed_past_finance(tmp_path):
+    """SEK 5,000,000 is about USD 480k: routing it as if it were no amount would skip finance silently."""
+    with pytest.raises(ValueError, match="no exchange rate for SEK"):
+        route(_facts(amount=5_000_000, currency="SEK"))
+    refused = cli("intake", str(SAMPLES / "nda_bluepeak.docx"), "--requester", "Sam Sales", "--amount", "5000000",
+                  "--currency", "SEK", "--out", str(tmp_path / "out"), data_dir=tmp_path / "data", check=False)
+    assert refused.returncode == 2 and "no exchange rate for SEK" in refused.stderr
+    assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr
 
 
 @pytest.mark.parametrize("amount, steps", [(249_999, ["legal"]), (250_000, ["legal", "finance"])])

@@ -244,6 +244,41 @@ def test_an_erp_export_with_bad_rows_reports_each_by_line_and_keeps_the_good_one
     assert [p.line for p in problems] == [3, 4] and "date" in problems[0].reason and "amount" in problems[1].reason
 
 
+def test_spend_flags_hold_up_whatever_matched_the_line_and_never_add_two_currencies(repository, tmp_path):
+    """Each case a contract manager found: a PO-matched invoice after expiry, the export's own line and invoice
+    numbers, an invoice booked twice in one file, EUR added into a USD total, a currency with no stated rate."""
+    from portfolio.spend import match_and_flag, read_erp_csv, reporting_rates
+
+    ids = _spend_portfolio(repository)
+    path = tmp_path / "erp.csv"
+    path.write_text("supplier,po_number,invoice_number,date,amount,currency,description\n"
+                    "Acme Hosting Inc.,PO-7731,H-1,2026-03-01,30000,USD,hosting\n"             # line 2
+                    "Acme Hosting Inc.,PO-7731,H-2,2026-04-01,20000,EUR,hosting (EUR)\n"       # line 3: 21,600 USD
+                    "Someone Else,PO-7731,H-9,2027-02-01,1000,USD,after the end, by PO\n"      # line 4
+                    "Umbrella Corp,,U-7,2026-05-01,500,USD,no contract\n"                      # line 5
+                    "Umbrella Corp,,U-8,2026-05-02,3200,EUR,no contract (EUR)\n"               # line 6
+                    "Initech GmbH,,I-5,2026-06-01,800,USD,twice\n"                             # line 7
+                    "Initech GmbH,,I-5,2026-06-01,800,USD,twice\n"                             # line 8
+                    "Initech GmbH,,I-6,2026-06-03,5000000,SEK,no rate\n", encoding="utf-8")    # line 9
+    lines, problems = read_erp_csv(path, reporting_rates())
+    assert [p.line for p in problems] == [9] and "'SEK' has no stated rate" in problems[0].reason
+    assert repository.add_spend(lines, reporting_rates()) == 7  # the identical pair is kept, not collapsed
+    assert repository.add_spend(lines, reporting_rates()) == 0  # and the same export again adds nothing
+    _, _, flags = match_and_flag(repository, TODAY)
+    by_kind: dict[str, list] = {}
+    for flag in flags:
+        by_kind.setdefault(flag.kind, []).append(flag)
+    late = next(f for f in by_kind["after_expiry"] if f.contract_id == ids["hosting"])  # matched by its PO number
+    assert late.source == "erp.csv line 4, invoice H-9" and "ended on 2026-12-31" in late.detail
+    duplicate = by_kind["duplicate_line"][0]
+    assert duplicate.source == "erp.csv line 7, invoice I-5" and "lines 7, 8" in duplicate.detail
+    over = next(f for f in by_kind["over_cap"] if f.contract_id == ids["hosting"])  # 30,000 USD + 20,000 EUR > 50,000 USD
+    assert "USD 51,600.00 at the stated rates" in over.detail and over.source == "erp.csv line 3, invoice H-2"
+    stray = next(f for f in by_kind["no_contract"] if f.supplier == "Umbrella Corp")
+    assert "USD 3,956.00 at the stated rates (from EUR, USD)" in stray.detail and "3,700" not in stray.detail
+    assert all("ERP line" not in f.detail for f in flags)
+
+
 # --- alerts and the calendar feed ------------------------------------------------------------------------
 
 

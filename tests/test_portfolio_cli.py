@@ -126,7 +126,9 @@ def test_demo_alerts_and_calendar(demo, tmp_path):
     assert any(a["kind"] == "notice_deadline" and a["contract"] == "saas_cloudnimbus" for a in alerts)
     assert any(a["kind"] == "spend_flag" for a in alerts)
     nowhere = cli("alerts", "--send", data_dir=demo, check=False)
-    assert nowhere.returncode == 0 and "nothing to send to" in nowhere.stderr
+    assert nowhere.returncode == 2 and "nothing to send to" in nowhere.stderr  # asked to send, sent nothing
+    dead = cli("alerts", "--send", data_dir=demo, check=False, env={"CLAUSEFLOW_ALERT_WEBHOOK": "http://127.0.0.1:9/hook"})
+    assert dead.returncode == 1 and "webhook: failed" in dead.stderr
     assert cli("alerts", "--within", "soon", data_dir=demo, check=False).returncode == 2
     out = tmp_path / "deadlines.ics"
     cli("calendar", "--out", str(out), data_dir=demo)

@@ -16,9 +16,9 @@ from conftest import ROOT, SAMPLES, app_env
 from document_io.wordml import W_NS
 
 
-def cli(*args, data_dir, stdin: str | None = None, check: bool = True):
+def cli(*args, data_dir, stdin: str | None = None, check: bool = True, env: dict | None = None):
     result = subprocess.run(
-        [sys.executable, str(ROOT / "app.py"), *args], cwd=ROOT, env=app_env(data_dir), input=stdin or "",
+        [sys.executable, str(ROOT / "app.py"), *args], cwd=ROOT, env=app_env(data_dir) | (env or {}), input=stdin or "",
         capture_output=True, text=True, timeout=300,
     )
     if check and result.returncode != 0:

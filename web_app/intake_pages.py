@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from agents.schema import IntakeRequest
+from clause_library.routing import currency_problem
 from document_io.errors import DocumentError
 from graphs.review_service import ReviewNotFound, ReviewService
 
@@ -85,6 +86,8 @@ def add_intake_routes(app: FastAPI, service: ReviewService, page, current, visib
                                      purpose=fields.get("purpose", "").strip() or None,
                                      personal_data=fields.get("personal_data") == "on",
                                      security_relevant=fields.get("security_relevant") == "on", deadline=deadline)
+            if request_.amount is not None and (problem := currency_problem(request_.currency)):
+                raise ValueError(problem)
         except ValueError as exc:
             return answer(f"Not started: {' '.join(str(exc).split())[:300]}")
         try:

@@ -21,8 +21,8 @@ def _svg(figure) -> Markup:
 
 
 def spend_against_contract(months: list[str], invoiced: list[float], contracted: list[float], currency: str = "") -> Markup:
-    """Invoiced spend per month as bars, the contracted monthly value as a step line: a month above the line is
-    spend beyond what the contracts provide for."""
+    """Spend invoiced in the year so far as bars, the yearly ceiling of the contracts in force as a step line: a bar
+    above the line is spend beyond what the contracts provide for that year."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -31,13 +31,13 @@ def spend_against_contract(months: list[str], invoiced: list[float], contracted:
     figure, axes = plt.subplots(figsize=(12, 3.2), dpi=100)
     positions = range(len(months))
     over = [i > c > 0 or (c == 0 and i > 0) for i, c in zip(invoiced, contracted)]
-    axes.bar(positions, invoiced, color=["#c2410c" if o else "#1d4ed8" for o in over], width=0.8, label="invoiced")
-    axes.step(positions, contracted, where="mid", color="#15803d", linewidth=2, label="contracted (value / 12)")
+    axes.bar(positions, invoiced, color=["#c2410c" if o else "#1d4ed8" for o in over], width=0.8, label="invoiced, year to date")
+    axes.step(positions, contracted, where="mid", color="#15803d", linewidth=2, label="yearly not-to-exceed / value")
     step = max(1, -(-len(months) // 8))  # at most eight labels: "Jan 2025"
     axes.set_xticks(list(positions)[::step], [_month_label(m) for m in months][::step], fontsize=9)
     axes.tick_params(axis="y", labelsize=9)
     axes.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v / 1000:,.0f}k" if v >= 1000 else f"{v:,.0f}"))
-    axes.set_ylabel(f"per month {currency}".strip(), fontsize=9)
+    axes.set_ylabel(f"{currency}".strip(), fontsize=9)
     axes.spines[["top", "right"]].set_visible(False)
     axes.legend(fontsize=9, frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2)
     return _svg(figure)

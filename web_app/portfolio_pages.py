@@ -17,6 +17,7 @@ from graphs.review_service import ReviewService
 from portfolio.alerts import notice_calendar
 from portfolio.repository import Repository
 from portfolio.review_sync import SyncedRepository
+from portfolio.spend import REPORTING_CURRENCY
 from portfolio.clause_vectors import ClauseVectors
 from portfolio.leverage import leverage_brief
 from portfolio.search import find_contracts, parse_query
@@ -97,9 +98,8 @@ def add_portfolio_routes(app: FastAPI, service: ReviewService, repository: Synce
             view.missed_obligations = [o for o in view.missed_obligations if o[0].contract_id in mine]
         if view is None or not view.contracts:  # the same answer whether it exists or is another function's
             raise HTTPException(404, "No contract with that counterparty in the repository.")
-        currency = next((c.currency for c in view.contracts if c.currency), "")
-        spend_plot = spend_against_contract([m.month for m in view.months], [m.invoiced for m in view.months],
-                                            [m.contracted for m in view.months], currency) if view.months else None
+        spend_plot = spend_against_contract([m.month for m in view.months], [m.year_to_date for m in view.months],
+                                            [m.ceiling for m in view.months], REPORTING_CURRENCY) if view.months else None
         sla_plot = service_levels([p["period"] for p in view.performance], [p["sla_actual"] for p in view.performance],
                                   [p["sla_target"] for p in view.performance]) if view.performance else None
         return page("counterparty.html", reviewer=reviewer, view=view, spend_plot=spend_plot, sla_plot=sla_plot,

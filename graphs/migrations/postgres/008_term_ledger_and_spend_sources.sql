@@ -8,3 +8,8 @@ ALTER TABLE obligations ADD COLUMN IF NOT EXISTS offset_days INTEGER;
 ALTER TABLE obligations ADD COLUMN IF NOT EXISTS anchor TEXT;
 ALTER TABLE obligation_events ADD COLUMN IF NOT EXISTS due_date TEXT;
 ALTER TABLE obligation_events ADD COLUMN IF NOT EXISTS on_date TEXT;
+-- ERP lines keep where they came from and their amount in the reporting currency; a flag names the export's line.
+ALTER TABLE spend_lines ADD COLUMN IF NOT EXISTS source_file TEXT;
+ALTER TABLE spend_lines ADD COLUMN IF NOT EXISTS source_line INTEGER;
+ALTER TABLE spend_lines ADD COLUMN IF NOT EXISTS reporting_amount DOUBLE PRECISION;
+ALTER TABLE spend_flags ADD COLUMN IF NOT EXISTS source TEXT;
