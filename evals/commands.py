@@ -26,6 +26,8 @@ def _progress(console: Console) -> Progress:
 
 def eval_command(args, config) -> int:
     console = Console(stderr=False)
+    if getattr(args, "task", "clauses") == "search":
+        return _search_eval(args, config, console)
     try:
         dataset = open_dataset(args.dataset, args.dataset_path)
     except DatasetUnavailable as missing:
@@ -93,6 +95,35 @@ def _judged_eval(dataset, args, config, console) -> int:
     (run_dir / "report.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
     (run_dir / "report.md").write_text(render_markdown(report), encoding="utf-8")
     console.print(render_markdown(report), markup=False, highlight=False)
+    return 0
+
+
+def _search_eval(args, config, console) -> int:
+    """`eval --task search`: the repository search on judged legal-ops queries over the demo portfolio
+    (evals/search_eval.py). Builds the demo in the data folder first when it has none."""
+    import os
+    import platform
+
+    from evals.search_eval import load_cases, render_markdown, run_search_eval
+    from portfolio.clause_vectors import ClauseVectors
+    from portfolio.demo import build_demo
+    from portfolio.repository import Repository
+    from portfolio.review_sync import repository_store
+
+    if not (config.data_dir / "demo" / "contracts").is_dir():
+        console.print(build_demo(config, cuad_contracts=24, workers=2))
+    repository = Repository(repository_store(config))
+    report = run_search_eval(repository, ClauseVectors(config.data_dir / "portfolio_chroma"), load_cases(), config.today)
+    machine = f"Machine: {platform.machine()}, {os.cpu_count()} CPUs."
+    run_dir = args.out or Path("evals") / "reports" / "search"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "report.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    (run_dir / "report.md").write_text(render_markdown(report, machine), encoding="utf-8")
+    for mode, summary in report.by_mode.items():
+        console.print(f"{mode}: precision@5 {summary['precision_at_5']:.2f}, recall@5 {summary['recall_at_5']:.2f}"
+                      f" on {summary['answered_queries']:g} queries; no answer and nothing shown "
+                      f"{summary['nothing_answers_and_nothing_shown']:.2f}")
+    console.print(f"report: {run_dir / 'report.md'}")
     return 0
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from document_io.file_locks import file_lock
+from portfolio.records import WHOLE_TEXT
 from portfolio.repository import Repository
 
 COLLECTION = "portfolio_clauses"
@@ -74,8 +75,9 @@ class ClauseVectors:
                     record = repository.contract(contract_id)
                     seen: set[tuple[int, int]] = set()
                     for clause in record.clauses if record else []:
-                        if (clause.start, clause.end) in seen or len(clause.text) < 20:
-                            continue  # one vector per span: a clause in two categories is the same text
+                        if (clause.start, clause.end) in seen or len(clause.text) < 20 or clause.category == WHOLE_TEXT:
+                            continue  # one vector per span (a clause in two categories is the same text); the
+                            # uncategorised sentences are for word search: embedding them all costs minutes a batch
                         seen.add((clause.start, clause.end))
                         ids.append(f"{contract_id}:{clause.start}:{clause.end}")
                         documents.append(clause.text[:2000])

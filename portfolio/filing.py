@@ -10,7 +10,8 @@ from agents.contract_metadata import read_metadata
 from agents.obligations import ObligationsInput, find_obligations
 from agents.schema import ContractProfile, ExtractionResult, IntakeRequest, NegotiationBrief
 from document_io.models import SourceDocument
-from portfolio.records import ClauseRecord, ContractRecord, Filing, Obligation
+from document_io.legal_text import sentence_spans
+from portfolio.records import WHOLE_TEXT, ClauseRecord, ContractRecord, Filing, Obligation
 
 CUAD_CLAUSE_FLOOR = 0.5  # the clause model's estimated chance of a CUAD label above which a clause is filed
 CUAD_CLAUSES_PER_CATEGORY = 5  # the most likely few: "Parties" alone would otherwise file every mention of a name
@@ -32,6 +33,11 @@ def filing_for(document: SourceDocument, profile: ContractProfile, extraction: E
             if c.score >= CUAD_CLAUSE_FLOOR and kept.get(c.category, 0) < CUAD_CLAUSES_PER_CATEGORY:
                 kept[c.category] = kept.get(c.category, 0) + 1
                 clauses.append(ClauseRecord(category=c.category, start=c.span.start, end=c.span.end, text=c.span.quote))
+    # every other sentence too, so a word search finds what no category kept ("a 99 percent server uptime guarantee")
+    covered = [(c.start, c.end) for c in clauses]
+    clauses += [ClauseRecord(category=WHOLE_TEXT, start=start, end=end, text=document.text[start:end])
+                for start, end in sentence_spans(document.text)
+                if end - start >= 20 and not any(s <= start and end <= e for s, e in covered)]
     counterparty = profile.counterparty if _looks_like_a_company(profile.counterparty) else None
     if counterparty is None and cuad_clauses is not None:
         counterparty = _counterparty_from_parties(cuad_clauses, profile)

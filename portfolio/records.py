@@ -14,6 +14,9 @@ ContractStatus = Literal["in review", "finalised", "executed", "expired", "termi
 Origin = Literal["review", "import"]
 
 
+WHOLE_TEXT = "text"  # the category of the contract's sentences filed for word search beyond the categorised clauses
+
+
 class ClauseRecord(BaseModel):
     category: str
     start: int

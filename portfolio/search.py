@@ -6,47 +6,14 @@ ending next quarter). Every hit cites a clause span of the contract it names.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 
-from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, Field
 
 from portfolio.ledger import as_of
 from portfolio.repository import Repository, contract_of, name_key
-from portfolio.records import ContractRecord
-
-_TYPES = {"saas": "saas", "nda": "nda", "ndas": "nda", "msa": "msa", "msas": "msa", "dpa": "dpa", "sow": "sow",
-          "licence": "licence", "license": "licence", "licensing": "licence", "supply": "supply",
-          "distribution": "distribution", "reseller": "reseller", "services": "services", "franchise": "franchise",
-          "lease": "lease", "employment": "employment"}
-_STATUSES = {"expired": "expired", "executed": "executed", "terminated": "terminated", "finalised": "finalised",
-             "finalized": "finalised"}
-_STOP = set("a an the in on of for to and or with that which are is be contracts contract agreements agreement "
-            "all any our show me find list where have has having renewing renew renews expiring expire expires ending "
-            "end ends next this within days weeks months quarter year clause clauses".split())
-
-
-class ContractQuery(BaseModel):
-    words: str | None = Field(default=None, max_length=300, description="words to find in the clauses (all, stemmed)")
-    contract_type: str | None = None
-    counterparty: str | None = None
-    status: str | None = None
-    term_end_from: date | None = None
-    term_end_to: date | None = None
-    notice_from: date | None = None
-    notice_to: date | None = None
-    value_min: float | None = None
-    value_max: float | None = None
-    governing_law: str | None = None
-    has_clause: str | None = Field(default=None, description="a clause category the contract must have")
-    uncapped: bool = False
-    limit: int = Field(default=20, ge=1, le=500)
-
-
-    def read_as(self) -> dict:
-        """The filters and words this query states (for showing how a plain-English query was read)."""
-        return {k: v for k, v in self.model_dump(exclude={"limit"}).items() if v not in (None, False)}
-
+from portfolio.query_reader import TOPIC_BY_KEY, ContractQuery, parse_query  # noqa: F401 (parse_query: the search's reader)
+from portfolio.records import WHOLE_TEXT, ContractRecord
 
 class ContractHit(BaseModel):
     contract: ContractRecord
@@ -55,75 +22,6 @@ class ContractHit(BaseModel):
     end: int | None = None
     snippet: str = Field(default="", description="the cited clause, matched words in [brackets]")
     similarity: float | None = Field(default=None, description="for a hit by meaning: cosine similarity to the query")
-
-
-def parse_query(text: str, today: date) -> ContractQuery:
-    """Read the filters a plain-English query states; the words left over are searched in the clauses."""
-    query, rest = ContractQuery(), " " + text + " "
-
-    def take(pattern: str) -> re.Match | None:
-        nonlocal rest
-        match = re.search(pattern, rest, re.I)
-        if match:
-            rest = rest[:match.start()] + " " + rest[match.end():]
-        return match
-
-    if take(r"\b(?:uncapped|unlimited)\s+liability\b|\bliability\s+(?:is\s+)?(?:uncapped|unlimited)\b"):
-        query.uncapped = True
-    if m := take(r"\bgoverned\s+by\s+(?:the\s+laws?\s+of\s+)?(?P<law>[A-Za-z ]+?)\s+law\b|\b(?P<law2>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\s+law\b"):
-        query.governing_law = (m.group("law") or m.group("law2")).strip()
-    if m := take(r"\b(?:over|above|more\s+than|at\s+least)\s+(?:USD|\$|€|£|EUR|GBP)?\s?(?P<n>[\d,.]+)\s*(?P<k>k|m|million|thousand)?\b"):
-        query.value_min = _amount(m.group("n"), m.group("k"))
-    if m := take(r"\b(?:under|below|less\s+than)\s+(?:USD|\$|€|£|EUR|GBP)?\s?(?P<n>[\d,.]+)\s*(?P<k>k|m|million|thousand)?\b"):
-        query.value_max = _amount(m.group("n"), m.group("k"))
-    if m := take(r"\bwith\s+(?P<who>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,3})"):
-        query.counterparty = m.group("who")
-    notice = bool(re.search(r"\bnotice\s+(?:deadline|due)", rest, re.I))
-    if m := take(r"\b(?:renew\w*|expir\w*|end\w*|notice\s+(?:deadline|due)s?)\s+(?:(?:in|within)\s+(?:the\s+)?)?"
-                 r"(?P<when>next\s+quarter|this\s+quarter|next\s+month|this\s+month|next\s+year|this\s+year|"
-                 r"(?:next\s+)?(?P<n>\d{1,3})\s+(?P<unit>days?|weeks?|months?))\b"):
-        start, end = _window(m, today)
-        if notice:
-            query.notice_from, query.notice_to = start, end
-        else:
-            query.term_end_from, query.term_end_to = start, end
-    for word in re.findall(r"[A-Za-z]+", rest):
-        if (w := word.lower()) in _TYPES and query.contract_type is None:
-            query.contract_type = _TYPES[w]
-            rest = re.sub(rf"\b{word}\b", " ", rest, count=1)
-        elif w in _STATUSES and query.status is None:
-            query.status = _STATUSES[w]
-            rest = re.sub(rf"\b{word}\b", " ", rest, count=1)
-    words = [w for w in re.findall(r"\w+", rest.lower()) if w not in _STOP and len(w) > 1]
-    query.words = " ".join(words) or None
-    return query
-
-
-def _amount(number: str, scale: str | None) -> float:
-    value = float(number.replace(",", "").rstrip("."))
-    return value * {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6}.get((scale or "").lower(), 1)
-
-
-def _window(match: re.Match, today: date) -> tuple[date, date]:
-    when = " ".join(match.group("when").lower().split())
-    quarter_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
-    month_start = today.replace(day=1)
-    if when == "next quarter":
-        start = quarter_start + relativedelta(months=3)
-        return start, start + relativedelta(months=3) - timedelta(days=1)
-    if when == "this quarter":
-        return today, quarter_start + relativedelta(months=3) - timedelta(days=1)
-    if when == "next month":
-        start = month_start + relativedelta(months=1)
-        return start, start + relativedelta(months=1) - timedelta(days=1)
-    if when == "this month":
-        return today, month_start + relativedelta(months=1) - timedelta(days=1)
-    if when == "next year":
-        return date(today.year + 1, 1, 1), date(today.year + 1, 12, 31)
-    if when == "this year":
-        return today, date(today.year, 12, 31)
-    n, unit = int(match.group("n")), match.group("unit").lower().rstrip("s")
-    return today, today + {"day": relativedelta(days=n), "week": relativedelta(weeks=n), "month": relativedelta(months=n)}[unit]
 
 
 def _filters(query: ContractQuery, today: date, repository: Repository) -> tuple[str, list]:
@@ -138,8 +36,9 @@ def _filters(query: ContractQuery, today: date, repository: Repository) -> tuple
         where.append("c.contract_type = ?")
         args.append(query.contract_type)
     if query.counterparty:
-        where.append("c.counterparty_key LIKE ?")
-        args.append(f"%{name_key(query.counterparty)}%")
+        keys = counterparty_keys(repository, query.counterparty)
+        where.append(f"c.counterparty_key IN ({','.join('?' for _ in keys) or 'NULL'})")
+        args += keys
     if query.value_min is not None:
         where.append("COALESCE(c.value, c.not_to_exceed) >= ?")
         args.append(query.value_min)
@@ -158,6 +57,27 @@ def _filters(query: ContractQuery, today: date, repository: Repository) -> tuple
     return "".join(f" AND {w}" for w in where), args
 
 
+def counterparty_keys(repository: Repository, name: str) -> list[str]:
+    """The filed counterparties a name in a query means: the same name or a short form of it ('Acme' for 'Acme
+    Hosting Inc.'), its initials ('IBM' for 'International Business Machines Corporation'), or any name the supplier
+    master lists for the same supplier."""
+    wanted = name_key(name)
+    if not wanted:
+        return []
+    with repository.read() as db:
+        filed = {r[0] for r in db.execute("SELECT DISTINCT counterparty_key FROM contracts WHERE counterparty_key != ''")}
+        supplier = db.execute("SELECT supplier_id FROM supplier_names WHERE name_key = ?", (wanted,)).fetchone()
+        aliases = {r[0] for r in db.execute("SELECT name_key FROM supplier_names WHERE supplier_id = ?", (supplier[0],))} \
+            if supplier else set()
+    found = []
+    for key in sorted(filed):
+        words = key.split()
+        initials = "".join(w[0] for w in words if w not in ("of", "and", "the", "for"))
+        if (key in aliases or f" {wanted} " in f" {key} " or (len(wanted) >= 2 and " " not in wanted and wanted == initials)):
+            found.append(key)
+    return found
+
+
 def _dated_match(contract: ContractRecord, query: ContractQuery) -> bool:
     """The contract (as of the query's day) meets the query's status, term-end and notice-deadline filters."""
     if query.status and contract.status != query.status:
@@ -170,39 +90,41 @@ def _dated_match(contract: ContractRecord, query: ContractQuery) -> bool:
 
 
 def search_contracts(repository: Repository, query: ContractQuery, today: date) -> list[ContractHit]:
-    """Contracts passing the filters; with words, ranked by the best matching clause (BM25), one hit per contract."""
+    """Contracts passing the filters; with words or a clause kind, ranked by the best matching clause (BM25), one hit
+    per contract. A clause kind ("change of control") is looked for by the words contracts use for it, in the clauses
+    filed under it first, then in any clause, then any contract with a clause filed under it."""
     condition, args = _filters(query, today, repository)
     words = re.findall(r"\w+", (query.words or "").lower())[:12]
+    topics = [TOPIC_BY_KEY[k] for k in query.topics if k in TOPIC_BY_KEY]
     with repository.read() as db:
-        if words and repository.dialect == "postgres":  # English stemming and ranking, as FTS5's porter and bm25
+        if (words or topics) and repository.dialect == "postgres":  # English stemming and ranking, as FTS5's
+            terms = " ".join(words + [w for t in topics for w in t.key.split()])
             rows = db.execute(
                 "SELECT c.*, k.category AS hit_category, k.start AS hit_start, k.\"end\" AS hit_end,"
                 " ts_headline('english', k.text, q, 'StartSel=[,StopSel=],MaxWords=24,MinWords=8') AS hit_snippet"
                 " FROM contract_clauses k CROSS JOIN plainto_tsquery('english', ?) q"
                 f" JOIN contracts c ON c.contract_id = k.contract_id WHERE k.words @@ q{condition}"
-                " ORDER BY ts_rank(k.words, q) DESC, k.id LIMIT ?", [" ".join(words), *args, query.limit * 5]).fetchall()
-        elif words:  # each word quoted: no FTS syntax from the user reaches SQLite
-            match = " ".join(f'"{w}"' for w in words)
-            rows = db.execute(
-                "SELECT c.*, k.category AS hit_category, k.start AS hit_start, k.\"end\" AS hit_end,"
-                " snippet(clause_fts, 1, '[', ']', '…', 24) AS hit_snippet, bm25(clause_fts) AS rank"
-                " FROM clause_fts JOIN contract_clauses k ON k.id = clause_fts.rowid"
-                f" JOIN contracts c ON c.contract_id = k.contract_id WHERE clause_fts MATCH ?{condition}"
-                " ORDER BY rank LIMIT ?", [match, *args, query.limit * 5]).fetchall()
+                " ORDER BY ts_rank(k.words, q) DESC, k.id LIMIT ?", [terms, *args, query.limit * 5]).fetchall()
+        elif words or topics:
+            rows = _ranked_clauses(db, words, topics, condition, args, query.limit)
         else:
-            rows = db.execute(f"SELECT c.* FROM contracts c WHERE 1=1{condition}", args).fetchall()
-            # soonest term end first, as of today (the stored one is as filed)
-            rows = sorted(rows, key=lambda r: (lambda c: (c.term_end is None, c.term_end or date.max, c.name))(
-                as_of(contract_of(r), today)))
+            rows = []
+        if topics and len({r["contract_id"] for r in rows}) < query.limit:  # filed under the kind, words or not
+            kinds = [c for t in topics for c in t.categories] or ["—"]
+            rows += _by_term_end(db.execute(
+                f"SELECT c.* FROM contracts c WHERE EXISTS (SELECT 1 FROM contract_clauses k WHERE k.contract_id ="
+                f" c.contract_id AND k.category IN ({','.join('?' for _ in kinds)})){condition}", [*kinds, *args]).fetchall(), today)
+        elif not words and not topics:
+            rows = _by_term_end(db.execute(f"SELECT c.* FROM contracts c WHERE 1=1{condition}", args).fetchall(), today)
     hits, seen = [], set()
     for row in rows:
         if row["contract_id"] in seen:
             continue
         seen.add(row["contract_id"])
         record = as_of(contract_of(row), today)
-        if words:
-            hits.append(ContractHit(contract=record, category=row["hit_category"], start=row["hit_start"],
-                                    end=row["hit_end"], snippet=row["hit_snippet"]))
+        if "hit_category" in row.keys():
+            hits.append(ContractHit(contract=record, category=None if row["hit_category"] == WHOLE_TEXT else row["hit_category"],
+                                    start=row["hit_start"], end=row["hit_end"], snippet=row["hit_snippet"]))
         else:
             hits.append(_cited(record, query, repository))
         if len(hits) >= query.limit:
@@ -210,26 +132,69 @@ def search_contracts(repository: Repository, query: ContractQuery, today: date) 
     return hits
 
 
+def _ranked_clauses(db, words: list[str], topics, condition: str, args: list, limit: int) -> list:
+    """FTS5 passes, best first: the kind's words and the query's words in clauses filed under the kind, then in any
+    clause (the whole text is indexed), then the kind's words alone. The query's words are each quoted, so no FTS
+    syntax from a user reaches SQLite; the kinds' expressions are the module's own."""
+    said = " ".join(f'"{w}"' for w in words)
+    kind_words = " OR ".join(f"({t.words})" for t in topics)
+    categories = [c for t in topics for c in t.categories]
+    passes: list[tuple[str, list[str]]] = []
+    if topics:
+        both = f"({kind_words}) AND {said}" if said else f"({kind_words})"
+        if categories:
+            passes.append((both, categories))
+        passes.append((both, []))
+        if said:
+            passes += [(f"({kind_words})", categories)] if categories else []
+            passes.append((f"({kind_words})", []))
+    else:
+        passes.append((said, []))
+    rows: list = []
+    for expression, within in passes:
+        kind = f" AND k.category IN ({','.join('?' for _ in within)})" if within else ""
+        rows += db.execute(
+            "SELECT c.*, k.category AS hit_category, k.start AS hit_start, k.\"end\" AS hit_end,"
+            " snippet(clause_fts, 1, '[', ']', '…', 24) AS hit_snippet, bm25(clause_fts) AS rank"
+            " FROM clause_fts JOIN contract_clauses k ON k.id = clause_fts.rowid"
+            f" JOIN contracts c ON c.contract_id = k.contract_id WHERE clause_fts MATCH ?{kind}{condition}"
+            " ORDER BY rank LIMIT ?", [expression, *within, *args, limit * 5]).fetchall()
+        if len({r["contract_id"] for r in rows}) >= limit:
+            break
+    return rows
+
+
+def _by_term_end(rows: list, today: date) -> list:
+    """Soonest term end first, as of today (the stored one is as filed)."""
+    return sorted(rows, key=lambda r: (lambda c: (c.term_end is None, c.term_end or date.max, c.name))(as_of(contract_of(r), today)))
+
+
 def find_contracts(repository: Repository, vectors, query: ContractQuery, today: date, *,
                    meaning: bool = False) -> tuple[list[ContractHit], bool]:
-    """(hits, by meaning?): by the clauses' words, or by meaning when asked for or when no clause has every word."""
-    hits = [] if meaning else search_contracts(repository, query, today)
-    by_meaning = bool(query.words) and (meaning or not hits)
+    """(hits, by meaning?): by the clauses' words, or by meaning when asked for or when no clause has every word. A
+    query of filters only (a law, a counterparty) has nothing to compare by meaning: its filters answer it."""
+    hits = [] if meaning and query.meaning_text else search_contracts(repository, query, today)
+    by_meaning = bool(query.meaning_text) and (meaning or not hits)
     if by_meaning:
         hits = search_by_meaning(repository, vectors, query, today)
     return hits, by_meaning
 
 
 MEANING_FLOOR = 0.35  # cosine similarity under which a clause is not offered as "by meaning"
+# and how far below the best clause one may be: a weak tail is noise (chosen on the judged queries' meaning run,
+# evals/reports/search: precision@5 0.65 -> 0.74, recall@5 0.76 -> 0.69)
+MEANING_MARGIN = 0.15
 
 
 def search_by_meaning(repository: Repository, vectors, query: ContractQuery, today: date) -> list[ContractHit]:
     """Contracts passing the filters whose clauses are closest in meaning to the query's words (Chroma), one hit per
     contract, each citing the clause. `vectors`: a ClauseVectors, caught up first."""
-    if not query.words:
+    if not query.meaning_text:
         return []
     vectors.catch_up(repository)
-    found = [h for h in vectors.query(repository, query.words, limit=max(200, query.limit * 20)) if h.similarity >= MEANING_FLOOR]
+    found = vectors.query(repository, query.meaning_text, limit=max(200, query.limit * 20))
+    best = max((h.similarity for h in found), default=0.0)
+    found = [h for h in found if h.similarity >= max(MEANING_FLOOR, best - MEANING_MARGIN)]
     if not found:
         return []
     condition, args = _filters(query, today, repository)
@@ -252,11 +217,12 @@ def search_by_meaning(repository: Repository, vectors, query: ContractQuery, tod
 
 def _cited(record: ContractRecord, query: ContractQuery, repository: Repository) -> ContractHit:
     """A filter-only hit cites the clause its strongest filter rests on."""
-    if query.has_clause:
+    if query.has_clause or query.topics:
+        kinds = [query.has_clause] if query.has_clause else [c for k in query.topics for c in TOPIC_BY_KEY[k].categories]
         with repository.read() as db:
-            clause = db.execute('SELECT start, "end", text FROM contract_clauses WHERE contract_id = ? AND category = ?'
-                                " ORDER BY start LIMIT 1", (record.contract_id, query.has_clause)).fetchone()
-        return ContractHit(contract=record, category=query.has_clause, start=clause["start"], end=clause["end"],
+            clause = db.execute('SELECT category, start, "end", text FROM contract_clauses WHERE contract_id = ? AND category'
+                                f" IN ({','.join('?' for _ in kinds)}) ORDER BY start LIMIT 1", (record.contract_id, *kinds)).fetchone()
+        return ContractHit(contract=record, category=clause["category"], start=clause["start"], end=clause["end"],
                            snippet=clause["text"][:300])
     field = ("liability_cap" if query.uncapped else "governing_law" if query.governing_law else
              "notice_days" if query.notice_from or query.notice_to else "term_end" if query.term_end_from or query.term_end_to

@@ -124,8 +124,40 @@ def test_a_plain_english_query_is_read_into_filters_and_clause_words():
     assert (query.term_end_from, query.term_end_to) == (date(2027, 1, 1), date(2027, 3, 31))
     query = parse_query("audit rights in licence agreements governed by Delaware law over $250k with Acme Corp", TODAY)
     assert (query.contract_type, query.governing_law, query.value_min, query.counterparty) == ("licence", "Delaware", 250000, "Acme Corp")
-    assert query.words == "audit rights"
+    assert query.topics == ["audit rights"] and query.words is None  # a clause kind: its words and its categories
     assert parse_query("expired NDAs", TODAY).status == "expired"
+
+
+@pytest.mark.parametrize("text, read_as", [
+    # a name is capitalised: "with applicable law" and "with respect to" are words, not a counterparty
+    ("compliance with applicable law", {"words": "compliance applicable law"}),
+    ("indemnification with respect to third party claims", {"topics": ["indemnification"], "words": "third party claims"}),
+    ("governed by English law", {"governing_law": "England"}),  # filed as "England and Wales"
+    ("UK law NDAs", {"governing_law": "England", "contract_type": "nda"}),
+    ("NY law contracts", {"governing_law": "New York"}),
+    ("contracts with IBM", {"counterparty": "IBM"}),
+    ("MFN clauses", {"topics": ["most favoured nation"]}),
+    ("change of control in supply agreements", {"topics": ["change of control"], "contract_type": "supply"}),
+    ("Governing law clauses", {"topics": ["governing law"]}),
+])
+def test_a_query_reads_filters_only_from_their_real_forms(text, read_as):
+    from portfolio.search import parse_query
+
+    assert parse_query(text, TODAY).read_as() == read_as
+
+
+def test_a_counterparty_is_found_by_short_name_initials_and_the_supplier_masters_aliases(repository):
+    from portfolio.search import ContractQuery, search_contracts
+
+    repository.file_many([Filing(record=_record(31, counterparty="International Business Machines Corporation")),
+                          Filing(record=_record(32, counterparty="Acme Hosting Inc.")),
+                          Filing(record=_record(33, counterparty="Acmeco Ltd"))])
+    repository.upsert_suppliers([Supplier(supplier_id="S9", name="Acme Hosting Inc.", aliases=["Roadrunner Cloud"])])
+    names = lambda who: {h.contract.name for h in search_contracts(repository, ContractQuery(counterparty=who), TODAY)}  # noqa: E731
+    assert names("IBM") == {"contract_31"} and names("International Business Machines") == {"contract_31"}
+    assert names("Acme") == {"contract_32"}  # a short name is whole words: not "Acmeco"
+    assert names("Roadrunner Cloud") == {"contract_32"}  # the supplier master's alias
+    assert names("Machines") == {"contract_31"} and names("Globex") == set()
 
 
 def test_search_filters_and_words_find_the_right_contracts_and_cite_clause_spans(repository):

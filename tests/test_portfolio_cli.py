@@ -83,6 +83,11 @@ def test_demo_renewals_and_search_answer_over_imported_contracts(demo):
         assert _quote_is_in_its_contract(demo, hit["contract"]["contract_id"], hit["start"], hit["end"],
                                          _citation(demo, hit["contract"]["contract_id"], hit["category"]))
     assert "read as:" in cli("search", "audit rights in licence agreements", data_dir=demo).stdout
+    # words no clause category kept are searchable too: the whole text is indexed, and the hit quotes the contract
+    named = json.loads(cli("search", "named users", "--json", data_dir=demo).stdout)
+    assert [h["contract"]["name"] for h in named] == ["saas_cloudnimbus"] and "[named] [users]" in named[0]["snippet"]
+    english = json.loads(cli("search", "contracts governed by English law", "--json", data_dir=demo).stdout)
+    assert [h["contract"]["name"] for h in english] == ["dpa_medisafe"]  # filed as "England and Wales"
 
 
 def _citation(data, contract_id: str, field: str) -> str:
