@@ -38,6 +38,8 @@ def eval_command(args, config) -> int:
         return _review_eval(dataset, split, args, config, console)
     if getattr(args, "task", "clauses") == "judged":
         return _judged_eval(dataset, args, config, console)
+    if getattr(args, "task", "clauses") == "obligations":
+        return _obligations_eval(dataset, args, console)
     categories = _chosen_categories(dataset.categories, args.categories)
     solver = _solver(args.backend, config)
     settings = RunSettings(dataset=dataset.name, taxonomy=dataset.taxonomy, split=split, backend=solver.name,
@@ -95,6 +97,32 @@ def _judged_eval(dataset, args, config, console) -> int:
     (run_dir / "report.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
     (run_dir / "report.md").write_text(render_markdown(report), encoding="utf-8")
     console.print(render_markdown(report), markup=False, highlight=False)
+    return 0
+
+
+def _obligations_eval(dataset, args, console) -> int:
+    """`eval --task obligations`: the obligations agent against the duties judged in 20 CUAD contracts."""
+    import os
+    import platform
+
+    from evals.obligations_eval import load_cases, render_markdown, run_obligations_eval
+
+    if dataset.name != "cuad":
+        console.print("error: the judged obligations are on CUAD contracts (--dataset cuad)")
+        return 2
+    cases = load_cases()
+    wanted = {c.contract for c in cases}
+    texts = {c.id: c.text for split in ("train", "dev") for c in dataset.contracts(split) if c.id in wanted}
+    report = run_obligations_eval(cases, texts)
+    run_dir = args.out or Path("evals") / "reports" / "obligations"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "report.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    (run_dir / "report.md").write_text(render_markdown(report, f"Machine: {platform.machine()}, {os.cpu_count()} CPUs."),
+                                       encoding="utf-8")
+    for split, s in report.by_split.items():
+        console.print(f"{split}: recall {s['recall']:.2f}, precision {s['precision']:.2f}, owner {s['owner_right']:.2f},"
+                      f" next due {s['due_right']:.2f} ({s['duties']:g} duties, {s['found']:g} found)")
+    console.print(f"report: {run_dir / 'report.md'}")
     return 0
 
 
