@@ -208,7 +208,7 @@ def print_obligations(found, today) -> None:
     for obligation, contract in found:
         left = (obligation.due_date - today).days if obligation.due_date else None
         style = "bold red" if left is not None and left < 0 else "bold" if left is not None and left <= 14 else ""
-        table.add_row(obligation.obligation_id, Text(contract), obligation.owner_side, Text(str(obligation.due_date or "—"), style=style),
+        table.add_row(obligation.obligation_id, Text(contract), Text(obligation.owner_side + (f" ({obligation.owner_name})" if obligation.owner_name and obligation.owner_name not in ('us', 'both') else "")), Text(str(obligation.due_date or "—"), style=style),
                       Text("—" if left is None else str(left), style=style), obligation.recurrence,
                       obligation.status + (f" by {obligation.decided_by}" if obligation.decided_by else ""), Text(obligation.summary))
     console.print(table if found else "No obligation matches.")

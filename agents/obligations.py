@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, Field
 
+from agents.duty_reader import read_duty
 from agents.schema import ContractProfile, NegotiationBrief, Span
 from agents.term_ledger import NoticeRule
 from document_io.dates import find_dates
@@ -27,7 +28,8 @@ from document_io.quantities import find_durations
 
 class FoundObligation(BaseModel):
     kind: str
-    owner_side: str = Field(pattern="^(us|them|both)$")
+    owner_side: str = Field(pattern="^(us|them|both|unknown)$")
+    owner_name: str = Field(default="", description="the bound party as the sentence names it")
     summary: str
     citation: Span
     due_date: date | None = None
@@ -43,94 +45,69 @@ class ObligationsInput(BaseModel):
     today: date
 
 
-# bound to act: not "shall not", and not a right ("shall have the right to audit", "shall be entitled to")
-_BOUND = re.compile(r"\b(?:shall|will|must|agrees?\s+to|is\s+required\s+to|undertakes?\s+to)\b"
-                    r"(?!\s+(?:not\b|(?:also\s+)?(?:have|has)\s+(?:the\s+)?(?:right|option|discretion)|be\s+entitled|be\s+permitted))", re.I)
-_KINDS = (
-    ("insurance", re.compile(r"\b(?:certificates?\s+of\s+insurance|insurance\s+certificates?|maintain\b[^.]{0,60}insurance)", re.I)),
-    ("audit", re.compile(r"\baudit", re.I)),
-    ("report", re.compile(r"\b(?:reports?|statements?\s+of\s+account|royalty\s+statements?)\b", re.I)),  # before sla: an SLA report
-    ("sla", re.compile(r"\b(?:uptime|availability|service\s+levels?|response\s+times?|resolution\s+times?|SLA)\b|"
-                       r"\bavailable\s+(?:at\s+least\s+)?\d{2}(?:\.\d+)?\s?%", re.I)),
-    ("deliverable", re.compile(r"\b(?:deliver(?:y|ables?)?|milestones?|ship(?:ment)?)\b", re.I)),
-    ("payment", re.compile(r"\b(?:pay|payable|remit)\b[^.]{0,80}\b(?:invoice|fees?|royalt|within|net\s*\d)", re.I)),
-    ("notice", re.compile(r"\bnotify\b|\bnotice\s+of\s+(?:any\s+)?(?:breach|incident|change)", re.I)),
-)
 _RHYTHM = (
-    ("monthly", re.compile(r"\b(?:monthly|each\s+(?:calendar\s+)?month|every\s+month|per\s+month)\b", re.I)),
+    ("monthly", re.compile(r"\b(?:monthly|each\s+(?:calendar\s+)?month|every\s+month|per\s+month|"
+                           r"(?:from|after|following)\s+the\s+end\s+of\s+the\s+(?:calendar\s+)?month)\b", re.I)),
     ("quarterly", re.compile(r"\b(?:quarterly|each\s+(?:calendar\s+)?quarter|every\s+quarter)\b", re.I)),
-    ("yearly", re.compile(r"\b(?:annual(?:ly)?|each\s+(?:calendar\s+|contract\s+)?year|every\s+year|once\s+per\s+year|yearly)\b", re.I)),
+    ("yearly", re.compile(r"\b(?:annual(?:ly)?|each\s+(?:calendar\s+|contract\s+)?year|every\s+year|once\s+per\s+year|yearly|"
+                          r"per\s+(?:calendar\s+|contract\s+)?year)\b", re.I)),
 )
-_EVENT = re.compile(r"\b(?:upon|following|after|of)\s+(?:becoming\s+aware|discovery|the\s+occurrence|any\s+(?:security\s+)?"
-                    r"(?:breach|incident)|a\s+(?:security\s+|data\s+|personal\s+data\s+)?(?:breach|incident)|request)", re.I)
-_NOT_MONITORED = re.compile(r"\b(?:indemnif|hold\s+harmless|warrant|represent|defend)", re.I)
-_BOTH = re.compile(r"^\s*(?:each\s+party|both\s+parties|the\s+parties|either\s+party)\b", re.I)
-_CUSTOMER_ROLES = re.compile(r"\b(?:customer|buyer|licensee|client|purchaser|company|subscriber|recipient)\b", re.I)
-_SUPPLIER_ROLES = re.compile(r"\b(?:supplier|provider|vendor|licensor|seller|contractor|consultant|service\s+provider|"
-                             r"distributor|manufacturer)\b", re.I)
+# a duty that holds all along rather than falling due: a service kept running, a logo on every episode
+_CONTINUOUS = re.compile(r"\b(?:continuously|at\s+all\s+times|each\s+episode|every\s+episode|in\s+play|throughout\s+the\s+term|"
+                         r"during\s+the\s+(?:term|performance)|obtain\s+and\s+maintain|must\s+have)\b", re.I)
+# what sets an undated duty off: a request, an order, a shipment, a breach, the end of the agreement
+_EVENT = re.compile(r"\b(?:upon|after|following|prior\s+to|before|immediately|promptly|in\s+the\s+event|if|when|in\s+case|"
+                    r"once|as\s+soon\s+as|becoming\s+aware|on\s+(?:request|completion|termination|signing)|within\s+[\w-]+\s+\(?\d*\)?\s*"
+                    r"(?:hours?|days?|business\s+days?|working\s+days?)|as\s+incurred|being\s+incurred|in\s+advance)\b", re.I)
+# "by the 5th day of each month": due that many days into the next period
+_DAY_OF_PERIOD = re.compile(r"\bby\s+the\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:calendar\s+)?day\s+of\s+each\s+(?:calendar\s+)?month", re.I)
 
 
 def find_obligations(data: ObligationsInput) -> list[FoundObligation]:
     document, text = data.document, data.document.text
     found: list[FoundObligation] = []
+    effective = data.brief.terms.effective_date if data.brief else None
     for start, end in sentence_spans(text):
         sentence = text[start:end]
-        bound = _BOUND.search(sentence)
-        if bound is None or end - start < 25:
+        if end - start < 25 or (duty := read_duty(sentence, data.profile)) is None:
             continue
-        predicate = sentence[bound.start():]
-        kind = next((k for k, pattern in _KINDS if pattern.search(predicate)), None)
-        if kind is None or _NOT_MONITORED.search(sentence):
-            continue
-        owner = _owner(sentence[:bound.start()], data.profile)
-        if kind == "payment" and re.search(r"\binvoices?\b[^.]{0,60}\bpayable\b", sentence, re.I):
-            owner = _side_of_role("customer", data.profile) or owner  # "Supplier will invoice ... payable within": the customer pays
-        if owner is None:
-            continue
-        recurrence = "continuous" if kind == "sla" else next((r for r, p in _RHYTHM if p.search(sentence)), "once")
-        if kind == "insurance" and recurrence == "once":
-            recurrence = "yearly"  # certificates are renewed with the policy
-        rule = due_rule(sentence, recurrence, data.brief.terms.effective_date if data.brief else None, data.today)
+        rule = _due_rule_of(sentence, duty.kind, effective, data.today)
         due = occurrences_around(rule, data.today)[1]
-        found.append(FoundObligation(kind=kind, owner_side=owner, summary=_summary(kind, sentence),
-                                     citation=Span.of(document, start, end), due_date=due,
-                                     recurrence="on event" if due is None and _EVENT.search(sentence) else recurrence,
-                                     offset_days=rule.offset_days or None, anchor=rule.anchor))
+        recurrence = rule.recurrence
+        if recurrence == "once" and due is None:
+            recurrence = "on event" if _EVENT.search(sentence) else "continuous" if _CONTINUOUS.search(sentence) else "once"
+        found.append(FoundObligation(kind=duty.kind, owner_side=duty.owner_side, owner_name=duty.owner_name,
+                                     summary=_summary(duty.kind, sentence), citation=Span.of(document, start, end),
+                                     due_date=due, recurrence=recurrence, offset_days=rule.offset_days or None,
+                                     anchor=rule.anchor))
     terms = data.brief.terms if data.brief else None
     # the notice that stops an automatic renewal: a contract that simply ends needs no notice from anyone. It falls
     # due once a term; the term ledger gives the open deadline on the day it is shown
     if terms and terms.auto_renews and terms.notice_citation and (terms.notice_days or terms.notice_fixed_day):
         start, end = next(((s, e) for s, e in sentence_spans(text) if s <= terms.notice_citation.start < e),
                           (terms.notice_citation.start, terms.notice_citation.end))
+        # the non-renewal notice itself, not also a plain notice duty read from the same sentence
+        found = [f for f in found if not (f.kind == "notice" and f.citation.start <= start < f.citation.end)]
         rule = NoticeRule(days=terms.notice_days if terms.notice_months is None else None, months=terms.notice_months,
                           fixed_day=terms.notice_fixed_day)
         found.append(FoundObligation(
-            kind="notice to terminate", owner_side="us", due_date=terms.notice_deadline, recurrence="each term",
-            summary=f"Give notice of non-renewal ({rule.describe()}) or the contract renews",
+            kind="notice to terminate", owner_side="us", owner_name="us", due_date=terms.notice_deadline,
+            recurrence="each term", summary=f"Give notice of non-renewal ({rule.describe()}) or the contract renews",
             citation=Span.of(document, start, max(end, terms.notice_citation.end))))
     return found
 
 
-def _owner(subject: str, profile: ContractProfile) -> str | None:
-    """Who the sentence binds: the party named nearest before the verb ("Supplier may invoice and Buyer shall pay":
-    Buyer), read against the parties' names and defined roles, then the usual role words."""
-    subject = subject[-120:]
-    if _BOTH.search(subject[-40:]):
-        return "both"
-    mentions: list[tuple[int, str]] = []
-    for party in profile.parties:
-        for name in dict.fromkeys(n for n in (party.role, *party.defined_terms, party.name) if n):
-            mentions += [(m.end(), "us" if party.is_us else "them") for m in re.finditer(rf"\b{re.escape(name)}\b", subject, re.I)]
-    for pattern, role in ((_CUSTOMER_ROLES, "customer"), (_SUPPLIER_ROLES, "supplier")):
-        side = _side_of_role(role, profile)
-        mentions += [(m.end(), side) for m in pattern.finditer(subject) if side]
-    return max(mentions)[1] if mentions else None
-
-
-def _side_of_role(role: str, profile: ContractProfile) -> str | None:
-    if profile.our_side not in ("customer", "supplier"):
-        return None
-    return "us" if role == profile.our_side else "them"
+def _due_rule_of(sentence: str, kind: str, effective: date | None, today: date) -> DueRule:
+    """The duty's rhythm and offset: a service level is continuous (reported monthly); insurance is renewed with the
+    policy each year; "by the 5th day of each month" is five days after each month's end."""
+    if day := _DAY_OF_PERIOD.search(sentence):
+        return DueRule(recurrence="monthly", offset_days=int(day.group("day")))
+    recurrence = "continuous" if kind == "sla" else next((r for r, p in _RHYTHM if p.search(sentence)), "once")
+    if kind == "insurance" and recurrence == "once" and re.search(r"\bcertificates?\b", sentence, re.I):
+        recurrence = "yearly"  # certificates are renewed with the policy
+    if kind == "insurance" and recurrence == "once" and (_CONTINUOUS.search(sentence) or re.search(r"\bmaintain\b", sentence, re.I)):
+        recurrence = "continuous"
+    return due_rule(sentence, recurrence, effective, today)
 
 
 def _summary(kind: str, sentence: str) -> str:
@@ -202,11 +179,6 @@ def due_rule(sentence: str, recurrence: str, effective_date: date | None, today:
     the days after each period ("within fifteen days following the end of each month")."""
     stated = [d for _, _, d in find_dates(sentence) if d >= today]
     offset = next((int(d.in_unit("day")) for d in find_durations(sentence)
-                   if d.value and re.search(r"\b(?:after|following|of)\b", sentence[d.end:d.end + 25], re.I)), 0)
+                   if d.value and re.search(r"\b(?:after|following|of|from)\b", sentence[d.end:d.end + 25], re.I)), 0)
     return DueRule(recurrence=recurrence, offset_days=offset, stated=min(stated) if stated and recurrence == "once" else None,
                    anchor=effective_date if recurrence == "yearly" else None)
-
-
-def _next_due(sentence: str, recurrence: str, data: ObligationsInput) -> date | None:
-    start = data.brief.terms.effective_date if data.brief else None
-    return occurrences_around(due_rule(sentence, recurrence, start, data.today), data.today)[1]

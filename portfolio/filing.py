@@ -65,7 +65,8 @@ def filing_for(document: SourceDocument, profile: ContractProfile, extraction: E
     )
     found = find_obligations(ObligationsInput(document=document, profile=profile, brief=brief, today=today))
     obligations = [Obligation(obligation_id=f"{document.sha256[:12]}-{o.citation.start}-{o.kind.replace(' ', '_')}",
-                              contract_id=document.sha256, kind=o.kind, owner_side=o.owner_side, summary=o.summary,
+                              contract_id=document.sha256, kind=o.kind, owner_side=o.owner_side, owner_name=o.owner_name or None,
+                              summary=o.summary,
                               citation=o.citation, due_date=o.due_date, recurrence=o.recurrence,
                               offset_days=o.offset_days, anchor=o.anchor) for o in found]
     return Filing(record=record, obligations=obligations, review_version=review_version)

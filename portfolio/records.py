@@ -93,7 +93,8 @@ class Obligation(BaseModel):
     obligation_id: str = Field(description="contract id + the span's start: stable across re-filing")
     contract_id: str
     kind: str = Field(description="sla, report, deliverable, insurance, audit, payment, notice, confidentiality, other")
-    owner_side: Literal["us", "them", "both"]
+    owner_side: Literal["us", "them", "both", "unknown"]
+    owner_name: str | None = Field(default=None, description="the bound party as the contract names it")
     summary: str
     citation: Span
     due_date: date | None = Field(default=None, description="a one-off duty's date; for a recurring one, the next "

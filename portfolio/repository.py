@@ -132,7 +132,7 @@ class Repository(Store):
     migrations = {  # columns added after the first version
         "contracts": {"request": "TEXT", "previous_version": "TEXT", "renewal_kind": "TEXT", "renewal_count": "INTEGER",
                       "until_terminated": "INTEGER NOT NULL DEFAULT 0", "notice_months": "INTEGER", "notice_fixed_day": "TEXT"},
-        "obligations": {"offset_days": "INTEGER", "anchor": "TEXT"},
+        "obligations": {"offset_days": "INTEGER", "anchor": "TEXT", "owner_name": "TEXT"},
         "obligation_events": {"due_date": "TEXT", "on_date": "TEXT"},
         "spend_lines": {"source_file": "TEXT", "source_line": "INTEGER", "reporting_amount": "REAL"},
         "spend_flags": {"source": "TEXT"},
@@ -461,9 +461,9 @@ def _replace_open_obligations(db, contract_id: str, obligations: list[Obligation
                                         (contract_id,))}
     db.execute("DELETE FROM obligations WHERE contract_id = ? AND status = 'open'", (contract_id,))
     db.executemany(
-        "INSERT INTO obligations (obligation_id, contract_id, kind, owner_side, summary, citation, due_date, recurrence,"
-        " offset_days, anchor, status) VALUES (?,?,?,?,?,?,?,?,?,?,'open')",
-        [(o.obligation_id, contract_id, o.kind, o.owner_side, o.summary, o.citation.model_dump_json(),
+        "INSERT INTO obligations (obligation_id, contract_id, kind, owner_side, owner_name, summary, citation, due_date,"
+        " recurrence, offset_days, anchor, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,'open')",
+        [(o.obligation_id, contract_id, o.kind, o.owner_side, o.owner_name, o.summary, o.citation.model_dump_json(),
           o.due_date.isoformat() if o.due_date else None, o.recurrence, o.offset_days,
           o.anchor.isoformat() if o.anchor else None) for o in obligations if o.obligation_id not in decided])
 
@@ -531,5 +531,5 @@ def _obligation_of(row) -> Obligation:
     return Obligation(obligation_id=row["obligation_id"], contract_id=row["contract_id"], kind=row["kind"],
                       owner_side=row["owner_side"], summary=row["summary"], citation=Span.model_validate_json(row["citation"]),
                       due_date=row["due_date"], recurrence=row["recurrence"], status=row["status"],
-                      offset_days=row["offset_days"], anchor=row["anchor"],
+                      offset_days=row["offset_days"], anchor=row["anchor"], owner_name=row["owner_name"],
                       decided_by=row["decided_by"], decided_at=row["decided_at"])

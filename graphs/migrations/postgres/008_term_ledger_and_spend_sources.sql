@@ -6,6 +6,7 @@ ALTER TABLE contracts ADD COLUMN IF NOT EXISTS notice_months INTEGER;
 ALTER TABLE contracts ADD COLUMN IF NOT EXISTS notice_fixed_day TEXT;
 ALTER TABLE obligations ADD COLUMN IF NOT EXISTS offset_days INTEGER;
 ALTER TABLE obligations ADD COLUMN IF NOT EXISTS anchor TEXT;
+ALTER TABLE obligations ADD COLUMN IF NOT EXISTS owner_name TEXT;
 ALTER TABLE obligation_events ADD COLUMN IF NOT EXISTS due_date TEXT;
 ALTER TABLE obligation_events ADD COLUMN IF NOT EXISTS on_date TEXT;
 -- ERP lines keep where they came from and their amount in the reporting currency; a flag names the export's line.
