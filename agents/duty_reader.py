@@ -84,6 +84,43 @@ class Duty(BaseModel):
     modal_start: int  # where the binding words start in the sentence
 
 
+# what stands between a modal and its verb: "shall further", "shall, at its own expense,", "will, within 90 days of
+# the execution of this Agreement,", "shall promptly"
+_LEADING = re.compile(r"^(?:\s*(?:,|be\s+responsible\s+(?:for|to)|also|further|then|thereafter|promptly|immediately|forthwith|"
+                      r"directly|timely|jointly|each|at\s+(?:its|his|her|their)\s+(?:own\s+)?(?:sole\s+)?(?:cost|expense)(?:\s+and\s+"
+                      r"(?:cost|expense))?|(?:within|upon|on|after|following|before|prior\s+to|no\s+later\s+than|in\s+(?:each|every|the\s+event))"
+                      r"\b[^,]{0,90},|subject\s+to\b[^,]{0,90},|and)\s*)*", re.I)
+# the act a verb names, by the verb: what a contract manager would check was done
+_VERB_KINDS = [(kind, re.compile(pattern, re.I)) for kind, pattern in [
+    ("payment", r"(?:pay|paying|remit|reimburse|compensate|refund|credit)\b|make\s+(?:a\s+|the\s+|all\s+)?(?:pre)?payments?\b"),
+    ("report", r"(?:report|reporting|reconcile|invoice|fax|account\s+for)\b|(?:submit|send|deliver|provide|furnish|supply)\s+"
+               r"(?:to\s+\w+\s+)?(?:\w+\s+){0,3}(?:reports?|statements?|results|summar(?:y|ies)|forecasts?|projections?|"
+               r"information|evidence|records|accounts?)\b"),
+    ("notice", r"(?:notify|inform|advise|alert|confirm|refer|pass\s+on)\b|give\s+(?:\w+\s+){0,5}notice\b"),
+    ("deliverable", r"(?:deliver|ship|shipping|provide|supply|furnish|designate|display|produce|purchase|buy|return|destroy|"
+                    r"cease|remove|feature|appear|endorse|create|creating|hang|hanging|complete|train|submit|send|issue|file|"
+                    r"appoint|transfer|develop|install|make\s+(?:\w+\s+)?available|cause)\b"),
+]]
+# a promise to do the contract's work in general, not a thing to check: "provide the Services", "perform its duties"
+_GENERIC_ACT = re.compile(r"^(?:provide|perform|render)\s+(?:the\s+|such\s+|all\s+|its\s+)?(?:\w+\s+){0,3}(?:services|duties|"
+                          r"obligations|work)\b(?!\s+of\b)|^cause\s+(?:this|the)\s+agreement|^develop\s+and\s+implement\s+a\s+program",
+                          re.I)
+
+
+def act_kind(predicate: str) -> str | None:
+    """The kind of act the predicate's verb names ("pay", "notify", "fax ... results", "provide ... equipment"), insurance
+    when the act is about insurance at all, or None (a generic promise to perform, or no act to track)."""
+    act = predicate[_LEADING.match(predicate).end():].lstrip()
+    if re.search(r"\binsur(?:ance|ed)\b", predicate[:260], re.I) and re.match(
+            r"(?:maintain|obtain|carry|procure|provide|have|keep|name|purchase|supply|deliver|furnish)\b", act, re.I):
+        return "insurance"
+    if re.match(r"(?:maintain\s+the\s+operation|keep\s+\w+\s+available)", act, re.I):
+        return "sla"
+    if _GENERIC_ACT.match(act):
+        return ""  # a generic promise: no act to track, whatever words follow
+    return next((kind for kind, verb in _VERB_KINDS if verb.match(act)), None)
+
+
 # a payment stated without its payer: "Fees shall be payable within thirty (30) days of invoice"
 _PASSIVE_PAYMENT = re.compile(r"\b(?:(?:to|shall|will|must)\s+be\s+(?:paid|payable)|(?:shall|will)\s+be\s+due\s+and\s+payable|"
                               r"payments?\s+(?:shall|will|must)\s+be\s+(?:made|due)|terms\s+of\s+payment\s+(?:shall|will)\s+be|"
@@ -129,8 +166,10 @@ def read_duty(sentence: str, profile: ContractProfile) -> Duty | None:
             if kind and owner:
                 return Duty(kind=kind, owner_side=owner[0], owner_name=owner[1], modal_start=modal.start())
             continue
-        kind = next((k for k, pattern in KINDS if pattern.search(head)), None)
+        kind = act_kind(predicate)
         if kind is None:
+            kind = next((k for k, pattern in KINDS if pattern.search(head)), None)
+        if not kind:
             continue
         owner = _owner(subject, profile) or _owner_of_elided(sentence[offset:modal.start()], profile)
         if owner is None:
@@ -151,6 +190,27 @@ def read_duty(sentence: str, profile: ContractProfile) -> Duty | None:
 # a payment duty says when: "within thirty (30) days of invoice", "upon placement of order", "in equal installments"
 _WHEN = re.compile(r"\b(?:within|net|upon|on\s+or\s+before|no\s+later\s+than|following|after|before|in\s+advance|"
                    r"installments?|monthly|quarterly|annually|each|every|\d+/\d+)\b", re.I)
+
+
+# "each Party hereby agrees to do the following:", "UTEK agrees to:", "Sabco shall perform the following services:": the
+# items after it are the subject's duties though they name no one ("b. Report to the other Party ...")
+_LEAD_IN = re.compile(r"(?P<modal>\b(?:shall|will|must|agrees?\s+to|undertakes?\s+to|covenants?\s+to))(?:\s+(?:do|perform)"
+                      r"(?:\s+the\s+following(?:\s+\w+){0,3})?|\s+the\s+following)?\s*:\s*(?:\(?[a-zA-Z0-9]{1,4}[.)])?\s*$", re.I)
+_ITEM = re.compile(r"^\s*(?:\(?[a-zA-Z0-9]{1,4}[.)]\s*)?(?:to\s+)?(?=[A-Za-z])", re.I)
+
+
+def lead_in(sentence: str) -> str | None:
+    """The subject and modal of a sentence that introduces a list of duties ("each Party hereby agrees to:"), or None."""
+    if m := _LEAD_IN.search(sentence):
+        return sentence[:m.end("modal")]
+    return None
+
+
+def read_item(item: str, lead: str, profile: ContractProfile) -> Duty | None:
+    """A list item under a lead-in, read as the lead-in's subject bound to it."""
+    text = item[_ITEM.match(item).end():] if _ITEM.match(item) else item
+    duty = read_duty(f"{lead} {text[:1].lower()}{text[1:]}", profile)
+    return duty
 
 
 def _owner_of_elided(subject: str, profile: ContractProfile) -> tuple[str, str] | None:

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, Field
 
-from agents.duty_reader import read_duty
+from agents.duty_reader import lead_in, read_duty, read_item
 from agents.schema import ContractProfile, NegotiationBrief, Span
 from agents.term_ledger import NoticeRule
 from document_io.dates import find_dates
@@ -67,9 +67,17 @@ def find_obligations(data: ObligationsInput) -> list[FoundObligation]:
     document, text = data.document, data.document.text
     found: list[FoundObligation] = []
     effective = data.brief.terms.effective_date if data.brief else None
+    lead, items_left = None, 0
     for start, end in sentence_spans(text):
         sentence = text[start:end]
-        if end - start < 25 or (duty := read_duty(sentence, data.profile)) is None:
+        duty = read_duty(sentence, data.profile) if end - start >= 25 else None
+        if duty is None and lead and items_left > 0 and not re.match(r"\s*\d+\.\s+[A-Z]", sentence):
+            duty = read_item(sentence, lead, data.profile)  # "b. Report to the other Party ..." under "each Party agrees to:"
+        if (introduces := lead_in(sentence)) is not None:
+            lead, items_left = introduces, 12
+        else:
+            items_left -= 1
+        if duty is None:
             continue
         rule = _due_rule_of(sentence, duty.kind, effective, data.today)
         due = occurrences_around(rule, data.today)[1]
