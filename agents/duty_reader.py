@@ -38,14 +38,16 @@ _NOT_A_DUTY_AFTER = re.compile(
 _NOT_TRACKED = re.compile(
     r"\b(?:indemni\w*|hold\s+(?:\w+\s+){0,3}harmless|defend\b|represents?\b|warrants?\b|warranty|"
     r"tax(?:es)?\b|court\s+costs|procure\s+the\s+right|exclusively\s+purchase|available\s+as\s+(?:the|its|a)\b|"
-    r"payment\s+of\s+(?:\w+\s+){0,2}(?:wages|commissions)|"
+    r"payment\s+of\s+(?:\w+\s+){0,2}(?:wages|commissions)|payments?\s+(?:\w+\s+){0,5}(?:its|their)\s+(?:own\s+)?employees|"
     r"keep\s+(?:\w+\s+){0,4}confidential|in\s+(?:strict\s+)?confidence|not\s+disclose|comply\s+with|abide\s+by|"
     r"conform\s+to|waive|acknowledges?|be\s+bound|execute\s+and\s+deliver\s+such\s+(?:further|additional)|"
     r"such\s+further\s+(?:acts|documents)|bear\s+(?:all|its\s+own|the)\s+(?:costs?|expenses?|charges?)|"
     r"pay\s+(?:its|his|her|their)(?:\s+or\s+(?:its|his|her|their))?\s+own|attorneys?'?\s+fees|use\s+(?:its\s+)?(?:best|commercially\s+reasonable|reasonable)\s+"
     r"efforts\s+to\s+(?:promote|market|sell|reach|negotiate)|promote,?\s+market|treat\s+(?:such\s+)?information)\b", re.I)
 # a sentence that is about something else than a duty to track, wherever its modal is
-_NOT_TRACKED_SENTENCE = re.compile(r"\b(?:wishing|wants|desiring|in\s+order)\s+to\s+terminate\b", re.I)
+_NOT_TRACKED_SENTENCE = re.compile(r"\b(?:wishing|wants|desir(?:es|ing)|in\s+order)\s+to\s+terminate\b|"
+                                   r"\bas\s+may\s+be\s+(?:established|agreed|determined)\b[^.;]{0,40}\bmutual|"
+                                   r"\bat\s+(?:a|the)\s+(?:discounted\s+)?rate\s+of\b|\bat\s+a\s+discounted\s+rate\b", re.I)
 # an allocation of responsibility, not an act: "solely responsible for all content", "responsible for any loss"
 _ALLOCATION = re.compile(r"responsible\s+(?:for|to)\s+(?:all|any|the\s+security|the\s+ongoing|the\s+payment\s+of\s+all\s+taxes|"
                          r"its\s+own|their\s+own\s+(?:costs|expenses)|undertaking)\b", re.I)
@@ -102,9 +104,10 @@ _VERB_KINDS = [(kind, re.compile(pattern, re.I)) for kind, pattern in [
                     r"appoint|transfer|develop|install|make\s+(?:\w+\s+)?available|cause)\b"),
 ]]
 # a promise to do the contract's work in general, not a thing to check: "provide the Services", "perform its duties"
-_GENERIC_ACT = re.compile(r"^(?:provide|perform|render)\s+(?:the\s+|such\s+|all\s+|its\s+)?(?:\w+\s+){0,3}(?:services|duties|"
-                          r"obligations|work)\b(?!\s+of\b)|^cause\s+(?:this|the)\s+agreement|^develop\s+and\s+implement\s+a\s+program",
-                          re.I)
+_GENERIC_ACT = re.compile(r"^(?:provide|perform|render)\s+(?:(?:to|unto)\s+[^,]{1,60}?\s+)?(?:\w+\s+with\s+)?(?:the\s+|such\s+|"
+                          r"all\s+|its\s+)?(?:[\w-]+\s+){0,5}(?:services|duties|obligations|work|consultation|consulting|support)\b"
+                          r"(?!\s+of\b)|^cause\s+(?:this|the)\s+agreement|^develop\s+and\s+implement\s+a\s+program|"
+                          r"^produce\s+(?:the\s+)?products\b|^cease\s+(?!(?:all\s+)?(?:use|uses|usage|using)\b)", re.I)
 
 
 def act_kind(predicate: str) -> str | None:
@@ -133,6 +136,7 @@ _PREDICATE_END = re.compile(r"[;:]|\b(?:and|or|but)\s+(?:shall|will|must)\b|\bpr
 
 def read_duty(sentence: str, profile: ContractProfile) -> Duty | None:
     """The duty the sentence states, or None."""
+    sentence = re.sub(r"-{3,}", " ", sentence)  # filings' rules and blanks ("execute and ---------- deliver")
     offset = 0
     if _AMENDED.search(sentence):  # "... previously read: "X shall ..." now reads: "X shall ...": the new words only
         now = _NOW_READS.search(sentence)
@@ -207,10 +211,12 @@ def lead_in(sentence: str) -> str | None:
 
 
 def read_item(item: str, lead: str, profile: ContractProfile) -> Duty | None:
-    """A list item under a lead-in, read as the lead-in's subject bound to it."""
+    """A list item under a lead-in, read as the lead-in's subject bound to it: only an item that opens with what it
+    binds the subject to do ("Report to the other Party ...", "To inform ...", "Within 15 days ..., provide ...")."""
     text = item[_ITEM.match(item).end():] if _ITEM.match(item) else item
-    duty = read_duty(f"{lead} {text[:1].lower()}{text[1:]}", profile)
-    return duty
+    if not (act_kind(" " + text) or re.match(r"(?:within|upon|on|after|no\s+later\s+than)\b", text, re.I)):
+        return None
+    return read_duty(f"{lead} {text[:1].lower()}{text[1:]}", profile)
 
 
 def _owner_of_elided(subject: str, profile: ContractProfile) -> tuple[str, str] | None:

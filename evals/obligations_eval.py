@@ -142,12 +142,14 @@ def _same_owner(judged: str, named: str, profile) -> bool:
 
 
 def _due_is_right(duty: Duty, obligation, as_of: date) -> bool:
-    """The next due date the duty's rule gives as of `as_of`, or for an undated duty, no invented date."""
+    """The next due date the duty's rule gives as of `as_of`; for an undated duty (once, on an event, or all along), no
+    invented date or rhythm. Whether an undated duty is filed as once, on event or continuous is not scored: none of
+    them puts a date in front of anyone."""
     due = duty.due
-    if due in ("once", "on event"):
-        return obligation.due_date is None and obligation.recurrence in ("once", "on event")
-    if due == "continuous":
-        return obligation.recurrence == "continuous" or (obligation.due_date is None and obligation.recurrence != "once")
+    if due in ("once", "on event", "continuous"):
+        # undated: right when no date or rhythm was invented (a service level is continuous and reported monthly)
+        return obligation.due_date is None and obligation.recurrence in ("once", "on event", "continuous") or \
+            (due == "continuous" and obligation.recurrence == "continuous")
     if due == "each term":
         return obligation.kind == "notice to terminate"
     if due in ("yearly", "monthly", "quarterly"):
