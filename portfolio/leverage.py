@@ -5,6 +5,8 @@ against other contracts of the same type, and the other counterparties we alread
 
 from __future__ import annotations
 
+import math
+import re
 import statistics
 from datetime import date, timedelta
 
@@ -50,11 +52,14 @@ def leverage_brief(repository: Repository, contract: ContractRecord, today: date
         escalators = [r[0] for r in db.execute(
             "SELECT price_escalator_pct FROM contracts WHERE contract_type = ? AND price_escalator_pct IS NOT NULL",
             (contract.contract_type,))]
-    peers = [(c.counterparty, c.name, c.price_escalator_pct, c.payment_terms_days, c.liability_cap)
-             for c in repository.contracts_as_of(today, "c.contract_type = ? AND c.contract_id != ? AND c.counterparty_key != ''"
-                                                 " AND c.counterparty_key != ?",
-                                                 (contract.contract_type, contract.contract_id, name_key(contract.counterparty)))
-             if c.status not in ("expired", "terminated")]
+    in_force = [c for c in repository.contracts_as_of(
+        today, "c.contract_type = ? AND c.contract_id != ? AND c.counterparty_key != '' AND c.counterparty_key != ?",
+        (contract.contract_type, contract.contract_id, name_key(contract.counterparty))) if c.status not in ("expired", "terminated")]
+    # an alternative supplies the same thing: of the same type *and* close in what the contract is for (a hosting
+    # contract's alternatives host; a naturopath's clinic software is no alternative to a card processor)
+    ours = scope_words(repository, contract)
+    peers = [(c.counterparty, c.name, c.price_escalator_pct, c.payment_terms_days, c.liability_cap) for c in in_force
+             if _similar(ours, scope_words(repository, c)) >= SAME_SCOPE]
     brief.spend_last_12m, brief.spend_prior_12m = round(last, 2), round(prior, 2)
     if prior:
         brief.spend_trend_pct = round(100 * (last - prior) / prior, 1)
@@ -70,6 +75,41 @@ def leverage_brief(repository: Repository, contract: ContractRecord, today: date
                                                   payment_terms_days=terms, liability_cap=cap))
     brief.points = _points(brief, contract)
     return brief
+
+
+SAME_SCOPE = 0.2  # cosine of what two contracts are for, above which one counterparty is an alternative to the other
+_SCOPE_VERBS = re.compile(r"\b(?:provide|provides|supply|supplies|sell|sells|license|licenses|licence|host|hosts|hosting|deliver|"
+                          r"manufacture|distribute|develop|perform|render|lease|sponsor)\b", re.I)
+_SCOPE_STOP = set("""a an the and or of to in on for with by from at as is are be been shall will may must any all such this that
+these those its their his her it they which who agreement party parties hereto hereunder herein thereof services service
+provider customer company client supplier vendor licensor licensee provide provides supply supplies sell sells license
+licenses licence host hosts deliver perform render other each under terms term including without limitation set forth
+pursuant accordance subject within days year years inc llc ltd corporation into entered whereas follows has have
+made effective date non exclusive grants grant use used using time request requested hereby between following both one
+two three five first means mean also than more less only upon after before during period written notice rights right
+state laws law""".split())
+
+
+def scope_words(repository: Repository, contract: ContractRecord) -> dict[str, float]:
+    """What the contract is for, as weighted words: its title, the category of its intake request, and the sentences
+    that say what is supplied ("Provider shall host the Customer's web site ...")."""
+    with repository.read() as db:
+        rows = db.execute("SELECT text FROM contract_clauses WHERE contract_id = ? ORDER BY start", (contract.contract_id,)).fetchall()
+    sentences = [r[0] for r in rows if _SCOPE_VERBS.search(r[0])][:8]
+    text = " ".join([contract.title or "", (contract.request.category or "") if contract.request else "", *sentences])
+    names = {w for name in [*contract.parties, contract.counterparty or ""] for w in re.findall(r"[a-z]{3,}", name.lower())}
+    counts: dict[str, float] = {}
+    for word in re.findall(r"[a-z]{3,}", text.lower()):
+        if word not in _SCOPE_STOP and word not in names:
+            counts[word[:7]] = counts.get(word[:7], 0.0) + 1.0  # a crude stem: "hosting" = "hosted"
+    return {w: 1.0 + math.log(n) for w, n in counts.items()}
+
+
+def _similar(a: dict[str, float], b: dict[str, float]) -> float:
+    if not a or not b:
+        return 0.0
+    dot = sum(v * b.get(w, 0.0) for w, v in a.items())
+    return dot / (math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values())))
 
 
 def _points(brief: LeverageBrief, contract: ContractRecord) -> list[str]:

@@ -458,8 +458,15 @@ def test_the_leverage_brief_draws_on_spend_flags_service_levels_escalators_and_a
     from portfolio.spend import match_and_flag
 
     ids = _spend_portfolio(repository)
-    repository.file_many([Filing(record=_record(51, counterparty="Hooli Cloud Inc.", contract_type="saas", price_escalator_pct=2.0)),
-                          Filing(record=_record(52, counterparty="Expired Host Ltd", term_end=date(2024, 1, 1), auto_renews=False))])
+    hosting = repository.contract(ids["hosting"])
+    repository.file(Filing(record=hosting.model_copy(update={"title": "Managed cloud hosting services agreement"})))
+    repository.file_many([Filing(record=_record(51, counterparty="Hooli Cloud Inc.", contract_type="saas", price_escalator_pct=2.0,
+                                                title="Cloud hosting agreement for managed web servers")),
+                          Filing(record=_record(52, counterparty="Expired Host Ltd", term_end=date(2024, 1, 1), auto_renews=False,
+                                                title="Cloud hosting agreement")),
+                          # the same contract type, another trade: no alternative to a hosting provider
+                          Filing(record=_record(53, counterparty="Green Leaf Naturopathy Ltd", contract_type="saas",
+                                                title="Naturopathic clinic appointment booking subscription"))])
     repository.add_spend([SpendLine(kind="invoice", supplier="ACME HOSTING", invoice_number=f"H-{n}", date=day, amount=amount)
                           for n, (day, amount) in enumerate([(date(2025, 3, 1), 10000.0), (date(2026, 3, 1), 30000.0)])])
     match_and_flag(repository, TODAY)
@@ -469,6 +476,7 @@ def test_the_leverage_brief_draws_on_spend_flags_service_levels_escalators_and_a
     assert brief.escalator_pct == 3.0 and brief.escalator_median_same_type == 2.5  # the saas contracts: 3% and 2%
     names = [a.counterparty for a in brief.alternatives]
     assert "Hooli Cloud Inc." in names and "Expired Host Ltd" not in names and "Acme Hosting Inc." not in names
+    assert "Green Leaf Naturopathy Ltd" not in names
     text = " ".join(brief.points)
     assert "missed in 1 of the last 2 months" in text and "up 200%" in text and "above the median" in text
     assert "Hooli Cloud Inc." in text
