@@ -49,7 +49,9 @@ _RHYTHM = (
     ("monthly", re.compile(r"\b(?:monthly|each\s+(?:calendar\s+)?month|every\s+month|per\s+month|"
                            r"(?:from|after|following)\s+the\s+end\s+of\s+the\s+(?:calendar\s+)?month)\b", re.I)),
     ("quarterly", re.compile(r"\b(?:quarterly|each\s+(?:calendar\s+)?quarter|every\s+quarter)\b", re.I)),
-    ("yearly", re.compile(r"\b(?:annual(?:ly)?|each\s+(?:calendar\s+|contract\s+)?year|every\s+year|once\s+per\s+year|yearly|"
+    # "annual fees not to exceed" is a cap, not a rhythm: "annual" only for what is done once a year
+    ("yearly", re.compile(r"\b(?:annually|annual\s+(?:reports?|statements?|audits?|certificat\w*|reviews?|meetings?|"
+                          r"reconciliation)|each\s+(?:calendar\s+|contract\s+)?year|every\s+year|once\s+per\s+year|yearly|"
                           r"per\s+(?:calendar\s+|contract\s+)?year)\b", re.I)),
 )
 # a duty that holds all along rather than falling due: a service kept running, a logo on every episode
