@@ -41,7 +41,7 @@ _NOT_TRACKED = re.compile(
     r"payment\s+of\s+(?:\w+\s+){0,2}(?:wages|commissions)|payments?\s+(?:\w+\s+){0,5}(?:its|their)\s+(?:own\s+)?employees|"
     r"keep\s+(?:\w+\s+){0,4}confidential|in\s+(?:strict\s+)?confidence|not\s+disclose|comply\s+with|abide\s+by|"
     r"conform\s+to|waive|acknowledges?|be\s+bound|execute\s+and\s+deliver\s+such\s+(?:further|additional)|"
-    r"such\s+further\s+(?:acts|documents)|bear\s+(?:all|its\s+own|the)\s+(?:costs?|expenses?|charges?)|"
+    r"such\s+further\s+(?:acts|documents)|bear\s+(?:all|its\s+own|the)\s+(?:\w+\s+){0,3}(?:costs?|expenses?|charges?)|"
     r"pay\s+(?:its|his|her|their)(?:\s+or\s+(?:its|his|her|their))?\s+own|attorneys?'?\s+fees|use\s+(?:its\s+)?(?:best|commercially\s+reasonable|reasonable)\s+"
     r"efforts\s+to\s+(?:promote|market|sell|reach|negotiate)|promote,?\s+market|treat\s+(?:such\s+)?information)\b", re.I)
 # a sentence that is about something else than a duty to track, wherever its modal is
@@ -119,7 +119,7 @@ def act_kind(predicate: str) -> str | None:
         return "insurance"
     if re.match(r"(?:maintain\s+the\s+operation|keep\s+\w+\s+available)", act, re.I):
         return "sla"
-    if _GENERIC_ACT.match(act):
+    if _GENERIC_ACT.match(re.sub(r"\s*\([^)]{0,60}\)", "", act)):  # "provide Product Maintenance (as defined below) and ..."
         return ""  # a generic promise: no act to track, whatever words follow
     return next((kind for kind, verb in _VERB_KINDS if verb.match(act)), None)
 

@@ -125,6 +125,21 @@ def test_every_view_shows_the_right_term_end_deadline_and_status_on_each_day(por
     assert not problems, f"on {day}:\n" + "\n".join(problems)
 
 
+@pytest.mark.parametrize("day", [date(2027, 6, 4), date(2029, 12, 4), date(2031, 6, 4)], ids=str)
+def test_the_cli_moved_by_clauseflow_today_lists_the_same_deadlines(portfolio, day):
+    """`CLAUSEFLOW_TODAY` moved forward: `renewals --json` and `alerts --json` answer for that day."""
+    _, _, data = portfolio
+    env = {"CLAUSEFLOW_TODAY": day.isoformat()}
+    listed = {r["name"].removesuffix(".txt"): (r["notice_deadline"], r["status"])
+              for r in json.loads(cli("renewals", "--within", "365d", "--json", data_dir=data, env=env).stdout)}
+    expected = {name: Expected(schedule, day) for name, schedule in SCHEDULES.items()}
+    assert listed == {name: (w.listed(day, WINDOW_DAYS).isoformat(), w.status) for name, w in expected.items()
+                      if w.listed(day, WINDOW_DAYS)}
+    alerts = json.loads(cli("alerts", "--within", "60d", "--json", data_dir=data, env=env).stdout)
+    assert {a["contract"].removesuffix(".txt") for a in alerts if a["kind"] == "notice_deadline"} == \
+        {name for name, w in expected.items() if w.listed(day, 60)}
+
+
 def test_a_recorded_notice_of_non_renewal_ends_the_contract_after_that_term(portfolio):
     """Marking the renewal notice done (on the day it was given) stops the renewal: the contract expires at the end of
     the term it was given in, and no later deadline is listed."""
