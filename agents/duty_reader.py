@@ -37,7 +37,7 @@ _NOT_A_DUTY_AFTER = re.compile(
 # acts a contract manager does not chase
 _NOT_TRACKED = re.compile(
     r"\b(?:indemni\w*|hold\s+(?:\w+\s+){0,3}harmless|defend\b|represents?\b|warrants?\b|warranty|"
-    r"tax(?:es)?\b|court\s+costs|procure\s+the\s+right|exclusively\s+purchase|available\s+as\s+(?:the|its|a)\b|"
+    r"(?:responsible\s+for\s+(?:the\s+payment\s+of\s+)?(?:all\s+)?|add\s+(?:\w+\s+){0,6})tax(?:es)?\b|court\s+costs|procure\s+the\s+right|exclusively\s+purchase|available\s+as\s+(?:the|its|a)\b|"
     r"payment\s+of\s+(?:\w+\s+){0,2}(?:wages|commissions)|payments?\s+(?:\w+\s+){0,5}(?:its|their)\s+(?:own\s+)?employees|"
     r"keep\s+(?:\w+\s+){0,4}confidential|in\s+(?:strict\s+)?confidence|not\s+disclose|comply\s+with|abide\s+by|"
     r"conform\s+to|waive|acknowledges?|be\s+bound|execute\s+and\s+deliver\s+such\s+(?:further|additional)|"
@@ -95,18 +95,20 @@ _LEADING = re.compile(r"^(?:\s*(?:,|be\s+responsible\s+(?:for|to)|also|further|t
 # the act a verb names, by the verb: what a contract manager would check was done
 _VERB_KINDS = [(kind, re.compile(pattern, re.I)) for kind, pattern in [
     ("payment", r"(?:pay|paying|remit|reimburse|compensate|refund|credit)\b|make\s+(?:a\s+|the\s+|all\s+)?(?:pre)?payments?\b"),
-    ("report", r"(?:report|reporting|reconcile|invoice|fax|account\s+for)\b|(?:submit|send|deliver|provide|furnish|supply)\s+"
+    ("report", r"(?:report|reporting|reconcile|invoice|bill|fax|account\s+for)\b|(?:submit|send|deliver|provide|furnish|supply)\s+"
                r"(?:to\s+\w+\s+)?(?:\w+\s+){0,3}(?:reports?|statements?|results|summar(?:y|ies)|forecasts?|projections?|"
                r"information|evidence|records|accounts?)\b"),
     ("notice", r"(?:notify|inform|advise|alert|confirm|refer|pass\s+on)\b|give\s+(?:\w+\s+){0,5}notice\b"),
     ("deliverable", r"(?:deliver|ship|shipping|provide|supply|furnish|designate|display|produce|purchase|buy|return|destroy|"
                     r"cease|remove|feature|appear|endorse|create|creating|hang|hanging|complete|train|submit|send|issue|file|"
-                    r"appoint|transfer|develop|install|make\s+(?:\w+\s+)?available|cause)\b"),
+                    r"appoint|transfer|develop|install|introduce|reassign|replace|make\s+(?:\w+\s+)?available)\b"),
 ]]
 # a promise to do the contract's work in general, not a thing to check: "provide the Services", "perform its duties"
-_GENERIC_ACT = re.compile(r"^(?:provide|perform|render)\s+(?:(?:to|unto)\s+[^,]{1,60}?\s+)?(?:\w+\s+with\s+)?(?:the\s+|such\s+|"
-                          r"all\s+|its\s+)?(?:[\w-]+\s+){0,5}(?:services|duties|obligations|work|consultation|consulting|support)\b"
-                          r"(?!\s+of\b)|^cause\s+(?:this|the)\s+agreement|^develop\s+and\s+implement\s+a\s+program|"
+_GENERIC_ACT = re.compile(r"^(?:provide|perform|render|furnish|deliver)\s+(?:(?:to|unto)\s+[^,]{1,60}?\s+)?(?:\w+\s+with\s+)?"
+                          r"(?:the\s+|such\s+|all\s+|its\s+)?(?:(?!with\b|consistent\b|for\b|to\b|of\b|in\b)[\w-]+\s+){0,4}"
+                          r"(?:services|duties|obligations|work|consultation|consulting|support)\b(?!\s+of\b)|"
+                          r"^provide\s+(?:sufficient|adequate|qualified|appropriate)\s+(?:\w+\s+)?(?:personnel|staff|resources)\b|"
+                          r"^cause\s+(?:this|the)\s+agreement|^develop\s+and\s+(?:implement|agree)|^agree\s+upon|"
                           r"^produce\s+(?:the\s+)?products\b|^cease\s+(?!(?:all\s+)?(?:use|uses|usage|using)\b)", re.I)
 
 
@@ -119,6 +121,13 @@ def act_kind(predicate: str) -> str | None:
         return "insurance"
     if re.match(r"(?:maintain\s+the\s+operation|keep\s+\w+\s+available)", act, re.I):
         return "sla"
+    if re.search(r"\bservice\s+levels?\b", act[:120], re.I):
+        return "sla"  # "deliver the Services in line with the agreed service levels"
+    if caused := re.match(r"cause\s+(?:[\w'-]+\s+){0,4}?to\s+(?:be\s+)?", act, re.I):
+        # "cause its subsidiaries to pay": the act is what is caused; "cause each car to be painted": a deliverable
+        rest = act[caused.end():]
+        kind = act_kind(" " + rest)
+        return kind if kind is not None else ("" if re.match(r"accept|comply|observe|abide", rest, re.I) else "deliverable")
     if _GENERIC_ACT.match(re.sub(r"\s*\([^)]{0,60}\)", "", act)):  # "provide Product Maintenance (as defined below) and ..."
         return ""  # a generic promise: no act to track, whatever words follow
     return next((kind for kind, verb in _VERB_KINDS if verb.match(act)), None)
@@ -160,6 +169,10 @@ def read_duty(sentence: str, profile: ContractProfile) -> Duty | None:
             continue
         subject = sentence[offset:modal.start()]
         head = " ".join(predicate.split()[:12])  # the act: what the verb does, not a date named later ("until delivery")
+        agent = re.match(r"\s*be\s+(?P<verb>sent|delivered|provided|submitted|forwarded|furnished|supplied|shipped)\s+(?:to\s+\w+\s+)?"
+                         r"(?:from|by)\s+(?P<who>(?:the\s+)?[A-Z][\w-]*(?:\s+[A-Z][\w-]*){0,2})", predicate)
+        if agent and (owner := _owner(agent.group("who") + " ", profile, leading=True)):
+            return Duty(kind="deliverable", owner_side=owner[0], owner_name=owner[1], modal_start=modal.start())  # "must be sent from VNUE"
         if re.match(r"\s*be\s+\w+(?:ed|en)\b", predicate, re.I):  # passive: the act is the subject's ("reports must be provided")
             noun = re.search(r"(?P<party>\b[\w-]+(?:'s)?)\s+(?P<noun>reports?|notices?|invoices?|certificates?|statements?)\s*$",
                              subject, re.I)

@@ -82,7 +82,7 @@ def find_obligations(data: ObligationsInput) -> list[FoundObligation]:
         if duty is None:
             continue
         rule = _due_rule_of(sentence, duty.kind, effective, data.today)
-        due = occurrences_around(rule, data.today)[1]
+        due = occurrences_around(rule, data.today)[1] if rule.recurrence != "continuous" or duty.kind == "sla" else None
         recurrence = rule.recurrence
         if recurrence == "once" and due is None:
             recurrence = "on event" if _EVENT.search(sentence) else "continuous" if _CONTINUOUS.search(sentence) else "once"
