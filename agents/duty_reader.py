@@ -121,7 +121,7 @@ def act_kind(predicate: str) -> str | None:
         return "insurance"
     if re.match(r"(?:maintain\s+the\s+operation|keep\s+\w+\s+available)", act, re.I):
         return "sla"
-    if re.search(r"\bservice\s+levels?\b", act[:120], re.I):
+    if re.search(r"\bservice\s+levels?\b(?!\s+(?:reports?|statements?))", act[:120], re.I):
         return "sla"  # "deliver the Services in line with the agreed service levels"
     if caused := re.match(r"cause\s+(?:[\w'-]+\s+){0,4}?to\s+(?:be\s+)?", act, re.I):
         # "cause its subsidiaries to pay": the act is what is caused; "cause each car to be painted": a deliverable
