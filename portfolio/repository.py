@@ -208,23 +208,25 @@ class Repository(Store):
                               (name_key(counterparty),)).fetchall()
         return [contract_of(r) for r in rows]
 
-    def contracts_as_of(self, today: date, where: str = "", args: tuple | list = ()) -> list[ContractRecord]:
+    def contracts_as_of(self, today: date, where: str = "", args: tuple | list = (), *, light: bool = False) -> list[ContractRecord]:
         """Contracts (without clauses) as of `today`: their current term, open and missed notice deadlines and status
-        computed by the term ledger. `where`: an SQL condition on `contracts c`."""
+        computed by the term ledger. `where`: an SQL condition on `contracts c`. `light`: only the columns the ledger
+        and the lists need (no parties, citations or request), for views over the whole portfolio."""
+        columns = ", ".join(f"c.{c}" for c in _LIGHT_COLUMNS) if light else "c.*"
         with self.read() as db:
-            rows = db.execute(f"SELECT c.* FROM contracts c {('WHERE ' + where) if where else ''} ORDER BY c.name",
+            rows = db.execute(f"SELECT {columns} FROM contracts c {('WHERE ' + where) if where else ''} ORDER BY c.name",
                               list(args)).fetchall()
             given = self._notices_given(db)
         records = []
         for row in rows:
-            record = contract_of(row)
+            record = _light_record(row) if light else contract_of(row)
             record.notice_given_on = given.get(record.contract_id)
             records.append(as_of(record, today))
         return records
 
     def statuses(self, today: date) -> dict[str, str]:
         """contract id -> status as of `today`."""
-        return {r.contract_id: r.status for r in self.contracts_as_of(today)}
+        return {r.contract_id: r.status for r in self.contracts_as_of(today, light=True)}
 
     def renewals(self, today: date, within_days: int | None, missed_days: int = 30) -> list[ContractRecord]:
         """Contracts not ended whose next open notice deadline falls in the next `within_days` (None: any time ahead),
@@ -233,7 +235,7 @@ class Repository(Store):
         `term_end` the end of the term it stops."""
         until = today + timedelta(days=within_days) if within_days is not None else date.max
         listed = []
-        for record in self.contracts_as_of(today, "c.expiration_date IS NOT NULL OR c.term_end IS NOT NULL"):
+        for record in self.contracts_as_of(today, "c.expiration_date IS NOT NULL OR c.term_end IS NOT NULL", light=True):
             if record.status in ("expired", "terminated") or record.term_state == "ended":
                 continue
             if record.notice_deadline is not None and record.notice_deadline <= until:
@@ -242,7 +244,15 @@ class Repository(Store):
             elif record.missed_deadline is not None and (today - record.missed_deadline).days <= missed_days:
                 record.notice_deadline = record.missed_deadline
                 listed.append(record)
-        return sorted(listed, key=lambda r: (r.notice_deadline, r.name))
+        if not listed:
+            return []
+        # the listed ones in full (parties, citations, request), with the dates as listed
+        full = {r.contract_id: r for r in self.contracts_as_of(
+            today, f"c.contract_id IN ({','.join('?' for _ in listed)})", [r.contract_id for r in listed])}
+        for record in listed:
+            full[record.contract_id].notice_deadline = record.notice_deadline
+            full[record.contract_id].term_end = record.term_end
+        return sorted((full[r.contract_id] for r in listed), key=lambda r: (r.notice_deadline, r.name))
 
     def _notices_given(self, db) -> dict[str, date]:
         """contract id -> the day a notice of non-renewal was recorded (its renewal-notice obligation marked done)."""
@@ -297,7 +307,7 @@ class Repository(Store):
                 marked.setdefault(e[0], {})[date.fromisoformat(e[1])] = (e[2], e[3], e[4])
         ids = sorted({r["contract_id"] for r in rows})
         contracts = {c.contract_id: c for c in self.contracts_as_of(
-            today, f"c.contract_id IN ({','.join('?' for _ in ids)})", ids)} if ids else {}
+            today, f"c.contract_id IN ({','.join('?' for _ in ids)})", ids, light=True)} if ids else {}
         found = []
         for row in rows:
             contract = contracts.get(row["contract_id"])
@@ -516,6 +526,20 @@ def _contract_values(record: ContractRecord, now: str, version: str | None) -> d
                 auto_renews=int(record.auto_renews), until_terminated=int(record.until_terminated), counterparty_key=name_key(record.counterparty),
                 filed_at=now, review_version=version)
     return data
+
+
+_LIGHT_COLUMNS = ("contract_id", "name", "source_file", "origin", "thread_id", "title", "contract_type", "counterparty",
+                  "our_side", "risk", "status", "owner", "effective_date", "expiration_date", "term_end", "auto_renews",
+                  "renewal_kind", "renewal_term_months", "renewal_count", "until_terminated", "notice_days", "notice_months",
+                  "notice_fixed_day", "notice_deadline", "governing_law", "value", "not_to_exceed", "currency",
+                  "recommended_action", "filed_at")
+
+
+def _light_record(row) -> ContractRecord:
+    """A record from the light columns: what the ledger and the portfolio's lists need."""
+    data = {k: row[k] for k in row.keys() if k in ContractRecord.model_fields}
+    data.update(auto_renews=bool(row["auto_renews"]), until_terminated=bool(row["until_terminated"]))
+    return ContractRecord.model_validate(data)
 
 
 def contract_of(row) -> ContractRecord:
