@@ -29,7 +29,9 @@ def _filters(query: ContractQuery, today: date, repository: Repository) -> tuple
     notice deadline are as of `today` (the term ledger), so they are matched here and passed as contract ids."""
     where, args = [], []
     if query.status or query.term_end_from or query.term_end_to or query.notice_from or query.notice_to:
-        ids = [c.contract_id for c in repository.contracts_as_of(today) if _dated_match(c, query)]
+        # the ledger runs only over the contracts of the query's type, when it names one
+        narrow, narrow_args = ("c.contract_type = ?", [query.contract_type]) if query.contract_type else ("", [])
+        ids = [c.contract_id for c in repository.contracts_as_of(today, narrow, narrow_args, light=True) if _dated_match(c, query)]
         where.append(f"c.contract_id IN ({','.join('?' for _ in ids) or 'NULL'})")
         args += ids
     if query.contract_type:
