@@ -98,8 +98,7 @@ def find_obligations(data: ObligationsInput) -> list[FoundObligation]:
                           (terms.notice_citation.start, terms.notice_citation.end))
         # the non-renewal notice itself, not also a plain notice duty read from the same sentence
         found = [f for f in found if not (f.kind == "notice" and f.citation.start <= start < f.citation.end)]
-        rule = NoticeRule(days=terms.notice_days if terms.notice_months is None else None, months=terms.notice_months,
-                          fixed_day=terms.notice_fixed_day)
+        rule = NoticeRule(days=terms.notice_days, months=terms.notice_months, fixed_day=terms.notice_fixed_day)
         found.append(FoundObligation(
             kind="notice to terminate", owner_side="us", owner_name="us", due_date=terms.notice_deadline,
             recurrence="each term", summary=f"Give notice of non-renewal ({rule.describe()}) or the contract renews",

@@ -125,9 +125,7 @@ def position(facts: TermFacts, as_of: date) -> TermPosition:
             return TermPosition(as_of=as_of, state="ended", term_number=0, term_end=facts.initial_term_end)
         return TermPosition(as_of=as_of, state="renewed, term unknown", term_number=None)
     step = step or 12.0
-    current = 0
-    while term_end(facts.initial_term_end, step, current) < as_of and (last is None or current < last) and current < _MOST_TERMS:
-        current += 1
+    current = _first_term_reaching(facts.initial_term_end, step, as_of, last)
     end = term_end(facts.initial_term_end, step, current)
     start = (term_end(facts.initial_term_end, step, current - 1) + timedelta(days=1)) if current else facts.effective_date
     if end < as_of:
@@ -139,6 +137,33 @@ def position(facts: TermFacts, as_of: date) -> TermPosition:
     _open_deadline(result, facts, current, last)
     _missed(result, facts, step, current, last)
     return result
+
+
+def final_end(facts: TermFacts) -> date | None:
+    """The last day the contract can run to, or None when it has no end (renews without limit, runs until
+    terminated, renewed for a term the text does not state, or states no end). On any day after it `position` says
+    "ended"; from the effective date to it, the contract binds. For asking many days (spend matching) without working
+    out the deadlines."""
+    if facts.initial_term_end is None:
+        return None
+    if facts.renewal_kind == "automatic" and not facts.renewal_term_months:
+        deadline = facts.notice.deadline_for(facts.initial_term_end)
+        given = facts.notice_given_on and deadline and facts.notice_given_on <= deadline
+        return facts.initial_term_end if given else None
+    last = _last_renewal(facts)
+    return None if last is None else term_end(facts.initial_term_end, facts.renewal_term_months or 12.0, last)
+
+
+def _first_term_reaching(initial_end: date, step: float, as_of: date, last: int | None) -> int:
+    """The first term whose end is on or after `as_of` (or the last one the contract can run to). Term ends only grow
+    with the term's number, so the search starts a term before the one the months between imply instead of at the
+    initial term: a contract renewed monthly since 1995 costs two steps, not three hundred."""
+    months = (as_of.year - initial_end.year) * 12 + (as_of.month - initial_end.month)
+    current = max(0, int(months // step) - 1) if step >= 1 else 0
+    current = min(current, _MOST_TERMS, last if last is not None else current)
+    while term_end(initial_end, step, current) < as_of and (last is None or current < last) and current < _MOST_TERMS:
+        current += 1
+    return current
 
 
 def _last_renewal(facts: TermFacts) -> int | None:

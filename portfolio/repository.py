@@ -340,8 +340,8 @@ class Repository(Store):
         contract_id = self.obligation_contract(obligation_id)
         if contract_id is None:
             raise KeyError(f"no obligation {obligation_id}")
-        current = next((o for o, _ in self.obligations(today, status=None, contract_id=contract_id)
-                        if o.obligation_id == obligation_id), None)
+        current = None if due else next((o for o, _ in self.obligations(today, status=None, contract_id=contract_id)
+                                         if o.obligation_id == obligation_id), None)  # the occurrence due today
         with self.transaction() as db:
             row = db.execute("SELECT * FROM obligations WHERE obligation_id = ?", (obligation_id,)).fetchone()
             if row is None:

@@ -98,6 +98,7 @@ def search_contracts(repository: Repository, query: ContractQuery, today: date) 
     condition, args = _filters(query, today, repository)
     words = re.findall(r"\w+", (query.words or "").lower())[:12]
     topics = [TOPIC_BY_KEY[k] for k in query.topics if k in TOPIC_BY_KEY]
+    records: dict[str, ContractRecord] = {}  # as of today, each contract worked out once
     with repository.read() as db:
         if (words or topics) and repository.dialect == "postgres":  # English stemming and ranking, as FTS5's
             terms = " ".join(words + [w for t in topics for w in t.key.split()])
@@ -115,15 +116,16 @@ def search_contracts(repository: Repository, query: ContractQuery, today: date) 
             kinds = [c for t in topics for c in t.categories] or ["—"]
             rows += _by_term_end(db.execute(
                 f"SELECT c.* FROM contracts c WHERE EXISTS (SELECT 1 FROM contract_clauses k WHERE k.contract_id ="
-                f" c.contract_id AND k.category IN ({','.join('?' for _ in kinds)})){condition}", [*kinds, *args]).fetchall(), today)
+                f" c.contract_id AND k.category IN ({','.join('?' for _ in kinds)})){condition}", [*kinds, *args]).fetchall(), today,
+                records)
         elif not words and not topics:
-            rows = _by_term_end(db.execute(f"SELECT c.* FROM contracts c WHERE 1=1{condition}", args).fetchall(), today)
+            rows = _by_term_end(db.execute(f"SELECT c.* FROM contracts c WHERE 1=1{condition}", args).fetchall(), today, records)
     hits, seen = [], set()
     for row in rows:
         if row["contract_id"] in seen:
             continue
         seen.add(row["contract_id"])
-        record = as_of(contract_of(row), today)
+        record = records.get(row["contract_id"]) or as_of(contract_of(row), today)
         if "hit_category" in row.keys():
             hits.append(ContractHit(contract=record, category=None if row["hit_category"] == WHOLE_TEXT else row["hit_category"],
                                     start=row["hit_start"], end=row["hit_end"], snippet=row["hit_snippet"]))
@@ -166,9 +168,12 @@ def _ranked_clauses(db, words: list[str], topics, condition: str, args: list, li
     return rows
 
 
-def _by_term_end(rows: list, today: date) -> list:
-    """Soonest term end first, as of today (the stored one is as filed)."""
-    return sorted(rows, key=lambda r: (lambda c: (c.term_end is None, c.term_end or date.max, c.name))(as_of(contract_of(r), today)))
+def _by_term_end(rows: list, today: date, records: dict[str, ContractRecord]) -> list:
+    """Soonest term end first, as of today (the stored one is as filed); each row's record is kept in `records`."""
+    for row in rows:
+        if row["contract_id"] not in records:
+            records[row["contract_id"]] = as_of(contract_of(row), today)
+    return sorted(rows, key=lambda r: (lambda c: (c.term_end is None, c.term_end or date.max, c.name))(records[r["contract_id"]]))
 
 
 def find_contracts(repository: Repository, vectors, query: ContractQuery, today: date, *,

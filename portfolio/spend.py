@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from agents.schema import Span
 from portfolio.records import ContractRecord, SpendFlag, SpendLine, Supplier
-from portfolio.ledger import ended_by, in_force_on, position_of
+from portfolio.ledger import BindingSpans, position_of
 from portfolio.repository import Repository, contract_of, name_key
 
 ENDED_REASON = "the contract had ended"
@@ -149,6 +149,7 @@ def match_and_flag(repository: Repository, today: date) -> tuple[int, int, list[
                                      " paid_date, unit_price, item, invoice_number, source_file, source_line,"
                                      " reporting_amount FROM spend_lines ORDER BY date, line_id")]
     by_po = {po: c for c in contracts for po in c.po_numbers}
+    dates = BindingSpans(contracts)
     by_party: dict[str, list[ContractRecord]] = defaultdict(list)
     for contract in contracts:
         if contract.counterparty:
@@ -165,17 +166,17 @@ def match_and_flag(repository: Repository, today: date) -> tuple[int, int, list[
         contract, reason = None, None
         if line.po_number and line.po_number in by_po:
             contract, reason = by_po[line.po_number], f"PO {line.po_number} named in the contract"
-            if ended_by(contract, line.date):  # however a line matched, spend after the end is flagged
+            if dates.ended_by(contract, line.date):  # however a line matched, spend after the end is flagged
                 reason += f"; {ENDED_REASON}"
                 late[contract.contract_id].append(line)
         else:
             candidates = [c for key in keys_of(line) for c in by_party.get(key, [])]
-            in_force = [c for c in candidates if in_force_on(c, line.date)]
+            in_force = [c for c in candidates if dates.in_force_on(c, line.date)]
             if in_force:
                 contract = max(in_force, key=lambda c: c.effective_date or date.min)
                 reason = "supplier matches the counterparty; in force on the line's date"
-            elif ended := [c for c in candidates if ended_by(c, line.date)]:
-                contract = max(ended, key=lambda c: position_of(c, line.date).term_end or date.min)
+            elif ended := [c for c in candidates if dates.ended_by(c, line.date)]:
+                contract = max(ended, key=lambda c: dates.final_end(c) or date.min)
                 reason = f"supplier matches the counterparty; {ENDED_REASON}"
                 late[contract.contract_id].append(line)
         matches.append((line.line_id, contract.contract_id if contract else None, reason))
