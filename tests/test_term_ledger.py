@@ -183,3 +183,29 @@ def test_an_automatic_renewal_with_no_stated_term_is_not_given_one():
     assert position(facts, date(2025, 11, 1)).notice_deadline == date(2025, 12, 1)
     later = position(facts, date(2026, 3, 1))
     assert later.state == "renewed, term unknown" and later.term_end is None and later.notice_deadline is None
+
+
+def test_the_spans_spend_matching_uses_answer_as_the_ledger_does():
+    """BindingSpans (once per contract) and the ledger (per day) agree on in force and ended, on random facts."""
+    import random
+
+    from portfolio.ledger import BindingSpans, ended_by, in_force_on, position_of
+    from portfolio.records import ContractRecord
+
+    rng = random.Random(5)
+    for i in range(2000):
+        effective = date(1995, 1, 1) + timedelta(days=rng.randrange(12000)) if rng.random() < 0.9 else None
+        end = (effective or date(2000, 1, 1)) + timedelta(days=rng.randrange(30, 2000)) if rng.random() < 0.85 else None
+        record = ContractRecord(
+            contract_id=str(i), name="c", source_file="c", origin="import", status=rng.choice(["executed", "terminated"]),
+            effective_date=effective, expiration_date=end, renewal_kind=rng.choice([None, "automatic", "option", "mutual"]),
+            renewal_term_months=rng.choice([None, 1, 3, 12, 24]), renewal_count=rng.choice([None, 1, 2]),
+            notice_days=rng.choice([None, 30, 90]), notice_months=rng.choice([None, 6]),
+            notice_given_on=date(2000, 1, 1) + timedelta(days=rng.randrange(10000)) if rng.random() < 0.2 else None)
+        spans = BindingSpans([record])
+        for _ in range(5):
+            day = date(1994, 1, 1) + timedelta(days=rng.randrange(14000))
+            assert spans.in_force_on(record, day) == in_force_on(record, day), (record, day)
+            assert spans.ended_by(record, day) == ended_by(record, day), (record, day)
+            if position_of(record, day).ended:
+                assert spans.final_end(record) == position_of(record, day).term_end
