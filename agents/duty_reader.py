@@ -24,11 +24,11 @@ from agents.schema import ContractProfile
 # a modal that binds its subject to act (a right, a prohibition or a statement is filtered after)
 _MODAL = re.compile(
     r"\b(?:shall|will|must|agrees?\s+to|undertakes?\s+to|covenants?\s+to|(?:is|are)\s+(?:required|obligated)\s+to|"
-    r"(?:is|are|shall\s+be)\s+(?:solely\s+)?responsible\s+(?:for|to))\b", re.I)
+    r"(?:is|are|shall\s+be)\s+(?:(?:also|solely|fully|further|directly)\s+)?responsible\s+(?:for|to))\b", re.I)
 # what follows a modal and makes it no duty: not, a right, an entitlement, a statement about the agreement
 _NOT_A_DUTY_AFTER = re.compile(
-    r"\s+(?:not\b|never\b|in\s+no\s+event|(?:also\s+)?(?:have|has)\b(?!\s+(?:and\s+maintain\s+)?(?:\w+\s+){0,3}insurance)|"
-    r"receive\b|agree\b|act\s+as|serve\s+as|be\s+(?:in\b|met|made\s+to|identified|acknowledged|reduced|limited|sent|"
+    r"\s+(?:not\b|never\b|in\s+no\s+event|(?:\(\w{1,3}\)\s*)?(?:fail|fails|neglect|refuse)\s+to\b|(?:also\s+)?(?:have|has)\b(?!\s+(?:and\s+maintain\s+)?(?:\w+\s+){0,3}insurance)|"
+    r"receive\b|agree\b|act\s+as|serve\s+as|become\b|be\s+(?:in\b|met|made\s+to|identified|acknowledged|reduced|limited|sent|"
     r"addressed|given\s+(?:by|in)|deemed)|"
     r"remain\s+(?:liable|responsible)|be\s+(?:solely\s+)?responsible\s+for\s+(?:all|any|its\s+own)\b|"
     r"(?:be\s+)?(?:entitled|permitted|deemed|construed|interpreted|governed|binding|effective|valid|void|liable|"
@@ -42,7 +42,7 @@ _NOT_TRACKED = re.compile(
     r"keep\s+(?:\w+\s+){0,4}confidential|in\s+(?:strict\s+)?confidence|not\s+disclose|comply\s+with|abide\s+by|"
     r"conform\s+to|waive|acknowledges?|be\s+bound|execute\s+and\s+deliver\s+such\s+(?:further|additional)|"
     r"such\s+further\s+(?:acts|documents)|bear\s+(?:all|its\s+own|the)\s+(?:\w+\s+){0,3}(?:costs?|expenses?|charges?)|"
-    r"pay\s+(?:its|his|her|their)(?:\s+or\s+(?:its|his|her|their))?\s+own|attorneys?'?\s+fees|use\s+(?:its\s+)?(?:best|commercially\s+reasonable|reasonable)\s+"
+    r"pay\s+(?:its|his|her|their)(?:\s+or\s+(?:its|his|her|their))?\s+own|arbitrat\w+|mediators?|attorneys?'?\s+fees|use\s+(?:its\s+)?(?:best|commercially\s+reasonable|reasonable)\s+"
     r"efforts\s+to\s+(?:promote|market|sell|reach|negotiate)|promote,?\s+market|treat\s+(?:such\s+)?information)\b", re.I)
 # a sentence that is about something else than a duty to track, wherever its modal is
 _NOT_TRACKED_SENTENCE = re.compile(r"\b(?:wishing|wants|desir(?:es|ing)|in\s+order)\s+to\s+terminate\b|"
@@ -94,14 +94,16 @@ _LEADING = re.compile(r"^(?:\s*(?:,|be\s+responsible\s+(?:for|to)|also|further|t
                       r"\b[^,]{0,90},|subject\s+to\b[^,]{0,90},|and)\s*)*", re.I)
 # the act a verb names, by the verb: what a contract manager would check was done
 _VERB_KINDS = [(kind, re.compile(pattern, re.I)) for kind, pattern in [
-    ("payment", r"(?:pay|paying|remit|reimburse|compensate|refund|credit)\b|make\s+(?:a\s+|the\s+|all\s+)?(?:pre)?payments?\b"),
-    ("report", r"(?:report|reporting|reconcile|invoice|bill|fax|account\s+for)\b|(?:submit|send|deliver|provide|furnish|supply)\s+"
+    ("payment", r"(?:pay|paying|remit|reimburse|compensate|refund|credit|disburse|redeem)\b|make\s+(?:a\s+|the\s+|all\s+)?(?:pre)?payments?\b"),
+    ("report", r"(?:report|reporting|reconcile|invoice|bill|fax|account\s+for)\b|(?:submit|send|deliver|provide|furnish|supply|"
+               r"transmit|prepare(?:,?\s+and\s+transmit)?)\s+"
                r"(?:to\s+\w+\s+)?(?:\w+\s+){0,3}(?:reports?|statements?|results|summar(?:y|ies)|forecasts?|projections?|"
                r"information|evidence|records|accounts?)\b"),
     ("notice", r"(?:notify|inform|advise|alert|confirm|refer|pass\s+on)\b|give\s+(?:\w+\s+){0,5}notice\b"),
     ("deliverable", r"(?:deliver|ship|shipping|provide|supply|furnish|designate|display|produce|purchase|buy|return|destroy|"
                     r"cease|remove|feature|appear|endorse|create|creating|hang|hanging|complete|train|submit|send|issue|file|"
-                    r"appoint|transfer|develop|install|introduce|reassign|replace|make\s+(?:\w+\s+)?available)\b"),
+                    r"appoint|transfer|develop|install|introduce|reassign|replace|sell|place|post|transmit|"
+                    r"make\s+(?:\w+\s+)?available)\b"),
 ]]
 # a promise to do the contract's work in general, not a thing to check: "provide the Services", "perform its duties"
 _GENERIC_ACT = re.compile(r"^(?:provide|perform|render|furnish|deliver)\s+(?:(?:to|unto)\s+[^,]{1,60}?\s+)?(?:\w+\s+with\s+)?"
@@ -130,7 +132,38 @@ def act_kind(predicate: str) -> str | None:
         return kind if kind is not None else ("" if re.match(r"accept|comply|observe|abide", rest, re.I) else "deliverable")
     if _GENERIC_ACT.match(re.sub(r"\s*\([^)]{0,60}\)", "", act)):  # "provide Product Maintenance (as defined below) and ..."
         return ""  # a generic promise: no act to track, whatever words follow
-    return next((kind for kind, verb in _VERB_KINDS if verb.match(act)), None)
+    if kind := next((kind for kind, verb in _VERB_KINDS if verb.match(act)), None):
+        return kind
+    if gerund := re.match(r"(?P<stem>[a-z]{2,}?)(?P<double>[b-df-hj-np-tv-z])?(?P=double)?ing\b", act, re.I):
+        # "responsible for removing and/or informing": the act in its base form (remove, inform, ship)
+        stem = gerund.group("stem") + (gerund.group("double") or "")
+        for base in (stem, stem + "e"):
+            rest = base + act[gerund.end():]
+            if kind := next((kind for kind, verb in _VERB_KINDS if verb.match(rest)), None):
+                return kind
+    return None
+
+
+# an aside between a modal and its verb: "shall, at any time, fail to"
+_ASIDE = re.compile(r"^\s*,[^,]{1,90},")
+# a subject no one is: "no Sponsor shall", "neither party will", "none of the Parties shall"
+_NO_ONE = re.compile(r"\b(?:no|neither|none\s+of)\s+(?:[\w'-]+\s+){0,3}$|\bnor\s+(?:[\w'-]+\s+){0,3}$", re.I)
+# a condition that opens the clause the modal is in: "If, at any time, Company shall enter into", "(d) if Investor shall"
+_CONDITION = re.compile(r"(?:^|[;:]|\(\w{1,3}\))\W*(?:\(\w{1,3}\)\s*)?(?:if|in\s+the\s+event\s+(?:that\s+)?|in\s+case|should|unless|"
+                        r"whether|where)\b(?P<rest>[^;:]*)$", re.I)
+# a prerequisite, not a duty: "To enroll in the Affiliate Program, you must submit"; "In order to qualify, ..."
+_PREREQUISITE = re.compile(r"(?:^|[.;:]\s)\W*(?:[A-Z][\w ]{0,40}\s)?(?:in\s+order\s+)?to\s+(?!the\s+extent\b)(?:enroll|enrol|apply|qualify|"
+                           r"participate|register|join|be\s+eligible|become|obtain|receive|claim|earn)\b[^,;]{0,120},\s*[^,;]{0,60}$", re.I)
+
+
+def _in_condition(subject: str) -> bool:
+    """The modal is the verb of a condition, not of the clause it conditions: nothing after the condition's opening
+    words but asides closes it ("If, at any time during the Contract Period, Company shall"), where a consequence
+    follows a comma ("If a Price Error causes a shortfall, Trust shall make")."""
+    if (m := _CONDITION.search(subject)) is None:
+        return False
+    rest = re.sub(r"^\s*,[^,]{1,90},", " ", m.group("rest"))  # the aside right after "If,"
+    return "," not in rest
 
 
 # a payment stated without its payer: "Fees shall be payable within thirty (30) days of invoice"
@@ -158,12 +191,15 @@ def read_duty(sentence: str, profile: ContractProfile) -> Duty | None:
         if re.search(r"\bnor\s+$", sentence[max(0, modal.start() - 6):modal.start()], re.I):
             continue  # "nor will Distributor pay": a promise not to
         after = sentence[modal.end():modal.end() + 220]
-        if _NOT_A_DUTY_AFTER.match(after):
-            continue
+        if _NOT_A_DUTY_AFTER.match(after) or _NOT_A_DUTY_AFTER.match(_ASIDE.sub(" ", after, count=1)):
+            continue  # "shall, upon two weeks' written notice, have the right"
+        if _in_condition(sentence[offset:modal.start()]) or _PREREQUISITE.search(sentence[offset:modal.start()]) or _NO_ONE.search(sentence[max(offset, modal.start() - 60):modal.start()]):
+            continue  # "if the Investor shall fail to pay": what happens then is the term; "no Sponsor shall transfer"
         if re.match(r"agrees?\s+to$", modal.group(0), re.I) and re.match(r"\s+(?:the|a|an|such|this|these|its|any|all)\b", after, re.I):
             continue  # "agree to the Purchase Price": an agreement on terms, not an act
         predicate = _PREDICATE_END.split(after, maxsplit=1)[0]
-        if _NOT_TRACKED.search(modal.group(0) + predicate):
+        purpose = re.search(r"\b(?:(?:as\s+)?(?:is\s+|are\s+)?(?:necessary|required)\s+)?(?:so\s+as\s+|in\s+order\s+)?to\s+enable\b", predicate, re.I)
+        if _NOT_TRACKED.search(modal.group(0) + predicate[:purpose.start() if purpose else None]):  # not "to enable X to comply"
             return None  # an indemnity, a warranty, a restriction: what follows in the sentence belongs to it
         if "responsible" in (modal.group(0) + predicate[:30]).lower() and _ALLOCATION.search(modal.group(0) + predicate[:60]):
             continue
@@ -212,7 +248,8 @@ _WHEN = re.compile(r"\b(?:within|net|upon|on\s+or\s+before|no\s+later\s+than|fol
 # "each Party hereby agrees to do the following:", "UTEK agrees to:", "Sabco shall perform the following services:": the
 # items after it are the subject's duties though they name no one ("b. Report to the other Party ...")
 _LEAD_IN = re.compile(r"(?P<modal>\b(?:shall|will|must|agrees?\s+to|undertakes?\s+to|covenants?\s+to))(?:\s+(?:do|perform)"
-                      r"(?:\s+the\s+following(?:\s+\w+){0,3})?|\s+the\s+following)?\s*:\s*(?:\(?[a-zA-Z0-9]{1,4}[.)])?\s*$", re.I)
+                      r"(?:\s+the\s+following(?:\s+\w+){0,3})?|\s+the\s+following)?(?:\s*,[^:;.]{0,80})?\s*:\s*"
+                      r"(?:\(?[a-zA-Z0-9]{1,4}[.)])?\s*$", re.I)  # "the following services, all in accordance with ...: 1."
 _ITEM = re.compile(r"^\s*(?:\(?[a-zA-Z0-9]{1,4}[.)]\s*)?(?:to\s+)?(?=[A-Za-z])", re.I)
 
 

@@ -69,16 +69,26 @@ def find_obligations(data: ObligationsInput) -> list[FoundObligation]:
     document, text = data.document, data.document.text
     found: list[FoundObligation] = []
     effective = data.brief.terms.effective_date if data.brief else None
-    lead, items_left = None, 0
+    lead, items_left, next_item = None, 0, None
     for start, end in sentence_spans(text):
         sentence = text[start:end]
         duty = read_duty(sentence, data.profile) if end - start >= 25 else None
-        if duty is None and lead and items_left > 0 and not re.match(r"\s*\d+\.\s+[A-Z]", sentence):
+        number = re.match(r"\s*(\d+)\.\s+[A-Z]", sentence)
+        # a numbered paragraph is the next section, unless it carries on the list's own numbering ("1. Maintain ...",
+        # "2. Disburse ...")
+        carries_on = number is None or (next_item is not None and int(number.group(1)) in (next_item, next_item + 1))
+        if duty is None and lead and items_left > 0 and carries_on:
             duty = read_item(sentence, lead, data.profile)  # "b. Report to the other Party ..." under "each Party agrees to:"
         if (introduces := lead_in(sentence)) is not None:
             lead, items_left = introduces, 12
         else:
             items_left -= 1
+        if number and carries_on:
+            next_item = int(number.group(1)) + 1
+        if trailing := re.search(r"(?:^|\s)(\d{1,2})\.\s*$", sentence):  # the next item's number, split off by the sentence break
+            next_item = int(trailing.group(1))
+        elif introduces is not None:
+            next_item = 1
         if duty is None:
             continue
         rule = _due_rule_of(sentence, duty.kind, effective, data.today)

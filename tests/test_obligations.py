@@ -69,6 +69,34 @@ def test_an_event_triggered_duty_is_filed_undated_and_list_items_bind_the_lead_i
         ("report", "both", None, "on event"), ("deliverable", "both", None, "on event")]
 
 
+def test_a_condition_a_default_a_prohibition_or_a_prerequisite_is_no_duty_but_its_consequence_is():
+    conditions = ("If, at any time during the term, Buyer shall enter into any agreement with a competitor of Seller, the "
+                  "exclusivity ends. "
+                  "Any of the following events shall be an event of default: (d) if Buyer shall, at any time, fail to pay any "
+                  "invoice when due; or (e) Buyer shall become insolvent. "
+                  "During the first year no Seller shall transfer any of the goods to a third party. "
+                  "Seller, or its auditors, shall, upon two weeks' written notice, have the right to inspect Buyer's records. "
+                  "To enroll in the supplier programme, Seller must submit a registration form. "
+                  "Each Party shall then appoint one arbitrator within thirty (30) days.")
+    assert _found(conditions) == []
+    (consequence,) = _found("If a shipment arrives damaged, Seller shall refund the price within ten (10) days.")
+    assert (consequence.kind, consequence.owner_side) == ("payment", "them")
+
+
+def test_a_numbered_list_under_a_lead_in_binds_its_subject_and_a_duty_read_in_any_verb_form():
+    text = ("SCHEDULE B The Seller shall perform the following services, all in accordance with this Agreement: 1.\n"
+            "Maintain separate records for each shipment.\n"
+            "2. Disburse or credit to Buyer all rebates earned in each quarter.\n"
+            "3. Prepare, and transmit to Buyer periodic account statements showing the goods shipped.\n"
+            "4. Term. This Agreement continues for two years.\n\n"
+            "Seller is also responsible for removing and/or informing Buyer of any defective goods in stock. "
+            "Seller agrees to sell to Buyer those goods which Buyer orders. "
+            "Seller shall transmit to Buyer such reports as are necessary to enable Buyer to comply with customs law.")
+    found = [(o.kind, o.owner_name) for o in _found(text)]
+    assert found == [("payment", "Seller"), ("report", "Seller"), ("deliverable", "Seller"), ("deliverable", "Seller"),
+                     ("report", "Seller")]
+
+
 def test_the_judged_obligations_keep_their_numbers(cuad_paper):
     """In-sample (train and dev were read while the reader was written): a regression guard, not the held-out figure."""
     from evals.obligations_eval import load_cases, run_obligations_eval
