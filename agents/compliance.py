@@ -189,6 +189,29 @@ def _present_anywhere(document: SourceDocument, category) -> bool:
     return False
 
 
+def _given_only_by_us(data: ComplianceInput, category) -> str | None:
+    """For a clause that protects us only when the other side gives it (an indemnity, insurance, a warranty): the
+    sentence of the only such clause when every one the contract has is given by us alone ("Buyer shall defend,
+    indemnify and hold harmless Supplier"), else None. Not settled (our side unknown, nobody named) counts as theirs."""
+    allowed = category.playbook.protects_when_acting
+    if not allowed or not any(p.is_us for p in data.profile.parties):
+        return None
+    signals = [re.compile(s, re.IGNORECASE) for s in category.signals]
+    spans = [(c.span.start, c.span.end) for c in data.extraction.clauses if c.category == category.id]
+    for start, end in sentence_spans(data.document.text):
+        sentence = data.document.text[start:end]
+        if any((m := signal.search(sentence)) for signal in signals):
+            spans.append((start + m.start(), start + m.end()))
+    if not spans:
+        return None
+    actors = [(who_acts(data.document, start, end, data.profile), start, end) for start, end in spans]
+    ours = [(start, end) for actor, start, end in actors if actor == "us"]
+    # a heading ("10. Indemnification by Buyer.") names nobody: only a sentence with a party acting decides
+    if ours and not any(actor in (*allowed, "unknown") for actor, _, _ in actors):
+        return " ".join(_sentence_around(data.document, *ours[0]).quote.split())
+    return None
+
+
 def _missing_clauses(data: ComplianceInput, library: ClauseLibrary) -> list[Finding]:
     present = {c.category for c in data.extraction.clauses}
     anchor = _insertion_anchor(data.document, data.extraction)
@@ -198,7 +221,10 @@ def _missing_clauses(data: ComplianceInput, library: ClauseLibrary) -> list[Find
     if personal_data and "data_protection" in library.categories and library.categories["data_protection"] not in required:
         required.append(library.categories["data_protection"])  # the request says personal data: DPA terms are needed
     for category in required:
-        if category.id in present or not applies_to_us(category.playbook.required_side, data.profile.our_side):
+        if not applies_to_us(category.playbook.required_side, data.profile.our_side):
+            continue
+        only_ours = _given_only_by_us(data, category)
+        if category.id in present and not only_ours:
             continue
         rule = category.playbook.not_required_when
         if rule and re.search(rule, data.document.text, re.IGNORECASE):
@@ -206,7 +232,7 @@ def _missing_clauses(data: ComplianceInput, library: ClauseLibrary) -> list[Find
         needed_when = category.playbook.required_when.get(data.profile.contract_type)
         if needed_when and not re.search(needed_when, data.document.text, re.IGNORECASE) and not personal_data:
             continue  # e.g. a consultant who never touches our data or premises needs no insurance clause
-        if _present_anywhere(data.document, category):
+        if not only_ours and _present_anywhere(data.document, category):
             continue
         findings.append(
             Finding(
@@ -216,12 +242,13 @@ def _missing_clauses(data: ComplianceInput, library: ClauseLibrary) -> list[Find
                 category=category.id,
                 severity="high" if category.id in _CORE_CATEGORIES else "medium",
                 position="missing",
-                title=f"No {category.label.lower()} clause",
+                title=f"No {category.label.lower()} clause" + (" protecting us" if only_ours else ""),
                 explanation=(f"The request (by {data.request.requester}) says personal data is involved, so the contract "
                              if personal_data and category.id == "data_protection" and data.profile.contract_type not in
                              category.playbook.required_for else f"A {data.profile.contract_type.upper()} ")
                 + f"must contain a {category.label.lower()} clause "
-                f"(playbook: {category.playbook.preferred}). The approved clause can be inserted after the cited paragraph.",
+                + (f"protecting us (the only one here is given by us: \u201c{only_ours[:120]}\u201d) " if only_ours else "")
+                + f"(playbook: {category.playbook.preferred}). The approved clause can be inserted after the cited paragraph.",
                 citation=anchor,
                 expected=category.playbook.preferred,
                 escalate_to=category.playbook.escalate_to,
@@ -299,8 +326,23 @@ def _we_have_it_too(rule, document: SourceDocument, profile: ContractProfile) ->
     or - for a rule on what we do - their matching indemnity of us ('8.1 Indemnification by APOLLO ... 8.2
     Indemnification by ESTABLISHMENT'). Then ours is not one-sided."""
     other_way = ("them", "mutual") if rule.acting == ["us"] else ("us", "mutual")
-    return any(who_acts(document, m.start(), m.end(), profile) in other_way
-               for m in re.finditer(rule.pattern, document.text, re.IGNORECASE))
+    return any(who_acts(document, _verb_of(document.text, start, end), end, profile) in other_way
+               for start, end in _every_match(rule.pattern, document.text))
+
+
+def _verb_of(text: str, start: int, end: int) -> int:
+    """Just after the match's modal ("Buyer may| terminate"): the party who acts is the one named before it."""
+    modal = re.search(r"\b(?:may|shall|will|must|is|are|agrees?)\b", text[start:end], re.IGNORECASE)
+    return start + modal.end() if modal else start
+
+
+def _every_match(pattern: str, text: str):
+    """Every match, overlapping ones too: "Supplier may terminate ..., and Buyer may terminate it ..." holds two rights
+    though the first match runs to the end of the sentence."""
+    regex, position = re.compile(pattern, re.IGNORECASE), 0
+    while (m := regex.search(text, position)) is not None:
+        yield m.start(), m.end()
+        position = m.start() + 1
 
 
 def _fallback_accepted(rule, document: SourceDocument, hit: RuleHit, profile: ContractProfile) -> bool:

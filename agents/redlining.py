@@ -152,6 +152,8 @@ def _withheld(suggestion: Suggestion, finding: Finding, engine: LocalEngine, doc
         return None
     if profile is not None and (moved := _frame_moved(finding.citation.quote, suggestion.proposed_text or "", profile)):
         return moved
+    if profile is not None and (clash := two_rules_for_one_right(suggestion.proposed_text or "", profile)):
+        return clash
     if finding.category == "governing_law" and document is not None and (conflict := _forum_conflict(document, suggestion, finding)):
         return conflict
     rule = next((r for r in engine.library.get(finding.category).playbook.rules if r.id == finding.rule_id), None)
@@ -165,6 +167,31 @@ def _withheld(suggestion: Suggestion, finding: Finding, engine: LocalEngine, doc
     if not ok and rule.one_sided_only and profile is not None and _now_ours_too(suggestion.proposed_text or "", profile):
         return None  # "Either party may terminate ...": the wording stays, but the right is no longer theirs alone
     return None if ok else reason
+
+
+# a party's right in a clause: "Either party may terminate", "Buyer may terminate it", "Supplier shall have the right to assign"
+_GRANT = re.compile(r"\b(?P<who>(?i:(?:either|each|any)\s+party|both\s+parties|the\s+parties)|(?:the\s+)?[A-Z][\w-]+)\s+(?:may|shall\s+have\s+"
+                    r"the\s+right\s+to|is\s+entitled\s+to|reserves\s+the\s+right\s+to)\s+(?:at\s+any\s+time\s+)?(?P<verb>[a-z]+)\b")
+_EVERYONE = re.compile(r"(?:either|each|any)\s+party|both\s+parties|the\s+parties", re.IGNORECASE)
+
+
+def two_rules_for_one_right(text: str, profile: ContractProfile) -> str | None:
+    """An edit whose result gives one right twice on different terms contradicts itself: "Either party may terminate
+    ... on thirty (30) days' notice, and Buyer may terminate it ... on one hundred and eighty (180) days' notice" - which
+    notice binds the Buyer? The reason, or None."""
+    everyone, named = set(), {}
+    for grant in _GRANT.finditer(text):
+        who, verb = grant.group("who"), grant.group("verb").lower()
+        if _EVERYONE.fullmatch(who):
+            everyone.add(verb)
+        elif any(re.search(rf"\b{re.escape(n)}\b", who, re.IGNORECASE) for p in profile.parties
+                 for n in (p.name, p.role, *p.defined_terms) if n):
+            named.setdefault(verb, who)
+    clash = next((verb for verb in everyone if verb in named), None)
+    if clash is None:
+        return None
+    return (f"the result would give every party the right to {clash} and {named[clash]} the same right on other terms: "
+            "two rules for one right; the clause needs rewriting as a whole")
 
 
 def _now_ours_too(text: str, profile: ContractProfile) -> bool:

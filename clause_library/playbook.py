@@ -103,6 +103,10 @@ class PlaybookEntry(BaseModel):
     required_for: list[str] = Field(default_factory=list)
     required_side: Literal["customer", "supplier", "any"] = Field(
         default="any", description="the clause is required (and its approved wording inserted) only for this side")
+    protects_when_acting: list[Literal["us", "them", "mutual"]] | None = Field(
+        default=None, description="the clause counts as present only where the party acting in it is one of these: an "
+        "indemnity, insurance or warranty given by them (or both) protects us; one given by us alone does not, and the "
+        "approved wording is still missing")
     core_exposure: bool = Field(
         default=False, description="a walk-away here is critical (uncapped liability, our data, indemnities); elsewhere high")
     not_required_when: str | None = Field(

@@ -58,8 +58,14 @@ class RoundComparison(BaseModel):
         return found
 
 
+# a clause's number, which a reply may change without changing the clause: "9.", "8A.", "10.2", "(c)", "Section 9."
+_NUMBERING = re.compile(r"^\s*(?:(?:section|clause|article)\s+)?(?:\d{1,3}[A-Za-z]?(?:\.\d{1,3}[A-Za-z]?)*\.?|\([a-z0-9]{1,4}\)|[A-Za-z]\.)\s+",
+                        re.IGNORECASE)
+
+
 def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip().lower()
+    """The words of a clause, whatever its number and spacing: renumbering a clause does not change it."""
+    return _NUMBERING.sub("", re.sub(r"\s+", " ", text).strip().lower(), count=1)
 
 
 def _sent_paragraphs(previous) -> tuple[list[str], list[tuple[str, str, str, str | None]]]:
@@ -83,6 +89,7 @@ def _sent_paragraphs(previous) -> tuple[list[str], list[tuple[str, str, str, str
         out.append(text[position:])
         paragraphs.append("".join(out))
         paragraphs += inserted.get(paragraph.index, [])
+    paragraphs = [p for p in paragraphs if p.strip()]  # a paragraph we asked them to delete entirely
     asked = []
     for suggestion in previous.redlines.suggestions:
         decision = previous.decisions.get(suggestion.id)
@@ -110,6 +117,8 @@ def compare_rounds(previous, current, round_number: int) -> RoundComparison:
     for suggestion_id, category, title, ours, original in asked:
         if _norm(ours) and _norm(ours) in their_text:
             outcome, now = "accepted", None
+        elif not _norm(ours) and original is not None and _norm(original) not in their_text:
+            outcome, now = "accepted", None  # words we asked them to delete (or flagged) are gone
         elif original is not None and _norm(original) in their_text:
             outcome, now = "rejected", None
         elif original is None:  # a clause we asked to add: a new paragraph of theirs close to it, or not added at all
@@ -168,16 +177,24 @@ def _other_changes(sent: list[str], theirs: list[str], explained_sent: set[str],
     return changes
 
 
+def _anchor(suggestion) -> tuple[str, str]:
+    """What a decision is about, by text: the words an edit changes, or the clause an insertion adds (not the paragraph
+    it would follow, which a reply may move or renumber)."""
+    if suggestion.kind == "insert" and suggestion.insertion is not None:
+        return suggestion.category, "insert: " + _norm(suggestion.insertion.text)
+    return suggestion.category, _norm(suggestion.citation.quote)
+
+
 def carried_decisions(previous, current, now: datetime | None = None) -> list[Decision]:
     """Decisions of the earlier round that still apply to this one: a suggestion we rejected there (we accepted
     their words), where this round makes the same suggestion on the same words. Recorded under the reviewer who
     decided, with a comment naming the round."""
     now = now or datetime.now(timezone.utc)
-    rejected = {(s.category, _norm(s.citation.quote)): previous.decisions[s.id] for s in previous.redlines.suggestions
+    rejected = {_anchor(s): previous.decisions[s.id] for s in previous.redlines.suggestions
                 if s.id in previous.decisions and previous.decisions[s.id].action == "reject"}
     carried = []
     for suggestion in current.redlines.suggestions:
-        earlier = rejected.get((suggestion.category, _norm(suggestion.citation.quote)))
+        earlier = rejected.get(_anchor(suggestion))
         if earlier is not None and suggestion.id not in current.decisions:
             carried.append(Decision(suggestion_id=suggestion.id, action="reject", reviewer=earlier.reviewer, decided_at=now,
                                     comment=f"{CARRIED_OVER} ({previous.thread_id}): rejected there, "
