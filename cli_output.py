@@ -196,6 +196,9 @@ def print_round(comparison) -> None:
                 console.print(Text(f"  - removed: {change.before[:300]}"))
             else:
                 console.print(Text(f"  ~ changed: {change.before[:150]} → {change.after[:150]}"))
+            for raised in change.raised:  # their new words, reviewed as new paper
+                console.print(Text(f"      → {raised.suggestion_id} {raised.severity.upper()} {raised.title}"
+                                   + (f" ({raised.ask})" if raised.ask else ""), style="yellow"))
     if comparison.carried:
         console.print(Text(f"Carried over to this round's {', '.join(comparison.carried)}: rejected in the last round, on words "
                            "that did not change", style="dim"))

@@ -497,6 +497,7 @@ class ReviewService:
         lines += [f"round {comparison.round_number - 1} {a.suggestion_id} ({a.category}) {a.outcome}"
                   + (f": now reads “{a.now_reads}”" if a.now_reads else "") for a in comparison.asked]
         lines += [f"they {c.kind}: " + (f"“{c.before}” → “{c.after}”" if c.kind == "changed" else f"“{c.after or c.before}”")
+                  + "".join(f"; raised {r.suggestion_id} ({r.severity}): {r.title}" for r in c.raised)
                   for c in comparison.other_changes]
         if comparison.carried:
             lines.append(f"carried over from round {comparison.round_number - 1}: {', '.join(comparison.carried)}")

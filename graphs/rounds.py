@@ -38,10 +38,19 @@ class AskedChange(BaseModel):
     now_reads: str | None = Field(default=None, description="for 'changed': the closest paragraph of their version")
 
 
+class RaisedOnIt(BaseModel):
+    """A suggestion of this round on a paragraph they added or changed: the new paper, reviewed like any other."""
+    suggestion_id: str
+    severity: str
+    title: str
+    ask: str | None = Field(default=None, description="what to ask for, from the playbook")
+
+
 class OtherChange(BaseModel):
     kind: Literal["added", "removed", "changed"]
     before: str | None = None
     after: str | None = None
+    raised: list[RaisedOnIt] = Field(default_factory=list, description="this round's suggestions on their new words")
 
 
 class RoundComparison(BaseModel):
@@ -142,8 +151,22 @@ def compare_rounds(previous, current, round_number: int) -> RoundComparison:
         for _, _, _, ours, original in asked:
             if (_norm(ours) and _norm(ours) in _norm(paragraph)) or (original and _norm(original) in _norm(paragraph)):
                 explained_theirs.add(_norm(paragraph))
+    other = _other_changes(sent, theirs, explained_sent, explained_theirs)
+    for change in other:
+        change.raised = _raised_on(change.after, current)
     return RoundComparison(previous_thread=previous.thread_id, round_number=round_number, asked=outcomes,
-                           other_changes=_other_changes(sent, theirs, explained_sent, explained_theirs))
+                           other_changes=other)
+
+
+def _raised_on(paragraph: str | None, current) -> list[RaisedOnIt]:
+    """This round's suggestions citing words of a paragraph they added or changed (an insertion of ours anchored after
+    it is about something else)."""
+    if not paragraph or current.redlines is None:
+        return []
+    words = _norm(paragraph)
+    return [RaisedOnIt(suggestion_id=s.id, severity=s.severity, title=s.title, ask=s.playbook_position)
+            for s in current.redlines.suggestions
+            if s.kind != "insert" and s.citation.quote and _norm(s.citation.quote) in words]
 
 
 def _in_place_of(ours: str, sent: list[str], theirs: list[str], aligned) -> str | None:

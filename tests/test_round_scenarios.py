@@ -72,6 +72,9 @@ def test_an_indemnity_added_against_us_is_a_finding_and_our_deleted_one_is_propo
     again = [s for s in indemnities if s.kind == "insert"]
     assert len(again) == 1 and again[0].insertion.text.split(". ", 1)[1].startswith("Indemnification. Supplier shall defend")
     assert again[0].title == "No indemnification clause protecting us"
+    (added,) = reply["service"].rounds(reply["second"]).other_changes  # their new paragraph, with what this round raised on it
+    assert {r.suggestion_id for r in added.raised} == {s.id for s in against_us}
+    assert "+ added: 10. Indemnification by Buyer" in reply["stdout"] and f"→ {against_us[0].id} " in reply["stdout"]
 
 
 def test_a_decision_on_an_insertion_carries_over_though_the_paragraph_it_followed_moved(reply):

@@ -256,7 +256,7 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
         mine = [i["s"].id for i in items if not i["decision"] and reviewer.may_decide(i["owner"])]
         return page("contract.html", status_code=status_code, reviewer=reviewer, status=status, items=items, error=error,
                     notice=notice, mine_pending=mine, next_contract=next_for(reviewer, thread_id),
-                    rounds=rounds,
+                    rounds=rounds, visible_ids={i["s"].id for i in items},
                     text=Markup(highlighted_text(status)), functions=FUNCTIONS, bulk=len(bulk_approvable(status, reviewer)),
                     assigned_to=service.index.assigned_to(thread_id),
                     reviewers=[r.username for r in accounts.users() if r.sees(status.profile.review_functions, owners_of(status))])
