@@ -326,8 +326,10 @@ def _draft(args) -> int:
     slug = re.sub(r"[^a-z0-9]+", "_", args.counterparty.lower()).strip("_")[:40] or "counterparty"
     out = args.out or Path("out") / f"{args.contract_type.lower()}_{slug}.docx"
     write_draft_docx(out, contract.title, contract.preamble, [(s.heading, s.text) for s in contract.sections], contract.signatories)
-    print(f"wrote {out}: {contract.title.title()}, {len(contract.sections)} approved clauses "
+    print(f"wrote {out}: {contract.name} on the {args.side} side, {len(contract.sections)} sections "
           f"({', '.join(s.category for s in contract.sections)})")
+    if placeholders := contract.placeholders():
+        print(f"to complete before sending ({len(placeholders)}): " + "; ".join(p.strip("[]") for p in placeholders))
     return 0
 
 

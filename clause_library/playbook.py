@@ -134,6 +134,8 @@ class ClauseCategory(BaseModel):
     presence: list[str] = Field(default_factory=list, description="further regexes that show the clause exists; used only "
                                 "before calling it missing, never to extract it")
     approved_clause: str
+    supplier_clause: str | None = Field(default=None, description="the approved wording for our own paper when we are the "
+                                        "supplier and the positions differ (approved_clause protects the customer)")
     playbook: PlaybookEntry
 
     @field_validator("signals", "presence")
