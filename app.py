@@ -193,11 +193,12 @@ def _parser() -> argparse.ArgumentParser:
     user_revoke.set_defaults(handler=_user_revoke_tokens)
 
     evaluate = sub.add_parser("eval", help="evaluate a backend on labelled contracts (CUAD metrics)")
-    evaluate.add_argument("--task", choices=["clauses", "review", "judged", "search", "obligations"], default="clauses",
+    evaluate.add_argument("--task", choices=["clauses", "review", "judged", "search", "obligations", "rounds"], default="clauses",
                           help="clauses: CUAD extraction metrics; review: are the review's findings and facts true; "
                           "judged: the review against suggestions a reviewer judged by reading (CUAD train); "
                           "search: the repository search on judged queries over the demo portfolio; "
-                          "obligations: the duties judged in 20 CUAD contracts")
+                          "obligations: the duties judged in 35 CUAD contracts; "
+                          "rounds: the negotiation-round scenarios and the round report each should get")
     evaluate.add_argument("--dataset", choices=["cuad", "samples"], default="cuad")
     evaluate.add_argument("--dataset-path", help="CUAD folder (CUAD_v1.json or master_clauses.csv + full_contract_txt/)")
     evaluate.add_argument("--split", choices=["dev", "train", "all"], help="default: dev for CUAD, all for the samples")

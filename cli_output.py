@@ -194,6 +194,8 @@ def print_round(comparison) -> None:
                 console.print(Text(f"  + added: {change.after[:300]}"))
             elif change.kind == "removed":
                 console.print(Text(f"  - removed: {change.before[:300]}"))
+            elif change.kind == "moved":
+                console.print(Text(f"  ↕ moved, same words: {change.after[:200]}", style="dim"))
             else:
                 console.print(Text(f"  ~ changed: {change.before[:150]} → {change.after[:150]}"))
             for raised in change.raised:  # their new words, reviewed as new paper

@@ -28,6 +28,8 @@ def eval_command(args, config) -> int:
     console = Console(stderr=False)
     if getattr(args, "task", "clauses") == "search":
         return _search_eval(args, config, console)
+    if getattr(args, "task", "clauses") == "rounds":
+        return _rounds_eval(args, console)
     try:
         dataset = open_dataset(args.dataset, args.dataset_path)
     except DatasetUnavailable as missing:
@@ -124,6 +126,24 @@ def _obligations_eval(dataset, args, console) -> int:
                       f" next due {s['due_right']:.2f} ({s['duties']:g} duties, {s['found']:g} found)")
     console.print(f"report: {run_dir / 'report.md'}")
     return 0
+
+
+def _rounds_eval(args, console) -> int:
+    """`eval --task rounds`: every scenario of evals/judgments/round_scenarios.yaml, and the round report it got."""
+    import tempfile
+
+    from evals.round_scenarios import load_scenarios, render_markdown, run_scenario
+
+    results = []
+    for scenario in load_scenarios():
+        with tempfile.TemporaryDirectory() as folder:
+            results.append(run_scenario(scenario, Path(folder), Path(args.dataset_path) if args.dataset_path else None))
+        console.print(f"{scenario.name}: " + ("as expected" if not results[-1].problems else "; ".join(results[-1].problems)))
+    run_dir = args.out or Path("evals") / "reports" / "rounds"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "report.md").write_text(render_markdown(results), encoding="utf-8")
+    console.print(f"report: {run_dir / 'report.md'}")
+    return 0 if all(not r.problems for r in results) else 1
 
 
 def _search_eval(args, config, console) -> int:

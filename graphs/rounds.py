@@ -13,6 +13,7 @@ comment naming the round). A change they refused is left for a person to decide 
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
 from datetime import datetime, timezone
@@ -47,7 +48,7 @@ class RaisedOnIt(BaseModel):
 
 
 class OtherChange(BaseModel):
-    kind: Literal["added", "removed", "changed"]
+    kind: Literal["added", "removed", "changed", "moved"]
     before: str | None = None
     after: str | None = None
     raised: list[RaisedOnIt] = Field(default_factory=list, description="this round's suggestions on their new words")
@@ -186,11 +187,15 @@ def _in_place_of(ours: str, sent: list[str], theirs: list[str], aligned) -> str 
 def _other_changes(sent: list[str], theirs: list[str], explained_sent: set[str], explained_theirs: set[str]) -> list[OtherChange]:
     changes = []
     matcher = difflib.SequenceMatcher(None, [_norm(p) for p in sent], [_norm(p) for p in theirs], autojunk=False)
-    for op, a1, a2, b1, b2 in matcher.get_opcodes():
-        if op == "equal":
-            continue
-        before = [p for p in sent[a1:a2] if _norm(p) not in explained_sent]
-        after = [p for p in theirs[b1:b2] if _norm(p) not in explained_theirs]
+    opcodes = [op for op in matcher.get_opcodes() if op[0] != "equal"]
+    # a paragraph in both versions is unchanged wherever it stands; the fewest that must have moved to explain the new
+    # order (those outside the longest run kept in order) are reported once as "moved", never as removed and added
+    both = {_norm(p) for p in sent} & {_norm(p) for p in theirs}
+    moved = _moved(sent, theirs, both)
+    changes += [OtherChange(kind="moved", after=p) for p in theirs if _norm(p) in moved]
+    for op, a1, a2, b1, b2 in opcodes:
+        before = [p for p in sent[a1:a2] if _norm(p) not in explained_sent and _norm(p) not in both]
+        after = [p for p in theirs[b1:b2] if _norm(p) not in explained_theirs and _norm(p) not in both]
         for old, new in zip(before, after):
             changes.append(OtherChange(kind="changed", before=old, after=new))
         for old in before[len(after):]:
@@ -206,6 +211,26 @@ def _anchor(suggestion) -> tuple[str, str]:
     if suggestion.kind == "insert" and suggestion.insertion is not None:
         return suggestion.category, "insert: " + _norm(suggestion.insertion.text)
     return suggestion.category, _norm(suggestion.citation.quote)
+
+
+def _moved(sent: list[str], theirs: list[str], both: set[str]) -> set[str]:
+    """The paragraphs of both versions that changed place: all but a longest subsequence kept in the same order."""
+    where = {}
+    for index, paragraph in enumerate(sent):
+        where.setdefault(_norm(paragraph), index)
+    order = [(where[_norm(p)], _norm(p)) for p in theirs if _norm(p) in both]
+    # longest increasing subsequence of the sent positions, in their order (patience sorting, n log n)
+    tails: list[int] = []  # tails[k]: index into `order` of the smallest tail of an increasing run of length k + 1
+    previous = [-1] * len(order)
+    for i, (position, _) in enumerate(order):
+        k = bisect.bisect_left([order[j][0] for j in tails], position)
+        previous[i] = tails[k - 1] if k else -1
+        tails[k:k + 1] = [i]
+    kept, i = set(), tails[-1] if tails else -1
+    while i >= 0:
+        kept.add(order[i][1])
+        i = previous[i]
+    return {key for _, key in order} - kept
 
 
 def carried_decisions(previous, current, now: datetime | None = None) -> list[Decision]:

@@ -104,3 +104,18 @@ def test_an_edit_never_gives_one_right_twice_on_different_terms(tmp_path):
     assert not any("Either party may terminate" in (s.proposed_text or "") for s in convenience)
     (notice,) = convenience  # what is left: our 180 days' notice is longer than the playbook's 90
     assert notice.kind == "edit" and "Buyer may terminate it for convenience on thirty (30)" in notice.proposed_text
+
+
+@pytest.mark.parametrize("name", [s.name for s in __import__("evals.round_scenarios", fromlist=["x"]).load_scenarios()])
+def test_every_committed_reply_scenario_gets_the_round_report_a_reviewer_expects(name, tmp_path):
+    """evals/judgments/round_scenarios.yaml: five replies to the samples and two to CUAD contracts (accept, refuse,
+    rewrite, delete, add against us, renumber, move), each with its expected statuses, other changes, what is raised
+    on their new words, what is proposed again and what carries over."""
+    from evals.datasets import SHARED_CUAD
+    from evals.round_scenarios import load_scenarios, run_scenario
+
+    scenario = next(s for s in load_scenarios() if s.name == name)
+    if scenario.contract.startswith("cuad:") and not (SHARED_CUAD / "full_contract_txt").is_dir():
+        pytest.skip("CUAD is not beside the repository")
+    result = run_scenario(scenario, tmp_path)
+    assert result.problems == [], "\n".join(result.problems + result.report)
