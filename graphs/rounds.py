@@ -221,11 +221,12 @@ def _moved(sent: list[str], theirs: list[str], both: set[str]) -> set[str]:
     order = [(where[_norm(p)], _norm(p)) for p in theirs if _norm(p) in both]
     # longest increasing subsequence of the sent positions, in their order (patience sorting, n log n)
     tails: list[int] = []  # tails[k]: index into `order` of the smallest tail of an increasing run of length k + 1
+    tail_positions: list[int] = []  # their sent positions, kept sorted
     previous = [-1] * len(order)
     for i, (position, _) in enumerate(order):
-        k = bisect.bisect_left([order[j][0] for j in tails], position)
+        k = bisect.bisect_left(tail_positions, position)
         previous[i] = tails[k - 1] if k else -1
-        tails[k:k + 1] = [i]
+        tails[k:k + 1], tail_positions[k:k + 1] = [i], [position]
     kept, i = set(), tails[-1] if tails else -1
     while i >= 0:
         kept.add(order[i][1])
