@@ -204,12 +204,22 @@ def _given_only_by_us(data: ComplianceInput, category) -> str | None:
             spans.append((start + m.start(), start + m.end()))
     if not spans:
         return None
-    actors = [(who_acts(data.document, start, end, data.profile), start, end) for start, end in spans]
+    actors = [(_actor(data, start, end), start, end) for start, end in spans]
     ours = [(start, end) for actor, start, end in actors if actor == "us"]
-    # a heading ("10. Indemnification by Buyer.") names nobody: only a sentence with a party acting decides
     if ours and not any(actor in (*allowed, "unknown") for actor, _, _ in actors):
         return " ".join(_sentence_around(data.document, *ours[0]).quote.split())
     return None
+
+
+def _actor(data: ComplianceInput, start: int, end: int) -> str:
+    """Who acts in the sentence around a hit; a binding sentence whose actor the frames cannot name ("8.7 The Repairer
+    shall ... maintain ... insurance" with no "Repairer" in the cast) is "unknown", not nobody: it may be theirs. A
+    heading ("10. Indemnification by Buyer.") binds nobody."""
+    actor = who_acts(data.document, start, end, data.profile)
+    if actor == "nobody" and re.search(r"\b(?:shall|will|must|agrees?|undertakes?|covenants?)\b",
+                                       _sentence_around(data.document, start, end).quote, re.IGNORECASE):
+        return "unknown"
+    return actor
 
 
 def _missing_clauses(data: ComplianceInput, library: ClauseLibrary) -> list[Finding]:
