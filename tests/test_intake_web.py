@@ -70,7 +70,9 @@ def test_a_request_through_the_form_and_a_reply_as_the_next_round(intake_site, b
     assert "Round 2: their reply to the version we sent" in round_box and "6 rejected" in round_box  # nothing accepted
     assert "not added" in round_box  # the data-protection clause we asked to add is not in their version
     assert "Requested by Dana Ops" in browser.find_element(By.ID, "request").text  # the request travels with the deal
-    assert "added: Supplier may subcontract" in browser.find_element(By.ID, "other-changes").text
+    other = browser.find_element(By.ID, "other-changes").text
+    assert "added: Supplier may subcontract" in other
+    assert "Subcontracting without consent: it weighs on us" in other  # their new words, reviewed as new paper
     screenshot(browser, "round-2")
 
 

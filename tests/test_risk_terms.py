@@ -47,6 +47,8 @@ def risk(compliance, term: str):
                           "including a merger or the sale of a majority of its shares.", "customer"),
     ("no_solicit_employees", "During the Term and for two (2) years after it, Customer shall not solicit or hire any "
                              "employee of Provider.", "customer"),
+    ("subcontracting", "Provider may subcontract any of its obligations under this Agreement without the consent of "
+                       "Customer.", "customer"),
 ])
 def test_a_one_sided_term_is_raised_for_the_party_it_burdens_and_only_noted_for_the_other(engine, term, clause, burdened):
     other = "supplier" if burdened == "customer" else "customer"
@@ -373,3 +375,9 @@ def test_records_open_to_a_party_are_its_audit(engine, side, title):
     _, compliance, _ = review(f"7. Records. {clause}\n", engine, side)
     found = risk(compliance, "audit_rights")
     assert found and all(title in f.title for f in found), [f.title for f in found]
+
+
+def test_a_party_that_may_not_subcontract_without_consent_is_not_a_subcontracting_right(engine):
+    _, compliance, _ = review("7. Provider may not subcontract or delegate its obligations without the prior written "
+                              "consent of Customer.\n", engine, "customer")
+    assert risk(compliance, "subcontracting") == []
