@@ -62,6 +62,9 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
         return HTMLResponse(_templates.get_template(name).render(**context), status_code=status_code)
 
     portfolio = SyncedRepository(service)
+    from web_app.api import api_app
+
+    app.mount("/api/v1", api_app(service, accounts, config.today))  # JSON, personal API tokens (web_app/api.py)
 
     def portfolio_renewals(reviewer: Reviewer, within: int) -> HTMLResponse:
         hide = service.index.hidden_from(reviewer.visible_functions)  # the repository pages' rule (portfolio_pages)
