@@ -233,16 +233,14 @@ def _missing_clauses(data: ComplianceInput, library: ClauseLibrary) -> list[Find
     for category in required:
         if not applies_to_us(category.playbook.required_side, data.profile.our_side):
             continue
-        only_ours = _given_only_by_us(data, category)
-        if category.id in present and not only_ours:
-            continue
         rule = category.playbook.not_required_when
         if rule and re.search(rule, data.document.text, re.IGNORECASE):
             continue  # e.g. a royalty-free licence needs no payment terms
         needed_when = category.playbook.required_when.get(data.profile.contract_type)
         if needed_when and not re.search(needed_when, data.document.text, re.IGNORECASE) and not personal_data:
             continue  # e.g. a consultant who never touches our data or premises needs no insurance clause
-        if not only_ours and _present_anywhere(data.document, category):
+        only_ours = _given_only_by_us(data, category)
+        if not only_ours and (category.id in present or _present_anywhere(data.document, category)):
             continue
         findings.append(
             Finding(

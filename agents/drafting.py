@@ -19,9 +19,9 @@ import yaml
 from pydantic import BaseModel, Field
 
 from clause_library.playbook import ClauseLibrary
+from document_io.docx_draft import PLACEHOLDER
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "clause_library" / "templates.yaml"
-PLACEHOLDER = re.compile(r"\[TO BE COMPLETED: [^\]]+\]")
 # a term the draft defines where it first uses it: '(the "Services")', '(each a "Party")', '(the "Receiving Party")'
 INLINE_DEFINITION = re.compile(r"\((?:the|each\s+a|a)\s+\"(?P<term>[A-Z][\w -]+)\"\)")
 

@@ -162,7 +162,7 @@ def _in_condition(subject: str) -> bool:
     follows a comma ("If a Price Error causes a shortfall, Trust shall make")."""
     if (m := _CONDITION.search(subject)) is None:
         return False
-    rest = re.sub(r"^\s*,[^,]{1,90},", " ", m.group("rest"))  # the aside right after "If,"
+    rest = _ASIDE.sub(" ", m.group("rest"), count=1)  # the aside right after "If,"
     return "," not in rest
 
 
@@ -193,7 +193,8 @@ def read_duty(sentence: str, profile: ContractProfile) -> Duty | None:
         after = sentence[modal.end():modal.end() + 220]
         if _NOT_A_DUTY_AFTER.match(after) or _NOT_A_DUTY_AFTER.match(_ASIDE.sub(" ", after, count=1)):
             continue  # "shall, upon two weeks' written notice, have the right"
-        if _in_condition(sentence[offset:modal.start()]) or _PREREQUISITE.search(sentence[offset:modal.start()]) or _NO_ONE.search(sentence[max(offset, modal.start() - 60):modal.start()]):
+        subject = sentence[offset:modal.start()]
+        if _in_condition(subject) or _PREREQUISITE.search(subject) or _NO_ONE.search(subject[-60:]):
             continue  # "if the Investor shall fail to pay": what happens then is the term; "no Sponsor shall transfer"
         if re.match(r"agrees?\s+to$", modal.group(0), re.I) and re.match(r"\s+(?:the|a|an|such|this|these|its|any|all)\b", after, re.I):
             continue  # "agree to the Purchase Price": an agreement on terms, not an act
@@ -203,7 +204,6 @@ def read_duty(sentence: str, profile: ContractProfile) -> Duty | None:
             return None  # an indemnity, a warranty, a restriction: what follows in the sentence belongs to it
         if "responsible" in (modal.group(0) + predicate[:30]).lower() and _ALLOCATION.search(modal.group(0) + predicate[:60]):
             continue
-        subject = sentence[offset:modal.start()]
         head = " ".join(predicate.split()[:12])  # the act: what the verb does, not a date named later ("until delivery")
         agent = re.match(r"\s*be\s+(?P<verb>sent|delivered|provided|submitted|forwarded|furnished|supplied|shipped)\s+(?:to\s+\w+\s+)?"
                          r"(?:from|by)\s+(?P<who>(?:the\s+)?[A-Z][\w-]*(?:\s+[A-Z][\w-]*){0,2})", predicate)

@@ -7,6 +7,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+# what a drafter must fill in before a draft is sent
+PLACEHOLDER = re.compile(r"\[TO BE COMPLETED: [^\]]+\]")
+
 
 def write_draft_docx(path: Path, title: str, preamble: str, sections: list[tuple[str, str]], signatories: list[str]) -> Path:
     import docx
@@ -21,9 +24,9 @@ def write_draft_docx(path: Path, title: str, preamble: str, sections: list[tuple
         document.add_heading(section_heading, level=2)
         for part in text.split("\n\n"):  # a section of several paragraphs (the definitions)
             paragraph = document.add_paragraph()
-            for piece in re.split(r"(\[TO BE COMPLETED: [^\]]+\])", part):
+            for piece in re.split(f"({PLACEHOLDER.pattern})", part):
                 run = paragraph.add_run(piece)
-                if piece.startswith("[TO BE COMPLETED"):  # what the drafter must fill in, marked where Word shows it
+                if PLACEHOLDER.fullmatch(piece):  # what the drafter must fill in, marked where Word shows it
                     run.bold = True
                     run.font.highlight_color = WD_COLOR_INDEX.YELLOW
             paragraph.paragraph_format.space_after = Pt(8)

@@ -86,7 +86,6 @@ def _reply_paragraphs(scenario: Scenario, sent_status) -> list[str]:
             paragraphs = [p for p in paragraphs if not p.startswith(step.starts)]
         elif step.op == "move_to_end":
             moving = [p for p in paragraphs if p.startswith(step.starts)]
-            body_end = next((i for i, p in enumerate(paragraphs) if re.match(r"(?i)signed|in witness|name:", p)), len(paragraphs))
             rest = [p for p in paragraphs if p not in moving]
             body_end = next((i for i, p in enumerate(rest) if re.match(r"(?i)signed|in witness|name:", p)), len(rest))
             paragraphs = rest[:body_end] + moving + rest[body_end:]

@@ -99,6 +99,11 @@ def owner_function(suggestion: Suggestion, decision: Decision | None = None) -> 
     return suggestion.escalate_to or "legal"
 
 
+def owners_of(status) -> list[str]:
+    """The functions that own a review's suggestions (as decided so far) and the ones it is escalated to."""
+    return [owner_function(s, status.decisions.get(s.id)) for s in status.redlines.suggestions] + status.escalated_to
+
+
 class LoginResult(BaseModel):
     token: str | None = None
     locked: bool = False

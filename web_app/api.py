@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from typing import Literal
 
 from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -24,7 +25,8 @@ from agents.schema import Decision
 from graphs.audit_log import DatabaseBusy, StaleDecision
 from graphs.locks import ReviewBusy
 from graphs.review_service import ReviewNotFound, ReviewService, ReviewStatus
-from web_app.accounts import Accounts, Reviewer, owner_function
+from portfolio.review_sync import SyncedRepository
+from web_app.accounts import Accounts, Reviewer, owner_function, owners_of
 
 MAX_PER_PAGE = 100
 
@@ -94,13 +96,9 @@ class Page(BaseModel):
     items: list[RenewalOut]
 
 
-def api_app(service: ReviewService, accounts: Accounts, today) -> FastAPI:
-    """The /api/v1 application, mounted by web_app.server.create_app."""
-    from web_app.server import owners_of
-    from portfolio.review_sync import SyncedRepository
-
+def api_app(service: ReviewService, accounts: Accounts, portfolio: SyncedRepository, today) -> FastAPI:
+    """The /api/v1 application, mounted by web_app.server.create_app on the pages' service, accounts and repository."""
     api = FastAPI(title="Clauseflow API", version="1", openapi_url="/openapi.json", docs_url=None, redoc_url=None)
-    portfolio = SyncedRepository(service)
 
     @api.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError):
@@ -112,8 +110,6 @@ def api_app(service: ReviewService, accounts: Accounts, today) -> FastAPI:
             return JSONResponse({"error": {"code": "busy", "message": str(exc)}}, status_code=503)
         return JSONResponse({"error": {"code": "internal", "message": "the server could not answer; nothing was changed"}},
                             status_code=500)
-
-    from fastapi.exceptions import RequestValidationError
 
     @api.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):

@@ -31,7 +31,8 @@ from graphs.locks import ReviewBusy
 from graphs.review_index import SORTS, QueueQuery
 from graphs.review_service import ReviewNotFound, ReviewService, ReviewStatus, SignOffStepRefused
 from portfolio.review_sync import SyncedRepository
-from web_app.accounts import FUNCTIONS, THROTTLE_WINDOW, Accounts, Reviewer, owner_function
+from web_app.api import api_app
+from web_app.accounts import FUNCTIONS, THROTTLE_WINDOW, Accounts, Reviewer, owner_function, owners_of
 from web_app.intake_pages import UPLOAD_PATHS, add_intake_routes
 from web_app.messages import MessageSigner
 from web_app.portfolio_pages import add_portfolio_routes, renewals_with_leverage
@@ -62,9 +63,7 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
         return HTMLResponse(_templates.get_template(name).render(**context), status_code=status_code)
 
     portfolio = SyncedRepository(service)
-    from web_app.api import api_app
-
-    app.mount("/api/v1", api_app(service, accounts, config.today))  # JSON, personal API tokens (web_app/api.py)
+    app.mount("/api/v1", api_app(service, accounts, portfolio, config.today))  # JSON, personal API tokens (web_app/api.py)
 
     def portfolio_renewals(reviewer: Reviewer, within: int) -> HTMLResponse:
         hide = service.index.hidden_from(reviewer.visible_functions)  # the repository pages' rule (portfolio_pages)
@@ -485,10 +484,6 @@ def bulk_approvable(status: ReviewStatus, reviewer: Reviewer) -> list[Suggestion
             if s.id in status.pending and s.severity in ("low", "info") and s.kind in ("edit", "insert")
             and s.wording_by == "playbook" and not s.counterparty_change and s.id not in withheld
             and reviewer.may_decide(owner_function(s))]
-
-
-def owners_of(status: ReviewStatus) -> list[str]:
-    return [owner_function(s, status.decisions.get(s.id)) for s in status.redlines.suggestions] + status.escalated_to
 
 
 def _readable_conflict(message: str, status: ReviewStatus) -> str:
