@@ -36,6 +36,7 @@ from pathlib import Path
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from cli_auth import add_credential_arguments  # noqa: E402
+import integration_cli  # noqa: E402
 import portfolio_cli  # noqa: E402  (after the telemetry switch: it must be set before chromadb loads)
 
 
@@ -127,6 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     show.set_defaults(handler=_show)
     sub.add_parser("list", help="list reviews").set_defaults(handler=_list)
     portfolio_cli.add_parsers(sub, _config)
+    integration_cli.add_parsers(sub, _config)
     history = sub.add_parser("history", help="replay a review's decision log")
     history.add_argument("thread")
     history.set_defaults(handler=_history)
@@ -191,6 +193,17 @@ def _parser() -> argparse.ArgumentParser:
     user_revoke = user_sub.add_parser("revoke-tokens", help="revoke every API token of a reviewer")
     user_revoke.add_argument("username")
     user_revoke.set_defaults(handler=_user_revoke_tokens)
+
+    token = sub.add_parser("token", help="personal API tokens for the REST API and the CLI")
+    token_sub = token.add_subparsers(dest="token_command", required=True)
+    token_add = token_sub.add_parser("add", help="issue a token for a reviewer (asks for their password; shown once, "
+                                     "stored hashed; it has exactly that reviewer's functions and roles)")
+    token_add.add_argument("username")
+    token_add.add_argument("--password-stdin", action="store_true", help="read the reviewer's password from stdin")
+    token_add.set_defaults(handler=_user_token)
+    token_revoke = token_sub.add_parser("revoke", help="revoke every API token of a reviewer")
+    token_revoke.add_argument("username")
+    token_revoke.set_defaults(handler=_user_revoke_tokens)
 
     evaluate = sub.add_parser("eval", help="evaluate a backend on labelled contracts (CUAD metrics)")
     evaluate.add_argument("--task", choices=["clauses", "review", "judged", "search", "obligations", "rounds"], default="clauses",
@@ -645,6 +658,8 @@ def _serve(args) -> int:
     trusted = args.trusted_proxies.strip()
     proxies = {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or ""}
     print(f"Clauseflow reviewer page on http://{args.host}:{args.port}/ (add reviewers with `python app.py user add`)")
+    if (every := float(os.environ.get("CLAUSEFLOW_WEBHOOKS_EVERY", "5"))) > 0:
+        integration_cli.start_delivery_thread(config, every)  # one deliverer, however many web workers
     if args.workers > 1:
         # Each worker process builds its own app from the environment (uvicorn imports the factory by name).
         os.environ.update({"CLAUSEFLOW_DATA_DIR": str(config.data_dir), "CLAUSEFLOW_BACKEND": config.backend,

@@ -29,8 +29,9 @@ def add_parsers(sub, config_of) -> None:
     global _config_of
     _config_of = config_of
 
-    imp = sub.add_parser("import", help="file executed contracts into the repository (extraction only, no redlining)")
-    imp.add_argument("folder", type=Path)
+    imp = sub.add_parser("import", help="file executed contracts into the repository (extraction only, no redlining); "
+                         "signed PDFs are checked against the signing set-up's trust roots and matched to their review")
+    imp.add_argument("folder", type=Path, help="a folder of contracts, or one file")
     imp.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     imp.add_argument("--json", action="store_true")
     imp.set_defaults(handler=_import)
@@ -104,6 +105,17 @@ def open_repository(config, *, sync: bool = True):
     return open_synced(config, sync=sync)
 
 
+def signed_paper(config):
+    """What filing a signed PDF needs: the signing set-up's trust roots and the reviews to match against."""
+    from graphs.execution import load_signing_setup
+    from graphs.review_service import ReviewService
+    from portfolio.importer import SignedPaper
+
+    setup = load_signing_setup(config.data_dir)
+    has_reviews = bool(config.database_url) or config.audit_path.exists()
+    return SignedPaper(trust_roots=setup.roots() if setup else [], service=ReviewService(config) if has_reviews else None)
+
+
 def parse_within(text: str, flag: str) -> int | None:
     match = re.fullmatch(r"\s*(\d{1,4})\s*([dwm]?)\s*", text or "")
     if not match:
@@ -117,18 +129,21 @@ def _import(args) -> int:
     from portfolio.importer import import_folder
 
     config = _config_of(args)
-    if not args.folder.is_dir():
-        print(f"error: {args.folder} is not a folder", file=sys.stderr)
+    if not args.folder.is_dir() and not args.folder.is_file():
+        print(f"error: {args.folder} is not a folder or a file", file=sys.stderr)
         return 2
+    folder, only = (args.folder, None) if args.folder.is_dir() else (args.folder.parent, args.folder)
     repository = open_repository(config, sync=False)
 
     def on_result(row, done, total):
         if not args.json:
             mark = {"filed": "filed", "already filed": "skipped (already filed)", "duplicate": "skipped (duplicate)"}
-            console.print(f"[{done}/{total}] {row.file}: {mark.get(row.outcome, 'failed: ' + row.detail)}", highlight=False)
+            said = mark.get(row.outcome, 'failed: ' + row.detail) + (f" ({row.detail})" if row.outcome == "filed" and row.detail else "")
+            console.print(f"[{done}/{total}] {row.file}: {said}", highlight=False)
 
-    rows = import_folder(args.folder, repository, data_dir=config.data_dir, our_names=config.our_names, today=config.today,
-                         max_bytes=config.max_bytes, workers=max(1, args.workers), on_result=on_result)
+    rows = import_folder(folder, repository, data_dir=config.data_dir, our_names=config.our_names, today=config.today,
+                         max_bytes=config.max_bytes, workers=max(1, args.workers), on_result=on_result,
+                         signed=signed_paper(config), only=only)
     from portfolio.clause_vectors import ClauseVectors
 
     embedded = ClauseVectors(config.data_dir / "portfolio_chroma").catch_up(repository)
@@ -230,13 +245,15 @@ def _obligations(args) -> int:
 
 
 def _alerts(args) -> int:
-    from portfolio.alerts import collect_alerts, deliver, format_alerts
+    from portfolio.alerts import announce, collect_alerts, deliver, format_alerts
 
     days = parse_within(args.within, "--within")
     if days is None:
         return 2
     config = _config_of(args)
-    alerts = collect_alerts(open_repository(config), config.today, days)
+    repository = open_repository(config)
+    alerts = collect_alerts(repository, config.today, days)
+    announce(repository, alerts)  # webhook subscribers hear of each deadline and duty once
     print(json.dumps([a.model_dump(mode="json") for a in alerts], indent=2) if args.json
           else format_alerts(alerts) or "No alerts.")
     if args.send:

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from agents.schema import Decision, ReviewComment
 from graphs.database import DatabaseBusy, Store
+from graphs.outbox import OUTBOX_SCHEMA, emit
 
 __all__ = ["AlreadySignedOff", "AuditLog", "DatabaseBusy", "StaleDecision"]
 
@@ -70,6 +71,7 @@ BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
 """
+_SCHEMA += OUTBOX_SCHEMA  # webhook events are committed with the change they report
 # Columns added after the first release; applied to older files on open.
 _MIGRATIONS = {"decisions": {"escalate_to": "TEXT", "authenticated_by": "TEXT"}}
 
@@ -128,6 +130,9 @@ class AuditLog(Store):
                 (thread_id, name, source_path, sha256, contract_type, counterparty, risk, suggestions,
                  datetime.now(timezone.utc).isoformat(timespec="seconds"), "awaiting_review"),
             )
+            emit(db, "review.ready", {"thread_id": thread_id, "name": name, "contract_type": contract_type,
+                                      "counterparty": counterparty, "risk": risk, "suggestions": suggestions},
+                 dedupe_key=f"review.ready:{thread_id}:{sha256}")
 
     def record_finalised(self, thread_id: str, actor: str, outputs: str) -> None:
         """The review's outputs are written: its status and the 'finalised' event in one commit, once (a repeat after
@@ -137,6 +142,7 @@ class AuditLog(Store):
                               (datetime.now(timezone.utc).isoformat(timespec="seconds"), thread_id)).rowcount
             if done:
                 self._event(db, "finalised", actor, thread_id, outputs)
+                emit(db, "review.finalised", {"thread_id": thread_id, "signed_off_by": actor})
 
     def is_finalised(self, thread_id: str) -> bool:
         review = self.review(thread_id)
@@ -177,6 +183,11 @@ class AuditLog(Store):
                 [(thread_id, d.suggestion_id, d.action, d.reviewer, d.decided_at.isoformat(), d.modified_text, d.comment,
                   d.escalate_to, d.authenticated_by) for d in decisions],
             )
+            for d in decisions:
+                if d.action == "escalate":
+                    emit(db, "review.escalated", {"thread_id": thread_id, "suggestion_id": d.suggestion_id,
+                                                  "escalated_by": d.reviewer, "escalate_to": d.escalate_to or "legal",
+                                                  "comment": d.comment})
             return self._version(db, thread_id)
 
     def history(self, thread_id: str) -> list[Decision]:

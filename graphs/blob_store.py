@@ -43,7 +43,7 @@ class BlobStore:
                 with self._shared.transaction() as db:
                     db.execute("INSERT INTO blobs (digest, body) VALUES (?, ?) ON CONFLICT (digest) DO NOTHING",
                                (digest, data))
-            _write_atomically(path, data)
+            write_atomically(path, data)
         return {REFERENCE_KEY: digest}
 
     def get(self, value: Any) -> Any:
@@ -52,7 +52,7 @@ class BlobStore:
             digest = value[REFERENCE_KEY]
             path = self._path(digest)
             if not path.exists() and self._shared is not None:
-                _write_atomically(path, self._fetch("SELECT body FROM blobs WHERE digest = ?", digest))
+                write_atomically(path, self._fetch("SELECT body FROM blobs WHERE digest = ?", digest))
             return json.loads(path.read_bytes())
         return value
 
@@ -69,7 +69,7 @@ class BlobStore:
             return path
         local = self.originals / path.name
         if not local.exists():
-            _write_atomically(local, self._fetch("SELECT body FROM originals WHERE name = ?", path.name))
+            write_atomically(local, self._fetch("SELECT body FROM originals WHERE name = ?", path.name))
         return local
 
     def _fetch(self, sql: str, key: str) -> bytes:
@@ -83,7 +83,7 @@ class BlobStore:
         return self.folder / digest[:2] / f"{digest}.json"
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_bytes(data)

@@ -77,9 +77,9 @@ def write_outputs(report: ReviewReport, document: SourceDocument, base_docx: Pat
         paths = {key: output_dir / f"{stem}{suffix}" for key, suffix in _OUTPUTS.items()}
         for path in paths.values():
             _remove_abandoned_temporaries(path)
-        _write_atomically(paths["redlined_docx"], redlined)
-        _write_atomically(paths["report_md"], render_markdown(report).encode("utf-8"))
-        _write_atomically(paths["report_json"], json.dumps(report.model_dump(mode="json"), indent=2).encode("utf-8"))
+        write_atomically(paths["redlined_docx"], redlined)
+        write_atomically(paths["report_md"], render_markdown(report).encode("utf-8"))
+        write_atomically(paths["report_json"], json.dumps(report.model_dump(mode="json"), indent=2).encode("utf-8"))
     return {k: str(v) for k, v in paths.items()}
 
 
@@ -125,7 +125,7 @@ def _claim_stem(output_dir: Path, base: str, thread_id: str, sha256: str) -> str
             continue
         if any((output_dir / f"{stem}{suffix}").exists() for suffix in _OUTPUTS.values()):
             continue  # written before markers existed, by some other review
-        _write_atomically(marker, thread_id.encode("utf-8"))
+        write_atomically(marker, thread_id.encode("utf-8"))
         return stem
     raise RuntimeError(f"no free output name for {base!r} in {output_dir}")
 
@@ -149,7 +149,7 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
     """A killed finalisation leaves the old file or the new one, never half of one (it is redone on restart)."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(temporary, "wb") as handle:

@@ -25,6 +25,7 @@ class Alert(BaseModel):
     contract_id: str | None
     contract: str | None
     text: str
+    obligation_id: str | None = None
 
 
 def collect_alerts(repository: Repository, today: date, within_days: int) -> list[Alert]:
@@ -43,12 +44,27 @@ def collect_alerts(repository: Repository, today: date, within_days: int) -> lis
         left = (obligation.due_date - today).days
         alerts.append(Alert(kind="obligation_overdue" if left < 0 else "obligation_due", due=obligation.due_date,
                             days_left=left, contract_id=obligation.contract_id, contract=contract_name,
-                            text=f"{contract_name}: {obligation.summary} — owed by "
+                            obligation_id=obligation.obligation_id, text=f"{contract_name}: {obligation.summary} — owed by "
                                  f"{'us' if obligation.owner_side == 'us' else 'them' if obligation.owner_side == 'them' else 'both'}, due {obligation.due_date}"))
     for flag in repository.flags():
         alerts.append(Alert(kind="spend_flag", due=None, days_left=None, contract_id=flag.contract_id,
                             contract=flag.supplier, text=f"{flag.kind.replace('_', ' ')}: {flag.detail}"))
     return alerts
+
+
+def announce(repository: Repository, alerts: list[Alert]) -> None:
+    """The notice deadlines and obligations due as webhook events (renewal.notice_due, obligation.due), each deadline
+    and each occurrence announced once however often the scheduler runs; spend flags are announced when found."""
+    events = []
+    for alert in alerts:
+        payload = {"contract_id": alert.contract_id, "contract": alert.contract, "due": alert.due.isoformat() if alert.due else None,
+                   "days_left": alert.days_left, "text": alert.text}
+        if alert.kind == "notice_deadline":
+            events.append(("renewal.notice_due", payload, f"renewal:{alert.contract_id}:{alert.due}"))
+        elif alert.kind in ("obligation_due", "obligation_overdue"):
+            events.append(("obligation.due", {**payload, "obligation_id": alert.obligation_id, "overdue": alert.days_left < 0},
+                           f"obligation:{alert.obligation_id}:{alert.due}"))
+    repository.announce(events)
 
 
 class DeliveryResult(BaseModel):

@@ -17,6 +17,8 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from graphs.batch_review import die_with_the_coordinator, index_library_once, inbox_files, sha256_of
+from document_io.pdf_signatures import signature_count
+from portfolio.executed import describe_copy, file_signed_copy
 from portfolio.records import Filing
 from portfolio.repository import Repository
 
@@ -40,8 +42,9 @@ def _start_worker(data_dir: str, threads: int) -> None:
     _engine = LocalEngine(Path(data_dir))
 
 
-def read_executed_contract(path: str, our_names: list[str], today: str, max_bytes: int) -> str:
-    """Runs in a worker: one file to a filing (JSON), through the extraction agents only."""
+def read_executed_contract(path: str, our_names: list[str], today: str, max_bytes: int) -> tuple[str, str]:
+    """Runs in a worker: one file to a filing (JSON) and the text it was read from, through the extraction agents
+    only."""
     from agents.classifier import ClassifierInput, classify
     from agents.clause_extraction import ExtractionInput, cuad_candidates, extract_clauses
     from agents.renewal_leverage import RenewalInput, analyse_renewal
@@ -57,13 +60,21 @@ def read_executed_contract(path: str, our_names: list[str], today: str, max_byte
     cuad = ExtractionResult(clauses=cuad_candidates(document, _engine, floor=CUAD_CLAUSE_FLOOR))
     filing = filing_for(document, profile, extraction, brief, date.fromisoformat(today), origin="import",
                         status="executed", cuad_clauses=cuad)
-    return filing.model_dump_json()
+    return filing.model_dump_json(), document.text
+
+
+class SignedPaper(BaseModel, arbitrary_types_allowed=True):
+    """How signed PDFs are filed: the deployment's trust roots, and the reviews their agreed text is matched against."""
+
+    trust_roots: list[bytes]
+    service: object | None = None  # graphs.review_service.ReviewService
 
 
 def import_folder(folder: Path, repository: Repository, *, data_dir: Path, our_names: list[str], today: date,
-                  max_bytes: int, workers: int,
+                  max_bytes: int, workers: int, signed: SignedPaper | None = None, only: Path | None = None,
                   on_result: Callable[[ImportRow, int, int], None] = lambda row, done, total: None) -> list[ImportRow]:
-    files = inbox_files(folder)
+    """`only`: one file of `folder` instead of all of them."""
+    files = [only] if only is not None else inbox_files(folder)
     filed = repository.contract_ids()
     rows: list[ImportRow] = []
     todo: dict[str, Path] = {}
@@ -91,8 +102,15 @@ def import_folder(folder: Path, repository: Repository, *, data_dir: Path, our_n
             digest, path = futures[future]
             name = str(path.relative_to(folder))
             try:
-                repository.file(Filing.model_validate_json(future.result()))
-                rows.append(ImportRow(file=name, outcome="filed", contract_id=digest))
+                filed, text = future.result()
+                filing = Filing.model_validate_json(filed)
+                if path.suffix.lower() == ".pdf" and signature_count(pdf := path.read_bytes()):
+                    copy = file_signed_copy(filing, pdf, text=text, repository=repository, trust_roots=
+                                            signed.trust_roots if signed else [], service=signed.service if signed else None)
+                    rows.append(ImportRow(file=name, outcome="filed", contract_id=digest, detail=describe_copy(copy)))
+                else:
+                    repository.file(filing)
+                    rows.append(ImportRow(file=name, outcome="filed", contract_id=digest))
             except Exception as exc:  # one bad file never stops the import
                 rows.append(ImportRow(file=name, outcome="failed", detail=" ".join(str(exc).split()) or type(exc).__name__))
             on_result(rows[-1], len(rows), len(files))

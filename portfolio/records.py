@@ -9,9 +9,13 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from agents.schema import IntakeRequest, Span
+from document_io.pdf_signatures import SignatureCheck
 
-ContractStatus = Literal["in review", "finalised", "executed", "expired", "terminated"]
-Origin = Literal["review", "import"]
+ContractStatus = Literal["in review", "finalised", "executed", "expired", "terminated", "superseded", "signature invalid"]
+Origin = Literal["review", "import", "execution"]
+# statuses of records that are not the contract in force: no renewal deadline and no obligation comes from them
+# ("superseded": a review whose signed, executed copy is filed; "signature invalid": a signed PDF that failed its check)
+NOT_OF_RECORD = ("expired", "terminated", "superseded", "signature invalid")
 
 
 WHOLE_TEXT = "text"  # the category of the contract's sentences filed for word search beyond the categorised clauses
@@ -66,6 +70,9 @@ class ContractRecord(BaseModel):
     request: IntakeRequest | None = Field(default=None, description="the intake request the contract came with")
     previous_version: str | None = Field(default=None, description="for the other side's reply: the contract id of the "
                                          "version we sent (every round is kept)")
+    signatures: list[SignatureCheck] = Field(default_factory=list, description="a signed PDF's signatures as checked "
+                                             "when it was filed, in signing order")
+    signature_problem: str | None = Field(default=None, description="why a signed PDF was filed as 'signature invalid'")
     clauses: list[ClauseRecord] = Field(default_factory=list)
     filed_at: datetime | None = None
     # as of the day a view shows (portfolio/ledger.py): never stored

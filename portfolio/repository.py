@@ -8,6 +8,7 @@ obligation decisions, suppliers and spend are primary data kept only here.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import defaultdict
@@ -16,10 +17,11 @@ from datetime import date, datetime, timedelta, timezone
 from agents.obligations import DueRule, occurrences_around
 from agents.schema import Span
 from graphs.database import Store
+from graphs.outbox import OUTBOX_SCHEMA, emit
 from portfolio.ledger import as_of
-from portfolio.records import ClauseRecord, ContractRecord, Filing, Obligation, SpendFlag, SpendLine, Supplier
+from portfolio.records import NOT_OF_RECORD, ClauseRecord, ContractRecord, Filing, Obligation, SpendFlag, SpendLine, Supplier
 
-_SCHEMA = """
+_SCHEMA = OUTBOX_SCHEMA + """
 CREATE TABLE IF NOT EXISTS contracts (
     contract_id TEXT PRIMARY KEY, name TEXT NOT NULL, source_file TEXT NOT NULL, origin TEXT NOT NULL, thread_id TEXT,
     title TEXT, contract_type TEXT, parties TEXT NOT NULL, counterparty TEXT, counterparty_key TEXT, our_side TEXT,
@@ -28,7 +30,10 @@ CREATE TABLE IF NOT EXISTS contracts (
     governing_law TEXT, value REAL, not_to_exceed REAL, currency TEXT, payment_terms_days INTEGER, liability_cap TEXT,
     liability_cap_amount REAL, minimum_commitment REAL, price_escalator_pct REAL, po_numbers TEXT NOT NULL,
     recommended_action TEXT, citations TEXT NOT NULL, filed_at TEXT NOT NULL, review_version TEXT, request TEXT,
-    previous_version TEXT
+    previous_version TEXT, signatures TEXT, signature_problem TEXT
+);
+CREATE TABLE IF NOT EXISTS agreed_copies (
+    thread_id TEXT PRIMARY KEY, text_sha256 TEXT NOT NULL, shingles TEXT NOT NULL, recorded_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS contracts_deadline ON contracts (notice_deadline);
 CREATE INDEX IF NOT EXISTS contracts_counterparty ON contracts (counterparty_key);
@@ -93,7 +98,7 @@ _CONTRACT_COLUMNS = (
     "notice_months", "notice_fixed_day", "notice_deadline", "governing_law", "value", "not_to_exceed",
     "currency", "payment_terms_days", "liability_cap", "liability_cap_amount", "minimum_commitment",
     "price_escalator_pct", "po_numbers", "recommended_action", "citations", "filed_at", "review_version", "request",
-    "previous_version",
+    "previous_version", "signatures", "signature_problem",
 )
 
 
@@ -107,7 +112,8 @@ _UPSERT_PERFORMANCE = (
     " ON CONFLICT (contract_id, period) DO UPDATE SET sla_target = excluded.sla_target,"
     " sla_actual = excluded.sla_actual, incidents = excluded.incidents")
 
-_STATUS_RANK = {"in review": 0, "finalised": 1, "executed": 2, "expired": 3, "terminated": 4}
+_STATUS_RANK = {"in review": 0, "finalised": 1, "signature invalid": 1, "executed": 2, "expired": 3, "terminated": 4,
+                "superseded": 5}
 
 
 _LEGAL_SUFFIXES = {"inc", "incorporated", "llc", "ltd", "limited", "plc", "gmbh", "ag", "sa", "sas", "bv", "nv", "corp",
@@ -131,7 +137,8 @@ class Repository(Store):
     schema = _SCHEMA
     migrations = {  # columns added after the first version
         "contracts": {"request": "TEXT", "previous_version": "TEXT", "renewal_kind": "TEXT", "renewal_count": "INTEGER",
-                      "until_terminated": "INTEGER NOT NULL DEFAULT 0", "notice_months": "INTEGER", "notice_fixed_day": "TEXT"},
+                      "until_terminated": "INTEGER NOT NULL DEFAULT 0", "notice_months": "INTEGER", "notice_fixed_day": "TEXT",
+                      "signatures": "TEXT", "signature_problem": "TEXT"},
         "obligations": {"offset_days": "INTEGER", "anchor": "TEXT", "owner_name": "TEXT"},
         "obligation_events": {"due_date": "TEXT", "on_date": "TEXT"},
         "spend_lines": {"source_file": "TEXT", "source_line": "INTEGER", "reporting_amount": "REAL"},
@@ -143,11 +150,11 @@ class Repository(Store):
     def file(self, filing: Filing) -> None:
         self.file_many([filing])
 
-    def file_many(self, filings: list[Filing]) -> None:
+    def file_many(self, filings: list[Filing], events: list[tuple[str, dict]] = ()) -> None:
         """Write contracts, replacing their clauses and open obligations, all in one commit. A contract already
         filed keeps the status a person set (terminated), its owner unless the new record names one, and the
         obligations a person marked done or missed. A status only moves forward (in review, finalised, executed,
-        expired, terminated)."""
+        expired, terminated). `events`: webhook events (graphs/outbox.py) committed with the filing."""
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         with self.transaction() as db:
             for filing in filings:
@@ -165,6 +172,8 @@ class Repository(Store):
                 db.executemany('INSERT INTO contract_clauses (contract_id, category, start, "end", text) VALUES (?,?,?,?,?)',
                                [(record.contract_id, c.category, c.start, c.end, c.text) for c in record.clauses])
                 _replace_open_obligations(db, record.contract_id, filing.obligations)
+            for event, payload in events:
+                emit(db, event, payload)
 
     def contract(self, contract_id: str, *, with_clauses: bool = True) -> ContractRecord | None:
         with self.read() as db:
@@ -180,7 +189,8 @@ class Repository(Store):
     def filed_versions(self) -> dict[str, str]:
         """thread id -> the review version its record was filed at, for reviews already in the repository."""
         with self.read() as db:
-            return {r[0]: r[1] for r in db.execute("SELECT thread_id, review_version FROM contracts WHERE thread_id IS NOT NULL")}
+            return {r[0]: r[1] for r in db.execute("SELECT thread_id, review_version FROM contracts WHERE thread_id IS NOT NULL"
+                                             " AND origin = 'review'")}
 
     def contract_ids(self) -> set[str]:
         with self.read() as db:
@@ -201,6 +211,24 @@ class Repository(Store):
     def set_owner(self, contract_id: str, owner: str | None) -> bool:
         with self.transaction() as db:
             return db.execute("UPDATE contracts SET owner = ? WHERE contract_id = ?", (owner, contract_id)).rowcount == 1
+
+    def supersede_review(self, thread_id: str) -> int:
+        """The review's own records give way to its executed copy: no deadline or duty is counted from them twice."""
+        with self.transaction() as db:
+            return db.execute("UPDATE contracts SET status = 'superseded' WHERE thread_id = ? AND origin = 'review'",
+                              (thread_id,)).rowcount
+
+    # --- agreed copies: what a signed PDF coming back is matched against ------------------------------------
+
+    def record_agreed_copy(self, thread_id: str, text_sha256: str, shingles: list[int]) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO agreed_copies VALUES (?,?,?,?) ON CONFLICT (thread_id) DO NOTHING",
+                       (thread_id, text_sha256, json.dumps(shingles), datetime.now(timezone.utc).isoformat(timespec="seconds")))
+
+    def agreed_copies(self) -> dict[str, tuple[str, set[int]]]:
+        """thread id -> (the agreed text's SHA-256, its word shingles)."""
+        with self.read() as db:
+            return {r[0]: (r[1], set(json.loads(r[2]))) for r in db.execute("SELECT thread_id, text_sha256, shingles FROM agreed_copies")}
 
     def contracts_of(self, counterparty: str) -> list[ContractRecord]:
         with self.read() as db:
@@ -236,7 +264,7 @@ class Repository(Store):
         until = today + timedelta(days=within_days) if within_days is not None else date.max
         listed = []
         for record in self.contracts_as_of(today, "c.expiration_date IS NOT NULL OR c.term_end IS NOT NULL", light=True):
-            if record.status in ("expired", "terminated") or record.term_state == "ended":
+            if record.status in NOT_OF_RECORD or record.term_state == "ended":
                 continue
             if record.notice_deadline is not None and record.notice_deadline <= until:
                 record.term_end = record.deadline_term_end or record.term_end  # the term that notice stops
@@ -311,7 +339,8 @@ class Repository(Store):
         found = []
         for row in rows:
             contract = contracts.get(row["contract_id"])
-            if contract is None or (in_force_only and (contract.status in ("expired", "terminated") or contract.term_state == "ended")):
+            if contract is None or contract.status in ("superseded", "signature invalid") or (
+                    in_force_only and (contract.status in NOT_OF_RECORD or contract.term_state == "ended")):
                 continue
             marks = marked.get(row["obligation_id"], {})
             shown = [_as_of(_obligation_of(row), contract, marks, today)]
@@ -420,6 +449,16 @@ class Repository(Store):
                            " VALUES (?,?,?,?,?,?,?)",
                            [(f.kind, f.detail, f.contract_id, f.supplier, f.line_id,
                              f.citation.model_dump_json() if f.citation else None, f.source) for f in flags])
+            for f in flags:  # announced once per flag, however many matching runs find it again
+                emit(db, "spend.flagged", {"kind": f.kind, "detail": f.detail, "contract_id": f.contract_id,
+                                           "supplier": f.supplier, "source": f.source},
+                     dedupe_key="spend:" + hashlib.sha256(f"{f.kind}|{f.contract_id}|{f.detail}".encode()).hexdigest()[:32])
+
+    def announce(self, events: list[tuple[str, dict, str]]) -> None:
+        """Webhook events found by a scheduled run (`alerts`): (event, payload, dedupe key), each announced once."""
+        with self.transaction() as db:
+            for event, payload, key in events:
+                emit(db, event, payload, dedupe_key=key)
 
     def flags(self, *, contract_id: str | None = None, counterparty: str | None = None) -> list[SpendFlag]:
         where, args = [], []
@@ -523,6 +562,7 @@ def _contract_values(record: ContractRecord, now: str, version: str | None) -> d
     data.update(parties=json.dumps(record.parties), po_numbers=json.dumps(record.po_numbers),
                 citations=json.dumps({k: v.model_dump() for k, v in record.citations.items()}),
                 request=record.request.model_dump_json() if record.request else None,
+                signatures=json.dumps([c.model_dump(mode="json") for c in record.signatures]) if record.signatures else None,
                 auto_renews=int(record.auto_renews), until_terminated=int(record.until_terminated), counterparty_key=name_key(record.counterparty),
                 filed_at=now, review_version=version)
     return data
@@ -547,7 +587,8 @@ def contract_of(row) -> ContractRecord:
     data.update(parties=json.loads(row["parties"]), po_numbers=json.loads(row["po_numbers"]),
                 citations=json.loads(row["citations"]), auto_renews=bool(row["auto_renews"]),
                 until_terminated=bool(row["until_terminated"]) if "until_terminated" in row.keys() else False,
-                request=json.loads(row["request"]) if row["request"] else None)
+                request=json.loads(row["request"]) if row["request"] else None,
+                signatures=json.loads(row["signatures"]) if row["signatures"] else [])
     return ContractRecord.model_validate(data)
 
 

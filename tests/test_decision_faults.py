@@ -218,7 +218,7 @@ def test_a_crash_at_each_point_of_finalising_is_completed_by_the_next_reader(par
             if point == "after sign-off":
                 patch.setattr(review_service.ReviewService, "_complete_finalisation", crash)
             elif point == "while writing":
-                patch.setattr(finalization, "_write_atomically", crash_leaving_a_temporary)
+                patch.setattr(finalization, "write_atomically", crash_leaving_a_temporary)
             elif point == "before the log records the outputs":  # the graph has its outputs, the log does not yet
                 patch.setattr(AuditLog, "record_finalised", crash)
             else:

@@ -1,0 +1,131 @@
+"""The execution copy and executed paper, on real parts: LibreOffice prints the agreed DOCX (every change accepted),
+pyHanko signs it with keys from a throwaway CA in the routing order and validates it, and `app.py import` files a
+signed PDF as executed with its signers and its review, a tampered or untrusted one as "signature invalid"."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import SAMPLES
+from signing_keys import PASSPHRASE, TestAuthority
+from test_review_cli import cli
+
+from agents.schema import Decision
+from document_io.pdf_signatures import check_signatures
+
+pytestmark = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed (install.sh installs it)")
+JANE = "Jane Roe <jane@orion.example>"
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    from graphs.configuration import ReviewConfig
+    from graphs.review_service import ReviewService
+
+    data = tmp_path_factory.mktemp("execution")
+    keys = TestAuthority(data / "keys")
+    stranger = TestAuthority(data / "elsewhere", "Someone Else Root")
+    (data / "signing.yaml").write_text(yaml.safe_dump({
+        "trust_roots": [str(keys.root_pem.relative_to(data))],
+        "signatories": {"legal": {"name": "Dana Legal", "pkcs12": str(keys.issue("legal", "Dana Legal", "dana@northwind.example")),
+                                  "passphrase_env": "TEST_LEGAL_P12"}},
+        "counterparty_keys": {"jane@orion.example": {"pkcs12": str(keys.issue("jane", "Jane Roe", "jane@orion.example")),
+                                                     "passphrase_env": "TEST_LEGAL_P12"}},
+    }), encoding="utf-8")
+    config = ReviewConfig.from_env(data, "local")
+    service = ReviewService(config)
+    status = service.start(SAMPLES / "msa_orion.docx", data / "out")
+    now = datetime.now(timezone.utc)
+    service.decide(status.thread_id, [Decision(suggestion_id=s.id, action="approve", reviewer="lee", decided_at=now)
+                                      for s in status.redlines.suggestions])
+    before = cli("execute", status.thread_id, "--counterparty-signer", JANE, "--reviewer", "lee", data_dir=data,
+                 check=False, env={"TEST_LEGAL_P12": PASSPHRASE})
+    service.finalise(status.thread_id, "lee")
+    run = cli("execute", status.thread_id, "--counterparty-signer", JANE, "--reviewer", "lee", data_dir=data,
+              env={"TEST_LEGAL_P12": PASSPHRASE})
+    pdf = Path(next(line.split(": ", 1)[1] for line in run.stdout.splitlines() if line.startswith("execution copy: ")))
+    return {"data": data, "keys": keys, "stranger": stranger, "thread": service.status(status.thread_id), "run": run,
+            "before": before, "pdf": pdf, "service": service}
+
+
+def test_an_unagreed_review_is_not_executed(executed):
+    assert executed["before"].returncode == 2 and "not agreed yet" in executed["before"].stderr
+
+
+def test_execute_signs_in_routing_order_and_pyhanko_validates_both_signatures(executed):
+    report = check_signatures(executed["pdf"].read_bytes(), [executed["keys"].root_pem.read_bytes()])
+    assert report.valid, report.problem
+    assert [s.signer for s in report.signatures] == ["Dana Legal", "Jane Roe"]  # ours (legal), then theirs
+    assert [s.field for s in report.signatures] == ["Signature1_legal", "Signature2_counterparty"]
+    assert report.signatures[1].signer_email == "jane@orion.example"
+    logged = executed["service"].audit.events(thread_id=executed["thread"].thread_id, kind="signature")
+    assert len(logged) == 2 and '"name":"Dana Legal"' in logged[0].detail and '"name":"Jane Roe"' in logged[1].detail
+
+
+def test_the_execution_copy_carries_the_agreed_text_not_the_deletions(executed):
+    from pypdf import PdfReader
+
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(str(executed["pdf"])).pages).split())
+    status = executed["thread"]
+    edited = next(s for s in status.redlines.suggestions if s.kind == "edit" and s.edits)
+    quote, start = edited.citation.quote, edited.citation.start
+    agreed = quote
+    for edit in sorted(edited.edits, key=lambda e: -e.start):  # the cited clause as approved
+        agreed = agreed[:edit.start - start] + edit.new_text + agreed[edit.end - start:]
+    assert " ".join(agreed.split()) in text and " ".join(quote.split()) not in text
+    assert "Signed for Orion Consulting Group LLC by Jane Roe" in text
+
+
+def test_execute_files_the_signed_copy_as_executed_with_its_signers_and_its_review(executed):
+    run = executed["run"].stdout
+    assert "filed: executed, signed by Dana Legal, Jane Roe; the agreed copy of review" in run
+    from graphs.configuration import ReviewConfig
+    from portfolio.review_sync import open_repository
+
+    repository = open_repository(ReviewConfig.from_env(executed["data"], "local"))
+    import hashlib
+
+    copy = repository.contract(hashlib.sha256(executed["pdf"].read_bytes()).hexdigest())
+    assert copy.status == "executed" and copy.thread_id == executed["thread"].thread_id
+    assert [s.signer for s in copy.signatures] == ["Dana Legal", "Jane Roe"]
+    reviewed = repository.contract(executed["thread"].document.sha256)
+    assert reviewed.status == "superseded"  # its renewals and duties now come from the executed copy alone
+
+
+def test_a_tampered_copy_is_filed_as_signature_invalid_changed_after_signing(executed, tmp_path):
+    signed = bytearray(executed["pdf"].read_bytes())
+    import re
+
+    start = next(m.end() for m in re.finditer(rb"(?<!end)stream\r?\n", bytes(signed)))
+    at = start + 20  # a byte of the first page's content stream, inside the signed range
+    signed[at] = ord("X") if signed[at] != ord("X") else ord("Y")
+    tampered = tmp_path / "msa_executed_copy.pdf"
+    tampered.write_bytes(bytes(signed))
+    run = cli("import", str(tampered), "--workers", "1", data_dir=executed["data"])
+    assert "signature invalid:" in run.stdout and "changed after signing" in run.stdout
+
+
+def test_a_copy_signed_by_a_key_nobody_trusts_is_filed_as_signature_invalid(executed, tmp_path):
+    from document_io.pdf_signatures import SignatureBlock, SignerKey, sign_pdf
+
+    unsigned = tmp_path / "fresh"
+    unsigned.mkdir()
+    key = SignerKey(name="Mallory", pkcs12=executed["stranger"].issue("mallory", "Mallory"), passphrase=PASSPHRASE)
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for page in PdfReader(str(executed["pdf"])).pages:  # the same words, re-made without the signatures
+        writer.add_page(page)
+    with open(unsigned / "plain.pdf", "wb") as handle:
+        writer.write(handle)
+    forged = sign_pdf((unsigned / "plain.pdf").read_bytes(), key,
+                      SignatureBlock(field="Forged", box=(60, 60, 290, 130), reason="x", on_behalf_of="Northwind"))
+    (unsigned / "plain.pdf").unlink()
+    (unsigned / "forged.pdf").write_bytes(forged)
+    run = cli("import", str(unsigned), "--workers", "1", data_dir=executed["data"])
+    assert "signature invalid:" in run.stdout and "does not chain to a trusted root" in run.stdout
+    assert "the agreed copy of review" in run.stdout  # matched by its words all the same
