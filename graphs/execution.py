@@ -139,7 +139,7 @@ def execute(service: ReviewService, thread_id: str, *, setup: SigningSetup, coun
     if not redlined.is_file():
         raise ExecutionRefused(f"the agreed redline {redlined} is not on this machine")
     order = signing_order(status, counterparty, our_name, setup)
-    pdf_path = redlined.with_name(f"{safe_file_stem(status.document.name)}.execution.pdf")
+    pdf_path = execution_pdf_path(status)
     logged = _logged_steps(service, thread_id)
     pdf, done = _resume(pdf_path, logged)
     if pdf is None:
@@ -168,6 +168,11 @@ def execute(service: ReviewService, thread_id: str, *, setup: SigningSetup, coun
         service.audit.record_event("signature", actor, thread_id=thread_id, detail=step.model_dump_json())
         signed.append(step)
     return Execution(thread_id=thread_id, pdf=pdf_path, signed=signed, awaiting=awaiting)
+
+
+def execution_pdf_path(status: ReviewStatus) -> Path:
+    """Where a finalised review's execution copy is written: beside its redline."""
+    return Path(status.outputs["redlined_docx"]).with_name(f"{safe_file_stem(status.document.name)}.execution.pdf")
 
 
 def _logged_steps(service: ReviewService, thread_id: str) -> list[SignedStep]:

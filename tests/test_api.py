@@ -38,6 +38,8 @@ def api(tmp_path_factory):
     for name, functions in {"lee": ["legal"], "pat": ["procurement"], "sec": ["security"]}.items():
         accounts.add_user(name, "a long enough password 1", functions)
         tokens[name] = accounts.issue_api_token(name, by="test")
+    accounts.add_user("sam", "a long enough password 1", ["legal", "procurement", "finance", "security"], ["sign-off"])
+    tokens["sam"] = accounts.issue_api_token("sam", by="test")
     client = TestClient(create_app(config, service))
     return {"client": client, "tokens": tokens, "thread": status.thread_id, "status": status}
 
@@ -111,3 +113,51 @@ def test_renewals_are_paginated_and_only_for_a_portfolio_function(api):
 def test_the_openapi_document_describes_the_api(api):
     document = api["client"].get("/api/v1/openapi.json").json()
     assert {"/reviews/{thread_id}", "/reviews/{thread_id}/decisions", "/renewals"} <= set(document["paths"])
+
+
+def test_intake_starts_a_routed_review_and_unreadable_paper_is_a_json_422(api):
+    headers = {"Authorization": f"Bearer {api['tokens']['pat']}"}
+    paper = (SAMPLES / "saas_cloudnimbus.docx").read_bytes()
+    started = api["client"].post("/api/v1/intake", headers=headers, data={"amount": "90000", "currency": "USD",
+                                 "personal_data": "true"}, files={"paper": ("cloud.docx", paper)})
+    assert started.status_code == 201, started.text
+    body = started.json()
+    assert {"legal", "security", "finance", "procurement"} <= set(body["routed_to"])
+    assert _get(api, body["review"].removeprefix("/api/v1"), "pat").status_code == 200
+    junk = api["client"].post("/api/v1/intake", headers=headers, files={"paper": ("x.docx", b"PK not a zip")})
+    assert junk.status_code == 422 and junk.json()["error"]["code"] == "unreadable_paper"
+    unknown = api["client"].post("/api/v1/intake", headers=headers, data={"amount": "5", "currency": "XYZ"},
+                                 files={"paper": ("cloud.docx", paper)})
+    assert unknown.status_code == 422 and "no exchange rate for XYZ" in unknown.json()["error"]["message"]
+
+
+def test_sign_off_needs_the_role_and_every_decision_then_the_outputs_download(api):
+    thread = api["thread"]
+    review = _get(api, f"/reviews/{thread}", "sam").json()
+    early = _post(api, f"/reviews/{thread}/sign-off", {"expected_version": review["version"]}, "sam")
+    assert early.status_code == 409 and early.json()["error"]["code"] == "refused"  # suggestions still open
+    assert _post(api, f"/reviews/{thread}/sign-off", {"expected_version": review["version"]}, "lee").json()["error"][
+        "code"] == "no_sign_off_role"
+    open_ = [{"suggestion_id": s["id"], "action": "reject"} for s in review["suggestions"] if s["decision"] is None]
+    decided = _post(api, f"/reviews/{thread}/decisions", {"expected_version": review["version"], "decisions": open_}, "sam")
+    assert decided.status_code == 200, decided.text
+    assert _get(api, f"/reviews/{thread}/outputs/redlined_docx", "sam").json()["error"]["code"] == "not_finalised"
+    signed = _post(api, f"/reviews/{thread}/sign-off", {"expected_version": decided.json()["version"]}, "sam")
+    assert signed.status_code == 200 and signed.json()["finalised"]
+    assert set(signed.json()["outputs"]) >= {"redlined_docx", "report_md", "report_json"}
+    docx = api["client"].get(f"/api/v1/reviews/{thread}/outputs/redlined_docx",
+                             headers={"Authorization": f"Bearer {api['tokens']['sam']}"})
+    assert docx.status_code == 200 and docx.content[:2] == b"PK"
+    assert _get(api, f"/reviews/{thread}/outputs/report_md", "sec").status_code == 404  # not routed to security
+
+
+def test_obligations_list_and_mark_and_search_find_the_executed_contracts(api):
+    listed = _get(api, "/obligations?status=all&per_page=100", "pat").json()
+    assert listed["total"] >= 1
+    duty = listed["items"][0]
+    marked = _post(api, f"/obligations/{duty['obligation_id']}/mark", {"status": "done", "note": "sent"}, "pat")
+    assert marked.status_code == 200 and marked.json()["obligation_id"] == duty["obligation_id"]
+    assert _post(api, "/obligations/nope/mark", {"status": "done"}, "pat").json()["error"]["code"] == "not_found"
+    assert _post(api, f"/obligations/{duty['obligation_id']}/mark", {"status": "done"}, "sec").status_code == 403
+    found = _get(api, "/search?q=renews%20automatically", "pat").json()
+    assert {"orion_1", "orion_2"} <= {h["name"] for h in found["items"]}

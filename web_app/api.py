@@ -1,34 +1,54 @@
 """The REST API for other systems (CRM, ERP, a ticketing tool): /api/v1 on the same server as the pages.
 
-A caller authenticates with a reviewer's personal API token (`Authorization: Bearer cf_...`, issued by `app.py user
-token` and stored hashed) and has exactly that reviewer's rights: it sees the reviews the pages would show them (an
-unrouted review is 404, as on the pages), may decide only suggestions their functions own, and sees the repository
-only with a portfolio function. Decisions carry the version the caller read; a decision on a review that moved since
-is refused with 409, never merged. Errors are JSON with a stable code: {"error": {"code": ..., "message": ...}}.
-Lists are paginated (page, per_page <= 100). OpenAPI: /api/v1/openapi.json.
-
-This first slice covers reading a review, deciding its suggestions, and listing renewals; intake, sign-off, outputs,
-search and obligations are still the pages' and the CLI's."""
+A caller authenticates with a reviewer's personal API token (`Authorization: Bearer cf_...`, issued by `app.py token
+add` and stored hashed) and has exactly that reviewer's rights: it sees the reviews the pages would show them (an
+unrouted review is 404, as on the pages), decides only suggestions their functions own, signs off only with the
+sign-off role and for the step that is theirs, and sees the repository only with a portfolio function (a contract
+filed from a review they may not see stays hidden). Decisions and sign-offs carry the version the caller read; one on
+a review that moved since is refused with 409, never merged. Errors are JSON with a stable code:
+{"error": {"code": ..., "message": ...}}. Lists are paginated (page, per_page <= 100). OpenAPI: /api/v1/openapi.json.
+Models: web_app/api_models.py.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Literal
+import secrets
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from fastapi.responses import FileResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agents.schema import Decision
-from graphs.audit_log import DatabaseBusy, StaleDecision
+from document_io.errors import DocumentError
+from graphs.execution import execution_pdf_path
+from graphs.audit_log import AlreadySignedOff, DatabaseBusy, StaleDecision
+from graphs.finalization import OpenEscalations, UndecidedSuggestions
 from graphs.locks import ReviewBusy
-from graphs.review_service import ReviewNotFound, ReviewService, ReviewStatus
+from graphs.review_service import ReviewNotFound, ReviewService, ReviewStatus, SignOffStepRefused
 from portfolio.review_sync import SyncedRepository
 from web_app.accounts import Accounts, Reviewer, owner_function, owners_of
+from web_app.api_models import (CitedSpan, ContractHitOut, DecisionsIn, ErrorOut, IntakeOut, MarkIn, ObligationOut,
+                                ObligationPage, OutputKind, RenewalOut, RenewalPage, ReviewOut, ReviewPage, ReviewRow,
+                                SearchOut, SignOffIn, SuggestionOut)
+from web_app.intake_pages import intake_request, safe_upload_name
 
 MAX_PER_PAGE = 100
+_MEDIA = {"redlined_docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+          "report_md": "text/markdown; charset=utf-8", "report_json": "application/json", "execution_pdf": "application/pdf"}
+
+
+def _errors(*codes: int) -> dict:
+    """The error answers an operation documents (every operation can also be 400, 401, 404, 413, 422 and 503)."""
+    return {code: {"model": ErrorOut} for code in sorted({400, 401, 404, 413, 422, 503, *codes})}
+
+
+def api_error_response(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
+    """The API's error body, {"error": {"code", "message"}}: also used by the server in front of the API's mount."""
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
 
 class ApiError(Exception):
@@ -37,93 +57,47 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-class CitedSpan(BaseModel):
-    start: int
-    end: int
-    quote: str
-
-
-class SuggestionOut(BaseModel):
-    id: str
-    category: str
-    severity: str
-    kind: str
-    title: str
-    citation: CitedSpan
-    proposed_text: str | None
-    owner_function: str
-    decision: Literal["approve", "modify", "reject", "escalate"] | None = None
-    decided_by: str | None = None
-
-
-class ReviewOut(BaseModel):
-    thread_id: str
-    version: int
-    finalised: bool
-    contract_type: str
-    counterparty: str | None
-    our_side: str
-    risk: str
-    suggestions: list[SuggestionOut]
-
-
-class DecisionIn(BaseModel):
-    suggestion_id: str
-    action: Literal["approve", "modify", "reject", "escalate"]
-    modified_text: str | None = Field(default=None, max_length=20_000)
-    comment: str | None = Field(default=None, max_length=2_000)
-
-
-class DecisionsIn(BaseModel):
-    expected_version: int = Field(description="the review's version the caller read; 409 when it moved since")
-    decisions: list[DecisionIn] = Field(min_length=1, max_length=500)
-
-
-class RenewalOut(BaseModel):
-    contract_id: str
-    name: str
-    counterparty: str | None
-    notice_deadline: str | None
-    days_left: int | None
-    term_end: str | None
-    auto_renews: bool
-
-
-class Page(BaseModel):
-    page: int
-    per_page: int
-    total: int
-    items: list[RenewalOut]
-
-
-def api_app(service: ReviewService, accounts: Accounts, portfolio: SyncedRepository, today) -> FastAPI:
+def api_app(service: ReviewService, accounts: Accounts, portfolio: SyncedRepository, today: date) -> FastAPI:
     """The /api/v1 application, mounted by web_app.server.create_app on the pages' service, accounts and repository."""
-    api = FastAPI(title="Clauseflow API", version="1", openapi_url="/openapi.json", docs_url=None, redoc_url=None)
+    api = FastAPI(title="Clauseflow API", version="1", openapi_url="/openapi.json", docs_url=None, redoc_url=None,
+                  servers=[{"url": "/api/v1"}])
+    config = service.config
 
     @api.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError):
-        return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status)
+        return api_error_response(exc.status, exc.code, exc.message)
 
     @api.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):
         if isinstance(exc, (DatabaseBusy, ReviewBusy)):
-            return JSONResponse({"error": {"code": "busy", "message": str(exc)}}, status_code=503)
-        return JSONResponse({"error": {"code": "internal", "message": "the server could not answer; nothing was changed"}},
-                            status_code=500)
+            return api_error_response(503, "busy", str(exc), {"Retry-After": "2"})
+        return api_error_response(500, "internal", "the server could not answer; nothing was changed")
+
+    @api.exception_handler(StarletteHTTPException)
+    async def routing_error(request: Request, exc: StarletteHTTPException):
+        """No route (a path with a newline or a slash in an id), a body that is not JSON: our JSON, not the framework's."""
+        code = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "invalid_request")
+        message = "no such resource" if exc.status_code == 404 else str(exc.detail)
+        return api_error_response(exc.status_code, code, message)
 
     @api.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-        return JSONResponse({"error": {"code": "invalid_request", "message": f"{where}: {first.get('msg', 'invalid')}"}},
-                            status_code=422)
+        return api_error_response(422, "invalid_request", f"{where}: {first.get('msg', 'invalid')}")
 
     def caller(request: Request) -> Reviewer:
         header = request.headers.get("authorization", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-        reviewer = accounts.reviewer_for_api_token(token) if token else None
+        reviewer = accounts.reviewer_for_api_token(token) if token and token.isprintable() and len(token) < 200 else None
         if reviewer is None:
             raise ApiError(401, "unauthenticated", "send a personal API token: Authorization: Bearer <token>")
+        return reviewer
+
+    def portfolio_reader(request: Request) -> Reviewer:
+        reviewer = caller(request)
+        if not reviewer.sees_portfolio:
+            raise ApiError(403, "no_portfolio_access", "the repository is for legal, procurement and finance")
         return reviewer
 
     def visible(reviewer: Reviewer, thread_id: str) -> ReviewStatus:
@@ -135,6 +109,10 @@ def api_app(service: ReviewService, accounts: Accounts, portfolio: SyncedReposit
             raise ApiError(404, "not_found", f"no review with thread id {thread_id!r}")  # unrouted: no hint it exists
         return status
 
+    def hidden_contracts(reviewer: Reviewer) -> set[str]:
+        """Contracts filed from reviews the reader may not see (the pages' rule)."""
+        return portfolio().filed_from(service.index.hidden_from(reviewer.visible_functions))
+
     def as_out(status: ReviewStatus) -> ReviewOut:
         suggestions = []
         for s in status.redlines.suggestions:
@@ -144,16 +122,89 @@ def api_app(service: ReviewService, accounts: Accounts, portfolio: SyncedReposit
                 citation=CitedSpan(start=s.citation.start, end=s.citation.end, quote=s.citation.quote),
                 proposed_text=s.proposed_text, owner_function=owner_function(s, decision),
                 decision=decision.action if decision else None, decided_by=decision.reviewer if decision else None))
-        return ReviewOut(thread_id=status.thread_id, version=status.version, finalised=status.finalised,
-                         contract_type=status.profile.contract_type, counterparty=status.profile.counterparty,
-                         our_side=status.profile.our_side, risk=status.overall_risk, suggestions=suggestions)
+        return ReviewOut(thread_id=status.thread_id, name=status.document.name, version=status.version,
+                         finalised=status.finalised, contract_type=status.profile.contract_type,
+                         counterparty=status.profile.counterparty, our_side=status.profile.our_side,
+                         risk=status.overall_risk, pending=status.pending, next_sign_off=status.next_sign_off_step,
+                         outputs=[k for k in _MEDIA if _output_path(status, k) is not None], suggestions=suggestions)
 
-    @api.get("/reviews/{thread_id}", response_model=ReviewOut)
+    def paged(page: int, per_page: int, items: list):
+        start = (page - 1) * per_page
+        return dict(page=page, per_page=per_page, total=len(items), items=items[start:start + per_page])
+
+    # --- intake -------------------------------------------------------------------------------------
+
+    review_links = {  # OpenAPI links: what a client (and the stateful fuzzer) may call next with the thread id
+        "ReadReview": {"operationId": "read_review", "parameters": {"thread_id": "$response.body#/thread_id"}},
+        "DecideSuggestions": {"operationId": "post_decisions", "parameters": {"thread_id": "$response.body#/thread_id"}},
+        "SignOff": {"operationId": "sign_off", "parameters": {"thread_id": "$response.body#/thread_id"}},
+    }
+
+    @api.post("/intake", response_model=IntakeOut, status_code=201, operation_id="intake",
+              responses={201: {"description": "the review started", "links": review_links}, **_errors(413)},
+              summary="an intake request with the counterparty's paper: routed, then reviewed up to the human checkpoint")
+    async def intake(request: Request, paper: UploadFile = File(description="DOCX, PDF or text"),
+                     requester: str | None = Form(None, max_length=120), supplier: str | None = Form(None, max_length=200),
+                     category: str | None = Form(None, max_length=80), amount: str | None = Form(None, max_length=40),
+                     currency: str | None = Form(None, max_length=8), purpose: str | None = Form(None, max_length=2000),
+                     personal_data: bool = Form(False), security_relevant: bool = Form(False),
+                     deadline: str | None = Form(None, max_length=10)) -> IntakeOut:
+        reviewer = await run_in_threadpool(caller, request)
+        fields = {"requester": requester or "", "supplier": supplier or "", "category": category or "",
+                  "amount": amount or "", "currency": currency or "", "purpose": purpose or "",
+                  "personal_data": "on" if personal_data else "", "security_relevant": "on" if security_relevant else "",
+                  "deadline": deadline or ""}
+        try:
+            asked = intake_request(fields, reviewer.username)
+        except ValueError as exc:
+            raise ApiError(422, "invalid_request", " ".join(str(exc).split())[:300]) from None
+        folder = config.data_dir / "uploads" / secrets.token_hex(8)
+        folder.mkdir(parents=True)
+        path = folder / safe_upload_name(paper.filename or "contract")
+        written = 0
+        with path.open("wb") as handle:
+            while chunk := await paper.read(1024 * 1024):
+                written += len(chunk)
+                if written > config.max_bytes:
+                    handle.close()
+                    path.unlink()
+                    raise ApiError(413, "too_large", f"over the {config.max_bytes / 1_048_576:.0f} MB limit for one contract")
+                handle.write(chunk)
+        try:
+            status = await run_in_threadpool(service.start, path, config.data_dir / "out", request=asked)
+        except DocumentError as exc:
+            raise ApiError(422, "unreadable_paper", exc.reason) from None
+        except ValueError as exc:
+            raise ApiError(422, "invalid_request", " ".join(str(exc).split())[:300]) from None
+        return IntakeOut(thread_id=status.thread_id, routed_to=status.profile.review_functions,
+                         review=f"/api/v1/reviews/{status.thread_id}")
+
+    # --- reviews ------------------------------------------------------------------------------------
+
+    @api.get("/reviews", response_model=ReviewPage, operation_id="list_reviews", responses={200: {"description": "a page", "links": {
+        "ReadFirstReview": {"operationId": "read_review", "parameters": {"thread_id": "$response.body#/items/0/thread_id"}}}},
+        **_errors()})
+    async def list_reviews(request: Request, page: int = Query(1, ge=1, le=100_000),
+                           per_page: int = Query(50, ge=1, le=MAX_PER_PAGE)) -> ReviewPage:
+        def answer():
+            from graphs.review_index import QueueQuery
+
+            reviewer = caller(request)
+            service.catch_up_index()
+            found = service.index.page(QueueQuery(status="all", page=page, per_page=per_page), visible_functions=reviewer.visible_functions)
+            return ReviewPage(page=page, per_page=per_page, total=found.total, items=[
+                ReviewRow(thread_id=r.thread_id, name=r.name, contract_type=r.contract_type, counterparty=r.counterparty,
+                          risk=r.risk, status=r.status, pending=r.pending, version=r.version) for r in found.rows])
+        return await run_in_threadpool(answer)
+
+    @api.get("/reviews/{thread_id}", response_model=ReviewOut, operation_id="read_review",
+             responses={200: {"description": "the review", "links": review_links}, **_errors(404)})
     async def read_review(request: Request, thread_id: str) -> ReviewOut:
         reviewer = await run_in_threadpool(caller, request)
         return as_out(await run_in_threadpool(visible, reviewer, thread_id))
 
-    @api.post("/reviews/{thread_id}/decisions", response_model=ReviewOut)
+    @api.post("/reviews/{thread_id}/decisions", response_model=ReviewOut, operation_id="post_decisions",
+              responses=_errors(403, 404, 409))
     async def post_decisions(request: Request, thread_id: str, body: DecisionsIn) -> ReviewOut:
         reviewer = await run_in_threadpool(caller, request)
         return await run_in_threadpool(decide, reviewer, thread_id, body)
@@ -174,32 +225,142 @@ def api_app(service: ReviewService, accounts: Accounts, portfolio: SyncedReposit
                 raise ApiError(422, "invalid_request", f"{suggestion.id}: modify needs modified_text")
             decisions.append(Decision(suggestion_id=suggestion.id, action=asked.action, reviewer=reviewer.username,
                                       decided_at=now, modified_text=asked.modified_text if asked.action == "modify" else None,
-                                      comment=asked.comment, authenticated_by="api token"))
+                                      comment=asked.comment, authenticated_by="api token",
+                                      escalate_to=asked.escalate_to if asked.action == "escalate" else None))
         try:
             after = service.decide(thread_id, decisions, expected_version=body.expected_version)
         except StaleDecision as stale:
             raise ApiError(409, "stale_version", str(stale)) from stale
-        except ValueError as refused:
-            raise ApiError(422, "refused", str(refused)) from refused
+        except ValueError as refused:  # signed off, a conflicting edit: nothing was saved
+            raise ApiError(409, "refused", str(refused)) from refused
         return as_out(after)
 
-    @api.get("/renewals", response_model=Page)
-    async def renewals(request: Request, within_days: int = Query(90, ge=0, le=3660), page: int = Query(1, ge=1),
-                       per_page: int = Query(50, ge=1, le=MAX_PER_PAGE)) -> Page:
+    @api.post("/reviews/{thread_id}/sign-off", response_model=ReviewOut, operation_id="sign_off",
+              responses=_errors(403, 404, 409))
+    async def sign_off(request: Request, thread_id: str, body: SignOffIn) -> ReviewOut:
+        """Sign off at the version read: the next step of a sequential sign-off, or the last one, which finalises."""
         reviewer = await run_in_threadpool(caller, request)
-        return await run_in_threadpool(list_renewals, reviewer, within_days, page, per_page)
 
-    def list_renewals(reviewer: Reviewer, within_days: int, page: int, per_page: int) -> Page:
-        if not reviewer.sees_portfolio:
-            raise ApiError(403, "no_portfolio_access", "the repository is for legal, procurement and finance")
-        hide = service.index.hidden_from(reviewer.visible_functions)
-        rows = [c for c in portfolio().renewals(today, within_days) if c.thread_id not in hide]
-        items = [RenewalOut(contract_id=c.contract_id, name=c.name, counterparty=c.counterparty,
-                            notice_deadline=c.notice_deadline.isoformat() if c.notice_deadline else None,
-                            days_left=(c.notice_deadline - today).days if c.notice_deadline else None,
-                            term_end=c.term_end.isoformat() if c.term_end else None, auto_renews=bool(c.auto_renews))
-                 for c in rows]
-        start = (page - 1) * per_page
-        return Page(page=page, per_page=per_page, total=len(items), items=items[start:start + per_page])
+        def sign() -> ReviewOut:
+            visible(reviewer, thread_id)
+            if not reviewer.may_sign_off:
+                raise ApiError(403, "no_sign_off_role", "signing off needs the sign-off role")
+            try:
+                return as_out(service.finalise(thread_id, reviewer.username, expected_version=body.expected_version,
+                                               signer_functions=reviewer.functions, authenticated_by="api token"))
+            except SignOffStepRefused as refused:
+                raise ApiError(403, "not_your_function", str(refused)) from None
+            except StaleDecision as stale:
+                raise ApiError(409, "stale_version", str(stale)) from None
+            except (AlreadySignedOff, UndecidedSuggestions, OpenEscalations, ValueError) as refused:
+                raise ApiError(409, "refused", " ".join(str(refused).split())[:400]) from None
+        return await run_in_threadpool(sign)
+
+    @api.get("/reviews/{thread_id}/outputs/{kind}", responses={200: {"content": {m: {} for m in _MEDIA.values()},
+                                                                     "description": "the file"}, **_errors(404)},
+             response_class=FileResponse)
+    async def download(request: Request, thread_id: str, kind: OutputKind):
+        reviewer = await run_in_threadpool(caller, request)
+        status = await run_in_threadpool(visible, reviewer, thread_id)
+        path = _output_path(status, kind)
+        if path is None:
+            raise ApiError(404, "not_finalised" if not status.finalised else "not_found",
+                           f"{thread_id} has no {kind} yet" + ("" if status.finalised else " (not finalised)"))
+        return FileResponse(path, media_type=_MEDIA[kind], filename=path.name)
+
+    # --- the repository -----------------------------------------------------------------------------
+
+    @api.get("/renewals", response_model=RenewalPage, responses=_errors(403))
+    async def renewals(request: Request, within_days: int = Query(90, ge=0, le=3660), page: int = Query(1, ge=1, le=100_000),
+                       per_page: int = Query(50, ge=1, le=MAX_PER_PAGE)) -> RenewalPage:
+        def answer():
+            reviewer = portfolio_reader(request)
+            hide = hidden_contracts(reviewer)
+            items = [RenewalOut(contract_id=c.contract_id, name=c.name, counterparty=c.counterparty,
+                                notice_deadline=c.notice_deadline.isoformat() if c.notice_deadline else None,
+                                days_left=(c.notice_deadline - today).days if c.notice_deadline else None,
+                                term_end=c.term_end.isoformat() if c.term_end else None, auto_renews=bool(c.auto_renews))
+                     for c in portfolio().renewals(today, within_days) if c.contract_id not in hide]
+            return RenewalPage(**paged(page, per_page, items))
+        return await run_in_threadpool(answer)
+
+    @api.get("/obligations", response_model=ObligationPage, responses=_errors(403))
+    async def obligations(request: Request, status: str = Query("open", pattern="^(open|done|missed|all)$"),
+                          due_within_days: int = Query(30, ge=1, le=3660), page: int = Query(1, ge=1, le=100_000),
+                          per_page: int = Query(50, ge=1, le=MAX_PER_PAGE)) -> ObligationPage:
+        def answer():
+            reviewer = portfolio_reader(request)
+            found = portfolio().obligations(today, status=None if status == "all" else status,
+                                            due_before=today + timedelta(days=due_within_days) if status == "open" else None,
+                                            in_force_only=status == "open")
+            hide = hidden_contracts(reviewer)
+            items = [ObligationOut(obligation_id=o.obligation_id, contract_id=o.contract_id, contract=name, kind=o.kind,
+                                   owner_side=o.owner_side, summary=o.summary,
+                                   citation=CitedSpan(start=o.citation.start, end=o.citation.end, quote=o.citation.quote),
+                                   due_date=o.due_date.isoformat() if o.due_date else None, recurrence=o.recurrence,
+                                   status=o.status) for o, name in found if o.contract_id not in hide]
+            return ObligationPage(**paged(page, per_page, items))
+        return await run_in_threadpool(answer)
+
+    @api.post("/obligations/{obligation_id}/mark", response_model=ObligationOut, responses=_errors(403, 404))
+    async def mark(request: Request, obligation_id: str, body: MarkIn) -> ObligationOut:
+        def answer():
+            reviewer = portfolio_reader(request)
+            repository = portfolio()
+            if repository.obligation_contract(obligation_id) in hidden_contracts(reviewer):
+                raise ApiError(404, "not_found", f"no obligation {obligation_id!r}")
+            try:
+                due = date.fromisoformat(body.due) if body.due else None
+                marked = repository.mark_obligation(obligation_id, body.status, reviewer.username,
+                                                    (body.note or "").strip() or None, today=today, due=due)
+            except KeyError:
+                raise ApiError(404, "not_found", f"no obligation {obligation_id!r}") from None
+            except ValueError as exc:
+                raise ApiError(422, "invalid_request", str(exc)) from None
+            contract = repository.contract(marked.contract_id, with_clauses=False)
+            return ObligationOut(obligation_id=marked.obligation_id, contract_id=marked.contract_id,
+                                 contract=contract.name if contract else "", kind=marked.kind, owner_side=marked.owner_side,
+                                 summary=marked.summary, citation=CitedSpan(start=marked.citation.start,
+                                 end=marked.citation.end, quote=marked.citation.quote),
+                                 due_date=marked.due_date.isoformat() if marked.due_date else None,
+                                 recurrence=marked.recurrence, status=marked.status)
+        return await run_in_threadpool(answer)
+
+    @api.get("/search", response_model=SearchOut, responses=_errors(403))
+    async def search(request: Request, q: str = Query(min_length=1, max_length=300), meaning: bool = False,
+                     page: int = Query(1, ge=1, le=100_000), per_page: int = Query(20, ge=1, le=MAX_PER_PAGE)) -> SearchOut:
+        """The repository's search: filters (a type, 'renewing next quarter', 'governed by New York law', 'over $100k')
+        and words found in the clauses, or by meaning where no clause has every word."""
+        def answer():
+            from portfolio.search import find_contracts, parse_query
+
+            reviewer = portfolio_reader(request)
+            query = parse_query(q, today)
+            hits, by_meaning = find_contracts(portfolio(), vectors(), query, today, meaning=meaning)
+            hide = hidden_contracts(reviewer)
+            items = [ContractHitOut(contract_id=h.contract.contract_id, name=h.contract.name, thread_id=h.contract.thread_id,
+                                    counterparty=h.contract.counterparty, contract_type=h.contract.contract_type,
+                                    status=h.contract.status, category=h.category, snippet=h.snippet, similarity=h.similarity)
+                     for h in hits if h.contract.contract_id not in hide]
+            start = (page - 1) * per_page
+            return SearchOut(query=q, by_meaning=by_meaning, total=len(items), items=items[start:start + per_page])
+        return await run_in_threadpool(answer)
+
+    opened: dict = {}
+
+    def vectors():
+        if "vectors" not in opened:
+            from portfolio.clause_vectors import ClauseVectors
+
+            opened["vectors"] = ClauseVectors(config.data_dir / "portfolio_chroma")
+        return opened["vectors"]
 
     return api
+
+
+def _output_path(status: ReviewStatus, kind: str) -> Path | None:
+    """A finalised review's file of that kind, when it is on this machine (the execution PDF once `execute` made it)."""
+    if not status.outputs:
+        return None
+    path = execution_pdf_path(status) if kind == "execution_pdf" else Path(status.outputs.get(kind, ""))
+    return path if path.is_file() else None

@@ -21,10 +21,26 @@ from clause_library.routing import currency_problem
 from document_io.errors import DocumentError
 from graphs.review_service import ReviewNotFound, ReviewService
 
-UPLOAD_PATHS = re.compile(r"^/intake$|^/reviews/[^/]+/reply$")
+UPLOAD_PATHS = re.compile(r"^/intake$|^/reviews/[^/]+/reply$|^/api/v1/intake$")
 
 
-def _safe_name(name: str) -> str:
+def intake_request(fields: dict[str, str], requester: str) -> IntakeRequest:
+    """An intake request from a form's fields (the page's or the API's); ValueError with the reason."""
+    amount = float(fields["amount"].replace(",", "")) if fields.get("amount", "").strip() else None
+    deadline = date.fromisoformat(fields["deadline"]) if fields.get("deadline", "").strip() else None
+    asked = IntakeRequest(requester=(fields.get("requester") or requester).strip(),
+                          supplier=fields.get("supplier", "").strip() or None,
+                          category=fields.get("category", "").strip() or None, amount=amount,
+                          currency=(fields.get("currency") or "USD").strip().upper(),
+                          purpose=fields.get("purpose", "").strip() or None,
+                          personal_data=fields.get("personal_data") == "on",
+                          security_relevant=fields.get("security_relevant") == "on", deadline=deadline)
+    if asked.amount is not None and (problem := currency_problem(asked.currency)):
+        raise ValueError(problem)
+    return asked
+
+
+def safe_upload_name(name: str) -> str:
     stem = re.sub(r"[^A-Za-z0-9._ -]+", "_", Path(name or "contract").name).strip(" .") or "contract"
     return stem[:120]
 
@@ -48,7 +64,7 @@ def add_intake_routes(app: FastAPI, service: ReviewService, page, current, visib
             return reviewer, fields, None
         folder = config.data_dir / "uploads" / secrets.token_hex(8)
         folder.mkdir(parents=True)
-        path = folder / _safe_name(paper.filename)
+        path = folder / safe_upload_name(paper.filename)
         written = 0
         with path.open("wb") as handle:
             while chunk := await paper.read(1024 * 1024):
@@ -77,17 +93,7 @@ def add_intake_routes(app: FastAPI, service: ReviewService, page, current, visib
         if path is None:
             return answer("Attach the counterparty's paper (DOCX, PDF or text).")
         try:
-            amount = float(fields["amount"].replace(",", "")) if fields.get("amount", "").strip() else None
-            deadline = date.fromisoformat(fields["deadline"]) if fields.get("deadline", "").strip() else None
-            request_ = IntakeRequest(requester=(fields.get("requester") or reviewer.username).strip(),
-                                     supplier=fields.get("supplier", "").strip() or None,
-                                     category=fields.get("category", "").strip() or None, amount=amount,
-                                     currency=(fields.get("currency") or "USD").strip().upper(),
-                                     purpose=fields.get("purpose", "").strip() or None,
-                                     personal_data=fields.get("personal_data") == "on",
-                                     security_relevant=fields.get("security_relevant") == "on", deadline=deadline)
-            if request_.amount is not None and (problem := currency_problem(request_.currency)):
-                raise ValueError(problem)
+            request_ = intake_request(fields, reviewer.username)
         except ValueError as exc:
             return answer(f"Not started: {' '.join(str(exc).split())[:300]}")
         try:

@@ -22,6 +22,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agents.schema import Decision, Suggestion
 from graphs.audit_log import AlreadySignedOff, DatabaseBusy, StaleDecision
@@ -31,7 +32,7 @@ from graphs.locks import ReviewBusy
 from graphs.review_index import SORTS, QueueQuery
 from graphs.review_service import ReviewNotFound, ReviewService, ReviewStatus, SignOffStepRefused
 from portfolio.review_sync import SyncedRepository
-from web_app.api import api_app
+from web_app.api import api_app, api_error_response
 from web_app.accounts import FUNCTIONS, THROTTLE_WINDOW, Accounts, Reviewer, owner_function, owners_of
 from web_app.intake_pages import UPLOAD_PATHS, add_intake_routes
 from web_app.messages import MessageSigner
@@ -119,6 +120,8 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
         length = request.headers.get("content-length")
         limit = config.max_bytes + MAX_FORM_BYTES if UPLOAD_PATHS.match(request.url.path) else MAX_FORM_BYTES
         if length and (not length.isdigit() or int(length) > limit):
+            if request.url.path.startswith("/api/"):
+                return api_error_response(413, "too_large", f"the request body is over {limit:,} bytes")
             return Response("request body too large", status_code=413, media_type="text/plain")
         response = await call_next(request)
         response.headers["X-Frame-Options"] = "DENY"
@@ -127,9 +130,13 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException):
-        """Errors as a readable page (a CSRF failure after logging in again in another tab is not raw JSON)."""
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        """Errors as a readable page (a CSRF failure after logging in again in another tab is not raw JSON); under
+        /api/ (a path the API's mount cannot take, such as one with a line break) the API's JSON error."""
+        if request.url.path.startswith("/api/"):
+            return api_error_response(exc.status_code, "not_found" if exc.status_code == 404 else "invalid_request",
+                                      "no such resource" if exc.status_code == 404 else str(exc.detail))
         reviewer = await run_in_threadpool(current, request)
         return page("error.html", status_code=exc.status_code, reviewer=reviewer, message=exc.detail, code=exc.status_code)
 
