@@ -129,3 +129,65 @@ def test_a_copy_signed_by_a_key_nobody_trusts_is_filed_as_signature_invalid(exec
     run = cli("import", str(unsigned), "--workers", "1", data_dir=executed["data"])
     assert "signature invalid:" in run.stdout and "does not chain to a trusted root" in run.stdout
     assert "the agreed copy of review" in run.stdout  # matched by its words all the same
+
+
+# Runs app.py with one function of the signing path replaced by one that SIGKILLs the process on its n-th call:
+# a kill -9 at an exact point, injected from outside the code under test.
+_KILLED_RUN = """
+import os, signal, sys
+sys.path.insert(0, {root!r})
+import graphs.execution as execution
+target, nth = {target!r}, {nth}
+original = getattr(execution, target) if target != "record_event" else None
+calls = []
+
+def dying(*args, **kwargs):
+    calls.append(1)
+    if len(calls) == nth:
+        if target == "write_atomically":
+            original(*args, **kwargs)  # the signed PDF is on disk; the kill comes before its signature is logged
+        os.kill(os.getpid(), signal.SIGKILL)
+    return original(*args, **kwargs)
+
+setattr(execution, target, dying)
+import app
+sys.exit(app.main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("target, nth, sample", [("sign_pdf", 2, "nda_bluepeak.docx"),  # during the second signature
+                                                 ("write_atomically", 2, "dpa_medisafe.docx"),  # first on disk, not logged
+                                                 ("write_atomically", 3, "licence_quanta.docx")])  # second, not logged
+def test_kill_9_while_signing_then_a_rerun_ends_with_each_signature_once_in_order(executed, target, nth, sample):
+    import subprocess
+    import sys
+
+    from conftest import ROOT, app_env
+
+    from graphs.execution import execution_pdf_path
+
+    data, service = executed["data"], executed["service"]
+    status = service.start(SAMPLES / sample, data / f"out-{target}-{nth}")
+    service.decide(status.thread_id, [Decision(suggestion_id=s.id, action="reject", reviewer="lee",
+                                               decided_at=datetime.now(timezone.utc)) for s in status.redlines.suggestions])
+    service.finalise(status.thread_id, "lee")
+    args = ["execute", status.thread_id, "--counterparty-signer", JANE, "--reviewer", "lee"]
+    env = app_env(data) | {"TEST_LEGAL_P12": PASSPHRASE}
+    killed = subprocess.run([sys.executable, "-c", _KILLED_RUN.format(root=str(ROOT), target=target, nth=nth), *args],
+                            env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert killed.returncode == -9, killed.stderr
+    again = cli(*args, data_dir=data, env={"TEST_LEGAL_P12": PASSPHRASE})
+    assert "filed: executed, signed by Dana Legal, Jane Roe" in again.stdout
+    pdf = execution_pdf_path(service.status(status.thread_id)).read_bytes()
+    report = check_signatures(pdf, [executed["keys"].root_pem.read_bytes()])
+    assert report.valid and [s.signer for s in report.signatures] == ["Dana Legal", "Jane Roe"]
+    logged = [e.detail for e in service.audit.events(thread_id=status.thread_id, kind="signature")]
+    import json
+
+    if target == "sign_pdf":  # resumed from the logged first signature, not signed again
+        assert len(logged) == 2
+    final_chain = [json.loads(d) for d in logged][-2:]
+    assert [s["signatory"]["step"] for s in final_chain] == [0, 1]
+    import hashlib
+
+    assert final_chain[-1]["pdf_sha256"] == hashlib.sha256(pdf).hexdigest()  # the log names the PDF on disk

@@ -67,14 +67,26 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def stores(tmp_path):
-    audit = AuditLog(tmp_path / "reviews.sqlite")
-    repository = Repository(tmp_path / "portfolio.sqlite")
-    hooks = Webhooks(tmp_path / "reviews.sqlite", [tmp_path / "reviews.sqlite", tmp_path / "portfolio.sqlite"])
+def stores(tmp_path, store):
+    """The decision log, the repository and the webhooks: SQLite files, or one shared PostgreSQL database."""
+    reviews, portfolio = (store.url, store.url) if store.url else (tmp_path / "reviews.sqlite", tmp_path / "portfolio.sqlite")
+    audit = AuditLog(reviews)
+    repository = Repository(portfolio)
+    hooks = Webhooks(reviews, [reviews, portfolio])
     return audit, repository, hooks
 
 
+ALL_EVENTS = ["review.ready", "review.escalated", "review.finalised", "contract.executed", "renewal.notice_due",
+              "obligation.due", "spend.flagged"]
+
+
 def _events(audit: AuditLog, repository: Repository) -> None:
+    """One event of every type, each committed with the change it reports."""
+    from datetime import date
+
+    from portfolio.alerts import Alert, announce
+    from portfolio.records import SpendFlag
+
     audit.record_review(thread_id="t1", name="msa.docx", source_path="msa.docx", sha256="a" * 64, contract_type="msa",
                         counterparty="Orion", risk="high", suggestions=2)
     now = datetime.now(timezone.utc)
@@ -83,17 +95,25 @@ def _events(audit: AuditLog, repository: Repository) -> None:
     audit.record_finalised("t1", "lee", "out/msa.redlined.docx")
     record = ContractRecord(contract_id="b" * 64, name="msa.pdf", source_file="msa.pdf", origin="import")
     repository.file_many([Filing(record=record, obligations=[])], events=[("contract.executed", {"contract_id": "b" * 64})])
+    due = [Alert(kind="notice_deadline", due=date(2027, 1, 1), days_left=28, contract_id="b" * 64, contract="msa.pdf",
+                 text="msa.pdf renews unless notice is given by 2027-01-01"),
+           Alert(kind="obligation_due", due=date(2026, 12, 31), days_left=27, contract_id="b" * 64, contract="msa.pdf",
+                 obligation_id="bbb-1-report", text="quarterly report")]
+    for _ in range(3):  # a scheduler running alerts every hour: each deadline and duty announced once
+        announce(repository, due)
+    for _ in range(2):  # two matching runs finding the same flag
+        repository.replace_flags([SpendFlag(kind="over_cap", detail="spend 120% of the not-to-exceed",
+                                            contract_id="b" * 64, supplier="Orion")], [])
 
 
 def test_a_receiver_down_during_the_events_gets_each_exactly_once_after_it_comes_back(stores):
     audit, repository, hooks = stores
     port = _free_port()
-    subscription, secret = hooks.subscribe(f"http://127.0.0.1:{port}/hook", ["review.ready", "review.escalated",
-                                                                           "review.finalised", "contract.executed"], "ops")
+    subscription, secret = hooks.subscribe(f"http://127.0.0.1:{port}/hook", ALL_EVENTS, "ops")
     _events(audit, repository)
     now = datetime.now(timezone.utc)
     first = hooks.deliver_due(now=now)
-    assert len(first) == 4 and all(d.status == "pending" and d.attempts == 1 and d.last_status is None for d in first)
+    assert len(first) == 7 and all(d.status == "pending" and d.attempts == 1 and d.last_status is None for d in first)
     assert "ConnectError" in first[0].last_response
 
     receiver = Receiver(port, secret)
@@ -101,19 +121,19 @@ def test_a_receiver_down_during_the_events_gets_each_exactly_once_after_it_comes
     try:
         assert hooks.deliver_due(now=now + timedelta(seconds=10)) == []  # backing off: not due yet
         second = hooks.deliver_due(now=now + timedelta(seconds=31))
-        assert [d.status for d in second] == ["delivered"] * 4 and all(d.last_status == 204 for d in second)
+        assert [d.status for d in second] == ["delivered"] * 7 and all(d.last_status == 204 for d in second)
         for later in (1, 2, 30):
             assert hooks.deliver_due(now=now + timedelta(hours=later)) == []
-        types = sorted(e["type"] for e in receiver.received)
-        assert types == ["contract.executed", "review.escalated", "review.finalised", "review.ready"]
-        assert len({e["id"] for e in receiver.received}) == 4 and receiver.bad_signatures == 0
+        assert sorted(e["type"] for e in receiver.received) == sorted(ALL_EVENTS)  # each exactly once
+        assert len({e["id"] for e in receiver.received}) == 7 and receiver.bad_signatures == 0
         escalated = next(e for e in receiver.received if e["type"] == "review.escalated")
         assert escalated["data"]["escalate_to"] == "finance" and escalated["data"]["thread_id"] == "t1"
 
         delivered = hooks.deliveries(status="delivered")
         assert hooks.replay(delivered[0].id)
         hooks.deliver_due()
-        assert len(receiver.received) == 5 and receiver.received[-1]["id"] == delivered[0].event_id
+        assert len(receiver.received) == 8 and receiver.received[-1]["id"] == delivered[0].event_id  # the same id:
+        # a receiver that drops ids it has seen acts on it once
     finally:
         receiver.stop()
 
@@ -180,3 +200,24 @@ def test_a_subscription_needs_an_http_url_and_known_events(stores):
                         ("http://127.0.0.1:9/", [])):
         with pytest.raises(SubscriptionRefused):
             hooks.subscribe(url, events, "ops")
+
+
+def test_the_cli_subscribes_a_review_is_announced_and_the_log_shows_the_delivery(tmp_path):
+    from conftest import SAMPLES
+    from test_review_cli import cli
+
+    port = _free_port()
+    added = cli("webhooks", "add", f"http://127.0.0.1:{port}/crm", "--events", "review.ready", data_dir=tmp_path)
+    secret = added.stdout.split("signing secret")[1].split(": ", 1)[1].strip()
+    cli("review", str(SAMPLES / "nda_bluepeak.docx"), "--out", str(tmp_path / "out"), data_dir=tmp_path)
+    receiver = Receiver(port, secret)
+    receiver.start()
+    try:
+        sent = cli("webhooks", "deliver", data_dir=tmp_path)
+        assert "review.ready" in sent.stdout and "delivered" in sent.stdout
+        [event] = receiver.received
+        assert event["data"]["name"] == "nda_bluepeak" and receiver.bad_signatures == 0
+        log = cli("webhooks", "log", data_dir=tmp_path)
+        assert "delivered, 1 attempt(s), last 204" in log.stdout
+    finally:
+        receiver.stop()
