@@ -78,7 +78,6 @@ def _execute(args) -> int:
     from cli_auth import CredentialRefused, identify
     from graphs.execution import Counterparty, ExecutionRefused, execute, load_signing_setup, signing_setup_path
     from graphs.review_service import ReviewNotFound, ReviewService
-    from portfolio.executed import describe_copy
     from portfolio.importer import SignedPaper, import_folder
     from portfolio.review_sync import open_repository
 

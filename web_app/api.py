@@ -12,7 +12,6 @@ Models: web_app/api_models.py.
 
 from __future__ import annotations
 
-import secrets
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -34,7 +33,7 @@ from web_app.accounts import Accounts, Reviewer, owner_function, owners_of
 from web_app.api_models import (CitedSpan, ContractHitOut, DecisionsIn, ErrorOut, IntakeOut, MarkIn, ObligationOut,
                                 ObligationPage, OutputKind, RenewalOut, RenewalPage, ReviewOut, ReviewPage, ReviewRow,
                                 SearchOut, SignOffIn, SuggestionOut)
-from web_app.intake_pages import intake_request, safe_upload_name
+from web_app.intake_pages import UploadTooLarge, intake_request, store_upload
 
 MAX_PER_PAGE = 100
 _MEDIA = {"redlined_docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -158,18 +157,10 @@ def api_app(service: ReviewService, accounts: Accounts, portfolio: SyncedReposit
             asked = intake_request(fields, reviewer.username)
         except ValueError as exc:
             raise ApiError(422, "invalid_request", " ".join(str(exc).split())[:300]) from None
-        folder = config.data_dir / "uploads" / secrets.token_hex(8)
-        folder.mkdir(parents=True)
-        path = folder / safe_upload_name(paper.filename or "contract")
-        written = 0
-        with path.open("wb") as handle:
-            while chunk := await paper.read(1024 * 1024):
-                written += len(chunk)
-                if written > config.max_bytes:
-                    handle.close()
-                    path.unlink()
-                    raise ApiError(413, "too_large", f"over the {config.max_bytes / 1_048_576:.0f} MB limit for one contract")
-                handle.write(chunk)
+        try:
+            path = await store_upload(paper, config.data_dir, config.max_bytes)
+        except UploadTooLarge as refused:
+            raise ApiError(413, "too_large", str(refused)) from None
         try:
             status = await run_in_threadpool(service.start, path, config.data_dir / "out", request=asked)
         except DocumentError as exc:

@@ -40,6 +40,27 @@ def intake_request(fields: dict[str, str], requester: str) -> IntakeRequest:
     return asked
 
 
+class UploadTooLarge(ValueError):
+    pass
+
+
+async def store_upload(paper: UploadFile, data_dir: Path, max_bytes: int) -> Path:
+    """The upload written under a fresh folder with a tamed name as it is read; refused (and removed) past the limit."""
+    folder = data_dir / "uploads" / secrets.token_hex(8)
+    folder.mkdir(parents=True)
+    path = folder / safe_upload_name(paper.filename or "contract")
+    written = 0
+    with path.open("wb") as handle:
+        while chunk := await paper.read(1024 * 1024):
+            written += len(chunk)
+            if written > max_bytes:
+                handle.close()
+                path.unlink()
+                raise UploadTooLarge(f"{paper.filename}: over the {max_bytes / 1_048_576:.0f} MB limit for one contract")
+            handle.write(chunk)
+    return path
+
+
 def safe_upload_name(name: str) -> str:
     stem = re.sub(r"[^A-Za-z0-9._ -]+", "_", Path(name or "contract").name).strip(" .") or "contract"
     return stem[:120]
@@ -62,19 +83,10 @@ def add_intake_routes(app: FastAPI, service: ReviewService, page, current, visib
         paper = form.get("paper")
         if not isinstance(paper, UploadFile) or not paper.filename:
             return reviewer, fields, None
-        folder = config.data_dir / "uploads" / secrets.token_hex(8)
-        folder.mkdir(parents=True)
-        path = folder / safe_upload_name(paper.filename)
-        written = 0
-        with path.open("wb") as handle:
-            while chunk := await paper.read(1024 * 1024):
-                written += len(chunk)
-                if written > config.max_bytes:
-                    handle.close()
-                    path.unlink()
-                    raise HTTPException(413, f"{paper.filename}: over the {config.max_bytes / 1_048_576:.0f} MB limit for one contract")
-                handle.write(chunk)
-        return reviewer, fields, path
+        try:
+            return reviewer, fields, await store_upload(paper, config.data_dir, config.max_bytes)
+        except UploadTooLarge as refused:
+            raise HTTPException(413, str(refused)) from None
 
     @app.get("/intake")
     def intake_form(request: Request):
