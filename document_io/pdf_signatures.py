@@ -157,6 +157,8 @@ def _check(signature, context, validate) -> SignatureCheck:
         problem = "signed by a key that does not chain to a trusted root"
     elif status.revoked:
         problem = "the signer's certificate is revoked"
+    elif stamp is not None and not (stamp.intact and stamp.valid and stamp.trusted):
+        problem = "its time stamp does not verify against a trusted time-stamp authority"
     return SignatureCheck(field=field, signer=str(name), signer_email=email,
                           signed_at=stamp.timestamp if stamp is not None else status.signer_reported_dt,
                           time_stamped=stamp is not None, intact=bool(status.intact), trusted=bool(status.trusted),

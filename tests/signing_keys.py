@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
@@ -63,3 +63,21 @@ class TestAuthority:
             file_stem.encode(), key, certificate, [self.certificate],
             serialization.BestAvailableEncryption(passphrase.encode())))
         return path
+
+    def issue_time_stamp_authority(self):
+        """(certificate, key) of a time-stamp authority this root issues, as asn1crypto objects (pyHanko's test TSA
+        signs with them)."""
+        from asn1crypto import keys as asn1_keys
+        from asn1crypto import x509 as asn1_x509
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        now = datetime.now(timezone.utc)
+        certificate = (
+            x509.CertificateBuilder().subject_name(_name("Clauseflow Test TSA")).issuer_name(self.certificate.subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=365))
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+            .sign(self.key, hashes.SHA256()))
+        der_key = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        return (asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER)),
+                asn1_keys.PrivateKeyInfo.load(der_key))

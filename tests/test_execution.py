@@ -191,3 +191,90 @@ def test_kill_9_while_signing_then_a_rerun_ends_with_each_signature_once_in_orde
     import hashlib
 
     assert final_chain[-1]["pdf_sha256"] == hashlib.sha256(pdf).hexdigest()  # the log names the PDF on disk
+
+
+def _time_stamp_authority(keys: TestAuthority):
+    """An RFC 3161 time-stamp authority over HTTP on 127.0.0.1 (pyHanko's test stamper behind a real server)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from asn1crypto import tsp
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+    stamper = DummyTimeStamper(*keys.issue_time_stamp_authority())
+    asked = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            request = tsp.TimeStampReq.load(self.rfile.read(int(self.headers["Content-Length"])))
+            asked.append(self.headers["Content-Type"])
+            answer = stamper.request_tsa_response(request).dump()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, asked
+
+
+def test_with_a_tsa_configured_every_signature_carries_a_trusted_rfc3161_time_stamp(tmp_path, monkeypatch):
+    from graphs.configuration import ReviewConfig
+    from graphs.execution import Counterparty, SigningSetup, execute
+    from graphs.review_service import ReviewService
+
+    keys = TestAuthority(tmp_path / "keys")
+    server, asked = _time_stamp_authority(keys)
+    try:
+        setup = SigningSetup(trust_roots=[keys.root_pem], tsa_url=f"http://127.0.0.1:{server.server_address[1]}/",
+                             signatories={"legal": {"name": "Dana Legal", "pkcs12": keys.issue("legal", "Dana Legal"),
+                                                    "passphrase_env": None}},
+                             counterparty_keys={"jane@orion.example": {"pkcs12": keys.issue("jane", "Jane Roe")}})
+        for entry in (setup.signatories["legal"], setup.counterparty_keys["jane@orion.example"]):
+            entry.passphrase_env = "TEST_TSA_P12"
+        monkeypatch.setenv("TEST_TSA_P12", PASSPHRASE)
+        service = ReviewService(ReviewConfig.from_env(tmp_path / "data", "local"))
+        status = service.start(SAMPLES / "nda_bluepeak.docx", tmp_path / "out")
+        service.decide(status.thread_id, [Decision(suggestion_id=s.id, action="reject", reviewer="lee",
+                                                   decided_at=datetime.now(timezone.utc)) for s in status.redlines.suggestions])
+        service.finalise(status.thread_id, "lee")
+        done = execute(service, status.thread_id, setup=setup, our_name="Northwind Systems", actor="lee",
+                       counterparty=Counterparty(name="Jane Roe", email="jane@orion.example"))
+    finally:
+        server.shutdown()
+    # over HTTP, at least one stamp per signature (pyHanko also asks once to size the signature's space)
+    assert len(asked) >= 2 and set(asked) == {"application/timestamp-query"}
+    report = check_signatures(done.pdf.read_bytes(), [keys.root_pem.read_bytes()])
+    assert report.valid, report.problem
+    assert all(s.time_stamped and s.signed_at is not None for s in report.signatures)
+
+
+def test_a_signatory_the_deployment_holds_no_key_for_signs_elsewhere_and_their_copy_is_filed_on_import(executed, tmp_path):
+    from document_io.pdf_signatures import SignatureBlock, SignerKey, sign_pdf
+    from graphs.execution import execution_pdf_path
+
+    data, service = executed["data"], executed["service"]
+    status = service.start(SAMPLES / "saas_cloudnimbus.docx", data / "out-awaiting")
+    service.decide(status.thread_id, [Decision(suggestion_id=s.id, action="approve", reviewer="lee",
+                                               decided_at=datetime.now(timezone.utc)) for s in status.redlines.suggestions])
+    service.finalise(status.thread_id, "lee")
+    run = cli("execute", status.thread_id, "--counterparty-signer", "Bob Buyer <bob@cloudnimbus.example>", "--reviewer",
+              "lee", data_dir=data, env={"TEST_LEGAL_P12": PASSPHRASE})
+    assert "signed 1: Dana Legal" in run.stdout and "awaiting: Bob Buyer <bob@cloudnimbus.example>" in run.stdout
+    ours = execution_pdf_path(service.status(status.thread_id)).read_bytes()
+    assert [s.signer for s in check_signatures(ours, [executed["keys"].root_pem.read_bytes()]).signatures] == ["Dana Legal"]
+    # their e-signature service adds their signature to the PDF we sent, and it comes back by mail
+    bob = SignerKey(name="Bob Buyer", pkcs12=executed["keys"].issue("bob", "Bob Buyer", "bob@cloudnimbus.example"),
+                    passphrase=PASSPHRASE)
+    theirs = sign_pdf(ours, bob, SignatureBlock(field="BobSignature", box=(310, 410, 540, 485), reason="agreed",
+                                                on_behalf_of="CloudNimbus"))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "CloudNimbus - completed.pdf").write_bytes(theirs)
+    filed = cli("import", str(inbox), "--workers", "1", data_dir=data)
+    assert f"executed, signed by Dana Legal, Bob Buyer; the agreed copy of review {status.thread_id}" in filed.stdout
