@@ -278,3 +278,28 @@ def test_a_signatory_the_deployment_holds_no_key_for_signs_elsewhere_and_their_c
     (inbox / "CloudNimbus - completed.pdf").write_bytes(theirs)
     filed = cli("import", str(inbox), "--workers", "1", data_dir=data)
     assert f"executed, signed by Dana Legal, Bob Buyer; the agreed copy of review {status.thread_id}" in filed.stdout
+
+
+def test_the_counterparty_page_shows_the_executed_copy_with_its_signers_and_the_review_it_supersedes(executed):
+    from fastapi.testclient import TestClient
+
+    from graphs.configuration import ReviewConfig
+    from web_app.accounts import Accounts
+    from web_app.server import create_app
+
+    config = ReviewConfig.from_env(executed["data"], "local")
+    accounts = Accounts(config.audit_store)
+    if accounts.user("pia") is None:
+        accounts.add_user("pia", "a long enough password 1", ["legal", "procurement"], ["all-contracts"])
+    client = TestClient(create_app(config))
+    page = client.get("/login")
+    import re
+
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    form = {"username": "pia", "password": "a long enough password 1"} | ({"csrf": csrf.group(1)} if csrf else {})
+    assert client.post("/login", data=form, follow_redirects=False).status_code == 303
+    from urllib.parse import quote
+
+    shown = client.get(f"/counterparties/{quote('orion consulting group')}")
+    assert shown.status_code == 200, shown.text[:300]
+    assert "signed by Dana Legal, Jane Roe" in shown.text and "superseded" in shown.text
