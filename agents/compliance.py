@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from document_io.clause_frames import limits_liability
 from document_io.legal_text import sentence_spans
+from agents.injection_guard import CONCEALED_RULE
 from agents.schema import (ComplianceReport, ContractProfile, ExtractionResult, Finding, IntakeRequest, RiskLevel, Span,
                            SpendCheck, SpendRecord)
 from clause_library.playbook import SEVERITY_ORDER, ClauseLibrary, Severity, applies_to_us
@@ -70,17 +71,25 @@ def check_compliance(data: ComplianceInput, library: ClauseLibrary) -> Complianc
     findings += _risk_terms_not_yet_raised(data, library, findings)
     findings = _no_cap_needed_by_us(data, library, findings)
     for flag in extraction.injection_flags:
+        if flag.concealed:
+            title = "Text hidden from a reader"
+            explanation = (f"This text is {flag.reason}. It reads: “{_clipped(flag.span.quote)}”. Whatever it says, a "
+                           "hidden term binds whoever signs as if it were visible; propose deleting it, and if it is meant, "
+                           "it must be written where both sides can read it.")
+        else:
+            title = "Instructions aimed at the review tool found in the contract"
+            explanation = (f"The contract contains text that {flag.reason.removeprefix('text ')}. Contract text is "
+                           "treated as data only; a human should decide whether this text stays.")
         findings.append(
             Finding(
                 id="",
                 source="security",
-                rule_id=None,
+                rule_id=CONCEALED_RULE if flag.concealed else None,
                 category="prompt_injection",
                 severity="high",
                 position=None,
-                title="Instructions aimed at the review tool found in the contract",
-                explanation=f"The contract contains text that {flag.reason.removeprefix('text ')}. Contract text is "
-                "treated as data only; a human should decide whether this text stays.",
+                title=title,
+                explanation=explanation,
                 citation=flag.span,
                 escalate_to="legal",
             )
@@ -136,6 +145,11 @@ def _no_cap_needed_by_us(data: ComplianceInput, library: ClauseLibrary, findings
                 "uncapped or liquidated liability) that a cap would protect. Noted, nothing to ask."})
         out.append(finding)
     return out
+
+
+def _clipped(text: str, limit: int = 400) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def _risk_terms_not_yet_raised(data: ComplianceInput, library: ClauseLibrary, raised: list[Finding]) -> list[Finding]:

@@ -4,7 +4,8 @@ Contract text is untrusted data. Such text is never obeyed: it is flagged so a h
 passes the contract as delimited data whose delimiters contract text cannot close). The guard runs on every part of
 the document the loader read (body, tables, text boxes, headers, footers, notes, comments) and:
 
-- flags text concealed from a reader (hidden, white, tiny, coloured like its background), whatever it says;
+- flags each stretch of text concealed from a reader (document_io/docx_visibility.py: hidden, by its run, character or
+  paragraph style; too small; coloured like what is behind it), whatever it says, citing only that stretch;
 - matches patterns on a normalised form (document_io/normalise.py: NFKC, zero-width removal, homoglyph folding,
   leetspeak, spaced letters, hyphenated line breaks, percent-encoding), in the languages a counterparty may use;
 - decodes base64 and ROT13 and matches again; flags readable base64 prose and words that mix alphabets;
@@ -25,6 +26,8 @@ from agents.schema import InjectionFlag, Span
 from document_io.legal_text import sentence_spans
 from document_io.models import SourceDocument
 from document_io.normalise import for_matching, mixes_alphabets
+
+CONCEALED_RULE = "concealed_text"  # the rule id of a finding on text a reader cannot see (an instruction has none)
 
 # --- what an instruction to a machine reader is made of ----------------------------------------------------
 # Clauses address the parties; a planted instruction addresses whatever reads the document and tells it what to
@@ -184,11 +187,17 @@ def find_injections(document: SourceDocument) -> list[InjectionFlag]:
         if not paragraph.text.strip():
             continue
         where = "" if paragraph.part == "body" else f" (in the {paragraph.part})"
-        if paragraph.hidden:  # one flag for the whole paragraph, whatever it says
-            how = paragraph.concealed or "hidden text (w:vanish)"
-            flags.append(InjectionFlag(span=Span.of(document, paragraph.start, paragraph.end),
-                                       reason=f"{how} that a reader does not see{where}, a common way to plant instructions"))
+        if paragraph.hidden:  # each concealed stretch flagged, whatever it says; the visible rest is read as usual
+            stretches = paragraph.concealed_spans or [(paragraph.start, paragraph.end,
+                                                       paragraph.concealed or "hidden text")]
+            for start, end, how in stretches:
+                start, end = _trimmed(document.text, start, end)
+                flags.append(InjectionFlag(span=Span.of(document, start, end), concealed=how,
+                                           reason=f"{how}, hidden from a reader{where}: it still binds whoever signs, "
+                                                  "and hidden text is a common way to plant instructions"))
             flagged_paragraphs.add(paragraph.index)
+            if paragraph.concealed_spans:
+                _read_the_visible_rest(document, paragraph, where, flags)
             continue
         for start, end in sentence_spans(paragraph.text):
             why = instruction_in(paragraph.text[start:end])
@@ -198,6 +207,24 @@ def find_injections(document: SourceDocument) -> list[InjectionFlag]:
                 flagged_paragraphs.add(paragraph.index)
     flags += _split_across_paragraphs(document, flagged_paragraphs)
     return flags
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _read_the_visible_rest(document: SourceDocument, paragraph, where: str, flags: list[InjectionFlag]) -> None:
+    """The sentences of a partly concealed paragraph that a reader does see are checked like any other."""
+    for start, end in sentence_spans(paragraph.text):
+        a, b = paragraph.start + start, paragraph.start + end
+        if any(s < b and a < e for s, e, _ in paragraph.concealed_spans):
+            continue
+        if why := instruction_in(paragraph.text[start:end]):
+            flags.append(InjectionFlag(span=Span.of(document, a, b), reason=f"text {why}{where}; it was not followed"))
 
 
 def instruction_in(text: str) -> str | None:

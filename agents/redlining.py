@@ -21,6 +21,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from agents.injection_guard import CONCEALED_RULE
 from agents.risk_terms import is_risk_finding
 from agents.schema import ComplianceReport, ContractProfile, DroppedEdit, Finding, GroundingError, RedlineSet, Suggestion
 from clause_library.playbook import applies_to_us
@@ -230,15 +231,21 @@ def _suggest(document: SourceDocument, finding: Finding, engine: LocalEngine, pr
         counterparty_change=finding.counterparty_change,
         found_by=finding.found_by,
     )
-    if finding.category == "prompt_injection":
+    if finding.category == "prompt_injection" and finding.rule_id == CONCEALED_RULE:
+        # only the concealed stretch is deleted: the visible clause around it stays as the other side wrote it
         return Suggestion(
             **base,
             kind="edit",
             proposed_text="",
             edits=[TextEdit(start=finding.citation.start, end=finding.citation.end, new_text="")],
-            rationale=f"{finding.explanation} Proposed: delete it.",
-            playbook_position="contract text addressed to the parties only",
+            rationale=f"{finding.explanation} Proposed: delete the hidden text.",
+            playbook_position="every term visible to both sides",
         )
+    if finding.category == "prompt_injection":  # text that reads like an instruction: flagged, never cut
+        return Suggestion(**base, kind="flag", proposed_text=None,
+                          rationale=f"{finding.explanation} Not proposed for deletion: it may be a legitimate clause "
+                                    "that happens to read like an instruction; decide whether it stays.",
+                          playbook_position="contract text addressed to the parties only")
     if is_risk_finding(finding):  # a one-sided term: a question for the reviewer with what to ask for, never an edit
         return Suggestion(**base, kind="flag", proposed_text=None, rationale=finding.explanation,
                           playbook_position=f"ask for: {finding.expected}" if finding.expected else "check whom it binds")

@@ -125,6 +125,8 @@ class InjectionFlag(BaseModel):
 
     span: Span
     reason: str
+    concealed: str | None = Field(default=None, description="how the text is hidden from a reader (white text, "
+                                  "hidden by its style, 1 pt ...); None for visible text that reads as an instruction")
 
 
 class ExtractionResult(BaseModel):

@@ -23,12 +23,15 @@ _CHUNK = 1024 * 1024
 # the parts whose text a reviewer sees in Word, in reading order after the body
 TEXT_PARTS = ("word/document.xml",)
 SIDE_PART_PREFIXES = ("word/header", "word/footer", "word/footnotes", "word/endnotes", "word/comments")
+# the parts that decide how text looks (styles, theme colours): read to tell whether a reader can see it
+LOOK_PARTS = ("word/styles.xml", "word/theme/theme1.xml")
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True)
 
 
 def read_parts(name: str, data: bytes) -> dict[str, bytes]:
-    """The document, header, footer, footnote, endnote and comment parts of a DOCX, each inflated under the caps."""
+    """The document, header, footer, footnote, endnote and comment parts of a DOCX, and its styles and theme, each
+    inflated under the caps."""
     if not data.startswith(b"PK"):
         raise CorruptDocument(f"{name}: not a DOCX file (it is not a ZIP package); was it renamed from another format?")
     try:
@@ -38,7 +41,7 @@ def read_parts(name: str, data: bytes) -> dict[str, bytes]:
         raise CorruptDocument(f"{name}: corrupt DOCX ({type(exc).__name__}: {str(exc)[:80]})") from None
     if len(members) > MAX_MEMBERS:
         raise DocumentTooLarge(f"{name}: the DOCX package has {len(members):,} parts (limit {MAX_MEMBERS:,}); not a normal contract")
-    wanted = [m for m in members if m.filename in TEXT_PARTS or
+    wanted = [m for m in members if m.filename in TEXT_PARTS or m.filename in LOOK_PARTS or
               (m.filename.startswith(SIDE_PART_PREFIXES) and m.filename.endswith(".xml") and "/" not in m.filename[5:])]
     if not any(m.filename == "word/document.xml" for m in wanted):
         raise CorruptDocument(f"{name}: ZIP package without word/document.xml, so not a Word document")

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from document_io.docx_package import parse_xml, read_parts
+from document_io.docx_package import LOOK_PARTS, parse_xml, read_parts
 from document_io.errors import CorruptDocument
 from document_io.models import Revision
-from document_io.wordml import body_paragraphs, live_runs, paragraph_text, run_concealment, run_text, w
+from document_io.docx_visibility import Visibility
+from document_io.wordml import body_paragraphs, live_runs, paragraph_text, run_text, w
 
 _MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 
@@ -27,6 +28,7 @@ class DocxParagraph:
     part: str = "body"  # body | text box | header | footer | footnote N | endnote N | comment N by <author>
     in_table: bool = False
     concealed: str | None = None  # e.g. "white text"; None when a reader sees it
+    concealed_spans: list[tuple[int, int, str]] | None = None  # (start, end, how) of each concealed stretch, local
     revisions: list[Revision] | None = None  # the sender's tracked changes, offsets local to the paragraph
 
 
@@ -36,18 +38,19 @@ def read_docx(name: str, data: bytes) -> list[DocxParagraph]:
     body = root.find(w("body"))
     if body is None:
         raise CorruptDocument(f"{name}: DOCX without a document body")
-    result = [_paragraph(p, "body", in_table=any(a.tag == w("tbl") for a in p.iterancestors())) for p in body_paragraphs(body)]
+    looks = Visibility.of(root, parts.get("word/styles.xml"), parts.get("word/theme/theme1.xml"))
+    result = [_paragraph(p, "body", looks, in_table=any(a.tag == w("tbl") for a in p.iterancestors())) for p in body_paragraphs(body)]
     for box, paragraphs in _text_boxes(body):
         off_page = _off_page(box)
         for p in paragraphs:
-            paragraph = _paragraph(p, "text box")
+            paragraph = _paragraph(p, "text box", looks)
             paragraph.concealed = paragraph.concealed or (off_page if paragraph.text.strip() else None)
             result.append(paragraph)
     seen: set[tuple[str, str]] = set()
     for part_name in sorted(parts):
-        if part_name == "word/document.xml":
+        if part_name == "word/document.xml" or part_name in LOOK_PARTS:
             continue
-        for paragraph in _side_part(part_name, parse_xml(name, part_name, parts[part_name])):
+        for paragraph in _side_part(part_name, parse_xml(name, part_name, parts[part_name]), looks):
             key = (paragraph.part, paragraph.text)
             if paragraph.part in ("header", "footer") and key in seen:
                 continue  # the same header for first, odd and even pages
@@ -56,10 +59,31 @@ def read_docx(name: str, data: bytes) -> list[DocxParagraph]:
     return result
 
 
-def _paragraph(p: etree._Element, part: str, in_table: bool = False) -> DocxParagraph:
-    concealed = next((how for r in live_runs(p) if run_text(r).strip() and (how := run_concealment(r))), None)
-    return DocxParagraph(text=paragraph_text(p), part=part, in_table=in_table, concealed=concealed,
-                         revisions=_revisions(p))
+def _paragraph(p: etree._Element, part: str, seen: Visibility, in_table: bool = False) -> DocxParagraph:
+    spans = _concealed_spans(p, seen)
+    return DocxParagraph(text=paragraph_text(p), part=part, in_table=in_table, concealed=spans[0][2] if spans else None,
+                         concealed_spans=spans or None, revisions=_revisions(p))
+
+
+def _concealed_spans(p: etree._Element, seen: Visibility) -> list[tuple[int, int, str]]:
+    """Each stretch of the paragraph a reader cannot see, with how it is concealed; runs of one concealment next to each
+    other (or with only spaces between them) are one stretch."""
+    spans: list[tuple[int, int, str]] = []
+    offset, full = 0, None
+    for run in live_runs(p):
+        text = run_text(run)
+        start, offset = offset, offset + len(text)
+        if not text.strip():
+            continue
+        how = seen.concealment(run, p)
+        if how is None:
+            continue
+        full = full if full is not None else paragraph_text(p)
+        if spans and spans[-1][2] == how and not full[spans[-1][1]:start].strip():
+            spans[-1] = (spans[-1][0], offset, how)
+        else:
+            spans.append((start, offset, how))
+    return spans
 
 
 _INSERTED, _DELETED = (w("ins"), w("moveTo")), (w("del"), w("moveFrom"))
@@ -135,22 +159,22 @@ def _nearest_container(p: etree._Element) -> etree._Element | None:
     return None
 
 
-def _side_part(part_name: str, root: etree._Element) -> list[DocxParagraph]:
+def _side_part(part_name: str, root: etree._Element, seen: Visibility) -> list[DocxParagraph]:
     kind = part_name.removeprefix("word/").removesuffix(".xml").rstrip("0123456789")
     if kind in ("header", "footer"):
-        return [_paragraph(p, kind) for p in root.iter(w("p"))]
+        return [_paragraph(p, kind, seen) for p in root.iter(w("p"))]
     if kind in ("footnotes", "endnotes"):
         label = kind[:-1]
         notes = []
         for note in root.iter(w(label)):
             if note.get(w("type")) in ("separator", "continuationSeparator", "continuationNotice"):
                 continue
-            notes += [_paragraph(p, f"{label} {note.get(w('id'))}") for p in note.iter(w("p"))]
+            notes += [_paragraph(p, f"{label} {note.get(w('id'))}", seen) for p in note.iter(w("p"))]
         return notes
     if kind == "comments":
         comments = []
         for comment in root.iter(w("comment")):
             label = f"comment {comment.get(w('id'))} by {comment.get(w('author')) or 'unknown'}"
-            comments += [_paragraph(p, label) for p in comment.iter(w("p"))]
+            comments += [_paragraph(p, label, seen) for p in comment.iter(w("p"))]
         return comments
     return []

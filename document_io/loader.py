@@ -61,12 +61,13 @@ def load_document(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, requi
         )
     data = path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
-    in_table = parts = concealed = revisions = None
+    in_table = parts = concealed = revisions = stretches = None
     if fmt == "docx":
         read = read_docx(path.name, data)
         texts, hidden = [p.text for p in read], None
         in_table, parts, concealed = [p.in_table for p in read], [p.part for p in read], [p.concealed for p in read]
         revisions = [p.revisions or [] for p in read]
+        stretches = [p.concealed_spans for p in read]
     elif fmt == "pdf":
         texts, hidden = _pdf_paragraphs(path.name, data), None
     else:
@@ -77,7 +78,7 @@ def load_document(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, requi
         raise DocumentTooLarge(f"{path.name}: over {MAX_TEXT_CHARS:,} characters of text; split it before review")
     document = build_document(
         name=path.stem, source_path=str(path.resolve()), fmt=fmt, sha256=sha256, texts=texts, hidden=hidden,
-        in_table=in_table, parts=parts, concealed=concealed, revisions=revisions,
+        in_table=in_table, parts=parts, concealed=concealed, revisions=revisions, concealed_spans=stretches,
     )
     document.language = detect_language(document.text)
     if require_english and document.language != "en":

@@ -26,6 +26,8 @@ class Paragraph(BaseModel):
     part: str = Field(default="body", description="where Word shows it: body, text box, header, footer, footnote N, "
                       "endnote N, comment N by <author>; tracked changes are written only in the body")
     concealed: str | None = Field(default=None, description="how the text is kept from a reader, e.g. 'white text'")
+    concealed_spans: list[tuple[int, int, str]] = Field(default_factory=list, description="(start, end, how) of each "
+                                                        "stretch a reader cannot see, in document offsets")
 
 
 class Revision(BaseModel):
@@ -82,7 +84,7 @@ class SourceDocument(BaseModel):
 def build_document(
     *, name: str, source_path: str, fmt: SourceFormat, sha256: str, texts: list[str], hidden: list[bool] | None = None,
     in_table: list[bool] | None = None, parts: list[str] | None = None, concealed: list[str | None] | None = None,
-    revisions: list[list[Revision]] | None = None,
+    revisions: list[list[Revision]] | None = None, concealed_spans: list[list[tuple[int, int, str]] | None] | None = None,
 ) -> SourceDocument:
     """Lay paragraph texts end to end and record each one's span; `revisions` per paragraph, offsets local to it."""
     paragraphs: list[Paragraph] = []
@@ -91,10 +93,11 @@ def build_document(
     for index, text in enumerate(texts):
         placed += [r.model_copy(update={"start": r.start + offset, "end": r.end + offset}) for r in (revisions[index] if revisions else [])]
         how = concealed[index] if concealed else None
+        stretches = [(offset + a, offset + b, kind) for a, b, kind in (concealed_spans[index] or [])] if concealed_spans else []
         paragraphs.append(
             Paragraph(index=index, start=offset, end=offset + len(text), text=text,
                       hidden=bool(hidden and hidden[index]) or how is not None, in_table=bool(in_table and in_table[index]),
-                      part=parts[index] if parts else "body", concealed=how)
+                      part=parts[index] if parts else "body", concealed=how, concealed_spans=stretches)
         )
         offset += len(text) + len(PARAGRAPH_SEPARATOR)
     return SourceDocument(

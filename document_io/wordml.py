@@ -64,36 +64,6 @@ def run_text(run: etree._Element) -> str:
     return "".join(parts)
 
 
-def run_is_hidden(run: etree._Element) -> bool:
-    props = run.find(w("rPr"))
-    if props is None:
-        return False
-    vanish = props.find(w("vanish"))
-    return vanish is not None and vanish.get(w("val"), "true") not in ("0", "false")
-
-
-def run_concealment(run: etree._Element) -> str | None:
-    """How a run's text is kept from a human reader, if it is: hidden, white, or too small to read."""
-    if run_is_hidden(run):
-        return "hidden text (w:vanish)"
-    props = run.find(w("rPr"))
-    if props is None:
-        return None
-    color = props.find(w("color"))
-    if color is not None and (color.get(w("val")) or "").upper() in _INVISIBLE_COLOURS:
-        return "white text"
-    size = props.find(w("sz"))
-    if size is not None and (size.get(w("val")) or "").isdigit() and int(size.get(w("val"))) <= 4:
-        return f"text of {int(size.get(w('val'))) / 2:g} pt"
-    shading = props.find(w("shd"))
-    if color is not None and shading is not None and (shading.get(w("fill")) or "").upper() == (color.get(w("val")) or "").upper():
-        return "text coloured like its background"
-    return None
-
-
-_INVISIBLE_COLOURS = {"FFFFFF", "FEFEFE", "FDFDFD", "FCFCFC", "FAFAFA", "F8F8F8", "F5F5F5", "WHITE"}
-
-
 def paragraph_text(paragraph: etree._Element) -> str:
     return "".join(run_text(r) for r in live_runs(paragraph))
 
