@@ -605,7 +605,7 @@ def _batch(args) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from graphs.batch_review import BatchSettings, Throughput, run_batch
-    from graphs.triage import outcome_counts, write_triage
+    from graphs.triage import outcome_counts, skipped_count, write_triage
 
     out = args.out or Path("out") / f"batch-{args.inbox.resolve().name}"
     if args.address and args.engine != "ray":
@@ -626,6 +626,8 @@ def _batch(args) -> int:
             failed += row.outcome == "failed"
             if row.outcome == "failed":
                 progress.console.print(f"[red]failed[/] {escape(f'{row.file}: {row.reason}')}")
+            elif row.outcome == "skipped":
+                progress.console.print(f"[yellow]not read[/] {escape(f'{row.file}: {row.reason}')}")
             progress.update(task, completed=done, total=total, detail=(
                 f"{failed} failed · {total - done} remaining · {throughput.per_minute(done):.0f}/min"))
 
@@ -640,7 +642,9 @@ def _batch(args) -> int:
             rows = run_batch(settings, _config(args), on_result=on_result)
     paths = write_triage(rows, out)
     reviewed, failed = outcome_counts(rows)  # the same count the triage files state
-    print(f"{reviewed} reviewed, {failed} failed; triage: {paths['markdown']} {paths['csv']} {paths['json']}")
+    skipped = skipped_count(rows)
+    print(f"{reviewed} reviewed, {failed} failed{f', {skipped} not read' if skipped else ''}; triage: {paths['markdown']} "
+          f"{paths['csv']} {paths['json']}")
     return 2 if failed else 0
 
 

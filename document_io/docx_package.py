@@ -13,7 +13,7 @@ import zipfile
 
 from lxml import etree
 
-from document_io.errors import CorruptDocument, DocumentTooLarge
+from document_io.errors import CorruptDocument, DocumentTooLarge, clip
 
 MAX_MEMBERS = 2_000
 MAX_PART_BYTES = 48 * 1024 * 1024  # one inflated XML part (a 1,000-page contract's document.xml is ~30 MB)
@@ -38,7 +38,7 @@ def read_parts(name: str, data: bytes) -> dict[str, bytes]:
         package = zipfile.ZipFile(io.BytesIO(data))
         members = package.infolist()
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise CorruptDocument(f"{name}: corrupt DOCX ({type(exc).__name__}: {str(exc)[:80]})") from None
+        raise CorruptDocument(f"{name}: corrupt DOCX ({type(exc).__name__}: {clip(exc, 80)})") from None
     if len(members) > MAX_MEMBERS:
         raise DocumentTooLarge(f"{name}: the DOCX package has {len(members):,} parts (limit {MAX_MEMBERS:,}); not a normal contract")
     wanted = [m for m in members if m.filename in TEXT_PARTS or m.filename in LOOK_PARTS or
@@ -71,7 +71,7 @@ def _inflate(name: str, package: zipfile.ZipFile, member: zipfile.ZipInfo, cap: 
     except DocumentTooLarge:
         raise
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as exc:
-        raise CorruptDocument(f"{name}: corrupt DOCX ({type(exc).__name__}: {str(exc)[:80]})") from None
+        raise CorruptDocument(f"{name}: corrupt DOCX ({type(exc).__name__}: {clip(exc, 80)})") from None
     return bytes(buffer)
 
 
@@ -79,4 +79,4 @@ def parse_xml(name: str, part: str, data: bytes) -> etree._Element:
     try:
         return etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
-        raise CorruptDocument(f"{name}: corrupt DOCX ({part}: {str(exc)[:80]})") from None
+        raise CorruptDocument(f"{name}: corrupt DOCX ({part}: {clip(exc, 80)})") from None

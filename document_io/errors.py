@@ -39,3 +39,12 @@ class NotEnglish(DocumentError):
 
 class EncryptedDocument(DocumentError):
     kind = "encrypted"
+
+
+def clip(text: str, limit: int = 80) -> str:
+    """One line of at most about `limit` characters, cut at a word boundary with an ellipsis (never mid-word)."""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+    return cut.rstrip(" ,;:") + " …"

@@ -22,8 +22,10 @@ from document_io.errors import (
     NoTextLayer,
     NotEnglish,
     UnsupportedFormat,
+    clip,
 )
 from document_io.docx_reader import read_docx
+from document_io.normalise import visible_name
 from document_io.models import SourceDocument, SourceFormat, build_document
 
 SUPPORTED_EXTENSIONS: dict[str, SourceFormat] = {
@@ -77,7 +79,7 @@ def load_document(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, requi
     if sum(len(t) for t in texts) > MAX_TEXT_CHARS:
         raise DocumentTooLarge(f"{path.name}: over {MAX_TEXT_CHARS:,} characters of text; split it before review")
     document = build_document(
-        name=path.stem, source_path=str(path.resolve()), fmt=fmt, sha256=sha256, texts=texts, hidden=hidden,
+        name=visible_name(path.stem), source_path=str(path.resolve()), fmt=fmt, sha256=sha256, texts=texts, hidden=hidden,
         in_table=in_table, parts=parts, concealed=concealed, revisions=revisions, concealed_spans=stretches,
     )
     document.language = detect_language(document.text)
@@ -124,9 +126,9 @@ def _pdf_paragraphs(name: str, data: bytes) -> list[str]:
     except DocumentError:
         raise
     except DependencyError as exc:  # an encryption scheme this install cannot decrypt
-        raise EncryptedDocument(f"{name}: the PDF's encryption cannot be opened here ({str(exc)[:60]})") from None
+        raise EncryptedDocument(f"{name}: the PDF's encryption cannot be opened here ({clip(exc, 60)})") from None
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, AttributeError) as exc:
-        raise CorruptDocument(f"{name}: corrupt PDF ({type(exc).__name__}: {str(exc)[:80]})") from None
+        raise CorruptDocument(f"{name}: corrupt PDF ({type(exc).__name__}: {clip(exc, 80)})") from None
     if not pages:
         raise CorruptDocument(f"{name}: the PDF has no pages")
     visible = sum(len(p.strip()) for p in pages)
@@ -172,6 +174,10 @@ def _text_paragraphs(name: str, data: bytes, fmt: SourceFormat) -> list[str]:
         raise CorruptDocument(f"{name}: not UTF-8 text; save it as UTF-8 and try again") from None
     if _control_ratio(text) > 0.05:
         raise CorruptDocument(f"{name}: mostly control characters; this is not a text document")
+    # the limit on text, checked before partitioning (which costs far more than decoding: minutes for a 19 MB file)
+    readable = len(re.sub(r"<[^>]*>", "", text)) if fmt == "html" else len(text)
+    if readable > MAX_TEXT_CHARS:
+        raise DocumentTooLarge(f"{name}: over {MAX_TEXT_CHARS:,} characters of text; split it before review")
     elements = _partition(text, fmt)
     return [" ".join(e.split()) for e in elements if e.strip()]
 

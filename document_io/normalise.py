@@ -49,3 +49,15 @@ def mixes_alphabets(text: str) -> bool:
         if any(ch in _LOOKALIKE_LETTERS for ch in word) and any("a" <= ch.lower() <= "z" for ch in word):
             return True
     return False
+
+
+_INVISIBLE_CATEGORIES = ("Cc", "Cf", "Co", "Cs")
+
+
+def visible_name(name) -> str:
+    """A file name as it can be shown on a terminal or a page: control characters (ESC starts a terminal escape
+    sequence), bidi overrides (U+202E shows "exe.docx" as "xcod.exe") and other invisible characters written as escapes,
+    so the name stays recognisable and cannot act on what shows it."""
+    text = str(name)
+    return "".join(c if unicodedata.category(c) not in _INVISIBLE_CATEGORIES else
+                   (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}") for c in text)

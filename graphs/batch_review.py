@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from document_io.normalise import visible_name
 from graphs.configuration import ReviewConfig
 from graphs.triage import TriageRow
 
@@ -33,11 +35,40 @@ class BatchSettings(BaseModel):
 
 
 def inbox_files(inbox: Path) -> list[Path]:
-    """Every file under the inbox but hidden ones (.DS_Store, ~$ Word lock files); unsupported kinds are kept
-    so that they appear in the triage with the loader's reason instead of vanishing."""
+    """The regular files under the inbox that are reviewed (see inbox_entries)."""
+    return inbox_entries(inbox)[0]
+
+
+def inbox_entries(inbox: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+    """(files to review, entries not reviewed with the reason). Only regular files are read: a symbolic link is never
+    followed (`passwd.txt -> /etc/passwd` would file the password list), a FIFO would block the reader, a device is not a
+    document; hidden files (.DS_Store, Word's ~$ lock files) are listed, not read. Unsupported kinds of regular file are
+    kept, so they appear in the triage with the loader's reason instead of vanishing."""
     if not inbox.is_dir():
         raise NotADirectoryError(f"{inbox} is not a folder")
-    return sorted(p for p in inbox.rglob("*") if p.is_file() and not any(part.startswith((".", "~$")) for part in p.relative_to(inbox).parts))
+    files, skipped = [], []
+    for folder, folders, names in os.walk(inbox, followlinks=False):
+        here = Path(folder)
+        for name in sorted(folders):
+            path = here / name
+            if path.is_symlink():
+                skipped.append((visible_name(path.relative_to(inbox)), "a symbolic link to a folder: not followed"))
+            elif name.startswith("."):
+                skipped.append((visible_name(path.relative_to(inbox)), "a hidden folder: not reviewed"))
+        folders[:] = sorted(n for n in folders if not n.startswith(".") and not (here / n).is_symlink())
+        for name in sorted(names):
+            path = here / name
+            shown = visible_name(path.relative_to(inbox))
+            mode = os.lstat(path).st_mode
+            if stat.S_ISLNK(mode):
+                skipped.append((shown, "a symbolic link: not followed"))
+            elif not stat.S_ISREG(mode):
+                skipped.append((shown, "not a regular file (a FIFO, socket or device): not read"))
+            elif name.startswith((".", "~$")):
+                skipped.append((shown, "a hidden file: not reviewed"))
+            else:
+                files.append(path)
+    return sorted(files), sorted(skipped)
 
 
 # --- worker side ------------------------------------------------------------------------------------
@@ -109,8 +140,11 @@ class BatchPlan:
     def __init__(self, settings: BatchSettings, config: ReviewConfig,
                  on_result: Callable[[TriageRow, int, int], None]) -> None:
         self.settings, self.on_result = settings, on_result
-        self.files = inbox_files(settings.inbox)
+        self.files, skipped = inbox_entries(settings.inbox)
         self.rows: list[TriageRow] = []
+        self.total = len(self.files) + len(skipped)
+        for name, reason in skipped:
+            self._add(TriageRow(file=name, outcome="skipped", reason=reason))
         self.copies: dict[Path, list[Path]] = {}  # the first file of each content -> its other names
         first_of_content: dict[str, Path] = {}
         for path in self.files:
@@ -129,6 +163,8 @@ class BatchPlan:
             duplicate = row.model_copy(update={"file": self.name(copy)})
             if duplicate.outcome != "failed":
                 duplicate.outcome = "duplicate"
+            else:  # its own name in the reason, and whose bytes it shares
+                duplicate.reason = f"same content as {row.file}, which could not be read: {row.reason}"
             self.rows.append(duplicate)
         self._add(row)
 
@@ -138,7 +174,7 @@ class BatchPlan:
 
     def _add(self, row: TriageRow) -> None:
         self.rows.append(row)
-        self.on_result(row, len(self.rows), len(self.files))
+        self.on_result(row, len(self.rows), self.total)
 
 
 def run_batch(settings: BatchSettings, config: ReviewConfig,
@@ -185,7 +221,7 @@ def sha256_of(path: Path) -> str:
 
 
 def _name(path: Path, inbox: Path) -> str:
-    return str(path.relative_to(inbox))
+    return visible_name(path.relative_to(inbox))
 
 
 def index_library_once(data_dir: Path) -> None:

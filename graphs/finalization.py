@@ -108,8 +108,16 @@ def safe_file_stem(name: str) -> str:
     characters, no leading dots (".." would give a hidden "..redlined.docx"), no reserved device names."""
     stem = unicodedata.normalize("NFKC", name)
     stem = re.sub(r"[^\w.\- ]+", "_", stem).strip(" ._")
-    stem = re.sub(r"[ _]{2,}", "_", stem)[:80].rstrip(" ._") or "contract"
+    stem = _within_bytes(re.sub(r"[ _]{2,}", "_", stem), MAX_STEM_BYTES).rstrip(" ._") or "contract"
     return f"{stem}_" if _RESERVED.match(stem) else stem
+
+
+MAX_STEM_BYTES = 120  # file systems limit a name to 255 bytes: room for "-<hash>-<hash>.redlined.docx" and the like
+
+
+def _within_bytes(text: str, limit: int) -> str:
+    """The longest start of `text` whose UTF-8 form fits in `limit` bytes (80 Japanese characters are 240 bytes)."""
+    return text.encode("utf-8")[:limit].decode("utf-8", "ignore")
 
 
 def _claim_stem(output_dir: Path, base: str, thread_id: str, sha256: str) -> str:

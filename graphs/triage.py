@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from graphs.review_service import ReviewStatus
 
-Outcome = Literal["awaiting_review", "finalised", "duplicate", "failed"]
+Outcome = Literal["awaiting_review", "finalised", "duplicate", "failed", "skipped"]  # skipped: not a file we read
 _RISK_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 
@@ -56,7 +56,7 @@ class TriageRow(BaseModel):
 def sort_for_triage(rows: list[TriageRow]) -> list[TriageRow]:
     """Riskiest first; among equals more walk-away hits, then the nearest notice deadline; failures last."""
     return sorted(rows, key=lambda r: (
-        r.outcome == "failed", _RISK_RANK.get(r.risk or "", 9), -r.walk_away_hits,
+        r.outcome in ("failed", "skipped"), r.outcome == "skipped", _RISK_RANK.get(r.risk or "", 9), -r.walk_away_hits,
         r.notice_deadline or date.max, r.file,
     ))
 
@@ -85,7 +85,12 @@ def outcome_counts(rows: list[TriageRow]) -> tuple[int, int]:
     """(reviewed, failed): one count for the printed summary and the triage files alike; a copy of a file that could
     not be read is itself counted as failed."""
     failed = sum(1 for r in rows if r.outcome == "failed")
-    return len(rows) - failed, failed
+    return sum(1 for r in rows if r.outcome not in ("failed", "skipped")), failed
+
+
+def skipped_count(rows: list[TriageRow]) -> int:
+    """Entries of the inbox that were listed, not read: links, FIFOs and devices, hidden files."""
+    return sum(1 for r in rows if r.outcome == "skipped")
 
 
 def _cell(text: str) -> str:
@@ -93,8 +98,9 @@ def _cell(text: str) -> str:
 
 
 def render_triage_markdown(rows: list[TriageRow]) -> str:
-    reviewed = [r for r in rows if r.outcome != "failed"]
+    reviewed = [r for r in rows if r.outcome not in ("failed", "skipped")]
     failed = [r for r in rows if r.outcome == "failed"]
+    skipped = [r for r in rows if r.outcome == "skipped"]
     lines = [
         "# Inbound contracts: triage",
         "",
@@ -111,5 +117,7 @@ def render_triage_markdown(rows: list[TriageRow]) -> str:
         )
     if failed:
         lines += ["", "## Could not be reviewed", ""] + [f"- {_cell(r.file)}: {r.reason}" for r in failed]
+    if skipped:
+        lines += ["", "## Not read", ""] + [f"- {_cell(r.file)}: {r.reason}" for r in skipped]
     lines += ["", "Decide with `python app.py decide <thread> -i` or on the web page (`python app.py serve`)."]
     return "\n".join(lines) + "\n"

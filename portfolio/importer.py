@@ -17,6 +17,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from graphs.batch_review import die_with_the_coordinator, index_library_once, inbox_files, sha256_of
+from document_io.normalise import visible_name
 from document_io.pdf_signatures import signature_count
 from portfolio.executed import describe_copy, file_signed_copy
 from portfolio.records import Filing
@@ -79,7 +80,7 @@ def import_folder(folder: Path, repository: Repository, *, data_dir: Path, our_n
     rows: list[ImportRow] = []
     todo: dict[str, Path] = {}
     for path in files:
-        name = str(path.relative_to(folder))
+        name = visible_name(path.relative_to(folder))
         if path.stat().st_size > max_bytes:
             rows.append(ImportRow(file=name, outcome="failed", detail=f"{path.name}: over the {max_bytes / 1_048_576:.0f} MB limit"))
         elif (digest := sha256_of(path)) in filed:
@@ -100,7 +101,7 @@ def import_folder(folder: Path, repository: Repository, *, data_dir: Path, our_n
                    for digest, path in todo.items()}
         for future in as_completed(futures):
             digest, path = futures[future]
-            name = str(path.relative_to(folder))
+            name = visible_name(path.relative_to(folder))
             try:
                 filed, text = future.result()
                 filing = Filing.model_validate_json(filed)
