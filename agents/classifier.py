@@ -49,7 +49,7 @@ class ClassifierInput(BaseModel):
 def classify(data: ClassifierInput) -> ContractProfile:
     document = data.document
     title = _title(document)
-    cast = read_cast(document.text)
+    cast = read_cast(document.contract_text())
     roles = [term for party in cast.parties for term in party.defined_terms]
     contract_type, confidence, type_reason = _contract_type(title, document.text[:4000], roles)
     parties = _parties(document.text, cast.parties, data.our_names)

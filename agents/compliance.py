@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from document_io.clause_frames import MUTUAL as MUTUAL_FRAME
 from document_io.clause_frames import limits_liability
 from document_io.legal_text import sentence_spans
 from agents.injection_guard import CONCEALED_RULE
@@ -69,6 +70,7 @@ def check_compliance(data: ComplianceInput, library: ClauseLibrary) -> Complianc
                         accepted = hit.position == "fallback" and _fallback_accepted(rule, document, hit, data.profile)
                         findings.append(_rule_finding(document, category, hit, accepted).model_copy(update={"found_by": found_by}))
     findings += _risk_terms_not_yet_raised(data, library, findings)
+    findings += _their_deletions(data)
     findings = _no_cap_needed_by_us(data, library, findings)
     for flag in extraction.injection_flags:
         if flag.concealed:
@@ -147,6 +149,48 @@ def _no_cap_needed_by_us(data: ComplianceInput, library: ClauseLibrary, findings
     return out
 
 
+_WEIGHTY = re.compile(r"\b(?:secur\w*|data|confidential\w*|indemn\w*|insur\w*|warrant\w*|liab\w*|audit\w*|comply|"
+                      r"complian\w*|protect\w*|backup\w*|privacy|personal)\b", re.IGNORECASE)
+
+
+def _their_deletions(data: ComplianceInput) -> list[Finding]:
+    """The other side's tracked deletions that take away what they owed us or what protected us ("Provider shall
+    maintain appropriate security measures"): a finding on their change, asking for the words back. Read from the
+    deleted sentence's own frame; a deletion in a comment, header or footer, or of a duty of ours, is not one."""
+    from document_io.clause_frames import frame_of
+
+    if not any(p.is_us for p in data.profile.parties):
+        return []
+    ours = {p.name for p in data.profile.parties if p.is_us}
+    cast = data.profile.cast()
+    findings = []
+    for revision in data.document.revisions:
+        words = revision.text.split()
+        paragraph = data.document.paragraph_at(revision.start)
+        if revision.kind != "deletion" or len(words) < 5 or not paragraph.is_contract_text:
+            continue
+        for start, end in sentence_spans(revision.text):
+            deleted = " ".join(revision.text[start:end].split())
+            frame = frame_of(deleted, cast)
+            theirs = frame.bound not in (None, MUTUAL_FRAME) and frame.bound not in ours and frame.modality in (
+                "obligation", "prohibition")
+            protects_us = frame.beneficiary in ours
+            if not (theirs or protects_us):
+                continue
+            who = frame.bound if theirs else "the other side"
+            findings.append(Finding(
+                id="", source="compliance", rule_id="their_deletion", category="their_changes",
+                severity="high" if _WEIGHTY.search(deleted) else "medium", position=None,
+                title=f"They deleted {'a duty of theirs' if theirs else 'a protection of ours'}",
+                explanation=f"The other side's tracked change ({revision.describe()}) deletes “{_clipped(deleted)}”, "
+                            f"{'a duty ' + who + ' owed us' if theirs else 'a term that protected us'}. Reject the deletion, "
+                            "or ask what replaces it.",
+                citation=Span.of(data.document, paragraph.start, paragraph.end) if paragraph.end > paragraph.start
+                else Span.of(data.document, revision.start, revision.end),
+                escalate_to="legal", counterparty_change=revision.describe()))
+    return findings
+
+
 def _clipped(text: str, limit: int = 400) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
@@ -193,7 +237,7 @@ def _present_anywhere(document: SourceDocument, category) -> bool:
     # a numbered section title inside a paragraph a filing ran together: "... own account. 18.12 Insurance Philips shall"
     numbered = re.compile(rf"(?:^|[.;:]\s+)\d{{1,2}}(?:\.\d{{1,2}})+\.?\s+(?:{category.heading})\w*\b", re.IGNORECASE)
     signals = [re.compile(s, re.IGNORECASE) for s in (*category.signals, *category.presence)]
-    for paragraph in document.paragraphs:
+    for paragraph in (p for p in document.paragraphs if p.is_contract_text):  # not a comment, header or footer
         if heading.match(paragraph.text) and (len(paragraph.text) < 400 or run_in.match(paragraph.text)):
             return True
         if numbered.search(paragraph.text):
@@ -212,8 +256,9 @@ def _given_only_by_us(data: ComplianceInput, category) -> str | None:
         return None
     signals = [re.compile(s, re.IGNORECASE) for s in category.signals]
     spans = [(c.span.start, c.span.end) for c in data.extraction.clauses if c.category == category.id]
-    for start, end in sentence_spans(data.document.text):
-        sentence = data.document.text[start:end]
+    contract = data.document.contract_text()
+    for start, end in sentence_spans(contract):
+        sentence = contract[start:end]
         if any((m := signal.search(sentence)) for signal in signals):
             spans.append((start + m.start(), start + m.end()))
     if not spans:
@@ -248,10 +293,11 @@ def _missing_clauses(data: ComplianceInput, library: ClauseLibrary) -> list[Find
         if not applies_to_us(category.playbook.required_side, data.profile.our_side):
             continue
         rule = category.playbook.not_required_when
-        if rule and re.search(rule, data.document.text, re.IGNORECASE):
+        contract = data.document.contract_text()
+        if rule and re.search(rule, contract, re.IGNORECASE):
             continue  # e.g. a royalty-free licence needs no payment terms
         needed_when = category.playbook.required_when.get(data.profile.contract_type)
-        if needed_when and not re.search(needed_when, data.document.text, re.IGNORECASE) and not personal_data:
+        if needed_when and not re.search(needed_when, contract, re.IGNORECASE) and not personal_data:
             continue  # e.g. a consultant who never touches our data or premises needs no insurance clause
         only_ours = _given_only_by_us(data, category)
         if not only_ours and (category.id in present or _present_anywhere(data.document, category)):
@@ -348,8 +394,9 @@ def _we_have_it_too(rule, document: SourceDocument, profile: ContractProfile) ->
     or - for a rule on what we do - their matching indemnity of us ('8.1 Indemnification by APOLLO ... 8.2
     Indemnification by ESTABLISHMENT'). Then ours is not one-sided."""
     other_way = ("them", "mutual") if rule.acting == ["us"] else ("us", "mutual")
-    return any(who_acts(document, _verb_of(document.text, start, end), end, profile) in other_way
-               for start, end in _every_match(rule.pattern, document.text))
+    contract = document.contract_text()
+    return any(who_acts(document, _verb_of(contract, start, end), end, profile) in other_way
+               for start, end in _every_match(rule.pattern, contract))
 
 
 def _verb_of(text: str, start: int, end: int) -> int:

@@ -63,7 +63,7 @@ _PO_NUMBER = re.compile(r"\b(?:purchase\s+order|P\.?\s?O\.?)\s*(?:No\.?|Number|#
 
 
 def read_metadata(document: SourceDocument, extraction: ExtractionResult, brief: NegotiationBrief | None = None) -> ContractMetadata:
-    text = document.text
+    text = document.contract_text()
     sentences = [(s, e) for s, e in sentence_spans(text) if e - s > 10]
     meta = ContractMetadata()
 

@@ -246,6 +246,9 @@ def _suggest(document: SourceDocument, finding: Finding, engine: LocalEngine, pr
                           rationale=f"{finding.explanation} Not proposed for deletion: it may be a legitimate clause "
                                     "that happens to read like an instruction; decide whether it stays.",
                           playbook_position="contract text addressed to the parties only")
+    if finding.rule_id == "their_deletion":  # their tracked deletion of a duty or protection: reject it in the redline
+        return Suggestion(**base, kind="flag", proposed_text=None, rationale=finding.explanation,
+                          playbook_position="reject their deletion; the words stay as they were")
     if is_risk_finding(finding):  # a one-sided term: a question for the reviewer with what to ask for, never an edit
         return Suggestion(**base, kind="flag", proposed_text=None, rationale=finding.explanation,
                           playbook_position=f"ask for: {finding.expected}" if finding.expected else "check whom it binds")

@@ -202,7 +202,7 @@ def _read_dates(document: SourceDocument, reading: TermReading, term_units: list
     date it is made ("dated as of", "this 9th day of March, 2015"); else the first date of the opening. A date a
     filing stamp or a recital gives to another document is not this agreement's date. A date the filed copy leaves
     blank ("dated as of ________, 2004") takes its place in that order and gives only what it shows (the year)."""
-    text = document.text
+    text = document.contract_text()
 
     def usable(match: re.Match) -> bool:
         before = text[max(0, match.start() - 120):match.start()]
@@ -704,7 +704,7 @@ def read_term(document: SourceDocument) -> TermReading:
     every = sentence_units(document)
     units = _term_units(every)
     _read_dates(document, reading, units)
-    reading.commencement_date = _date_the_definition_names(document.text, "commencement date", reading)
+    reading.commencement_date = _date_the_definition_names(document.contract_text(), "commencement date", reading)
     # a sentence that says the agreement lasts until a party ends it has no end date
     for unit in units:
         # a notice period ("until terminated ... upon ninety (90) days' written notice") is not a term's length

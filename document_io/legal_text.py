@@ -72,11 +72,14 @@ def _looks_like_heading(text: str) -> bool:
 
 
 def sentence_units(document: SourceDocument) -> list[SentenceUnit]:
-    """The sentences the clause detectors score. A heading is taken from the paragraph's own opening
+    """The sentences of the contract text the clause detectors score (comments, headers and footers are not). A heading
+    is taken from the paragraph's own opening
     ("7. Governing Law. This Agreement ...") or from a heading-only paragraph just before it."""
     units: list[SentenceUnit] = []
     carried: str | None = None
     for paragraph in document.paragraphs:
+        if not paragraph.is_contract_text:  # a comment or a running header is not a clause of the contract
+            continue
         text = paragraph.text
         alone = _HEADING_ONLY.match(text)
         if alone and _looks_like_heading(alone.group("heading")):

@@ -29,6 +29,12 @@ class Paragraph(BaseModel):
     concealed_spans: list[tuple[int, int, str]] = Field(default_factory=list, description="(start, end, how) of each "
                                                         "stretch a reader cannot see, in document offsets")
 
+    @property
+    def is_contract_text(self) -> bool:
+        """Whether the paragraph is part of what the parties sign: the body, its text boxes and notes; a comment, a
+        header or a footer is not (a comment saying "governed by Delaware law" is not a governing-law clause)."""
+        return not self.part.startswith(("comment ", "header", "footer"))
+
 
 class Revision(BaseModel):
     """A tracked change the other side left in the document they sent. The text is read as they propose it: an
@@ -55,6 +61,17 @@ class SourceDocument(BaseModel):
     paragraphs: list[Paragraph]
     language: str = "en"
     revisions: list[Revision] = Field(default_factory=list, description="the sender's own tracked changes (DOCX)")
+
+    def contract_text(self) -> str:
+        """`text` with everything that is not contract text (comments, headers, footers) blanked out, offsets kept: what
+        presence checks and facts are read from, so a span found in it is a span of `text`."""
+        if all(p.is_contract_text for p in self.paragraphs):
+            return self.text
+        chars = list(self.text)
+        for paragraph in self.paragraphs:
+            if not paragraph.is_contract_text:
+                chars[paragraph.start:paragraph.end] = " " * (paragraph.end - paragraph.start)
+        return "".join(chars)
 
     def revisions_touching(self, start: int, end: int) -> list[Revision]:
         """The sender's changes inside [start, end]: inserted text overlapping it, or a deletion within it."""

@@ -141,3 +141,48 @@ def test_a_visible_instruction_is_flagged_but_never_proposed_for_deletion(tmp_pa
     status = ReviewService(ReviewConfig.from_env(tmp_path / "data", "local")).start(path, tmp_path / "out")
     flagged = [s for s in status.redlines.suggestions if s.category == "prompt_injection"]
     assert flagged and all(s.kind == "flag" and not s.edits for s in flagged)
+
+
+# --- text that is not the contract ------------------------------------------------------------------------------
+
+
+def _with_comment_and_header(tmp_path: Path, comment: str, header: str) -> Path:
+    """A contract without a governing-law clause; the law named only in a reviewer comment and in the running header."""
+    word = docx.Document()
+    for text in BODY[:3]:
+        word.add_paragraph(text)
+    word.add_paragraph("2. Liability. " + VISIBLE)
+    word.sections[0].header.paragraphs[0].text = header
+    path = tmp_path / "no-law.docx"
+    word.save(path)
+    with zipfile.ZipFile(path) as package:
+        files = {n: package.read(n) for n in package.namelist()}
+    files["word/comments.xml"] = (f'<w:comments xmlns:w="{W_NS}"><w:comment w:id="0" w:author="Their Counsel">'
+                                  f'<w:p><w:r><w:t>{comment}</w:t></w:r></w:p></w:comment></w:comments>').encode()
+    rels = files["word/_rels/document.xml.rels"].decode().replace("</Relationships>", (
+        '<Relationship Id="rIdC1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/comments" '
+        'Target="comments.xml"/></Relationships>'))
+    files["word/_rels/document.xml.rels"] = rels.encode()
+    files["[Content_Types].xml"] = files["[Content_Types].xml"].replace(b"</Types>", (
+        b'<Override PartName="/word/comments.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        b'wordprocessingml.comments+xml"/></Types>'))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        for member, data in files.items():
+            package.writestr(member, data)
+    return path
+
+
+def test_a_law_named_only_in_a_comment_or_a_header_is_no_governing_law_clause(tmp_path):
+    from agents.contract_metadata import read_metadata
+    from graphs.configuration import ReviewConfig
+    from graphs.review_service import ReviewService
+
+    path = _with_comment_and_header(tmp_path, "This Agreement shall be governed by the laws of the State of Delaware.",
+                                    "This Agreement is governed by the laws of the Cayman Islands.")
+    document = load_document(path)
+    assert any(p.part.startswith("comment ") for p in document.paragraphs) and any(p.part == "header" for p in document.paragraphs)
+    status = ReviewService(ReviewConfig.from_env(tmp_path / "data", "local")).start(path, tmp_path / "out")
+    missing = [f for f in status.compliance.findings if f.category == "governing_law" and f.position == "missing"]
+    assert missing, [(f.category, f.title) for f in status.compliance.findings]
+    assert not [c for c in status.extraction.clauses if c.category == "governing_law"]
+    assert read_metadata(status.document, status.extraction, status.brief).governing_law is None

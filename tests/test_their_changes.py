@@ -83,3 +83,33 @@ def test_the_page_labels_a_comment_in_the_contract_text_so_it_is_not_read_as_a_c
     html = highlighted_text(status)
     assert '<span class="part">[comment 0 by Acme Legal]</span> We cannot accept Delaware.' in html
     assert html.count('class="part"') == 1  # the body paragraphs carry no label
+
+
+def _their_exclusion_and_deletion(tmp_path: Path) -> Path:
+    """The SaaS sample as the other side sends it back: a new exclusion for data breaches inserted, and the security
+    duty they owed us deleted, both as tracked changes."""
+    word = docx.Document(SAMPLES / "saas_cloudnimbus.docx")
+    target = next(p for p in word.paragraphs if "total aggregate liability" in p.text)
+    _tracked(target.add_run(" Provider shall have no liability for data breaches."), "ins", "Acme Legal", "2024-05-02T10:00:00Z")
+    duty = word.add_paragraph("12. Security. ")
+    _tracked(duty.add_run("Provider shall maintain appropriate security measures to protect Customer Data."), "del",
+             "Acme Legal", "2024-05-02T10:05:00Z")
+    path = tmp_path / "their_reply.docx"
+    word.save(path)
+    return path
+
+
+def test_their_new_exclusion_and_their_deleted_duty_are_findings_on_their_changes(tmp_path):
+    from graphs.configuration import ReviewConfig
+    from graphs.review_service import ReviewService
+
+    status = ReviewService(ReviewConfig.from_env(tmp_path / "data", "local")).start(_their_exclusion_and_deletion(tmp_path),
+                                                                                  tmp_path / "out")
+    exclusion = [f for f in status.compliance.findings if "data breaches" in f.citation.quote and f.rule_id
+                 and f.rule_id.startswith("risk.")]
+    assert exclusion and exclusion[0].severity == "high" and "inserted by Acme Legal" in exclusion[0].counterparty_change
+    deleted = [f for f in status.compliance.findings if f.rule_id == "their_deletion"]
+    assert len(deleted) == 1 and "appropriate security measures" in deleted[0].explanation
+    assert deleted[0].severity == "high" and "deleted by Acme Legal" in deleted[0].counterparty_change
+    flag = next(s for s in status.redlines.suggestions if s.finding_id == deleted[0].id)
+    assert flag.kind == "flag" and "reject their deletion" in flag.playbook_position
