@@ -12,8 +12,7 @@ import zipfile
 
 from lxml import etree
 
-from document_io.docx_package import MAX_PART_BYTES, read_parts
-from document_io.errors import DocumentTooLarge
+from document_io.docx_package import read_parts
 from document_io.wordml import XML_NS, w
 
 _REMOVED = {w("del"), w("moveFrom"), w("moveFromRangeStart"), w("moveFromRangeEnd"), w("moveToRangeStart"),
@@ -44,9 +43,9 @@ def accept_all_changes(docx: bytes, *, signature_lines: list[str] | None = None)
             if member.filename in rewritten:
                 target.writestr(member.filename, rewritten[member.filename])
                 continue
-            if member.file_size > MAX_PART_BYTES * 8:
-                raise DocumentTooLarge(f"the agreed DOCX's part {member.filename} declares {member.file_size:,} bytes")
-            with source.open(member) as reader, target.open(zipfile.ZipInfo(member.filename, member.date_time), "w") as writer:
+            copied = zipfile.ZipInfo(member.filename, member.date_time)
+            copied.compress_type = zipfile.ZIP_DEFLATED  # a ZipInfo is stored uncompressed unless told otherwise
+            with source.open(member) as reader, target.open(copied, "w", force_zip64=member.file_size > (1 << 31)) as writer:
                 while chunk := reader.read(1 << 20):
                     writer.write(chunk)
     return out.getvalue()

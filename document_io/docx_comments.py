@@ -13,6 +13,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from document_io.docx_surgery import edit_light
 from document_io.wordml import body_paragraphs, w
 
 
@@ -24,8 +25,13 @@ class WordComment(BaseModel):
 
 
 def add_word_comments(docx_bytes: bytes, comments: list[WordComment]) -> bytes:
+    """The DOCX with the comments added; binary parts streamed across untouched (document_io/docx_surgery.py)."""
     if not comments:
         return docx_bytes
+    return edit_light(docx_bytes, lambda light: _with_comments(light, comments))
+
+
+def _with_comments(docx_bytes: bytes, comments: list[WordComment]) -> bytes:
     import docx
     from docx.text.paragraph import Paragraph as WordParagraph
     from docx.text.run import Run

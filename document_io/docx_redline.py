@@ -18,6 +18,7 @@ from lxml import etree
 from pydantic import BaseModel, Field
 
 from document_io.models import SourceDocument
+from document_io.docx_surgery import edit_light
 from document_io.wordml import W_NS, body_paragraphs, live_runs, make_run, paragraph_text, run_text, w
 
 
@@ -66,6 +67,14 @@ def write_tracked_changes(
     author: str,
     when: datetime,
 ) -> bytes:
+    """The base DOCX with the edits and insertions as tracked changes; its media and other binary parts are streamed
+    across untouched (document_io/docx_surgery.py), so a huge embedded part costs no memory."""
+    return edit_light(base_docx, lambda light: _tracked_changes(light, document, edits, insertions, author=author, when=when),
+                      name=document.name)
+
+
+def _tracked_changes(base_docx: bytes, document: SourceDocument, edits: list[TextEdit],
+                     insertions: list[ParagraphInsertion], *, author: str, when: datetime) -> bytes:
     import docx
 
     word = docx.Document(io.BytesIO(base_docx))
