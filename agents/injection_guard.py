@@ -25,7 +25,7 @@ import re
 from agents.schema import InjectionFlag, Span
 from document_io.legal_text import sentence_spans
 from document_io.models import SourceDocument
-from document_io.normalise import for_matching, mixes_alphabets
+from document_io.normalise import BIDI_CONTROLS, TAG_CHARACTERS, for_matching, mixes_alphabets, tag_text
 
 CONCEALED_RULE = "concealed_text"  # the rule id of a finding on text a reader cannot see (an instruction has none)
 
@@ -199,6 +199,9 @@ def find_injections(document: SourceDocument) -> list[InjectionFlag]:
             if paragraph.concealed_spans:
                 _read_the_visible_rest(document, paragraph, where, flags)
             continue
+        if smuggled := _smuggled(document, paragraph, where):
+            flags += smuggled
+            flagged_paragraphs.add(paragraph.index)
         for start, end in sentence_spans(paragraph.text):
             why = instruction_in(paragraph.text[start:end])
             if why:
@@ -206,6 +209,26 @@ def find_injections(document: SourceDocument) -> list[InjectionFlag]:
                                            reason=f"text {why}{where}; it was not followed"))
                 flagged_paragraphs.add(paragraph.index)
     flags += _split_across_paragraphs(document, flagged_paragraphs)
+    return flags
+
+
+def _smuggled(document: SourceDocument, paragraph, where: str) -> list[InjectionFlag]:
+    """Unicode tag characters (invisible, but each one an ASCII letter to a model) and bidi overrides (text shown in
+    another order than it is read): flagged whatever they say, with what the tag characters spell. They are also
+    removed from anything sent to a model (model_backends/prompt_templates.as_data)."""
+    flags = []
+    for match in TAG_CHARACTERS.finditer(paragraph.text):
+        spelled = tag_text(match.group(0))
+        inner = instruction_in(spelled) if spelled.strip() else None
+        flags.append(InjectionFlag(span=Span.of(document, paragraph.start + match.start(), paragraph.start + match.end()),
+                                   concealed="invisible Unicode tag characters",
+                                   reason=f"invisible Unicode tag characters, hidden from a reader{where}, that spell "
+                                          f"“{spelled[:200]}” to a machine" + (f" (text {inner})" if inner else "")))
+    if BIDI_CONTROLS.search(paragraph.text):
+        start, end = _trimmed(document.text, paragraph.start, paragraph.end)
+        flags.append(InjectionFlag(span=Span.of(document, start, end),
+                                   reason=f"text {where.strip() + ' ' if where else ''}with bidirectional control characters, "
+                                          "which make it display in another order than it is read; check what it says"))
     return flags
 
 

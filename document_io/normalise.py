@@ -52,6 +52,20 @@ def mixes_alphabets(text: str) -> bool:
 
 
 _INVISIBLE_CATEGORIES = ("Cc", "Cf", "Co", "Cs")
+TAG_CHARACTERS = re.compile("[\U000E0000-\U000E007F]+")  # invisible; each spells an ASCII character to a model
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+_ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060\ufeff\u00ad]")
+
+
+def tag_text(text: str) -> str:
+    """What Unicode tag characters in `text` spell ("\U000E0069\U000E0067..." -> "ig..."): ASCII smuggled past a reader."""
+    return "".join(chr(ord(c) - 0xE0000) for run in TAG_CHARACTERS.findall(text) for c in run
+                   if 0x20 <= ord(c) - 0xE0000 < 0x7F)
+
+
+def strip_invisible(text: str) -> str:
+    """`text` without what a person cannot see but a model reads: tag characters, bidi controls, zero-width marks."""
+    return _ZERO_WIDTH.sub("", BIDI_CONTROLS.sub("", TAG_CHARACTERS.sub("", text)))
 
 
 def visible_name(name) -> str:

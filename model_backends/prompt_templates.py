@@ -9,6 +9,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from document_io.normalise import strip_invisible
+
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
@@ -38,6 +40,10 @@ _CHAT_MARKER = re.compile(r"<\|\s*(im_start|im_end|endoftext|system|user|assista
 
 
 def as_data(value: str) -> str:
+    """Contract text as the model may see it: without characters a person cannot see (Unicode tag characters that
+    spell ASCII to a model, bidi controls, zero-width marks; the guard flags them), and with no tag that could close the
+    prompt's blocks."""
+    value = strip_invisible(value)
     value = _TAG_LIKE.sub(lambda m: f"‹{m.group(1)}›", value)
     return _CHAT_MARKER.sub(lambda m: f"‹|{m.group(1)}|›", value)
 
