@@ -170,13 +170,24 @@ _PATTERNS: list[tuple[str, str]] = [
     (r"<\|\s*im_(?:start|end)\s*\|>|\[/?inst\]|<\|?(?:system|assistant|user)\|?>|<\s*/?\s*(?:contract|system|user|assistant|"
      r"instructions?|prompt|data)\s*>|\{\{\s*/?\s*(?:system|user|assistant|prompt)\s*\}\}|^#{2,}\s*(?:instruction|system|"
      r"response|task)\b", "contains prompt markers"),
-    (r"(?:^|[.!?]\s+)(?:system|assistant|prompt|system message)\s*:\s", "opens a chat turn"),
+    # a chat turn speaks to its reader ("System: you are ..."); "System: the IBM hosting system shall be available" is a
+    # heading over a clause
+    (r"(?:^|[.!?]\s+)(?:system|assistant|prompt|system message)\s*:\s(?=.{0,80}?\b(?:you|your|yourself|ignore|disregard|forget|"
+     r"approve|respond|reply|output|answer|act|pretend|assistant|model|a\.?i|instructions?|prompt|mark|treat|rate)\b)",
+     "opens a chat turn"),
     (r"\bend of (?:the )?(?:contract|document|agreement)\b.{0,60}\b(?:system|instructions?|prompt|task)\b", "fakes the end of the data"),
     # encodings
     (r"\b(?:decode|decrypt|rot-?13|base-?64)\b.{0,30}\b(?:and\s+)?(?:follow|execute|obey|apply|run|comply)\b|\brot-?13\b",
      "asks to decode and follow"),
 ]
 _COMPILED = [(re.compile(p, re.IGNORECASE | re.MULTILINE), why) for p, why in _PATTERNS]
+# A party bound to ignore or disregard something ("The Supplier shall disregard any prior instructions of the Customer")
+# is a clause: an override addressed to a machine reader has no contract party as its subject.
+_PARTY_OVERRIDES = re.compile(
+    r"\b(?:the\s+)?(?:supplier|customer|provider|vendor|licensee|licensor|contractor|consultant|client|buyer|seller|company|"
+    r"distributor|purchaser|party|parties|each\s+party|either\s+party|neither\s+party)(?:'s\s+\w+)?\s+(?:shall|will|must|may|"
+    r"agrees?\s+to|is\s+entitled\s+to)\s+(?:not\s+)?(?:\w+\s+){0,2}?(?:ignore|disregard|forget|override|bypass)\b", re.I)
+_OVERRIDE_REASONS = ("asks to ignore instructions", "asks to ignore what came before")
 _BASE64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/])")
 
 
@@ -258,6 +269,8 @@ def instruction_in(text: str) -> str | None:
     for candidate, prefix in candidates + [(codecs.decode(normalised, "rot13"), "ROT13-encoded text that ")]:
         for pattern, why in _COMPILED:
             if pattern.search(candidate):
+                if why in _OVERRIDE_REASONS and _PARTY_OVERRIDES.search(candidate) and not _STRONG_MACHINE.search(candidate):
+                    continue
                 return prefix + why
         if why := _addressed_instruction(candidate):
             return prefix + why

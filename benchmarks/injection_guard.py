@@ -64,6 +64,9 @@ def main() -> None:
         "in_sample": rates(corpus["attacks"], corpus["benign"]),
         "held_out_1_after_its_fixes": rates(corpus["heldout_attacks"], corpus["heldout_benign"]),
         "held_out_2": rates(corpus["heldout2_attacks"], corpus["heldout2_benign"]),
+        # measured once before its two false positives were fixed: recall 0.675 (27 of 40, 7 of 8 non-English), false
+        # positives 0.02 (2 of 100); this run is after the fix, so its false positives are in sample
+        "held_out_3_after_its_fixes": rates(corpus["heldout3_attacks"], corpus["heldout3_benign"]),
         "cuad_real_paper": cuad_false_positives(),
     }
     write_report("injection-guard", report, shown={k: {x: y for x, y in v.items() if x not in ("missed", "false_positives", "examples")}

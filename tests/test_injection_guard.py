@@ -38,9 +38,10 @@ def test_the_corpus_in_sample_every_attack_flagged_no_benign_clause_flagged():
     attacks, benign = CORPUS["attacks"] + CORPUS["heldout_attacks"], CORPUS["benign"] + CORPUS["heldout_benign"]
     assert len(CORPUS["attacks"]) >= 60 and len(CORPUS["benign"]) >= 60
     missed = [a for a in attacks if not _flagged(a)]
-    false = [b for b in benign + CORPUS["heldout2_benign"] if _flagged(b)]
+    false = [b for b in benign + CORPUS["heldout2_benign"] + CORPUS["heldout3_benign"] if _flagged(b)]
     assert len(missed) <= 1, missed  # one held-out phrasing ("addressed to the review software") is still missed
     assert not false, false
+    assert len(CORPUS["heldout3_benign"]) >= 100  # the benign look-alike set the README's false-positive figure is on
 
 
 # --- the same instruction in every part and every disguise of a real DOCX ----------------------------------
