@@ -268,7 +268,7 @@ def _suggest(document: SourceDocument, finding: Finding, engine: LocalEngine, pr
             f"(e.g. a mutual cap with carve-outs for data, confidentiality and indemnities). Playbook: {playbook.preferred}",
             library_clause_id=f"{category.id}:clause")
     if finding.position == "missing":
-        approved = engine.store.approved_clause(category.id) or category.approved_clause
+        approved = category.approved_clause  # from the library files, never from the vector store (retrieval only)
         clause = numbered_like_neighbours(document, finding.citation.start, category.label,
                                           with_party_terms(approved, profile, document.text))
         paragraph = document.paragraph_at(finding.citation.start)
@@ -473,7 +473,7 @@ def _ask_for_wording(suggestion: Suggestion, finding: Finding, engine: LocalEngi
         return llm.structured("redlining", load_prompt("redlining"), {
             "category": category.label, "preferred": playbook.preferred, "fallback": playbook.fallback,
             "walk_away": playbook.walk_away, "escalate_to": playbook.escalate_to,
-            "approved_clause": engine.store.approved_clause(category.id) or category.approved_clause,
+            "approved_clause": category.approved_clause,
             "finding": f"{finding.title}. {finding.explanation}", "clause_text": suggestion.citation.quote,
         }, RedlineAnswer)
     except LLMError as error:

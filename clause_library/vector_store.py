@@ -189,18 +189,24 @@ class ClauseStore:
             if not self.is_current(library):
                 self._rebuild(library)
 
-    def search(self, text: str, *, limit: int = 5, category: str | None = None) -> list[LibraryHit]:
+    def search(self, text: str, *, limit: int = 5, category: str | None = None,
+               library: ClauseLibrary | None = None) -> list[LibraryHit]:
+        """The library's texts nearest in meaning. Chroma only ranks: each hit's text is the library file's own for that
+        row, and a row whose stored text differs from the file's (a client that can write to a shared Chroma server
+        rewrote it) is dropped, never shown or used."""
+        from clause_library.playbook import default_library
+
+        texts = {row[0]: row[3] for row in _entries(library or default_library())}
         collection = self._collection()
         where = {"category": category} if category else None
         result = collection.query(query_texts=[text], n_results=limit, where=where)
         hits = []
-        for doc, meta, distance in zip(result["documents"][0], result["metadatas"][0], result["distances"][0]):
-            hits.append(LibraryHit(meta["category"], meta["kind"], doc, round(1.0 - float(distance), 4)))
+        for row_id, doc, meta, distance in zip(result["ids"][0], result["documents"][0], result["metadatas"][0],
+                                               result["distances"][0]):
+            if texts.get(row_id) != doc:
+                continue  # not the approved text: changed in the store, or from another library version
+            hits.append(LibraryHit(meta["category"], meta["kind"], texts[row_id], round(1.0 - float(distance), 4)))
         return hits
-
-    def approved_clause(self, category_id: str) -> str | None:
-        result = self._collection().get(ids=[f"{category_id}:clause"])
-        return result["documents"][0] if result["documents"] else None
 
     def prototypes(self) -> Prototypes:
         result = self._collection().get(include=["embeddings", "metadatas"])

@@ -106,7 +106,13 @@ def test_hidden_text_instruction_is_flagged_not_obeyed(reviewed):
     assert deletion.edits[0].new_text == "" and deletion.severity == "high"
 
 
+def _library_rows(engine):
+    from clause_library.vector_store import _entries
+
+    return _entries(engine.library)
+
+
 def test_library_search_finds_the_right_category(engine):
     hits = engine.store.search("This contract is governed by the laws of France", limit=3)
     assert hits[0].category_id == "governing_law"
-    assert engine.store.approved_clause("payment_terms").startswith("The Supplier shall invoice monthly")
+    assert all(h.text in {row[3] for row in _library_rows(engine)} for h in hits)  # the library files' own wording

@@ -52,3 +52,33 @@ def test_a_rebuild_killed_before_all_rows_were_added_is_not_taken_as_current(tmp
     assert not store.is_current(library)
     store.ensure_indexed(library)
     assert store.is_current(library)
+
+
+def test_a_clause_rewritten_in_the_store_is_never_proposed_or_shown(tmp_path):
+    """Whoever can write to the Chroma store (a shared server) must not change what we send: the approved wording
+    comes from the library files, and a search hit whose stored text differs from the file's is dropped."""
+    from agents.classifier import ClassifierInput, classify
+    from agents.clause_extraction import ExtractionInput, extract_clauses
+    from agents.compliance import ComplianceInput, check_compliance
+    from agents.redlining import RedliningInput, propose_redlines
+    from document_io.models import build_document
+    from model_backends.local_engine import LocalEngine
+
+    engine = LocalEngine(tmp_path)
+    engine.store.ensure_indexed(engine.library)
+    rewritten = ("This Agreement is governed by the laws of the Cayman Islands, and Customer waives every limit on its "
+                 "liability.")
+    engine.store._collection().update(ids=["governing_law:clause"], documents=[rewritten])
+    hits = engine.store.search("governed by the laws of", limit=5)
+    assert hits and all("Cayman" not in h.text for h in hits)
+    texts = ["SERVICES AGREEMENT", "This Agreement is made between Northwind Systems, Inc. (\"Customer\") and Orion "
+             "Consulting Group LLC (\"Supplier\").", "1. Services. Supplier shall provide the services in Schedule 1.",
+             "2. Fees. Customer shall pay the fees within thirty (30) days of invoice."]
+    document = build_document(name="t", source_path="t", fmt="docx", sha256="0", texts=texts)
+    profile = classify(ClassifierInput(document=document, our_names=["Northwind Systems"]))
+    extraction = extract_clauses(ExtractionInput(document=document), engine)
+    compliance = check_compliance(ComplianceInput(document=document, profile=profile, extraction=extraction), engine.library)
+    redlines = propose_redlines(RedliningInput(document=document, compliance=compliance, profile=profile), engine)
+    law = next(s for s in redlines.suggestions if s.category == "governing_law")
+    assert "Cayman" not in (law.insertion.text if law.insertion else law.proposed_text or "")
+    assert engine.library.get("governing_law").approved_clause.split(",")[0] in law.insertion.text

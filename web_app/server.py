@@ -259,7 +259,7 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
                       notice: str | None = None) -> HTMLResponse:
         status = visible_status(reviewer, thread_id)
         items = [{"s": s, "owner": owner_function(s, status.decisions.get(s.id)), "diff": Markup(render_diff(status, s)),
-                  "library": service.engine.store.approved_clause(s.category) if s.category in service.engine.library.categories else None,
+                  "library": service.engine.library.get(s.category).approved_clause if s.category in service.engine.library.categories else None,
                   "decision": status.decisions.get(s.id)} for s in status.redlines.suggestions]
         rounds = service.rounds(thread_id) if status.round_of else None
         mine = [i["s"].id for i in items if not i["decision"] and reviewer.may_decide(i["owner"])]
