@@ -117,10 +117,20 @@ def review_with(service, extras: dict, path: str, display_name: str) -> TriageRo
         return TriageRow.failure(display_name, " ".join(str(exc).split()) or type(exc).__name__)
 
 
-def _start_worker(config_json: str, settings_json: str, onnx_threads: int) -> None:
+class BatchCannotStart(RuntimeError):
+    """The workers cannot start (a wrong database URL, an unreadable data folder): one reason for the whole run."""
+
+
+def _start_worker(config_json: str, settings_json: str, onnx_threads: int, failure_file: str | None = None) -> None:
     global _service, _extras
     die_with_the_coordinator()
-    _service, _extras = open_worker(config_json, settings_json, onnx_threads)
+    try:
+        _service, _extras = open_worker(config_json, settings_json, onnx_threads)
+    except Exception as exc:  # the pool only sees a broken worker: leave the reason where the coordinator looks
+        if failure_file:
+            Path(failure_file).write_text(" ".join(str(exc).split())[:300] or type(exc).__name__, encoding="utf-8")
+            os._exit(3)  # without the pool's traceback on every worker's stderr: the coordinator says why, once
+        raise
 
 
 def review_file(path: str, display_name: str, started_marker: str | None = None) -> TriageRow:
@@ -190,16 +200,25 @@ def run_batch(settings: BatchSettings, config: ReviewConfig,
     remaining, deaths = list(plan.copies), {p: 0 for p in plan.copies}
     with tempfile.TemporaryDirectory(prefix="clauseflow-batch-") as scratch:
         started = {p: Path(scratch) / f"{index}.started" for index, p in enumerate(plan.copies)}
+        failure, idle_rounds = Path(scratch) / "worker-failed", 0
         while remaining:
             broken: list[Path] = []
             with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                     initargs=(config.model_dump_json(), settings.model_dump_json(), onnx_threads)) as pool:
+                                     initargs=(config.model_dump_json(), settings.model_dump_json(), onnx_threads,
+                                               str(failure))) as pool:
                 futures = {pool.submit(review_file, str(p), plan.name(p), str(started[p])): p for p in remaining}
                 for future in as_completed(futures):
                     try:
                         plan.record(future.result(), futures[future])
                     except BrokenProcessPool:
                         broken.append(futures[future])
+            if broken and not any(started[p].exists() for p in broken):
+                # no contract was under way when the pool broke: the workers died starting, and would again
+                idle_rounds += 1
+                if failure.exists():
+                    raise BatchCannotStart(f"the batch's workers cannot start: {failure.read_text(encoding='utf-8')}")
+                if idle_rounds >= 2:
+                    raise BatchCannotStart("the batch's workers died twice before reviewing anything (out of memory?)")
             remaining = []
             for path in sorted(broken):
                 if started[path].exists():

@@ -89,3 +89,17 @@ def test_error_messages_are_cut_at_a_word_not_inside_one():
     cut = clip("the zip file's central directory is damaged beyond the point where members can be listed", 40)
     assert cut.endswith(" …") and cut[:-2] in "the zip file's central directory is damaged beyond" and len(cut) <= 42
     assert not cut[:-2].endswith(("directo", "damag"))
+
+
+def test_a_batch_whose_workers_cannot_start_ends_at_once_with_one_reason(tmp_path):
+    """A wrong database URL used to restart workers for a quarter of an hour, with a traceback each time."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for sample in ("nda_bluepeak.docx", "msa_orion.docx"):
+        shutil.copy(SAMPLES / sample, inbox / sample)
+    result = cli("batch", str(inbox), "--out", str(tmp_path / "out"), "--workers", "2", data_dir=tmp_path / "data",
+                 check=False, env={"CLAUSEFLOW_DATABASE_URL": "postgresql://clauseflow@127.0.0.1:9/nosuchdb"})
+    assert result.returncode != 0 and "Traceback" not in result.stdout + result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "workers cannot start" in errors[0] and "nosuchdb" in errors[0]
+    assert len(result.stdout + result.stderr) < 2000
