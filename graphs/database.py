@@ -20,6 +20,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 import zlib
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -225,8 +226,11 @@ def connection_pool(url: str):
             except psycopg.OperationalError as exc:
                 reason = " ".join(str(exc).split()) or type(exc).__name__
                 raise DatabaseUnreachable(f"cannot use {describe(url)}: {reason}") from None
+            # each connection is checked before it is handed out: one left broken by a server restart is replaced,
+            # not given to a request that then fails
             _pools[key] = ConnectionPool(url, min_size=1, max_size=10, max_idle=60, timeout=BUSY_TIMEOUT_S * 2,
-                                         open=True, kwargs={"autocommit": True, "row_factory": _row_factory})
+                                         open=True, check=ConnectionPool.check_connection,
+                                         kwargs={"autocommit": True, "row_factory": _row_factory})
         return _pools[key]
 
 
@@ -290,6 +294,9 @@ def advisory_lock(url: str, name: str, *, wait_s: float, busy: str) -> Iterator[
             connection.execute("SELECT pg_advisory_unlock(%s, %s)", key)
 
 
+_unreachable_at: dict[str, float] = {}  # url -> when it was last found unreachable (monotonic seconds)
+
+
 class _PostgresEngine(_Engine):
     dialect = "postgres"
 
@@ -300,13 +307,31 @@ class _PostgresEngine(_Engine):
 
     @contextmanager
     def _connection(self):
+        import psycopg
         from psycopg_pool import PoolTimeout
 
+        if time.monotonic() - _unreachable_at.get(self._url, -60.0) < 30:
+            self._raise_if_unreachable()  # it was down a moment ago: say so at once instead of waiting on the pool
         try:
             with connection_pool(self._url).connection() as connection:
                 yield connection
         except PoolTimeout as exc:
+            self._raise_if_unreachable()  # busy, or gone? a direct connection tells them apart
             raise DatabaseBusy(f"no connection to {describe(self._url)} came free; nothing was saved, try again") from exc
+        except psycopg.OperationalError as exc:  # the server went away mid-request: nothing was committed
+            raise DatabaseUnreachable(f"{describe(self._url)} cannot be reached; nothing was saved "
+                                      f"({' '.join(str(exc).split())[:160]})") from exc
+
+    def _raise_if_unreachable(self) -> None:
+        import psycopg
+
+        try:
+            psycopg.connect(self._url, connect_timeout=3).close()
+        except psycopg.OperationalError as down:
+            _unreachable_at[self._url] = time.monotonic()
+            raise DatabaseUnreachable(f"{describe(self._url)} cannot be reached; nothing was saved "
+                                      f"({' '.join(str(down).split())[:160]})") from None
+        _unreachable_at.pop(self._url, None)
 
     @contextmanager
     def transaction(self) -> Iterator[_PostgresConnection]:

@@ -120,3 +120,57 @@ def test_two_machines_share_a_review_through_the_database_alone(postgres_store, 
         assert b"<w:ins " in package.read("word/document.xml")  # the approved edits, as tracked changes
     assert [p.name for p in (second / "documents").iterdir()] == [original]  # fetched from the database
     assert not list(second.glob("*.sqlite"))
+
+
+def test_ready_says_what_is_not_ready_while_health_stays_a_liveness_check(tmp_path, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from graphs.configuration import ReviewConfig
+    from graphs.database import DatabaseUnreachable
+    from graphs.review_service import ReviewService
+    from web_app.server import create_app
+
+    config = ReviewConfig.from_env(tmp_path, "local")
+    service = ReviewService(config)
+    client = TestClient(create_app(config, service))
+    service.engine.store.ensure_indexed(service.engine.library)
+    assert client.get("/ready").json() == {"ready": True, "database": "ok", "clause_store": "ok", "clause_library": "ok"}
+
+    def down(*args, **kwargs):
+        raise DatabaseUnreachable("the database 127.0.0.1:5432/clauseflow cannot be reached; nothing was saved")
+
+    monkeypatch.setattr(service.audit, "review", down)
+    answer = client.get("/ready")
+    assert answer.status_code == 503 and "cannot be reached" in answer.json()["database"]
+    assert client.get("/health").status_code == 200
+
+
+def test_a_database_that_goes_away_is_a_503_that_says_nothing_was_saved_on_pages_and_api(postgres_store, tmp_path):
+    import psycopg
+    from fastapi.testclient import TestClient
+
+    from graphs.configuration import ReviewConfig
+    from web_app.accounts import Accounts
+    from web_app.server import create_app
+
+    config = ReviewConfig.from_env(tmp_path, "local")
+    assert config.database_url == postgres_store.url
+    accounts = Accounts(config.audit_store)
+    accounts.add_user("lee", "a long enough password 1", ["legal"])
+    token = accounts.issue_api_token("lee", by="test")
+    client = TestClient(create_app(config))
+    assert client.get("/api/v1/reviews", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    name = postgres_store.url.rsplit("/", 1)[1]
+    with psycopg.connect(postgres_store.url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")  # every pooled connection is cut, the database is gone
+    ready = client.get("/ready")
+    assert ready.status_code == 503 and "nothing was saved" in ready.json()["database"]
+    api = client.get("/api/v1/reviews", headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 503 and api.json()["error"]["code"] == "unavailable"
+    import re
+
+    form = client.get("/login")  # the login form needs no database; logging in does
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+    page = client.post("/login", data={"username": "lee", "password": "a long enough password 1", "csrf": csrf},
+                       follow_redirects=False)
+    assert page.status_code == 503 and "nothing was saved" in page.text and "Traceback" not in page.text

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agents.schema import Decision
 from document_io.errors import DocumentError
+from graphs.database import DatabaseUnreachable
 from graphs.execution import execution_pdf_path
 from graphs.audit_log import AlreadySignedOff, DatabaseBusy, StaleDecision
 from graphs.finalization import OpenEscalations, UndecidedSuggestions
@@ -66,10 +67,19 @@ def api_app(service: ReviewService, accounts: Accounts, portfolio: SyncedReposit
     async def api_error(request: Request, exc: ApiError):
         return api_error_response(exc.status, exc.code, exc.message)
 
+    # handled here, not by the catch-all below: Starlette re-raises what its 500 handler answered, and the pages' app
+    # around this one would then try to answer a second time
+    @api.exception_handler(DatabaseBusy)
+    @api.exception_handler(ReviewBusy)
+    async def busy(request: Request, exc: Exception):
+        return api_error_response(503, "busy", str(exc), {"Retry-After": "2"})
+
+    @api.exception_handler(DatabaseUnreachable)
+    async def unavailable(request: Request, exc: Exception):
+        return api_error_response(503, "unavailable", str(exc), {"Retry-After": "5"})
+
     @api.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):
-        if isinstance(exc, (DatabaseBusy, ReviewBusy)):
-            return api_error_response(503, "busy", str(exc), {"Retry-After": "2"})
         return api_error_response(500, "internal", "the server could not answer; nothing was changed")
 
     @api.exception_handler(StarletteHTTPException)

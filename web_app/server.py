@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agents.schema import Decision, Suggestion
 from graphs.audit_log import AlreadySignedOff, DatabaseBusy, StaleDecision
+from graphs.database import DatabaseUnreachable
 from graphs.configuration import ReviewConfig
 from graphs.finalization import OpenEscalations, UndecidedSuggestions
 from graphs.locks import ReviewBusy
@@ -139,6 +140,16 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
                                       "no such resource" if exc.status_code == 404 else str(exc.detail))
         reviewer = await run_in_threadpool(current, request)
         return page("error.html", status_code=exc.status_code, reviewer=reviewer, message=exc.detail, code=exc.status_code)
+
+    @app.exception_handler(DatabaseUnreachable)
+    async def unreachable(request: Request, exc: Exception):
+        """The database is down or restarting: a 503 that says nothing was saved, on every route."""
+        if request.url.path.startswith("/api/"):
+            return api_error_response(503, "unavailable", str(exc), {"Retry-After": "5"})
+        response = page("error.html", status_code=503, reviewer=None, code=503,
+                        message=f"The database cannot be reached; nothing was saved. Try again in a moment. ({exc})")
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.exception_handler(DatabaseBusy)
     @app.exception_handler(ReviewBusy)
@@ -474,7 +485,29 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
 
     @app.get("/health")
     def health() -> Response:
-        return Response(f"ok {os.getpid()}", media_type="text/plain")  # the pid tells the workers apart
+        """Liveness: the process answers (the pid tells the workers apart). Whether it can serve is /ready."""
+        return Response(f"ok {os.getpid()}", media_type="text/plain")
+
+    @app.get("/ready")
+    def ready() -> Response:
+        """Readiness: the database answers a read, the clause store is indexed with this library, the library loads.
+        503 with the reason of each that does not, for a load balancer to route around this worker."""
+        import json
+
+        def clause_store() -> None:
+            if not service.engine.store.is_current(service.engine.library):
+                raise RuntimeError("not indexed with this library; run app.py library index")
+
+        checks = {}
+        for name, probe in (("database", lambda: service.audit.review("__ready__")), ("clause_store", clause_store),
+                            ("clause_library", lambda: service.engine.library.categories)):
+            try:
+                probe()
+                checks[name] = "ok"
+            except Exception as exc:  # each check's own reason, one line
+                checks[name] = " ".join(str(exc).split())[:200] or type(exc).__name__
+        ok = all(v == "ok" for v in checks.values())
+        return Response(json.dumps({"ready": ok, **checks}), status_code=200 if ok else 503, media_type="application/json")
 
     add_portfolio_routes(app, service, portfolio, page, current, fields_of)
     add_intake_routes(app, service, page, current, visible_status, back)
