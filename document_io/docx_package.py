@@ -29,9 +29,8 @@ LOOK_PARTS = ("word/styles.xml", "word/theme/theme1.xml")
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True)
 
 
-def read_parts(name: str, data: bytes) -> dict[str, bytes]:
-    """The document, header, footer, footnote, endnote and comment parts of a DOCX, and its styles and theme, each
-    inflated under the caps."""
+def open_package(name: str, data: bytes) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
+    """The DOCX as a ZIP and its members, refused (one line) when it is not a ZIP or has too many members."""
     if not data.startswith(b"PK"):
         raise CorruptDocument(f"{name}: not a DOCX file (it is not a ZIP package); was it renamed from another format?")
     try:
@@ -41,6 +40,13 @@ def read_parts(name: str, data: bytes) -> dict[str, bytes]:
         raise CorruptDocument(f"{name}: corrupt DOCX ({type(exc).__name__}: {clip(exc, 80)})") from None
     if len(members) > MAX_MEMBERS:
         raise DocumentTooLarge(f"{name}: the DOCX package has {len(members):,} parts (limit {MAX_MEMBERS:,}); not a normal contract")
+    return package, members
+
+
+def read_parts(name: str, data: bytes) -> dict[str, bytes]:
+    """The document, header, footer, footnote, endnote and comment parts of a DOCX, and its styles and theme, each
+    inflated under the caps."""
+    package, members = open_package(name, data)
     wanted = [m for m in members if m.filename in TEXT_PARTS or m.filename in LOOK_PARTS or
               (m.filename.startswith(SIDE_PART_PREFIXES) and m.filename.endswith(".xml") and "/" not in m.filename[5:])]
     if not any(m.filename == "word/document.xml" for m in wanted):

@@ -12,8 +12,7 @@ import io
 import zipfile
 from collections.abc import Callable
 
-from document_io.docx_package import MAX_MEMBERS, MAX_PART_BYTES, MAX_TOTAL_BYTES, _inflate
-from document_io.errors import CorruptDocument, DocumentTooLarge
+from document_io.docx_package import MAX_PART_BYTES, MAX_TOTAL_BYTES, _inflate, open_package
 
 _CHUNK = 1 << 20
 _XML = (".xml", ".rels")
@@ -21,13 +20,7 @@ _XML = (".xml", ".rels")
 
 def edit_light(docx: bytes, edit: Callable[[bytes], bytes], *, name: str = "the document") -> bytes:
     """`edit` applied to the package's XML; every other part carried over from `docx` as it was, streamed."""
-    try:
-        source = zipfile.ZipFile(io.BytesIO(docx))
-        members = source.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise CorruptDocument(f"{name}: corrupt DOCX ({type(exc).__name__})") from None
-    if len(members) > MAX_MEMBERS:
-        raise DocumentTooLarge(f"{name}: the DOCX package has {len(members):,} parts (limit {MAX_MEMBERS:,})")
+    source, members = open_package(name, docx)
     light, total = io.BytesIO(), 0
     with zipfile.ZipFile(light, "w", zipfile.ZIP_DEFLATED) as writer:
         for member in members:
