@@ -112,7 +112,7 @@ def _execute(args) -> int:
         return 0
     repository = open_repository(config, service)
     [row] = import_folder(done.pdf.parent, repository, data_dir=config.data_dir, our_names=config.our_names,
-                          today=config.today, max_bytes=config.max_bytes, workers=1, only=done.pdf,
+                          today=config.today, max_bytes=config.max_bytes, workers=1, only=done.pdf, engine=service.engine,
                           signed=SignedPaper(trust_roots=setup.roots(), service=service)) or [None]
     print(f"filed: {row.detail or row.outcome}" if row and row.outcome == "filed" else f"not filed: {row.outcome} {row.detail}")
     who.say_if_unproven()

@@ -141,9 +141,12 @@ def _import(args) -> int:
             said = mark.get(row.outcome, 'failed: ' + row.detail) + (f" ({row.detail})" if row.outcome == "filed" and row.detail else "")
             console.print(f"[{done}/{total}] {row.file}: {said}", highlight=False)
 
+    paper = signed_paper(config)
+    # one file, with a review service already open: read here rather than in a worker started for it
+    engine = paper.service.engine if only is not None and paper.service is not None else None
     rows = import_folder(folder, repository, data_dir=config.data_dir, our_names=config.our_names, today=config.today,
                          max_bytes=config.max_bytes, workers=max(1, args.workers), on_result=on_result,
-                         signed=signed_paper(config), only=only)
+                         signed=paper, only=only, engine=engine)
     from portfolio.clause_vectors import ClauseVectors
 
     embedded = ClauseVectors(config.data_dir / "portfolio_chroma").catch_up(repository)

@@ -73,8 +73,9 @@ class SignedPaper(BaseModel, arbitrary_types_allowed=True):
 
 def import_folder(folder: Path, repository: Repository, *, data_dir: Path, our_names: list[str], today: date,
                   max_bytes: int, workers: int, signed: SignedPaper | None = None, only: Path | None = None,
+                  engine=None,
                   on_result: Callable[[ImportRow, int, int], None] = lambda row, done, total: None) -> list[ImportRow]:
-    """`only`: one file of `folder` instead of all of them."""
+    """`only`: one file of `folder` instead of all of them; `engine`: read in this process with that local engine."""
     files = [only] if only is not None else inbox_files(folder)
     filed = repository.contract_ids()
     rows: list[ImportRow] = []
@@ -94,6 +95,29 @@ def import_folder(folder: Path, repository: Repository, *, data_dir: Path, our_n
     if not todo:
         return rows
     index_library_once(data_dir)
+
+    def file_one(path: Path, digest: str, read) -> None:
+        name = visible_name(path.relative_to(folder))
+        try:
+            filed, text = read()
+            filing = Filing.model_validate_json(filed)
+            if path.suffix.lower() == ".pdf" and signature_count(pdf := path.read_bytes()):
+                copy = file_signed_copy(filing, pdf, text=text, repository=repository, trust_roots=
+                                        signed.trust_roots if signed else [], service=signed.service if signed else None)
+                rows.append(ImportRow(file=name, outcome="filed", contract_id=digest, detail=describe_copy(copy)))
+            else:
+                repository.file(filing)
+                rows.append(ImportRow(file=name, outcome="filed", contract_id=digest))
+        except Exception as exc:  # one bad file never stops the import
+            rows.append(ImportRow(file=name, outcome="failed", detail=" ".join(str(exc).split()) or type(exc).__name__))
+        on_result(rows[-1], len(rows), len(files))
+
+    if engine is not None:  # one file with an engine already loaded (`execute` filing its PDF): no worker to start
+        global _engine
+        _engine = engine
+        for digest, path in todo.items():
+            file_one(path, digest, lambda path=path: read_executed_contract(str(path), our_names, today.isoformat(), max_bytes))
+        return rows
     workers = max(1, min(workers, len(todo)))
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_worker,
                              initargs=(str(data_dir), max(1, (os.cpu_count() or 1) // workers))) as pool:
@@ -101,18 +125,5 @@ def import_folder(folder: Path, repository: Repository, *, data_dir: Path, our_n
                    for digest, path in todo.items()}
         for future in as_completed(futures):
             digest, path = futures[future]
-            name = visible_name(path.relative_to(folder))
-            try:
-                filed, text = future.result()
-                filing = Filing.model_validate_json(filed)
-                if path.suffix.lower() == ".pdf" and signature_count(pdf := path.read_bytes()):
-                    copy = file_signed_copy(filing, pdf, text=text, repository=repository, trust_roots=
-                                            signed.trust_roots if signed else [], service=signed.service if signed else None)
-                    rows.append(ImportRow(file=name, outcome="filed", contract_id=digest, detail=describe_copy(copy)))
-                else:
-                    repository.file(filing)
-                    rows.append(ImportRow(file=name, outcome="filed", contract_id=digest))
-            except Exception as exc:  # one bad file never stops the import
-                rows.append(ImportRow(file=name, outcome="failed", detail=" ".join(str(exc).split()) or type(exc).__name__))
-            on_result(rows[-1], len(rows), len(files))
+            file_one(path, digest, future.result)
     return rows

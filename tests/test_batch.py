@@ -56,7 +56,8 @@ def test_mixed_inbox_gives_a_triage_with_every_file_and_a_reason_for_each_failur
     rows = json.loads((out / "triage.json").read_text())
     by_file = {r["file"]: r for r in rows}
     assert sorted(by_file) == sorted(["nda_bluepeak.docx", "saas_cloudnimbus.docx", "licence_quanta.txt", "dpa_medisafe.pdf",
-                                      "sub/bluepeak copy.docx", "empty.docx", "corrupt.docx", "prices.xlsx"])
+                                      "sub/bluepeak copy.docx", "empty.docx", "corrupt.docx", "prices.xlsx", ".DS_Store"])
+    assert by_file[".DS_Store"]["outcome"] == "skipped" and "hidden file" in by_file[".DS_Store"]["reason"]  # listed, not read
     assert "empty" in by_file["empty.docx"]["reason"]
     assert by_file["corrupt.docx"]["outcome"] == "failed" and by_file["corrupt.docx"]["reason"]
     assert "unsupported" in by_file["prices.xlsx"]["reason"]
@@ -65,8 +66,8 @@ def test_mixed_inbox_gives_a_triage_with_every_file_and_a_reason_for_each_failur
     saas = by_file["saas_cloudnimbus.docx"]
     assert saas["risk"] == "critical" and saas["walk_away_hits"] >= 3 and saas["notice_deadline"] == "2027-03-04"
     assert "security" in saas["review_functions"]
-    # riskiest first, failures last
-    reviewed = [r for r in rows if r["outcome"] != "failed"]
+    # riskiest first, failures and entries not read last
+    reviewed = [r for r in rows if r["outcome"] not in ("failed", "skipped")]
     assert rows[: len(reviewed)] == reviewed
     ranks = [_RISK_RANK[r["risk"]] for r in reviewed]
     assert ranks == sorted(ranks)

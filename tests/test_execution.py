@@ -155,9 +155,9 @@ sys.exit(app.main(sys.argv[1:]))
 """
 
 
-@pytest.mark.parametrize("target, nth, sample", [("sign_pdf", 2, "nda_bluepeak.docx"),  # during the second signature
-                                                 ("write_atomically", 2, "dpa_medisafe.docx"),  # first on disk, not logged
-                                                 ("write_atomically", 3, "licence_quanta.docx")])  # second, not logged
+@pytest.mark.parametrize("target, nth, sample", [("sign_pdf", 2, "nda_bluepeak.docx"),  # during the second signature: resumed
+                                                 ("write_atomically", 3, "licence_quanta.docx")])  # second on disk, not logged:
+# started over (a first signature on disk but not logged is the same path, one step earlier)
 def test_kill_9_while_signing_then_a_rerun_ends_with_each_signature_once_in_order(executed, target, nth, sample):
     import subprocess
     import sys

@@ -62,12 +62,19 @@ def test_a_failed_copy_names_itself_and_the_file_whose_bytes_it_shares(batch):
 
 
 def test_a_long_japanese_name_is_finalised_under_the_file_systems_limit(tmp_path):
+    from datetime import datetime, timezone
+
+    from agents.schema import Decision
+    from graphs.configuration import ReviewConfig
+    from graphs.review_service import ReviewService
+
     name = ("業務委託契約書" * 12)[:80] + ".docx"  # 80 characters, 245 bytes: a name no suffix fits after
     shutil.copy(SAMPLES / "nda_bluepeak.docx", tmp_path / name)
-    data, out = tmp_path / "data", tmp_path / "out"
-    review = cli("review", str(tmp_path / name), "--out", str(out), data_dir=data)
-    thread = next(line.split("thread ")[1].split(" ·")[0] for line in review.stdout.splitlines() if line.startswith("thread "))
-    cli("decide", thread, "--approve-all", "--reviewer", "Ann", data_dir=data)
+    service, out = ReviewService(ReviewConfig.from_env(tmp_path / "data", "local")), tmp_path / "out"
+    status = service.start(tmp_path / name, out)
+    service.decide(status.thread_id, [Decision(suggestion_id=s.id, action="approve", reviewer="Ann",
+                                               decided_at=datetime.now(timezone.utc)) for s in status.redlines.suggestions])
+    assert service.finalise(status.thread_id, "Ann").finalised
     written = [p.name for p in out.iterdir() if p.name.endswith(".redlined.docx")]
     assert written and all(len(n.encode()) <= 255 for n in written)
 
