@@ -209,7 +209,10 @@ def test_the_cli_subscribes_a_review_is_announced_and_the_log_shows_the_delivery
     port = _free_port()
     added = cli("webhooks", "add", f"http://127.0.0.1:{port}/crm", "--events", "review.ready", data_dir=tmp_path)
     secret = added.stdout.split("signing secret")[1].split(": ", 1)[1].strip()
-    cli("review", str(SAMPLES / "nda_bluepeak.docx"), "--out", str(tmp_path / "out"), data_dir=tmp_path)
+    from graphs.configuration import ReviewConfig
+    from graphs.review_service import ReviewService
+
+    ReviewService(ReviewConfig.from_env(tmp_path, "local")).start(SAMPLES / "nda_bluepeak.docx", tmp_path / "out")
     receiver = Receiver(port, secret)
     receiver.start()
     try:
