@@ -228,7 +228,7 @@ def _side_unknown(data: ComplianceInput) -> Finding:
     )
 
 
-def _present_anywhere(document: SourceDocument, category) -> bool:
+def _present_anywhere(document: SourceDocument, category, pending: list[tuple[int, int]] = ()) -> bool:
     """A clause the extractor did not pick out may still be there (a schedule, odd numbering, a rephrased heading):
     a heading naming the category, or a sentence with one of its signals, anywhere in the document counts."""
     heading = re.compile(rf"^\s*(?:(?:section|article|clause)\s+)?[\d.()a-z]*\s*(?:{category.heading})\b", re.IGNORECASE)
@@ -237,7 +237,8 @@ def _present_anywhere(document: SourceDocument, category) -> bool:
     # a numbered section title inside a paragraph a filing ran together: "... own account. 18.12 Insurance Philips shall"
     numbered = re.compile(rf"(?:^|[.;:]\s+)\d{{1,2}}(?:\.\d{{1,2}})+\.?\s+(?:{category.heading})\w*\b", re.IGNORECASE)
     signals = [re.compile(s, re.IGNORECASE) for s in (*category.signals, *category.presence)]
-    for paragraph in (p for p in document.paragraphs if p.is_contract_text):  # not a comment, header or footer
+    for paragraph in (p for p in document.paragraphs if p.is_contract_text  # not a comment, header or footer
+                      and not any(a <= p.start and p.end <= b for a, b in pending)):  # nor wholly their insertion
         if heading.match(paragraph.text) and (len(paragraph.text) < 400 or run_in.match(paragraph.text)):
             return True
         if numbered.search(paragraph.text):
@@ -282,7 +283,11 @@ def _actor(data: ComplianceInput, start: int, end: int) -> str:
 
 
 def _missing_clauses(data: ComplianceInput, library: ClauseLibrary) -> list[Finding]:
-    present = {c.category for c in data.extraction.clauses}
+    # a clause that is wholly their tracked insertion, pending acceptance, is their proposal: it is reviewed like any
+    # other text, but does not make the clause present (accepting it is the reviewer's decision, not the review's)
+    insertions = [(r.start, r.end) for r in data.document.revisions if r.kind == "insertion"]
+    present = {c.category for c in data.extraction.clauses
+               if not any(s <= c.span.start and c.span.end <= e for s, e in insertions)}
     anchor = _insertion_anchor(data.document, data.extraction)
     findings = []
     required = library.required_for(data.profile.contract_type)
@@ -300,7 +305,7 @@ def _missing_clauses(data: ComplianceInput, library: ClauseLibrary) -> list[Find
         if needed_when and not re.search(needed_when, contract, re.IGNORECASE) and not personal_data:
             continue  # e.g. a consultant who never touches our data or premises needs no insurance clause
         only_ours = _given_only_by_us(data, category)
-        if not only_ours and (category.id in present or _present_anywhere(data.document, category)):
+        if not only_ours and (category.id in present or _present_anywhere(data.document, category, insertions)):
             continue
         findings.append(
             Finding(

@@ -113,3 +113,23 @@ def test_their_new_exclusion_and_their_deleted_duty_are_findings_on_their_change
     assert deleted[0].severity == "high" and "deleted by Acme Legal" in deleted[0].counterparty_change
     flag = next(s for s in status.redlines.suggestions if s.finding_id == deleted[0].id)
     assert flag.kind == "flag" and "reject their deletion" in flag.playbook_position
+
+
+def test_a_clause_they_inserted_pending_acceptance_does_not_make_it_present(tmp_path):
+    from graphs.configuration import ReviewConfig
+    from graphs.review_service import ReviewService
+
+    word = docx.Document(SAMPLES / "msa_orion.docx")
+    law = next(p for p in word.paragraphs if "Governing Law" in p.text)
+    text = law.text
+    for run in list(law.runs):
+        run.text = ""
+    first = law.runs[0]
+    first.text = text
+    _tracked(first, "ins", "Acme Legal", "2024-05-02T10:00:00Z")  # the whole clause is their insertion
+    path = tmp_path / "their_law.docx"
+    word.save(path)
+    status = ReviewService(ReviewConfig.from_env(tmp_path / "data", "local")).start(path, tmp_path / "out")
+    assert any(r.kind == "insertion" and "Governing Law" in r.text for r in status.document.revisions)
+    missing = [f for f in status.compliance.findings if f.category == "governing_law" and f.position == "missing"]
+    assert missing, [(f.category, f.position, f.title) for f in status.compliance.findings]
