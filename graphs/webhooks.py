@@ -241,6 +241,10 @@ class Webhooks(Store):
         return _delivery(row, event["event"] if event else "?")
 
     def _claim(self, now: datetime, limit: int) -> list[dict]:
+        with self.read() as db:  # nothing due (the usual tick): no write lock taken, decisions never wait on it
+            if db.execute("SELECT 1 FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ? LIMIT 1",
+                          (_iso(now),)).fetchone() is None:
+                return []
         with self.transaction() as db:
             rows = db.execute("SELECT d.id, d.source, d.event_id, d.subscription_id, s.url FROM webhook_deliveries d"
                               " JOIN webhook_subscriptions s ON s.id = d.subscription_id"
