@@ -83,7 +83,7 @@ def test_every_operation_answers_within_its_schema(served, label, mode):
     headers = {"Authorization": f"Bearer {served['token']}"}
 
     @given(case=operation.as_strategy(GenerationMode(mode)))
-    @settings(max_examples=EXAMPLES.get(label, 20), deadline=None, suppress_health_check=list(HealthCheck),
+    @settings(max_examples=EXAMPLES.get(label, 15), deadline=None, suppress_health_check=list(HealthCheck),
               database=None)
     def run(case):
         case.call_and_validate(headers=headers, checks=CHECKS)
@@ -109,5 +109,5 @@ def test_stateful_sequences_along_the_documented_links(served):
         def validate_response(self, response, case, additional_checks=(), **kwargs):
             case.validate_response(response, checks=CHECKS)
 
-    run_state_machine_as_test(Machine, settings=settings(max_examples=30, stateful_step_count=6, deadline=None,
+    run_state_machine_as_test(Machine, settings=settings(max_examples=20, stateful_step_count=6, deadline=None,
                                                          suppress_health_check=list(HealthCheck), database=None))
