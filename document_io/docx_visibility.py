@@ -61,6 +61,7 @@ class Visibility:
     default_character_style: str | None = None
     theme: dict[str, str] = field(default_factory=dict)
     page: str = "FFFFFF"
+    resolved: dict[str | None, Look] = field(default_factory=dict)  # style id -> its run look, bases included
 
     @classmethod
     def of(cls, document_root: etree._Element | None, styles_xml: bytes | None, theme_xml: bytes | None) -> Visibility:
@@ -111,7 +112,13 @@ class Visibility:
         return None
 
     def _chain(self, style_id: str | None) -> Look:
-        """A style's run properties over those of the styles it is based on (cycles cut)."""
+        """A style's run properties over those of the styles it is based on (cycles cut); resolved once per style, since
+        every run of the document asks."""
+        if style_id not in self.resolved:
+            self.resolved[style_id] = self._resolve(style_id)
+        return self.resolved[style_id]
+
+    def _resolve(self, style_id: str | None) -> Look:
         look, seen = Look(), set()
         while style_id and style_id in self.styles and style_id not in seen:
             seen.add(style_id)

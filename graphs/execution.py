@@ -68,6 +68,13 @@ class SigningSetup(BaseModel, extra="forbid"):
                 raise ExecutionRefused(f"trust root {path} cannot be read") from None
         return out
 
+    def entry_for(self, role: str, email: str | None = None) -> KeyFile | None:
+        """The key file of our signatory for a sign-off function (or the organisation's), or of the other side's
+        signatory by e-mail (role "counterparty"); None where this deployment holds none."""
+        if role == "counterparty":
+            return self.counterparty_keys.get(email or "")
+        return self.signatories.get(role) or self.organisation
+
     def key(self, entry: KeyFile, default_name: str) -> SignerKey:
         path = entry.pkcs12 if entry.pkcs12.is_absolute() else self.folder / entry.pkcs12
         passphrase = os.environ.get(entry.passphrase_env) if entry.passphrase_env else None
@@ -117,7 +124,7 @@ def signing_order(status: ReviewStatus, counterparty: Counterparty, our_name: st
     roles = list(dict.fromkeys(status.profile.sign_off_steps or ["legal"]))
     order = []
     for role in roles:
-        entry = setup.signatories.get(role) or setup.organisation
+        entry = setup.entry_for(role)
         if entry is None:
             raise ExecutionRefused(f"no signing key for {role}: add signatories.{role} (or organisation) to the signing set-up")
         order.append(Signatory(step=len(order), side="us", role=role, name=entry.name or f"{our_name} ({role})",
@@ -152,8 +159,7 @@ def execute(service: ReviewService, thread_id: str, *, setup: SigningSetup, coun
     signed = list(done)
     awaiting = []
     for signatory in order[len(done):]:
-        entry = (setup.signatories.get(signatory.role) or setup.organisation) if signatory.side == "us" \
-            else setup.counterparty_keys.get(signatory.email or "")
+        entry = setup.entry_for(signatory.role, signatory.email)
         if entry is None:
             awaiting = order[signatory.step:]
             break
@@ -188,8 +194,7 @@ def _resume(pdf_path: Path, logged: list[SignedStep]) -> tuple[bytes | None, lis
     digest = hashlib.sha256(pdf).hexdigest()
     for last in range(len(logged) - 1, -1, -1):
         if logged[last].pdf_sha256 == digest:
-            chain = [s for s in logged[:last + 1]]
-            steps = _latest_chain(chain)
+            steps = _latest_chain(logged[:last + 1])
             return (pdf, steps) if steps else (None, [])
     return None, []
 

@@ -118,9 +118,10 @@ def api_app(service: ReviewService, accounts: Accounts, portfolio: SyncedReposit
             raise ApiError(404, "not_found", f"no review with thread id {thread_id!r}")  # unrouted: no hint it exists
         return status
 
-    def hidden_contracts(reviewer: Reviewer) -> set[str]:
-        """Contracts filed from reviews the reader may not see (the pages' rule)."""
-        return portfolio().filed_from(service.index.hidden_from(reviewer.visible_functions))
+    def hidden_contracts(reviewer: Reviewer, repository) -> set[str]:
+        """Contracts filed from reviews the reader may not see (the pages' rule), in the repository already synced for
+        this request (each sync files the reviews that changed: once a request is enough)."""
+        return repository.filed_from(service.index.hidden_from(reviewer.visible_functions))
 
     def as_out(status: ReviewStatus) -> ReviewOut:
         suggestions = []
@@ -276,12 +277,13 @@ def api_app(service: ReviewService, accounts: Accounts, portfolio: SyncedReposit
                        per_page: int = Query(50, ge=1, le=MAX_PER_PAGE)) -> RenewalPage:
         def answer():
             reviewer = portfolio_reader(request)
-            hide = hidden_contracts(reviewer)
+            repository = portfolio()
+            hide = hidden_contracts(reviewer, repository)
             items = [RenewalOut(contract_id=c.contract_id, name=c.name, counterparty=c.counterparty,
                                 notice_deadline=c.notice_deadline.isoformat() if c.notice_deadline else None,
                                 days_left=(c.notice_deadline - today).days if c.notice_deadline else None,
                                 term_end=c.term_end.isoformat() if c.term_end else None, auto_renews=bool(c.auto_renews))
-                     for c in portfolio().renewals(today, within_days) if c.contract_id not in hide]
+                     for c in repository.renewals(today, within_days) if c.contract_id not in hide]
             return RenewalPage(**paged(page, per_page, items))
         return await run_in_threadpool(answer)
 
@@ -291,10 +293,11 @@ def api_app(service: ReviewService, accounts: Accounts, portfolio: SyncedReposit
                           per_page: int = Query(50, ge=1, le=MAX_PER_PAGE)) -> ObligationPage:
         def answer():
             reviewer = portfolio_reader(request)
-            found = portfolio().obligations(today, status=None if status == "all" else status,
+            repository = portfolio()
+            found = repository.obligations(today, status=None if status == "all" else status,
                                             due_before=today + timedelta(days=due_within_days) if status == "open" else None,
                                             in_force_only=status == "open")
-            hide = hidden_contracts(reviewer)
+            hide = hidden_contracts(reviewer, repository)
             items = [ObligationOut(obligation_id=o.obligation_id, contract_id=o.contract_id, contract=name, kind=o.kind,
                                    owner_side=o.owner_side, summary=o.summary,
                                    citation=CitedSpan(start=o.citation.start, end=o.citation.end, quote=o.citation.quote),
@@ -308,7 +311,7 @@ def api_app(service: ReviewService, accounts: Accounts, portfolio: SyncedReposit
         def answer():
             reviewer = portfolio_reader(request)
             repository = portfolio()
-            if repository.obligation_contract(obligation_id) in hidden_contracts(reviewer):
+            if repository.obligation_contract(obligation_id) in hidden_contracts(reviewer, repository):
                 raise ApiError(404, "not_found", f"no obligation {obligation_id!r}")
             try:
                 due = date.fromisoformat(body.due) if body.due else None
@@ -337,8 +340,9 @@ def api_app(service: ReviewService, accounts: Accounts, portfolio: SyncedReposit
 
             reviewer = portfolio_reader(request)
             query = parse_query(q, today)
-            hits, by_meaning = find_contracts(portfolio(), vectors(), query, today, meaning=meaning)
-            hide = hidden_contracts(reviewer)
+            repository = portfolio()
+            hits, by_meaning = find_contracts(repository, vectors(), query, today, meaning=meaning)
+            hide = hidden_contracts(reviewer, repository)
             items = [ContractHitOut(contract_id=h.contract.contract_id, name=h.contract.name, thread_id=h.contract.thread_id,
                                     counterparty=h.contract.counterparty, contract_type=h.contract.contract_type,
                                     status=h.contract.status, category=h.category, snippet=h.snippet, similarity=h.similarity)

@@ -48,9 +48,9 @@ def add_portfolio_routes(app: FastAPI, service: ReviewService, repository: Synce
         only when the reader may see that review (routed to, or owned by, one of their functions)."""
         return service.index.hidden_from(reviewer.visible_functions)
 
-    def hidden_contracts(reviewer) -> set[str]:
+    def hidden_contracts(reviewer, repo) -> set[str]:
         """The contracts filed from reviews the reader may not see."""
-        return repository().filed_from(hidden(reviewer))
+        return repo.filed_from(hidden(reviewer))  # the repository this request synced: one sync a request
 
     def shown(records, hide: set[str], thread=lambda r: r.thread_id) -> list:
         return [r for r in records if thread(r) is None or thread(r) not in hide]
@@ -113,10 +113,11 @@ def add_portfolio_routes(app: FastAPI, service: ReviewService, repository: Synce
         if status not in ("open", "done", "missed", "all"):
             raise HTTPException(400, "Show open, done, missed or all obligations.")
         due = min(max(due, 1), 3660)
-        found = repository().obligations(config.today, status=None if status == "all" else status,
-                                         due_before=config.today + timedelta(days=due) if status == "open" else None,
-                                         in_force_only=status == "open")
-        if hide := hidden_contracts(reviewer):
+        repo = repository()
+        found = repo.obligations(config.today, status=None if status == "all" else status,
+                                 due_before=config.today + timedelta(days=due) if status == "open" else None,
+                                 in_force_only=status == "open")
+        if hide := hidden_contracts(reviewer, repo):
             found = [o for o in found if o[0].contract_id not in hide]
         return page("obligations.html", reviewer=reviewer, found=found, due=due, status=status, today=config.today,
                     message=message[:200], quote=quote)
@@ -139,7 +140,8 @@ def add_portfolio_routes(app: FastAPI, service: ReviewService, repository: Synce
             raise HTTPException(400, "The due date is not a date.")
 
         def mark() -> str:
-            if repository().obligation_contract(obligation_id) in hidden_contracts(reviewer):
+            repo = repository()
+            if repo.obligation_contract(obligation_id) in hidden_contracts(reviewer, repo):
                 raise HTTPException(404, "No such obligation.")
             try:
                 marked = repository.unsynced.mark_obligation(
