@@ -129,6 +129,13 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="list reviews").set_defaults(handler=_list)
     portfolio_cli.add_parsers(sub, _config)
     integration_cli.add_parsers(sub, _config)
+    database = sub.add_parser("db", help="the shared PostgreSQL database")
+    database_sub = database.add_subparsers(dest="db_command", required=True)
+    migrate = database_sub.add_parser("migrate", help="as the owner (CLAUSEFLOW_DATABASE_OWNER_URL): apply migrations and "
+                                      "grant the application's role (the user of CLAUSEFLOW_DATABASE_URL) only reads "
+                                      "and writes")
+    migrate.add_argument("--app-role", help="the application's role (default: the user in CLAUSEFLOW_DATABASE_URL)")
+    migrate.set_defaults(handler=_db_migrate)
     history = sub.add_parser("history", help="replay a review's decision log")
     history.add_argument("thread")
     history.set_defaults(handler=_history)
@@ -549,6 +556,31 @@ def _list(args) -> int:
     from graphs.audit_log import AuditLog
 
     print_reviews(AuditLog(_config(args).audit_store).reviews())
+    return 0
+
+
+def _db_migrate(args) -> int:
+    from graphs.database import is_database_url
+    from graphs.db_admin import migrate
+
+    owner_url = os.environ.get("CLAUSEFLOW_DATABASE_OWNER_URL", "")
+    if not is_database_url(owner_url):  # from the environment only: a password on a command line is in `ps`
+        print("error: set CLAUSEFLOW_DATABASE_OWNER_URL to the owner's postgresql:// URL", file=sys.stderr)
+        return 2
+    role = args.app_role
+    if role is None and is_database_url(os.environ.get("CLAUSEFLOW_DATABASE_URL", "")):
+        from psycopg.conninfo import conninfo_to_dict
+
+        role = conninfo_to_dict(os.environ["CLAUSEFLOW_DATABASE_URL"]).get("user")
+    result = migrate(owner_url, role)
+    applied = ", ".join(map(str, result.applied_now)) or "none"
+    print(f"{result.database}: schema version {result.schema_version} (applied now: {applied})")
+    if result.application_role:
+        print(f"role {result.application_role}: reads and writes only; insert-only: "
+              f"{', '.join(result.insert_only_tables)}")
+    else:
+        print("no separate application role: the application would connect as the owner (set CLAUSEFLOW_DATABASE_URL "
+              "to a role of its own)")
     return 0
 
 

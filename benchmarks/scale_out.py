@@ -76,8 +76,9 @@ def main() -> None:
         inbox = scratch / "inbox"
         sample, sentences = cuad_inbox(inbox, args.contracts, args.seed)
         cost = per_sentence_cost(random.Random(1).sample(sentences, min(600, len(sentences))))
-        server = subprocess.run([str(postgres), "start", str(scratch / "pg"), str(_free_port())], check=True,
-                                capture_output=True, text=True).stdout.strip()
+        started = subprocess.run([str(postgres), "start", str(scratch / "pg"), str(_free_port())], check=True,
+                                 capture_output=True, text=True).stdout.split()
+        server = dict(line.split("=", 1) for line in started)["CLAUSEFLOW_DATABASE_OWNER_URL"]
         runs = {"pool_sqlite": _batch(scratch, inbox, "pool-sqlite", ["--workers", "2"], None),
                 "pool_postgres": _batch(scratch, inbox, "pool-pg", ["--workers", "2"], _new_database(server, "pool"))}
         address = subprocess.run([str(ray), "start", str(_free_port())], check=True, capture_output=True,

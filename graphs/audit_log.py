@@ -29,6 +29,8 @@ CREATE TABLE IF NOT EXISTS reviews (
     contract_type TEXT, counterparty TEXT, risk TEXT, suggestions INTEGER, created_at TEXT NOT NULL,
     status TEXT NOT NULL, finalised_at TEXT
 );
+CREATE TRIGGER IF NOT EXISTS reviews_kept BEFORE DELETE ON reviews
+BEGIN SELECT RAISE(ABORT, 'a review is never deleted'); END;
 CREATE TABLE IF NOT EXISTS decisions (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, thread_id TEXT NOT NULL, suggestion_id TEXT NOT NULL,
     action TEXT NOT NULL, reviewer TEXT NOT NULL, decided_at TEXT NOT NULL, modified_text TEXT, comment TEXT

@@ -42,6 +42,11 @@ class DatabaseUnreachable(RuntimeError):
     """The configured database could not be reached or refused the connection."""
 
 
+class SchemaNotReady(DatabaseUnreachable):
+    """The database's schema is behind this build and the role we connect as may not change it (least privilege:
+    migrations run as the owner, `app.py db migrate`)."""
+
+
 def is_database_url(location: str | Path) -> bool:
     return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
 
@@ -222,7 +227,7 @@ def connection_pool(url: str):
         if key not in _pools:
             try:  # one direct connection first: an unreachable server is a clear one-line reason, at once
                 with psycopg.connect(url, autocommit=True, connect_timeout=10) as connection:
-                    apply_migrations(connection)
+                    bring_schema_up_to_date(connection, url)
             except psycopg.OperationalError as exc:
                 reason = " ".join(str(exc).split()) or type(exc).__name__
                 raise DatabaseUnreachable(f"cannot use {describe(url)}: {reason}") from None
@@ -251,6 +256,32 @@ def migration_files() -> list[tuple[int, str, str]]:
     if versions != list(range(1, len(found) + 1)):
         raise RuntimeError(f"migrations must be numbered 1..n without gaps, found {versions}")
     return found
+
+
+def pending_migrations(connection) -> list[int]:
+    """The migrations this database has not had yet (a read: any role that may connect can ask)."""
+    if connection.execute("SELECT to_regclass('schema_migrations')").fetchone()[0] is None:
+        done: set[int] = set()
+    else:
+        done = {row[0] for row in connection.execute("SELECT version FROM schema_migrations")}
+    return [version for version, _, _ in migration_files() if version not in done]
+
+
+def bring_schema_up_to_date(connection, url: str) -> None:
+    """Apply what is pending when the role may (the owner; a development database); the application's own role may
+    not, and is told who must."""
+    import psycopg
+
+    pending = pending_migrations(connection)
+    if not pending:
+        return
+    try:
+        apply_migrations(connection)
+    except psycopg.errors.InsufficientPrivilege:
+        role = connection.info.user
+        raise SchemaNotReady(f"{describe(url)} needs migrations {pending[0]}-{pending[-1]} and the role {role} may not "
+                             "change its schema: run `app.py db migrate` with CLAUSEFLOW_DATABASE_OWNER_URL set to "
+                             "the owner's URL") from None
 
 
 def apply_migrations(connection) -> list[int]:

@@ -40,7 +40,7 @@ from document_io.models import SourceDocument
 from graphs.review_report import ReviewReport
 from graphs.finalization import write_outputs
 from graphs.blob_store import BlobStore, InlineValues
-from graphs.database import advisory_lock, is_database_url
+from graphs.database import SchemaNotReady, advisory_lock, describe, is_database_url
 from graphs.state import ReviewState
 from model_backends.llm_client import AgentUsage, LLMClient, UsageLedger
 from model_backends.local_engine import LocalEngine
@@ -254,6 +254,7 @@ def postgres_checkpointer(url: str):
     """One PostgresSaver per process and database, on its own pool; its tables are created once, under an advisory
     lock (processes starting together on a new database would otherwise race to create them)."""
     from langgraph.checkpoint.postgres import PostgresSaver
+    from psycopg.errors import InsufficientPrivilege
     from psycopg.rows import dict_row
     from psycopg_pool import ConnectionPool
 
@@ -262,12 +263,27 @@ def postgres_checkpointer(url: str):
         pool = ConnectionPool(url, min_size=1, max_size=10, max_idle=60, open=True,
                               kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row})
         saver = PostgresSaver(pool)
-        # its migrations build indexes CONCURRENTLY: advisory_lock polls, so no waiter sits inside a statement
-        with advisory_lock(url, "langgraph checkpointer setup", wait_s=300, busy="the checkpoint tables are being "
-                           "created by another process; try again"):
-            saver.setup()
+        if not _checkpoint_tables_current(pool, len(saver.MIGRATIONS) - 1):
+            # its migrations build indexes CONCURRENTLY: advisory_lock polls, so no waiter sits inside a statement
+            with advisory_lock(url, "langgraph checkpointer setup", wait_s=300, busy="the checkpoint tables are being "
+                               "created by another process; try again"):
+                try:
+                    saver.setup()
+                except InsufficientPrivilege:  # the application's role, least privilege: the owner migrates
+                    pool.close()
+                    raise SchemaNotReady(f"{describe(url)} has no up-to-date checkpoint tables and this role may not "
+                                         "create them: run `app.py db migrate` with CLAUSEFLOW_DATABASE_OWNER_URL set "
+                                         "to the owner's URL") from None
         _postgres_savers[key] = (saver, pool)
     return _postgres_savers[key][0]
+
+
+def _checkpoint_tables_current(pool, latest: int) -> bool:
+    """Whether LangGraph's checkpoint migrations are all applied (a read, so the application's role may ask)."""
+    with pool.connection() as connection:
+        if connection.execute("SELECT to_regclass('checkpoint_migrations') AS t").fetchone()["t"] is None:
+            return False
+        return connection.execute("SELECT max(v) AS v FROM checkpoint_migrations").fetchone()["v"] == latest
 
 
 def close_postgres_checkpointers(url: str | None = None) -> None:

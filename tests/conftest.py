@@ -161,11 +161,21 @@ def postgres_server():
     started = subprocess.run([str(POSTGRES_SCRIPT), "start", f"{folder}/data", str(free_port())], capture_output=True,
                              text=True, timeout=120)
     assert started.returncode == 0, f"PostgreSQL did not start: {started.stderr.strip()} (install.sh installs it)"
+    urls = dict(line.split("=", 1) for line in started.stdout.split())
+    POSTGRES_ROLES["owner"], POSTGRES_ROLES["app"] = urls["CLAUSEFLOW_DATABASE_OWNER_URL"], urls["CLAUSEFLOW_DATABASE_URL"]
     try:
-        yield started.stdout.strip()
+        yield POSTGRES_ROLES["owner"]  # creates the tests' databases, so owns them; opening one migrates it
     finally:
         subprocess.run([str(POSTGRES_SCRIPT), "stop", f"{folder}/data"], capture_output=True, timeout=120)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+POSTGRES_ROLES: dict[str, str] = {}  # "owner" / "app" -> that role's URL on the test server (scripts/postgres.sh)
+
+
+def as_role(url: str, role_url: str) -> str:
+    """`url`'s database reached as the role of `role_url` (user and password), e.g. the application's role."""
+    return role_url.rsplit("/", 1)[0] + "/" + url.rsplit("/", 1)[1]
 
 
 DATABASES: dict[Path, str] = {}  # a data folder -> the PostgreSQL database its tests put the records in

@@ -78,16 +78,21 @@ def test_the_logs_refuse_updates_and_deletes(tmp_path, store):
     log = store.audit(tmp_path)
     log.record_event("login", "kim")
     with log.transaction() as db:
+        db.execute("INSERT INTO reviews (thread_id, name, source_path, sha256, created_at, status) VALUES"
+                   " ('t', 'a.docx', 'a.docx', 'x', '2026-01-01T00:00:00+00:00', 'awaiting_review')")
         db.execute("INSERT INTO sign_offs VALUES ('t', 'kim', '2026-01-01T00:00:00+00:00', 0)")
         db.execute("INSERT INTO decisions (thread_id, suggestion_id, action, reviewer, decided_at) VALUES"
                    " ('t', 's', 'approve', 'kim', '2026-01-01T00:00:00+00:00')")
     db = store.raw_connection(tmp_path)
     statements = ["UPDATE events SET actor='x'", "DELETE FROM events", "DELETE FROM sign_offs", "UPDATE sign_offs SET"
-                  " signed_by='x'", "UPDATE decisions SET action='reject'", "DELETE FROM decisions"]
+                  " signed_by='x'", "UPDATE decisions SET action='reject'", "DELETE FROM decisions",
+                  "DELETE FROM reviews"]  # a review's status moves on; its row never goes
     if store.kind == "postgres":  # TRUNCATE skips row triggers; statement triggers refuse it
-        statements += ["TRUNCATE decisions", "TRUNCATE events"]
+        statements += ["TRUNCATE decisions", "TRUNCATE events", "TRUNCATE reviews CASCADE"]
     for statement in statements:
         with pytest.raises(store.refused):
             db.execute(statement)
     db.close()
     assert [e.actor for e in log.events(kind="login")] == ["kim"] and len(log.history("t")) == 1
+    with log.read() as db:
+        assert db.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == 1
