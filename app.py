@@ -669,7 +669,8 @@ def _batch(args) -> int:
             result = run_batch_on_ray(settings, _config(args), address=args.address, workers=args.workers,
                                       on_result=on_result)
             rows = result.rows
-            progress.console.print(f"Ray: {result.workers} workers, contracts reviewed on {result.nodes} node(s)")
+            retried = f", {result.retried} retried after their worker died" if result.retried else ""
+            progress.console.print(f"Ray: {result.workers} workers, contracts reviewed on {result.nodes} node(s){retried}")
         else:
             rows = run_batch(settings, _config(args), on_result=on_result)
     paths = write_triage(rows, out)

@@ -81,13 +81,16 @@ def main() -> None:
         server = dict(line.split("=", 1) for line in started)["CLAUSEFLOW_DATABASE_OWNER_URL"]
         runs = {"pool_sqlite": _batch(scratch, inbox, "pool-sqlite", ["--workers", "2"], None),
                 "pool_postgres": _batch(scratch, inbox, "pool-pg", ["--workers", "2"], _new_database(server, "pool"))}
-        address = subprocess.run([str(ray), "start", str(_free_port())], check=True, capture_output=True,
-                                 text=True).stdout.strip()
+        cluster = subprocess.run([str(ray), "start", str(scratch / "ray"), str(_free_port())], check=True,
+                                 capture_output=True, text=True).stdout.split()
+        settings = dict(line.split("=", 1) for line in cluster)
+        os.environ.update(RAY_AUTH_MODE=settings["RAY_AUTH_MODE"], RAY_AUTH_TOKEN_PATH=settings["RAY_AUTH_TOKEN_PATH"])
         try:
-            runs["ray_postgres_2_nodes"] = _batch(scratch, inbox, "ray-pg", ["--engine", "ray", "--address", address],
+            runs["ray_postgres_2_nodes"] = _batch(scratch, inbox, "ray-pg",
+                                                  ["--engine", "ray", "--address", settings["CLAUSEFLOW_RAY_ADDRESS"]],
                                                   _new_database(server, "ray"))
         finally:
-            subprocess.run([str(ray), "stop"], capture_output=True)
+            subprocess.run([str(ray), "stop", str(scratch / "ray")], capture_output=True)
     finally:
         subprocess.run([str(postgres), "stop", str(scratch / "pg")], capture_output=True)
         shutil.rmtree(scratch, ignore_errors=True)

@@ -7,19 +7,27 @@ but the triage row and the node; the review itself is in the shared database (CL
 their blobs, the stored original), of which each node's data folder is a cache. The inbox is read by path, so every
 node must see it at the same path.
 
-Faults: an actor that dies is restarted once and its contract retried once by Ray; a second death is reported as a
-failed row, as the pool does. If the coordinator is killed, Ray ends its actors; a rerun skips the contracts already
-at their checkpoint (thread ids come from the content hash, and a review of one content runs under one lock).
+Every batch ends (the coordinator never waits without a timeout):
+- an actor that cannot open its review service (a wrong database, say) reports why, and the batch stops with that one
+  line, as the pool does; actors that never get a CPU are given up after CLAUSEFLOW_RAY_START_TIMEOUT_S (180 s);
+- a contract whose actor dies (killed, out of memory, its node lost) goes back to the queue once, a second death is a
+  failed row; a replacement actor is started only where the cluster has a free CPU (a lost node takes its CPU with
+  it), so the contract waits for a surviving actor instead of for one that can never be placed;
+- with no actor left and no CPU to place one, the contracts left are failed rows saying so.
+If the coordinator is killed, Ray ends its actors; a rerun skips the contracts already at their checkpoint (thread ids
+come from the content hash, and a review of one content runs under one lock).
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 
 from pydantic import BaseModel, Field
 
-from graphs.batch_review import BatchPlan, BatchSettings, index_library_once, open_worker, review_with
+from graphs.batch_review import (BatchCannotStart, BatchPlan, BatchSettings, index_library_once, open_worker,
+                                 review_with)
 from graphs.configuration import ReviewConfig
 from graphs.triage import TriageRow
 
@@ -33,11 +41,26 @@ def _forwarded_environment() -> dict[str, str]:
     return env
 
 
+_POLL_S = 2.0  # how often the coordinator looks up from waiting: actors not starting, CPUs come free
+
+
+def _start_timeout_s() -> float:
+    return float(os.environ.get("CLAUSEFLOW_RAY_START_TIMEOUT_S", "180"))
+
+
 class ReviewWorker:
     """A Ray actor: one review service for the batch, one contract at a time."""
 
     def __init__(self, config_json: str, settings_json: str) -> None:
-        self._service, self._extras = open_worker(config_json, settings_json, onnx_threads=1)
+        try:
+            self._service, self._extras = open_worker(config_json, settings_json, onnx_threads=1)
+            self._failure = None
+        except Exception as exc:  # said once by the coordinator, instead of Ray's traceback on every call
+            self._failure = " ".join(str(exc).split())[:300] or type(exc).__name__
+
+    def ready(self) -> str | None:
+        """None when this actor can review; otherwise why it cannot."""
+        return self._failure
 
     def review(self, path: str, display_name: str) -> tuple[str, str]:
         """The triage row (JSON) and the node it ran on."""
@@ -67,7 +90,8 @@ def connect(address: str | None, workers: int) -> None:
 class RayBatchResult(BaseModel):
     rows: list[TriageRow]
     nodes: int = Field(description="how many of the cluster's nodes reviewed at least one contract")
-    workers: int
+    workers: int = Field(description="actors started, replacements included")
+    retried: int = Field(0, description="contracts handed to another actor after theirs died")
 
 
 class ClusterUnreachable(RuntimeError):
@@ -92,7 +116,6 @@ def run_batch_on_ray(settings: BatchSettings, config: ReviewConfig, *, address: 
                      on_result: Callable[[TriageRow, int, int], None] = lambda row, done, total: None) -> RayBatchResult:
     """`workers`: how many actors (default: the cluster's CPUs)."""
     import ray
-    from ray.exceptions import RayActorError
 
     plan = BatchPlan(settings, config, on_result)
     if not plan.copies:
@@ -100,29 +123,125 @@ def run_batch_on_ray(settings: BatchSettings, config: ReviewConfig, *, address: 
     index_library_once(config.data_dir)  # once, before any actor opens the clause store
     connect(address, workers or settings.workers)
     slots = workers or int(ray.cluster_resources().get("CPU", 1))
-    worker_class = ray.remote(num_cpus=1, max_restarts=1, max_task_retries=1)(ReviewWorker)
-    arguments = (config.model_dump_json(), settings.model_dump_json())
-    idle = [worker_class.remote(*arguments) for _ in range(max(1, min(slots, len(plan.copies))))]
-    started = len(idle)
-    pending, in_flight, nodes = list(plan.copies), {}, set()
+    coordinator = _Coordinator(plan, ray.remote(num_cpus=1, max_restarts=0, max_task_retries=0)(ReviewWorker),
+                               (config.model_dump_json(), settings.model_dump_json()))
     try:
-        while pending or in_flight:
-            while idle and pending:
-                actor, path = idle.pop(), pending.pop(0)
-                in_flight[actor.review.remote(str(path), plan.name(path))] = (path, actor)
-            done, _ = ray.wait(list(in_flight), num_returns=1)
-            for reference in done:
-                path, actor = in_flight.pop(reference)
-                try:
-                    row_json, node = ray.get(reference)
-                    plan.record(TriageRow.model_validate_json(row_json), path)
-                    nodes.add(node)
-                    idle.append(actor)
-                except RayActorError:  # died again after Ray's one restart and retry
-                    plan.died_twice(path)
-                    ray.kill(actor, no_restart=True)
-                    idle.append(worker_class.remote(*arguments))
+        coordinator.run(max(1, min(slots, len(plan.copies))))
     finally:
-        for actor in idle + [actor for _, actor in in_flight.values()]:
+        coordinator.kill_all()
+    return RayBatchResult(rows=plan.rows, nodes=len(coordinator.nodes), workers=coordinator.started,
+                          retried=sum(1 for deaths in coordinator.deaths.values() if deaths))
+
+
+class _Coordinator:
+    """Hands contracts to actors one at a time and keeps the batch moving whatever happens to them."""
+
+    def __init__(self, plan: BatchPlan, worker_class, arguments: tuple[str, str]) -> None:
+        self.plan, self.worker_class, self.arguments = plan, worker_class, arguments
+        self.pending = list(plan.copies)
+        self.deaths = {path: 0 for path in plan.copies}
+        self.idle: list = []
+        self.in_flight: dict = {}  # review reference -> (path, actor)
+        self.starting: dict = {}  # ready reference -> (actor, when it was asked for)
+        self.nodes: set[str] = set()
+        self.started = 0
+        self.any_ready = False
+
+    def run(self, wanted: int) -> None:
+        import ray
+
+        for _ in range(wanted):
+            self._start_actor()
+        while self.pending or self.in_flight:
+            while self.idle and self.pending:
+                actor, path = self.idle.pop(), self.pending.pop(0)
+                self.in_flight[actor.review.remote(str(path), self.plan.name(path))] = (path, actor)
+            if not (self.in_flight or self.starting or self.idle):
+                if self._free_cpus() >= 1:
+                    self._start_actor()
+                else:
+                    self._give_up_on_pending("no Ray worker is left to review it and the cluster has no free CPU "
+                                             "(its nodes were lost)")
+                    return
+            done, _ = ray.wait(list(self.in_flight) + list(self.starting), num_returns=1, timeout=_POLL_S)
+            for reference in done:
+                if reference in self.starting:
+                    self._started(reference)
+                else:
+                    self._reviewed(reference)
+            self._drop_actors_that_never_start()
+
+    def _start_actor(self) -> None:
+        actor = self.worker_class.remote(*self.arguments)
+        self.starting[actor.ready.remote()] = (actor, time.monotonic())
+        self.started += 1
+
+    def _started(self, reference) -> None:
+        import ray
+        from ray.exceptions import RayActorError
+
+        actor, _ = self.starting.pop(reference)
+        try:
+            failure = ray.get(reference)
+        except RayActorError:  # died while starting (its node lost): the others go on
+            self._kill(actor)
+            return
+        if failure:
+            raise BatchCannotStart(f"the batch's workers cannot start: {failure}")
+        self.any_ready = True
+        self.idle.append(actor)
+
+    def _reviewed(self, reference) -> None:
+        import ray
+        from ray.exceptions import RayActorError
+
+        path, actor = self.in_flight.pop(reference)
+        try:
+            row_json, node = ray.get(reference)
+        except RayActorError:  # the actor died under it: killed, out of memory, or its node lost
+            self._kill(actor)
+            self.deaths[path] += 1
+            if self.deaths[path] > 1:
+                self.plan.died_twice(path)
+            else:
+                self.pending.insert(0, path)
+            if self.pending and self._free_cpus() - len(self.starting) >= 1:  # a replacement only where it fits
+                self._start_actor()
+            return
+        self.plan.record(TriageRow.model_validate_json(row_json), path)
+        self.nodes.add(node)
+        self.idle.append(actor)
+
+    def _drop_actors_that_never_start(self) -> None:
+        timeout = _start_timeout_s()
+        for reference, (actor, asked_at) in list(self.starting.items()):
+            if time.monotonic() - asked_at > timeout:
+                del self.starting[reference]
+                self._kill(actor)
+        if not (self.any_ready or self.starting or self.in_flight or self.idle):
+            raise BatchCannotStart(f"no Ray worker started within {timeout:.0f} s: the cluster has "
+                                   f"{self._free_cpus():.0f} free CPU(s)")
+
+    def _give_up_on_pending(self, reason: str) -> None:
+        for path in self.pending:
+            self.plan.record(TriageRow.failure(self.plan.name(path), reason), path)
+        self.pending = []
+
+    @staticmethod
+    def _free_cpus() -> float:
+        import ray
+
+        return ray.available_resources().get("CPU", 0.0)
+
+    @staticmethod
+    def _kill(actor) -> None:
+        import ray
+
+        try:
             ray.kill(actor, no_restart=True)
-    return RayBatchResult(rows=plan.rows, nodes=len(nodes), workers=started)
+        except Exception:  # already gone with its node
+            pass
+
+    def kill_all(self) -> None:
+        for actor in self.idle + [a for _, a in self.in_flight.values()] + [a for a, _ in self.starting.values()]:
+            self._kill(actor)

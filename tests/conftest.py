@@ -342,19 +342,33 @@ def _no_database_from_the_caller():
 
 @pytest.fixture(scope="session")
 def ray_cluster():
-    """A Ray head and one more worker node on this machine (one CPU each), started by the project's own script and
-    stopped after; its address."""
+    """A Ray head and one more worker node on this machine (one CPU each), started by the project's own script with
+    token authentication and stopped after; its address. Every process the tests start gets the cluster's token."""
     import os
+    import shutil
     import subprocess
+    import tempfile
 
     script = ROOT / "scripts" / "ray_cluster.sh"
+    folder = Path(tempfile.mkdtemp(prefix="clauseflow-ray-"))  # short: Ray's sockets live under it
     env = {**os.environ, "RAY": str(Path(sys.executable).with_name("ray"))}
-    started = subprocess.run([str(script), "start", str(free_port())], capture_output=True, text=True, env=env, timeout=180)
+    started = subprocess.run([str(script), "start", str(folder), str(free_port())], capture_output=True, text=True,
+                             env=env, timeout=180)
     assert started.returncode == 0, f"Ray did not start: {started.stderr[-2000:]}"
+    settings = dict(line.split("=", 1) for line in started.stdout.split())
+    saved = {k: os.environ.get(k) for k in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN_PATH")}
+    os.environ.update(RAY_AUTH_MODE=settings["RAY_AUTH_MODE"], RAY_AUTH_TOKEN_PATH=settings["RAY_AUTH_TOKEN_PATH"])
+    RAY_CLUSTER["folder"] = folder
     try:
-        yield started.stdout.strip()
+        yield settings["CLAUSEFLOW_RAY_ADDRESS"]
     finally:
-        subprocess.run([str(script), "stop"], capture_output=True, env=env, timeout=180)
+        subprocess.run([str(script), "stop", str(folder)], capture_output=True, env=env, timeout=180)
+        for key, value in saved.items():
+            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+RAY_CLUSTER: dict[str, Path] = {}  # "folder": the session cluster's folder (scripts/ray_cluster.sh add-node takes it)
 
 
 class CuadPaper:

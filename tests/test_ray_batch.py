@@ -10,8 +10,9 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
-from conftest import DATABASES, ROOT, SAMPLES, new_database
+from conftest import DATABASES, RAY_CLUSTER, ROOT, SAMPLES, new_database
 from test_batch import _inbox_of_distinct_contracts, _reviews
 from test_review_cli import cli
 
@@ -96,3 +97,62 @@ def test_an_address_where_no_cluster_answers_is_one_line_in_seconds(tmp_path):
                  check=False)
     assert result.returncode == 1 and "no Ray cluster answers at 127.0.0.1:" in result.stderr
     assert "Traceback" not in result.stderr and time.monotonic() - started < 60  # Ray alone waited minutes
+
+
+def test_a_ray_batch_whose_actors_cannot_start_ends_at_once_with_one_reason(tmp_path, postgres_store, ray_cluster):
+    """A wrong database name made every row "died twice" with 88 lines of traceback; now the actors' reason, once."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name in ("nda_bluepeak.docx", "msa_orion.docx", "saas_cloudnimbus.docx"):
+        shutil.copy(SAMPLES / name, inbox)
+    wrong = postgres_store.url.rsplit("/", 1)[0] + "/nosuchdb"
+    started = time.monotonic()
+    result = cli("batch", str(inbox), "--engine", "ray", "--address", ray_cluster, "--out", str(tmp_path / "t"),
+                 data_dir=tmp_path / "d", check=False, env={"CLAUSEFLOW_DATABASE_URL": wrong})
+    elapsed = time.monotonic() - started
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert result.returncode != 0 and "Traceback" not in result.stdout + result.stderr
+    assert len(errors) == 1 and "workers cannot start" in errors[0] and '"nosuchdb" does not exist' in errors[0], errors
+    assert wrong.split("@")[0].split(":")[-1] not in result.stderr  # the password is not echoed
+    assert elapsed < 30, f"took {elapsed:.0f} s"
+
+
+def _reviewing_under(raylet: int) -> bool:
+    """Whether an actor started by that raylet is running a review now (Ray titles the process by its method)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            if parent == raylet and b"ReviewWorker.review" in (stat.parent / "cmdline").read_bytes():
+                return True
+        except (OSError, ValueError, IndexError):
+            continue
+    return False
+
+
+def test_a_node_lost_mid_batch_leaves_no_contract_waiting(tmp_path, postgres_store, ray_cluster):
+    """Its raylet killed: the contract it held goes to a surviving actor (no CPU is free for a replacement, which Ray
+    alone waited for forever), every row ends reviewed, and the batch ends. Last in this file: the cluster keeps a dead
+    node."""
+    store, inbox, data = postgres_store, tmp_path / "inbox", tmp_path / "data"
+    added = subprocess.run([str(ROOT / "scripts" / "ray_cluster.sh"), "add-node", str(RAY_CLUSTER["folder"])],
+                           capture_output=True, text=True, timeout=120,
+                           env={**os.environ, "RAY": str(ROOT / ".venv" / "bin" / "ray")})
+    assert added.returncode == 0 and added.stdout.strip().isdigit(), added.stderr
+    raylet = int(added.stdout.strip())
+    _inbox_of_distinct_contracts(inbox, 7)
+    env = {**os.environ, "CLAUSEFLOW_DATA_DIR": str(data), "CLAUSEFLOW_TODAY": "2026-11-23", "COLUMNS": "200"}
+    driver = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "batch", str(inbox), "--engine", "ray", "--address",
+                               ray_cluster, "--workers", "3", "--out", str(tmp_path / "t")], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 180
+    while not _reviewing_under(raylet) and time.time() < deadline and driver.poll() is None:
+        time.sleep(0.05)
+    assert _reviewing_under(raylet), "the added node's actor never took a contract"
+    os.kill(raylet, signal.SIGKILL)  # the node is gone, with its CPU and the actor mid-contract on it
+    stdout, stderr = driver.communicate(timeout=300)
+
+    rows = json.loads((tmp_path / "t" / "triage.json").read_text())
+    assert len(rows) == 7 and "Traceback" not in stderr
+    assert all(r["outcome"] == "awaiting_review" for r in rows), [(r["file"], r.get("reason")) for r in rows]
+    assert "retried after their worker died" in stdout, stdout[-1500:]
+    assert set(_agent_runs(store, data).values()) == {1}
