@@ -109,9 +109,13 @@ def open_worker(config_json: str, settings_json: str, onnx_threads: int) -> tupl
 
 
 def review_with(service, extras: dict, path: str, display_name: str) -> TriageRow:
-    """One file to the human checkpoint, or its one-line reason."""
+    """One file to the human checkpoint, or its one-line reason. A passing outage of the database or the Chroma
+    server (a restart, a lock) is waited out with backoff, within a bound, then named in the reason."""
+    from graphs.transient import with_outage_retries
+
     try:
-        status = service.start(Path(path), extras["output_dir"], spend=extras["spend"], performance=extras["performance"])
+        status = with_outage_retries(lambda: service.start(Path(path), extras["output_dir"], spend=extras["spend"],
+                                                           performance=extras["performance"]))
         return TriageRow.from_status(display_name, status)
     except Exception as exc:  # one bad file must never stop the batch
         return TriageRow.failure(display_name, " ".join(str(exc).split()) or type(exc).__name__)

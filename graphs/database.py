@@ -16,6 +16,7 @@ each, in order, at first open, under an advisory lock and recorded in `schema_mi
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sqlite3
@@ -223,6 +224,9 @@ def connection_pool(url: str):
     import psycopg
 
     key = (os.getpid(), url)
+    # the pool's own reconnect warnings would print a line per attempt during an outage; outages are reported once,
+    # by whoever waited them out or gave up (graphs/transient.py)
+    logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
     with _pools_lock:
         if key not in _pools:
             try:  # one direct connection first: an unreachable server is a clear one-line reason, at once

@@ -260,7 +260,8 @@ def postgres_checkpointer(url: str):
 
     key = (os.getpid(), url)
     if key not in _postgres_savers:
-        pool = ConnectionPool(url, min_size=1, max_size=10, max_idle=60, open=True,
+        # connections checked before use: one a server restart broke is replaced, not handed to the graph
+        pool = ConnectionPool(url, min_size=1, max_size=10, max_idle=60, open=True, check=ConnectionPool.check_connection,
                               kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row})
         saver = PostgresSaver(pool)
         if not _checkpoint_tables_current(pool, len(saver.MIGRATIONS) - 1):
