@@ -19,15 +19,39 @@ def collection_name(base: str) -> str:
     return f"{prefix}{base}" if prefix else base
 
 
+class ChromaUnavailable(RuntimeError):
+    """The Chroma server could not be reached (perhaps for a moment); the message names it and its URL."""
+
+
+class ChromaRefused(RuntimeError):
+    """The Chroma server (its gate) refused our token: that does not pass by waiting."""
+
+
 def http_client():
+    """A client of the server at CLAUSEFLOW_CHROMA_URL, sending CLAUSEFLOW_CHROMA_TOKEN (the gate in front of the server
+    refuses requests without it); checked with one heartbeat, so a server that is away or refuses the token is one
+    line naming Chroma and its URL, not an HTTP library's error."""
     import chromadb
     from chromadb.config import Settings
 
-    url = urlparse(chroma_url())
+    where = chroma_url()
+    url = urlparse(where)
     if url.scheme not in ("http", "https") or not url.hostname:
-        raise ValueError(f"CLAUSEFLOW_CHROMA_URL={chroma_url()!r}: give the server as http://host:port")
-    return chromadb.HttpClient(host=url.hostname, port=url.port or (443 if url.scheme == "https" else 8000),
-                               ssl=url.scheme == "https", settings=Settings(anonymized_telemetry=False))
+        raise ValueError("CLAUSEFLOW_CHROMA_URL: give the Chroma server as http://host:port")
+    token = os.environ.get("CLAUSEFLOW_CHROMA_TOKEN", "")
+    shown = f"{url.scheme}://{url.hostname}:{url.port or (443 if url.scheme == 'https' else 8000)}"
+    try:
+        client = chromadb.HttpClient(host=url.hostname, port=url.port or (443 if url.scheme == "https" else 8000),
+                                     ssl=url.scheme == "https", headers={"X-Chroma-Token": token} if token else None,
+                                     settings=Settings(anonymized_telemetry=False))
+        client.heartbeat()
+    except Exception as exc:
+        text = " ".join(str(exc).split())
+        if "401" in text or "Unauthorized" in text or "token" in text.lower():
+            raise ChromaRefused(f"the Chroma server at {shown} refused us: "
+                                    f"{'the token was not accepted' if token else 'it needs CLAUSEFLOW_CHROMA_TOKEN'}") from None
+        raise ChromaUnavailable(f"the Chroma server at {shown} cannot be reached: {text[:200] or type(exc).__name__}") from None
+    return client
 
 
 def persistent_client(directory: Path):

@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from document_io.loader import DEFAULT_MAX_BYTES
 from graphs.database import is_database_url
@@ -20,6 +20,8 @@ DEFAULT_OUR_NAMES = ["Northwind Systems"]
 
 
 class ReviewConfig(BaseModel):
+    model_config = ConfigDict(hide_input_in_errors=True)  # a database URL may carry a password
+
     data_dir: Path = Field(description="checkpoints, audit log, Chroma store and stored originals")
     our_names: list[str] = Field(default_factory=lambda: list(DEFAULT_OUR_NAMES))
     today: date = Field(default_factory=date.today, description="the date deadlines are counted from")
@@ -45,6 +47,10 @@ class ReviewConfig(BaseModel):
 
         names = os.environ.get("CLAUSEFLOW_OUR_NAMES")
         today = os.environ.get("CLAUSEFLOW_TODAY")
+        url = os.environ.get("CLAUSEFLOW_DATABASE_URL") or None
+        if url is not None and not is_database_url(url):  # said without the URL: it may carry a password
+            scheme = url.split("://", 1)[0][:20] if "://" in url else "no scheme"
+            raise ValueError(f"CLAUSEFLOW_DATABASE_URL must be a postgresql:// URL (it has {scheme!r})")
         return cls(
             data_dir=Path(data_dir or os.environ.get("CLAUSEFLOW_DATA_DIR") or "data").resolve(),
             our_names=[n.strip() for n in names.split(";")] if names else list(DEFAULT_OUR_NAMES),

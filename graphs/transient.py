@@ -40,7 +40,8 @@ def outage_of(error: BaseException) -> str | None:
                 "OperationalError", "AdminShutdown", "CrashShutdown", "CannotConnectNow", "ConnectionTimeout",
                 "PoolTimeout", "TooManyConnections", "SerializationFailure", "DeadlockDetected", "InterfaceError"}:
             return "the database"
-        if kind.__name__ == "ChromaUnavailable":
+        if kind.__name__ == "ChromaUnavailable" or (module.startswith("httpx") and kind.__name__ in {
+                "ConnectError", "ConnectTimeout", "ReadTimeout", "ReadError", "RemoteProtocolError"}):
             return "the Chroma server"
         error = error.__cause__ or error.__context__
     return None

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SAMPLES, free_port, wait_until_answering
+from conftest import ROOT, SAMPLES, free_port
 from test_review_cli import cli
 
 CHROMA = Path(sys.executable).parent / "chroma"
@@ -18,24 +20,51 @@ CHROMA = Path(sys.executable).parent / "chroma"
 
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory):
+    """Chroma behind its token gate, started by the project's script (scripts/chroma_server.sh) and stopped after."""
     if not CHROMA.exists():
         pytest.fail("the chromadb package installs the `chroma` server command next to python; install.sh installs it")
-    port = free_port()
-    folder = tmp_path_factory.mktemp("chroma-server")
-    server = subprocess.Popen([str(CHROMA), "run", "--path", str(folder), "--host", "127.0.0.1", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    wait_until_answering(url + "/api/v2/heartbeat", server)
-    yield url
-    server.terminate()
-    server.wait(timeout=20)
+    folder = tempfile.mkdtemp(prefix="clauseflow-chroma-")
+    script = ROOT / "scripts" / "chroma_server.sh"
+    started = subprocess.run([str(script), "start", folder, str(free_port())], capture_output=True, text=True,
+                             timeout=120, env={**os.environ, "PYTHON": sys.executable})
+    assert started.returncode == 0, started.stderr
+    settings = dict(line.split("=", 1) for line in started.stdout.split())
+    yield settings
+    subprocess.run([str(script), "stop", folder], capture_output=True, timeout=60)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
 def on_server(chroma_server, monkeypatch, request):
-    monkeypatch.setenv("CLAUSEFLOW_CHROMA_URL", chroma_server)
+    monkeypatch.setenv("CLAUSEFLOW_CHROMA_URL", chroma_server["CLAUSEFLOW_CHROMA_URL"])
+    monkeypatch.setenv("CLAUSEFLOW_CHROMA_TOKEN", chroma_server["CLAUSEFLOW_CHROMA_TOKEN"])
     monkeypatch.setenv("CLAUSEFLOW_CHROMA_PREFIX", f"t{abs(hash(request.node.name)) % 10**8}_")
-    return chroma_server
+    return chroma_server["CLAUSEFLOW_CHROMA_URL"]
+
+
+def test_the_server_answers_only_with_the_token_and_says_so_naming_chroma(on_server, monkeypatch, tmp_path):
+    """chromadb 1.x's server has no authentication: it listens on loopback only, behind a gate that wants the token.
+    Without it nothing can be read or written; the CLI names Chroma and its URL in one line."""
+    import httpx
+
+    create = {"name": "planted", "configuration": {}, "metadata": None, "get_or_create": True}
+    collections = f"{on_server}/api/v2/tenants/default_tenant/databases/default_database/collections"
+    for headers in ({}, {"X-Chroma-Token": "0" * 64}, {"Authorization": "Bearer wrong"}):
+        assert httpx.post(collections, json=create, headers=headers).status_code == 401
+        assert httpx.get(collections, headers=headers).status_code == 401
+    token = {"X-Chroma-Token": os.environ["CLAUSEFLOW_CHROMA_TOKEN"]}
+    assert "planted" not in httpx.get(collections, headers=token).text  # nothing was created by the refused calls
+
+    monkeypatch.setenv("CLAUSEFLOW_CHROMA_TOKEN", "0" * 64)
+    refused = cli("library", "search", "cap on liability", data_dir=tmp_path / "d", check=False)
+    assert refused.returncode == 1 and refused.stderr.strip() == (
+        f"error: the Chroma server at {on_server} refused us: the token was not accepted")
+    monkeypatch.delenv("CLAUSEFLOW_CHROMA_TOKEN")
+    assert "it needs CLAUSEFLOW_CHROMA_TOKEN" in cli("library", "search", "x", data_dir=tmp_path / "d", check=False).stderr
+    monkeypatch.setenv("CLAUSEFLOW_CHROMA_URL", f"http://127.0.0.1:{free_port()}")
+    away = cli("library", "search", "x", data_dir=tmp_path / "d", check=False)
+    assert away.stderr.startswith("error: the Chroma server at http://127.0.0.1:") and "cannot be reached" in away.stderr
+    assert len(away.stderr.splitlines()) == 1
 
 
 def _server_collections(url: str) -> dict[str, int]:
