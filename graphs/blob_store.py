@@ -33,16 +33,20 @@ class BlobStore:
         self.folder = folder
         self.originals = originals or folder.parent / "documents"  # where fetched originals are kept on this machine
         self._shared = _SharedBlobs(database_url) if database_url else None
+        self._in_database: set[str] = set()  # digests this process has put there itself
 
     def put(self, value: Any) -> dict[str, str]:
         data = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         digest = hashlib.sha256(data).hexdigest()
         path = self._path(digest)
+        # the database first: a reference is never shared before its value. Whatever this machine's cache holds: a
+        # database restored or re-pointed may lack what the cache has (and then no other machine could resolve it)
+        if self._shared is not None and digest not in self._in_database:
+            with self._shared.transaction() as db:
+                db.execute("INSERT INTO blobs (digest, body) VALUES (?, ?) ON CONFLICT (digest) DO NOTHING",
+                           (digest, data))
+            self._in_database.add(digest)
         if not path.exists():
-            if self._shared is not None:  # the database first: a reference is never shared before its value
-                with self._shared.transaction() as db:
-                    db.execute("INSERT INTO blobs (digest, body) VALUES (?, ?) ON CONFLICT (digest) DO NOTHING",
-                               (digest, data))
             write_atomically(path, data)
         return {REFERENCE_KEY: digest}
 
@@ -70,6 +74,30 @@ class BlobStore:
         local = self.originals / path.name
         if not local.exists():
             write_atomically(local, self._fetch("SELECT body FROM originals WHERE name = ?", path.name))
+        return local
+
+    def share_output(self, thread_id: str, path: Path) -> None:
+        """A finalised output (redline, report) kept in the database too, so every web worker on every machine can
+        offer it for download, not only the machine that wrote it."""
+        if self._shared is not None:
+            with self._shared.transaction() as db:
+                db.execute("INSERT INTO originals (name, body) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET body = "
+                           "excluded.body", (f"outputs/{thread_id}/{path.name}", path.read_bytes()))
+
+    def output_file(self, thread_id: str, path: Path) -> Path | None:
+        """A finalised output on this machine: `path` where it exists, else fetched from the database into this
+        machine's cache; None where neither has it."""
+        if path.is_file():
+            return path
+        if self._shared is None:
+            return None
+        local = self.folder.parent / "outputs" / thread_id / path.name
+        if not local.is_file():
+            try:
+                write_atomically(local, self._fetch("SELECT body FROM originals WHERE name = ?",
+                                                    f"outputs/{thread_id}/{path.name}"))
+            except FileNotFoundError:
+                return None
         return local
 
     def _fetch(self, sql: str, key: str) -> bytes:
@@ -104,3 +132,9 @@ class InlineValues:
 
     def local_file(self, path: Path) -> Path:
         return path
+
+    def share_output(self, thread_id: str, path: Path) -> None:
+        pass
+
+    def output_file(self, thread_id: str, path: Path) -> Path | None:
+        return path if path.is_file() else None

@@ -219,6 +219,8 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
             report, document, blobs.local_file(Path(state["base_docx_path"])), Path(state["output_dir"]),
             redlines.suggestions, decisions, reviewer=state["signed_off_by"],
         )
+        for path in outputs.values():
+            blobs.share_output(report.thread_id, Path(path))
         return {"outputs": outputs}
 
     graph = StateGraph(ReviewState)

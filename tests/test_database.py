@@ -121,6 +121,27 @@ def test_two_machines_share_a_review_through_the_database_alone(postgres_store, 
     assert [p.name for p in (second / "documents").iterdir()] == [original]  # fetched from the database
     assert not list(second.glob("*.sqlite"))
 
+    # a third machine's web worker offers the finalised files, though only machine B wrote them (and B is gone)
+    from fastapi.testclient import TestClient
+
+    from graphs.configuration import ReviewConfig
+    from web_app.accounts import Accounts
+    from web_app.server import create_app
+
+    written = redlined.read_bytes()
+    shutil.rmtree(redlined.parent)
+    shutil.rmtree(second)
+    config = ReviewConfig.from_env(tmp_path / "machine-c", "local")
+    accounts = Accounts(config.audit_store)
+    accounts.add_user("lee", "a long enough password 1", ["legal"], roles=["all-contracts"])
+    token = {"Authorization": f"Bearer {accounts.issue_api_token('lee', by='test')}"}
+    client = TestClient(create_app(config))
+    review = client.get(f"/api/v1/reviews/{thread}", headers=token).json()
+    assert {"redlined_docx", "report_md", "report_json"} <= set(review["outputs"])
+    download = client.get(f"/api/v1/reviews/{thread}/outputs/redlined_docx", headers=token)
+    assert download.status_code == 200 and download.content == written
+    assert "BluePeak" in client.get(f"/api/v1/reviews/{thread}/outputs/report_md", headers=token).text
+
 
 def test_ready_says_what_is_not_ready_while_health_stays_a_liveness_check(tmp_path, monkeypatch):
     from fastapi.testclient import TestClient

@@ -136,7 +136,7 @@ def api_app(service: ReviewService, accounts: Accounts, portfolio: SyncedReposit
                          finalised=status.finalised, contract_type=status.profile.contract_type,
                          counterparty=status.profile.counterparty, our_side=status.profile.our_side,
                          risk=status.overall_risk, pending=status.pending, next_sign_off=status.next_sign_off_step,
-                         outputs=[k for k in _MEDIA if _output_path(status, k) is not None], suggestions=suggestions)
+                         outputs=[k for k in _MEDIA if _output_path(status, k, service.blobs) is not None], suggestions=suggestions)
 
     def paged(page: int, per_page: int, items: list):
         start = (page - 1) * per_page
@@ -264,7 +264,7 @@ def api_app(service: ReviewService, accounts: Accounts, portfolio: SyncedReposit
     async def download(request: Request, thread_id: str, kind: OutputKind):
         reviewer = await run_in_threadpool(caller, request)
         status = await run_in_threadpool(visible, reviewer, thread_id)
-        path = _output_path(status, kind)
+        path = await run_in_threadpool(_output_path, status, kind, service.blobs)
         if path is None:
             raise ApiError(404, "not_finalised" if not status.finalised else "not_found",
                            f"{thread_id} has no {kind} yet" + ("" if status.finalised else " (not finalised)"))
@@ -363,9 +363,14 @@ def api_app(service: ReviewService, accounts: Accounts, portfolio: SyncedReposit
     return api
 
 
-def _output_path(status: ReviewStatus, kind: str) -> Path | None:
-    """A finalised review's file of that kind, when it is on this machine (the execution PDF once `execute` made it)."""
+def _output_path(status: ReviewStatus, kind: str, blobs) -> Path | None:
+    """A finalised review's file of that kind, on this machine or fetched from the shared database (the execution PDF
+    once `execute` made it, on this machine)."""
     if not status.outputs:
         return None
-    path = execution_pdf_path(status) if kind == "execution_pdf" else Path(status.outputs.get(kind, ""))
-    return path if path.is_file() else None
+    if kind == "execution_pdf":
+        path = execution_pdf_path(status)
+        return path if path.is_file() else None
+    if not status.outputs.get(kind):
+        return None
+    return blobs.output_file(status.thread_id, Path(status.outputs[kind]))

@@ -437,7 +437,9 @@ def create_app(config: ReviewConfig, service: ReviewService | None = None, *, se
         status = visible_status(reviewer, thread_id)
         if kind not in _DOWNLOADS or not status.outputs:
             raise HTTPException(404, "not finalised yet" if kind in _DOWNLOADS else "no such download")
-        path = Path(status.outputs[kind])
+        path = service.blobs.output_file(thread_id, Path(status.outputs[kind]))  # from the database on any machine
+        if path is None:
+            raise HTTPException(404, "the file is on neither this machine nor the shared database")
         return FileResponse(path, media_type=_DOWNLOADS[kind], filename=path.name)
 
     @app.get("/reviews/{thread_id}/preview", response_class=HTMLResponse)
