@@ -29,7 +29,10 @@ def _comparable(rows: list[dict]) -> list[tuple]:
                    r.get("notice_deadline"), r.get("reason")) for r in rows)
 
 
-def test_the_ray_engine_gives_the_pools_triage_on_two_nodes(tmp_path, store, ray_cluster):
+def test_the_ray_engine_gives_the_pools_triage_on_two_nodes(tmp_path, postgres_store, ray_cluster):
+    # on the shared store, as a cluster runs (CI time: the SQLite run of the same comparison added 23 s and nothing a
+    # cluster meets; the pool's own tests run on both stores)
+    store = postgres_store
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     for name in ["nda_bluepeak.docx", "saas_cloudnimbus.docx", "msa_orion.docx", "licence_quanta.txt"]:
@@ -139,7 +142,7 @@ def test_a_node_lost_mid_batch_leaves_no_contract_waiting(tmp_path, postgres_sto
                            env={**os.environ, "RAY": str(ROOT / ".venv" / "bin" / "ray")})
     assert added.returncode == 0 and added.stdout.strip().isdigit(), added.stderr
     raylet = int(added.stdout.strip())
-    _inbox_of_distinct_contracts(inbox, 7)
+    _inbox_of_distinct_contracts(inbox, 5)
     env = {**os.environ, "CLAUSEFLOW_DATA_DIR": str(data), "CLAUSEFLOW_TODAY": "2026-11-23", "COLUMNS": "200"}
     driver = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "batch", str(inbox), "--engine", "ray", "--address",
                                ray_cluster, "--workers", "3", "--out", str(tmp_path / "t")], cwd=ROOT, env=env,
@@ -152,7 +155,7 @@ def test_a_node_lost_mid_batch_leaves_no_contract_waiting(tmp_path, postgres_sto
     stdout, stderr = driver.communicate(timeout=300)
 
     rows = json.loads((tmp_path / "t" / "triage.json").read_text())
-    assert len(rows) == 7 and "Traceback" not in stderr
+    assert len(rows) == 5 and "Traceback" not in stderr
     assert all(r["outcome"] == "awaiting_review" for r in rows), [(r["file"], r.get("reason")) for r in rows]
     assert "retried after their worker died" in stdout, stdout[-1500:]
     assert set(_agent_runs(store, data).values()) == {1}
