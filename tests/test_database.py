@@ -195,3 +195,20 @@ def test_a_database_that_goes_away_is_a_503_that_says_nothing_was_saved_on_pages
     page = client.post("/login", data={"username": "lee", "password": "a long enough password 1", "csrf": csrf},
                        follow_redirects=False)
     assert page.status_code == 503 and "nothing was saved" in page.text and "Traceback" not in page.text
+
+
+def test_a_blob_is_written_to_the_database_whatever_this_machines_cache_holds(postgres_store, tmp_path):
+    """A database restored from a backup (or re-pointed) lacks a blob this machine has cached: putting the value again
+    writes it there, so other machines can resolve the reference."""
+    import psycopg
+
+    from graphs.blob_store import BlobStore
+
+    value = {"clause": "governing law", "text": "the laws of Delaware"}
+    reference = BlobStore(tmp_path / "blobs", postgres_store.url).put(value)
+    with psycopg.connect(postgres_store.url, autocommit=True) as db:
+        assert db.execute("DELETE FROM blobs").rowcount == 1  # the restored database never had it
+    assert (tmp_path / "blobs" / reference["$blob"][:2] / f"{reference['$blob']}.json").exists()  # the cache has it
+    BlobStore(tmp_path / "blobs", postgres_store.url).put(value)  # another process on this machine, same cache
+    elsewhere = BlobStore(tmp_path / "machine-b" / "blobs", postgres_store.url)
+    assert elsewhere.get(reference) == value
