@@ -22,6 +22,7 @@ from typing import Any
 from graphs.database import Store
 
 REFERENCE_KEY = "$blob"
+FILE_CHUNK = 4 * 1024 * 1024  # originals and outputs go to and from the database this much at a time
 
 
 class _SharedBlobs(Store):
@@ -63,9 +64,7 @@ class BlobStore:
     def share_file(self, path: Path) -> None:
         """Keep a stored original (named by its content) in the database too."""
         if self._shared is not None:
-            with self._shared.transaction() as db:
-                db.execute("INSERT INTO originals (name, body) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
-                           (path.name, path.read_bytes()))
+            self._store_file(path.name, path, replace=False)
 
     def local_file(self, path: Path) -> Path:
         """A stored original on this machine: `path` where it exists, else fetched from the database."""
@@ -73,16 +72,14 @@ class BlobStore:
             return path
         local = self.originals / path.name
         if not local.exists():
-            write_atomically(local, self._fetch("SELECT body FROM originals WHERE name = ?", path.name))
+            self._load_file(path.name, local)
         return local
 
     def share_output(self, thread_id: str, path: Path) -> None:
         """A finalised output (redline, report) kept in the database too, so every web worker on every machine can
         offer it for download, not only the machine that wrote it."""
         if self._shared is not None:
-            with self._shared.transaction() as db:
-                db.execute("INSERT INTO originals (name, body) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET body = "
-                           "excluded.body", (f"outputs/{thread_id}/{path.name}", path.read_bytes()))
+            self._store_file(f"outputs/{thread_id}/{path.name}", path, replace=True)
 
     def output_file(self, thread_id: str, path: Path) -> Path | None:
         """A finalised output on this machine: `path` where it exists, else fetched from the database into this
@@ -94,11 +91,40 @@ class BlobStore:
         local = self.folder.parent / "outputs" / thread_id / path.name
         if not local.is_file():
             try:
-                write_atomically(local, self._fetch("SELECT body FROM originals WHERE name = ?",
-                                                    f"outputs/{thread_id}/{path.name}"))
+                self._load_file(f"outputs/{thread_id}/{path.name}", local)
             except FileNotFoundError:
                 return None
         return local
+
+    def _store_file(self, name: str, path: Path, *, replace: bool) -> None:
+        """The file in FILE_CHUNK pieces, read and sent one at a time, in one transaction (a reader never sees half)."""
+        with self._shared.transaction() as db:
+            if not replace and db.execute("SELECT 1 FROM originals WHERE name = ?", (name,)).fetchone():
+                return  # named by its content: already there
+            db.execute("DELETE FROM file_chunks WHERE name = ?", (name,))
+            count = 0
+            with path.open("rb") as handle:
+                while chunk := handle.read(FILE_CHUNK):
+                    db.execute("INSERT INTO file_chunks (name, seq, body) VALUES (?, ?, ?)", (name, count, chunk))
+                    count += 1
+            db.execute("INSERT INTO originals (name, body, chunks) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                       "body = excluded.body, chunks = excluded.chunks", (name, b"", count))
+
+    def _load_file(self, name: str, target: Path) -> None:
+        """Written to `target` a chunk at a time (temporary file, then rename)."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        with self._shared.transaction() as db:  # with the writers' lock: one version of the file, whole
+            row = db.execute("SELECT chunks, body FROM originals WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                raise FileNotFoundError(f"{name} is in neither this data folder nor the shared database")
+            with temporary.open("wb") as out:
+                if row[0] is None:  # written whole, before chunks
+                    out.write(bytes(row[1]))
+                for seq in range(row[0] or 0):
+                    out.write(bytes(db.execute("SELECT body FROM file_chunks WHERE name = ? AND seq = ?",
+                                               (name, seq)).fetchone()[0]))
+        os.replace(temporary, target)
 
     def _fetch(self, sql: str, key: str) -> bytes:
         with self._shared.read() as db:

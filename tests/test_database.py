@@ -4,6 +4,7 @@ and dropped when the holder is killed."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -212,3 +213,41 @@ def test_a_blob_is_written_to_the_database_whatever_this_machines_cache_holds(po
     BlobStore(tmp_path / "blobs", postgres_store.url).put(value)  # another process on this machine, same cache
     elsewhere = BlobStore(tmp_path / "machine-b" / "blobs", postgres_store.url)
     assert elsewhere.get(reference) == value
+
+
+def test_originals_and_outputs_go_to_and_from_the_database_a_chunk_at_a_time(postgres_store, tmp_path):
+    """A 40 MB file is stored and fetched without ever being whole in this process's memory; an output written again
+    replaces the earlier one; a row stored whole before chunks is still read."""
+    import hashlib
+    import tracemalloc
+
+    import psycopg
+
+    from graphs.blob_store import FILE_CHUNK, BlobStore
+
+    original = tmp_path / "big.docx"
+    original.write_bytes(os.urandom(10 * FILE_CHUNK))
+    digest = hashlib.sha256(original.read_bytes()).hexdigest()
+    store = BlobStore(tmp_path / "a" / "blobs", postgres_store.url)
+    tracemalloc.start()
+    store.share_file(original)
+    stored_peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.reset_peak()
+    fetched = BlobStore(tmp_path / "b" / "blobs", postgres_store.url).local_file(tmp_path / "gone" / "big.docx")
+    fetched_peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert hashlib.sha256(fetched.read_bytes()).hexdigest() == digest
+    assert stored_peak < 3 * FILE_CHUNK and fetched_peak < 3 * FILE_CHUNK, (stored_peak, fetched_peak)  # not 40 MB
+
+    report = tmp_path / "out" / "nda.review.md"
+    report.parent.mkdir()
+    for text in ("first finalisation", "written again after a kill"):
+        report.write_text(text)
+        store.share_output("nda-1", report)
+    shown = BlobStore(tmp_path / "c" / "blobs", postgres_store.url).output_file("nda-1", tmp_path / "x" / report.name)
+    assert shown.read_text() == "written again after a kill"
+
+    with psycopg.connect(postgres_store.url, autocommit=True) as db:  # a row from before chunks
+        db.execute("INSERT INTO originals (name, body) VALUES ('old.docx', %s)", (b"stored whole",))
+    assert BlobStore(tmp_path / "d" / "blobs", postgres_store.url).local_file(tmp_path / "old.docx").read_bytes() == (
+        b"stored whole")
