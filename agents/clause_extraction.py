@@ -252,8 +252,11 @@ def _grounded(document: SourceDocument, candidates: list[SentenceUnit], answers:
     outside the sentence or an unknown category is dropped and counted."""
     found: dict[tuple[str, int, int], ExtractedClause] = {}
     returned = dropped = unusable = 0
+    answered = [{(item.category, item.sentence) for item in a.clauses} for _, a in answers if a is not None]
+    # the same numbers in every chunk: an answer that did not read its chunk (sentence 3 exists in each one)
+    by_rote = len(answered) >= 2 and answered[0] and all(cited == answered[0] for cited in answered)
     for indexes, answer in answers:
-        if answer is None:  # no valid answer for this chunk after the retries
+        if answer is None or by_rote:  # no valid answer for this chunk after the retries, or not read
             unusable += 1
             continue
         kept = 0

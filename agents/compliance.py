@@ -286,8 +286,11 @@ def _missing_clauses(data: ComplianceInput, library: ClauseLibrary) -> list[Find
     # a clause that is wholly their tracked insertion, pending acceptance, is their proposal: it is reviewed like any
     # other text, but does not make the clause present (accepting it is the reviewer's decision, not the review's)
     insertions = [(r.start, r.end) for r in data.document.revisions if r.kind == "insertion"]
-    present = {c.category for c in data.extraction.clauses
-               if not any(s <= c.span.start and c.span.end <= e for s, e in insertions)}
+    # a clause only the model found never closes a missing-clause finding: a person (or the local engine) does;
+    # the finding says what the model found, for the reviewer to check
+    present = {c.category for c in data.extraction.clauses if c.source != "model"
+               and not any(s <= c.span.start and c.span.end <= e for s, e in insertions)}
+    model_found = {c.category: c for c in data.extraction.clauses if c.source == "model"}
     anchor = _insertion_anchor(data.document, data.extraction)
     findings = []
     required = library.required_for(data.profile.contract_type)
@@ -321,7 +324,9 @@ def _missing_clauses(data: ComplianceInput, library: ClauseLibrary) -> list[Find
                              category.playbook.required_for else f"A {data.profile.contract_type.upper()} ")
                 + f"must contain a {category.label.lower()} clause "
                 + (f"protecting us (the only one here is given by us: \u201c{only_ours[:120]}\u201d) " if only_ours else "")
-                + f"(playbook: {category.playbook.preferred}). The approved clause can be inserted after the cited paragraph.",
+                + f"(playbook: {category.playbook.preferred}). The approved clause can be inserted after the cited paragraph."
+                + (f" The model also found a possible {category.label.lower()} clause: \u201c{_clipped(model_found[category.id].span.quote)}\u201d"
+                   " — if it is one, reject this suggestion." if category.id in model_found else ""),
                 citation=anchor,
                 expected=category.playbook.preferred,
                 escalate_to=category.playbook.escalate_to,

@@ -425,7 +425,7 @@ def propose_redlines_with_llm(data: RedliningInput, engine: LocalEngine, llm: LL
     findings = {f.id: f for f in data.compliance.findings}
     with ThreadPoolExecutor(max_workers=llm.settings.max_parallel) as pool:
         answers = list(pool.map(lambda s: _ask_for_wording(s, findings[s.finding_id], engine, llm), flags))
-    llm.usage.book("redlining", answers=len(flags), unusable=sum(a is None for a in answers))
+    off_subject = 0
     for suggestion, answer in zip(flags, answers):
         if answer is None:
             continue
@@ -433,10 +433,15 @@ def propose_redlines_with_llm(data: RedliningInput, engine: LocalEngine, llm: LL
         revised = answer.revised_clause.strip()
         if not revised or revised == quote:
             continue
-        reason = (data.profile and _frame_moved(quote, revised, data.profile)) or _worse_anywhere(engine, suggestion.category, quote, revised, data.profile)
+        # the model's wording replaces the local flag only while it is about the cited clause (its subject and, by the
+        # clause frames, its parties and right) and no rule finds it worse; otherwise the flag and its reasoning stand
+        subject = _off_subject(engine, findings[suggestion.finding_id], quote, revised)
+        off_subject += subject is not None
+        reason = subject or (data.profile and _frame_moved(quote, revised, data.profile)) or _worse_anywhere(
+            engine, suggestion.category, quote, revised, data.profile)
         if reason:
             redlines.dropped_edits.append(DroppedEdit(suggestion_id=suggestion.id, rule_id=suggestion.category, reason=reason))
-            suggestion.rationale += f" (the model's wording was withheld: {reason})"
+            suggestion.rationale += f" (the model proposed \u201c{_clip(revised)}\u201d, not used: {reason})"
             continue
         playbook = engine.library.get(suggestion.category).playbook
         suggestion.kind = "edit"
@@ -447,7 +452,33 @@ def propose_redlines_with_llm(data: RedliningInput, engine: LocalEngine, llm: LL
         suggestion.wording_by = "model"
         suggestion.playbook_position = f"{answer.position}: {getattr(playbook, answer.position)}"
         check_suggestion(data.document, suggestion)
+    llm.usage.book("redlining", answers=len(flags), unusable=sum(a is None for a in answers) + off_subject)
     return redlines
+
+
+_COMMON_WORDS = frozenset("shall will with from that this such each which their there these those under other than "
+                          "into upon been have must only also party parties agreement hereof herein".split())
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]{4,}", text.lower()) if w not in _COMMON_WORDS}
+
+
+def _off_subject(engine: LocalEngine, finding: Finding, quote: str, revised: str) -> str | None:
+    """Why the model's wording is not a revision of the cited clause, or None. It must still say what the flagged rule
+    governs (where the rule names that) and keep enough of the clause's own words to be the same clause revised."""
+    rule = next((r for r in engine.library.get(finding.category).playbook.rules if r.id == finding.rule_id), None) \
+        if finding.category in engine.library.categories else None
+    if rule is not None and rule.requires and not re.search(rule.requires, revised, re.IGNORECASE):
+        return f"it no longer says what rule {rule.id} governs"
+    words, kept = _content_words(quote), _content_words(revised)
+    if words and len(words & kept) < max(2, 0.3 * len(words)):
+        return "it is not a revision of the cited clause (too few of its words remain)"
+    return None
+
+
+def _clip(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def _worse_anywhere(engine: LocalEngine, category_id: str, quote: str, revised: str, profile: ContractProfile | None) -> str | None:

@@ -8,6 +8,7 @@ forward by automatic renewals no more times than the clause allows, and the next
 from __future__ import annotations
 
 import csv
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -194,8 +195,19 @@ def analyse_renewal_hybrid(data: RenewalInput, llm: LLMClient) -> tuple[Negotiat
     model, error = llm.second_opinion("renewal_leverage", lambda: analyse_renewal_with_llm(data, llm))
     if model is None:
         return local, [f"renewal: no usable answer from the model ({error}); the local brief is used"]
-    added = [f"(model) {p}" for p in model.leverage_points if p not in local.leverage_points]
+    offered = [p for p in model.leverage_points if p not in local.leverage_points]
     if model.recommended_action != local.recommended_action:
-        added.append(f"(model) {model.recommended_action}")
+        offered.append(model.recommended_action)
+    kept = [p for p in offered if _ON_RENEWAL.search(p)]  # "Sing loudly." is no negotiation point
+    if offered and not kept:
+        llm.usage.book("renewal_leverage", unusable=1)
+    added = [f"(model) {p}" for p in kept]
+    dropped = f"; {len(offered) - len(kept)} off-topic one(s) left out" if len(kept) < len(offered) else ""
     return local.model_copy(update={"leverage_points": local.leverage_points + added}), \
-        [f"renewal: the model added {len(added)} negotiation point(s) to the local brief"]
+        [f"renewal: the model added {len(added)} negotiation point(s) to the local brief{dropped}"]
+
+
+# what a negotiation point for a renewal is about: the term, its money, the supplier's performance, the way out
+_ON_RENEWAL = re.compile(r"renew|notice|term\b|terminat|expir|price|pricing|fee|rate|discount|spend|cost|invoice|budget|"
+                         r"\bsla\b|service level|uptime|performance|incident|credit|deadline|escalat|increase|volume|"
+                         r"competit|benchmark|alternative|exit|leverag|negotiat|penalt|cap\b|%|\d", re.IGNORECASE)

@@ -81,14 +81,17 @@ class ReviewStatus(BaseModel):
 
 
 def _fitness(values: dict) -> list[str]:
-    """One line when most of the model's answers were unusable: the review stands on the local engine."""
+    """One line whenever any of the model's answers was unusable (failed, copied from the prompt's example, not
+    grounded in the contract, or off the clause's subject): those parts of the review stand on the local engine."""
     from model_backends.llm_client import AgentUsage
 
-    usages = [AgentUsage.model_validate(u) for u in (values.get("llm_usage") or {}).values()]
-    answers, unusable = sum(u.answers for u in usages), sum(u.unusable for u in usages)
-    if answers and unusable * 2 > answers:
+    usages = {agent: AgentUsage.model_validate(u) for agent, u in (values.get("llm_usage") or {}).items()}
+    answers, unusable = sum(u.answers for u in usages.values()), sum(u.unusable for u in usages.values())
+    if unusable:
         model = str(values.get("backend", "")).split(":", 1)[-1] or "the model"
-        return [f"model {model}: {unusable} of {answers} answers unusable — review continued on the local engine"]
+        agents = ", ".join(agent for agent, u in usages.items() if u.unusable)
+        return [f"model {model}: {unusable} of {answers} answers unusable ({agents}: failed, copied, ungrounded or "
+                "off-topic) — review continued on the local engine"]
     return []
 
 

@@ -37,6 +37,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
+from model_backends.answer_checks import copied_example
 from model_backends.prompt_templates import PromptTemplate
 from model_backends.token_budget import count_tokens
 
@@ -283,6 +284,7 @@ class LLMClient:
         answer is parsed leniently and checked item by item by the caller."""
         messages = template.messages(values)
         sent_schema = wire_schema or schema.model_json_schema()
+        example, sent_text = template.example(), "\n".join(str(v) for v in values.values())
         retrying = Retrying(
             retry=retry_if_exception_type(_RETRYABLE),
             stop=stop_after_attempt(self.settings.max_attempts),
@@ -291,7 +293,7 @@ class LLMClient:
             reraise=False,
         )
         try:
-            return retrying(self._ask, agent, messages, schema, sent_schema)
+            return retrying(self._ask, agent, messages, schema, sent_schema, example, sent_text)
         except RetryError as exhausted:
             cause = exhausted.last_attempt.exception()
             raise LLMError(f"{agent}: no valid answer from {self.settings.model_for(agent)} after "
@@ -299,7 +301,8 @@ class LLMClient:
         except openai.APIStatusError as error:
             raise LLMError(f"{agent}: the model server refused the request ({_describe(error)})") from error
 
-    def _ask(self, agent: str, messages: list[dict], schema: type[T], sent_schema: dict) -> T:
+    def _ask(self, agent: str, messages: list[dict], schema: type[T], sent_schema: dict, example: dict | None = None,
+             sent_text: str = "") -> T:
         budget = self.settings.max_output_tokens
         while True:
             with self._semaphore:
@@ -313,9 +316,13 @@ class LLMClient:
             budget *= 2
             self.usage.book(agent, retries=1)
         try:
-            return schema.model_validate_json(_json_part(completion.content))
+            answer = schema.model_validate_json(_json_part(completion.content))
         except ValidationError as invalid:
             raise InvalidModelOutput(f"answer does not match {schema.__name__}: {invalid.errors()[0]['msg']}") from invalid
+        copied = copied_example(json.loads(_json_part(completion.content)), example, sent_text)
+        if copied:
+            raise InvalidModelOutput(copied)
+        return answer
 
     def _complete(self, agent: str, messages: list[dict], schema: dict, max_tokens: int) -> Completion:
         model = self.settings.model_for(agent)

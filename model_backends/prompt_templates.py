@@ -24,6 +24,20 @@ class PromptTemplate(BaseModel):
     def placeholders(self) -> set[str]:
         return set(_PLACEHOLDER.findall(self.system + self.user))
 
+    def example(self) -> dict | None:
+        """The example answer the template shows ("for example:" then one JSON line): a model that hands it back
+        has copied it, not read the contract (model_backends/answer_checks.py)."""
+        import json
+
+        for text in (self.user, self.system):
+            found = re.search(r"for example:\s*\n(\{.*\})\s*$", text, re.MULTILINE)
+            if found:
+                try:
+                    return json.loads(found.group(1))
+                except ValueError:
+                    return None
+        return None
+
     def messages(self, values: dict[str, str]) -> list[dict[str, str]]:
         missing = self.placeholders() - set(values)
         if missing:
