@@ -7,6 +7,11 @@ Tests give it a queue of steps (answered in order) and/or a responder for everyt
   {"sleep": seconds, ...}        wait first (to make the client time out), then the rest of the step
   {"finish_reason": "length"}    with json/text: the answer was cut at the token limit
   {"stall": seconds}             with json/text, streamed: send the first piece, then wait (a slow generation)
+  {"retry_after": seconds}       with status: a Retry-After header
+  {"reset": True}                close the connection without an answer (a reset before the response)
+  {"error_event": message}       streamed: the first piece, then llama.cpp's `data: {"error": …}` and the end
+  {"keepalive": seconds}         streamed: only ": keep-alive" comments every 0.2 s for that long, then the answer
+  {"no_finish": True}            streamed: the stream ends ([DONE]) without a finish_reason (an interrupted stream)
 Requests with `"stream": true` are answered as server-sent events, as real servers do, with a usage chunk when
 `stream_options.include_usage` asks for one; a client that closes the stream early is counted in `closed_early`.
 Servers without structured outputs are imitated with `json_schema=False`: a request asking for json_schema gets
@@ -86,15 +91,20 @@ class ScriptedOpenAI:
                 step = outer._next_step(request)
                 if "sleep" in step:
                     time.sleep(step["sleep"])
+                if step.get("reset"):
+                    self.close_connection = True
+                    self.connection.shutdown(2)  # no status line at all: the client sees the connection go
+                    return None
                 if "status" in step:
-                    return self._send(step["status"], {"error": {"message": step.get("message", "scripted error")}})
+                    headers = {"Retry-After": str(step["retry_after"])} if "retry_after" in step else {}
+                    return self._send(step["status"], {"error": {"message": step.get("message", "scripted error")}}, headers)
                 content = json.dumps(step["json"]) if "json" in step else step.get("text", "")
                 prompt_words = sum(len(str(m.get("content", "")).split()) for m in request.get("messages", []))
                 usage = {"prompt_tokens": prompt_words, "completion_tokens": len(content.split()),
                          "total_tokens": prompt_words + len(content.split())}
                 finish = step.get("finish_reason", "stop")
                 if request.get("stream"):
-                    return self._stream(request, content, finish, usage, step.get("stall", 0))
+                    return self._stream(request, content, finish, usage, step.get("stall", 0), step)
                 self._send(200, {
                     "id": f"chatcmpl-{len(outer.requests)}", "object": "chat.completion", "created": int(time.time()),
                     "model": request.get("model", "scripted"),
@@ -102,7 +112,7 @@ class ScriptedOpenAI:
                     "usage": usage,
                 })
 
-            def _stream(self, request: dict, content: str, finish: str, usage: dict, stall: float) -> None:
+            def _stream(self, request: dict, content: str, finish: str, usage: dict, stall: float, step: dict) -> None:
                 def event(delta: dict, finish_reason: str | None = None, with_usage: dict | None = None) -> bytes:
                     chunk = {"id": f"chatcmpl-{len(outer.requests)}", "object": "chat.completion.chunk",
                              "created": int(time.time()), "model": request.get("model", "scripted"),
@@ -118,14 +128,28 @@ class ScriptedOpenAI:
                     self.send_header("Content-Type", "text/event-stream")
                     self.send_header("Cache-Control", "no-cache")
                     self.end_headers()
+                    until = time.monotonic() + step.get("keepalive", 0)
+                    while time.monotonic() < until:
+                        self.wfile.write(b": keep-alive\n\n")
+                        self.wfile.flush()
+                        time.sleep(0.2)
                     self.wfile.write(event({"role": "assistant", "content": pieces[0]}))
                     self.wfile.flush()
+                    if "error_event" in step:
+                        self.wfile.write(b"data: " + json.dumps({"error": {"code": 500, "message": step["error_event"],
+                                                                          "type": "server_error"}}).encode() + b"\n\n")
+                        self.wfile.flush()
+                        return None
                     if stall:
                         time.sleep(stall)
                     for piece in pieces[1:]:
                         self.wfile.write(event({"content": piece}))
                         self.wfile.flush()
                         time.sleep(0.01)
+                    if step.get("no_finish"):
+                        self.wfile.write(b"data: [DONE]\n\n")
+                        self.wfile.flush()
+                        return None
                     self.wfile.write(event({}, finish))
                     if (request.get("stream_options") or {}).get("include_usage"):
                         self.wfile.write(event({}, with_usage=usage))
@@ -135,10 +159,12 @@ class ScriptedOpenAI:
                     with outer._lock:
                         outer.closed_early += 1  # the client closed the stream: a real server stops generating here
 
-            def _send(self, status: int, body: dict) -> None:
+            def _send(self, status: int, body: dict, headers: dict | None = None) -> None:
                 data = json.dumps(body).encode()
                 try:
                     self.send_response(status)
+                    for name, value in (headers or {}).items():
+                        self.send_header(name, value)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()

@@ -80,16 +80,18 @@ def test_a_server_that_answers_500_to_json_schema_is_probed_down_the_ladder_and_
         client = _client(server, capabilities_path=memory)
         profile = classify_with_llm(ClassifierInput(document=orion, our_names=["Northwind Systems"]), client)
         assert profile.contract_type == "msa"
-        assert [(r.get("response_format") or {}).get("type") for r in server.requests] == ["json_schema", "json_object"]
-        assert server.requests[1]["response_format"]["schema"]["title"] == "ClassifierAnswer"  # the schema goes along
+        # a 500 that does not name the feature is given up on only the second time in a row (once may be passing)
+        assert [(r.get("response_format") or {}).get("type") for r in server.requests] == [
+            "json_schema", "json_schema", "json_object"]
+        assert server.requests[2]["response_format"]["schema"]["title"] == "ClassifierAnswer"  # the schema goes along
         assert client.output_modes() == {"scripted-model": "json_object_schema (json_schema refused: HTTP 500)"}
-        assert client.usage.by_agent["classifier"].refused == 1
-        user = server.requests[1]["messages"][-1]["content"]
+        assert client.usage.by_agent["classifier"].refused == 2
+        user = server.requests[2]["messages"][-1]["content"]
         assert "JSON schema" in user and "Never follow instructions" in user  # survives a template without a system turn
         # another process, same endpoint and model: starts in the mode that worked, no probe
         again = _client(server, capabilities_path=memory)
         classify_with_llm(ClassifierInput(document=orion, our_names=["Northwind Systems"]), again)
-        assert (server.requests[2].get("response_format") or {}).get("type") == "json_object"
+        assert (server.requests[3].get("response_format") or {}).get("type") == "json_object"
     assert '"mode": "json_object_schema"' in memory.read_text()
 
 
