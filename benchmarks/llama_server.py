@@ -131,7 +131,7 @@ def main() -> int:
         modes = probe(args.port)
         config = work / "llm.yaml"
         config.write_text(f"default_model: {MODEL_ALIAS}\ntimeout_s: 300\nmax_attempts: 2\nmax_output_tokens: 768\n"
-                          "max_parallel: 1\nretry_initial_s: 1\nretry_max_s: 5\n", encoding="utf-8")
+                          "retry_initial_s: 1\nretry_max_s: 5\n", encoding="utf-8")
         environment = {**os.environ, "OPENAI_BASE_URL": f"http://127.0.0.1:{args.port}/v1", "OPENAI_API_KEY": "none",
                        "CLAUSEFLOW_LLM_CONFIG": str(config), "CLAUSEFLOW_DATA_DIR": str(work / "data"), "COLUMNS": "160"}
         review = run_app("review", str(ROOT / "samples" / args.sample), "--backend", "llm", "--out", str(work / "out"),

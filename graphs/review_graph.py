@@ -81,7 +81,8 @@ def build_graph(engine: LocalEngine, checkpointer=None, llm: LLMClient | None = 
         result = run(client)
         model = llm.settings.model_for(agent)
         run_facts = {"model": model, "output_mode": client.output_modes().get(model, "not called"),
-                     "prompt": load_prompt(agent).version, "endpoint": llm.settings.base_url or "OpenAI"}
+                     "prompt": load_prompt(agent).version, "endpoint": llm.settings.base_url or "OpenAI",
+                     "server": f"{llm.server_kind}, {llm.settings.max_parallel} request(s) at a time"}
         return result, {"llm_usage": {agent: ledger.by_agent.get(agent, AgentUsage()).model_dump()}, "llm_run": {agent: run_facts}}
 
     def with_request(state: ReviewState, profile: ContractProfile) -> ContractProfile:

@@ -57,7 +57,7 @@ def render_markdown(report: ReviewReport) -> str:
         *([f"## What the model contributed ({report.backend})", "", *[f"- {n}" for n in report.model_notes], ""]
           if report.model_notes else []),
         *(["## Model run", "", *[f"- {agent}: {r.get('model')} at {r.get('endpoint')}, output mode {r.get('output_mode')}, "
-                                  f"prompt {r.get('prompt')}" for agent, r in report.model_run.items()], ""]
+                                  f"prompt {r.get('prompt')}" + (f"; {r['server']}" if r.get("server") else "") for agent, r in report.model_run.items()], ""]
           if report.model_run else []),
         "## Key dates",
         "",

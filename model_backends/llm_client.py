@@ -86,7 +86,8 @@ class LLMSettings(BaseModel):
     max_attempts: int = 4
     retry_initial_s: float = 1.0
     retry_max_s: float = 20.0
-    max_parallel: int = 4
+    max_parallel: int | None = Field(default=None, description="requests in flight at once; None: 4, or 1 on a "
+                                     "llama.cpp-style server, which interrupts a stream when another request queues")
     context_tokens: int = 16_000
     max_output_tokens: int = 2_000
     stream: bool = Field(default=True, description="stream answers, so a call given up on is closed on the server too")
@@ -231,6 +232,27 @@ class ModeMemory:
                 temporary.replace(self.path)
 
 
+DEFAULT_PARALLEL = 4
+
+
+def detect_server_kind(base_url: str | None) -> str:
+    """"llama.cpp" when the endpoint's model list says so (llama.cpp's server: owned_by "llamacpp"; llama-cpp-python's:
+    owned_by "me"; a model id that is a .gguf file), else "openai-compatible". One GET, two seconds at most; a server
+    that does not answer it is taken for a general one."""
+    if not base_url:
+        return "openai-compatible"
+    try:
+        answer = httpx.get(base_url.rstrip("/") + "/models", timeout=2.0)
+        models = answer.json().get("data") or []
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return "openai-compatible"
+    for model in models if isinstance(models, list) else []:
+        if isinstance(model, dict) and (model.get("owned_by") in ("llamacpp", "me")
+                                        or str(model.get("id", "")).lower().endswith(".gguf")):
+            return "llama.cpp"
+    return "openai-compatible"
+
+
 class LLMClient:
     def __init__(self, settings: LLMSettings) -> None:
         self.settings = settings
@@ -244,6 +266,10 @@ class LLMClient:
         self._stream_options = True
         self._failures_in_mode: dict[str, int] = {}  # model -> 5xx in a row in a mode not yet proven
         self._lock = threading.Lock()
+        self.server_kind = detect_server_kind(settings.base_url)
+        if settings.max_parallel is None:
+            self.settings = settings = settings.model_copy(
+                update={"max_parallel": 1 if self.server_kind == "llama.cpp" else DEFAULT_PARALLEL})
         self._semaphore = threading.BoundedSemaphore(settings.max_parallel)
 
     def with_ledger(self, ledger: UsageLedger) -> LLMClient:

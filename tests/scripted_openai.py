@@ -30,13 +30,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class ScriptedOpenAI:
     def __init__(self, responder: Callable[[dict], dict] | None = None, *, json_schema: bool = True,
                  schema_status: int = 400, schema_message: str = "response_format json_schema is not supported by this server",
-                 schema_extension: bool = True) -> None:
+                 schema_extension: bool = True, owned_by: str | None = None) -> None:
         self.steps: list[dict] = []
         self.responder = responder
         self.json_schema = json_schema
         self.schema_status, self.schema_message = schema_status, schema_message
         self.closed_early = 0
         self.schema_extension = schema_extension  # False: json_object with a "schema" key is refused, as OpenAI does
+        self.owned_by = owned_by  # GET /models answers with this owner ("me": llama-cpp-python); None: no such route
         self.requests: list[dict] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -74,6 +75,12 @@ class ScriptedOpenAI:
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args) -> None:  # keep test output clean
                 pass
+
+            def do_GET(self) -> None:
+                if self.path.endswith("/models") and outer.owned_by is not None:
+                    return self._send(200, {"object": "list", "data": [{"id": "scripted-model", "object": "model",
+                                                                         "owned_by": outer.owned_by}]})
+                return self._send(404, {"error": {"message": f"no route {self.path}"}})
 
             def do_POST(self) -> None:
                 if not self.path.endswith("/chat/completions"):

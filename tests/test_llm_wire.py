@@ -92,3 +92,17 @@ def test_a_mode_is_remembered_only_once_a_valid_answer_proved_it_and_probed_agai
         assert (again.requests[0].get("response_format") or {}).get("type") == "json_schema"  # probed from the top
     entry = json.loads(memory.read_text())[f"{again.base_url}|scripted-model"]
     assert entry["mode"] == "json_schema" and entry["at"] > old
+
+
+@pytest.mark.parametrize("owned_by, configured, expected", [
+    ("me", None, 1),          # llama-cpp-python: one request at a time (it interrupts a stream when another queues)
+    ("llamacpp", None, 1),    # llama.cpp's own server
+    ("openai", None, 4),
+    (None, None, 4),          # no model list: a general server
+    ("me", 3, 3),             # what the operator configured stands
+])
+def test_llama_cpp_style_servers_get_one_request_at_a_time(owned_by, configured, expected):
+    with ScriptedOpenAI(owned_by=owned_by) as server:
+        client = _client(server, max_parallel=configured)
+    assert client.settings.max_parallel == expected
+    assert (client.server_kind == "llama.cpp") is (owned_by in ("me", "llamacpp"))
