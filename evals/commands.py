@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from evals.datasets import DatasetUnavailable, open_dataset
 from evals.report import NotComparable, compare_reports, plot_curves, print_report, write_report
-from evals.runner import EvalReport, RunSettings, run_evaluation
+from evals.runner import EvalReport, RunSettings, run_evaluation, run_failed
 
 CUAD_ZENODO_RECORD = "https://zenodo.org/api/records/4595826"
 
@@ -56,6 +56,9 @@ def eval_command(args, config) -> int:
     print_report(report, console)
     paths = write_report(report, run_dir)
     console.print(f"reports: {paths['json']}  {paths['markdown']}  {paths['plot']}")
+    if run_failed(report):
+        console.print("[red]nothing was evaluated as asked: every contract failed, or the model answered none[/]")
+        return 1
     return 0
 
 

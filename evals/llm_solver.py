@@ -117,7 +117,9 @@ class HybridSolver:
         except SolverFailed as failed:  # no usable answer: the local result stands, and what the attempts cost counts
             spent = failed.partial_output
             return local.model_copy(update={"prompt_tokens": spent.prompt_tokens, "completion_tokens": spent.completion_tokens,
-                                            "cost_usd": spent.cost_usd, "seconds": local.seconds + spent.seconds})
+                                            "cost_usd": spent.cost_usd, "seconds": local.seconds + spent.seconds,
+                                            "model_answered": False,
+                                            "model_error": " ".join(str(failed).split())[:300] or "no usable answer"})
         taken = [(p.category, p.start, p.end) for p in local.predictions]
         added = [p.model_copy(update={"score": EVAL_FLOOR / 2}) for p in model.predictions  # below every local one
                  if not any(c == p.category and s < p.end and p.start < e for c, s, e in taken)]
@@ -127,5 +129,5 @@ class HybridSolver:
             "quotes_returned": local.quotes_returned + model.quotes_returned,
             "quotes_verified": local.quotes_verified + model.quotes_verified,
             "prompt_tokens": model.prompt_tokens, "completion_tokens": model.completion_tokens, "cost_usd": model.cost_usd,
-            "seconds": local.seconds + model.seconds,
+            "seconds": local.seconds + model.seconds, "model_answered": True,
         })

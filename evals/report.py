@@ -124,6 +124,10 @@ def render_markdown(report: EvalReport, plot_name: str | None = None, categories
         lines += ["", f"Dataset: `{report.dataset_path}`, split {s.split}, {report.contracts} contracts."]
     if report.model_version:
         lines += ["", f"Model: {report.model_version}."]
+    if report.model_asked:
+        lines += ["", f"The model answered {report.model_asked - len(report.model_failed)} of {report.model_asked} "
+                  "contracts" + (" (the rest are scored on the local engine alone; a rerun asks again):" if report.model_failed else "."),
+                  *[f"- {x}" for x in report.model_failed]]
     if report.failed:
         lines += ["", f"Failed ({len(report.failed)}, left out of the scores; a rerun tries them again; "
                   f"their attempts used {report.failed_tokens} tokens):",
@@ -164,6 +168,12 @@ def print_report(report: EvalReport, console: Console) -> None:
         console.print(f"[yellow]not evaluated:[/] {escape(line)}")
     for line in report.failed:
         console.print(f"[red]failed:[/] {escape(line)}")
+    if report.model_asked:
+        answered = report.model_asked - len(report.model_failed)
+        style = "red" if report.model_failed else "dim"
+        console.print(f"[{style}]the model answered {answered} of {report.model_asked} contracts"
+                      + (f"; the rest are scored on the local engine alone (a rerun asks the model again): "
+                         f"{escape('; '.join(report.model_failed[:3]))}" if report.model_failed else "") + "[/]")
 
 
 class NotComparable(ValueError):

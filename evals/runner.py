@@ -66,6 +66,8 @@ class EvalReport(BaseModel):
     skipped: list[str] = []  # what the dataset labels but could not serve, with the reason
     failed: list[str] = []  # contracts the solver failed on, with its one-line reason (a rerun tries them again)
     failed_tokens: int = 0  # what the failed contracts' attempts cost, in tokens (not in tokens_per_contract)
+    model_asked: int = 0  # hybrid: contracts the model was asked about
+    model_failed: list[str] = []  # hybrid: those it gave no usable answer for, with why (scored on the local engine alone)
     run_name: str = ""  # the run folder's name: the plot's and the comparison's label
     model_version: str = ""  # what produced the predictions (weights version and training data, or model and prompts)
     cost_per_contract_usd: float | None = None
@@ -74,6 +76,12 @@ class EvalReport(BaseModel):
 
 class RunMismatch(RuntimeError):
     """The run folder holds a run with other settings."""
+
+
+def run_failed(report: EvalReport) -> bool:
+    """Nothing was evaluated as asked: every contract failed, or (hybrid) the model answered none of them."""
+    return (report.contracts == 0 and bool(report.failed)) or (
+        report.model_asked > 0 and len(report.model_failed) == report.model_asked)
 
 
 def run_evaluation(
@@ -89,7 +97,9 @@ def run_evaluation(
         if results_path.stat().st_size and not results_path.read_bytes().endswith(b"\n"):
             sink.write("\n")  # the previous run was cut off mid-line: start clean after it
         for index, contract in enumerate(contracts):
-            if contract.id not in done or done[contract.id].error:
+            earlier = done.get(contract.id)
+            # a rerun tries again what failed, and (hybrid) a contract the model did not answer
+            if earlier is None or earlier.error or earlier.output.model_answered is False:
                 result = _solve(solver, settings, contract)
                 sink.write(result.model_dump_json() + "\n")
                 sink.flush()
@@ -98,11 +108,14 @@ def run_evaluation(
     chosen = {c.id for c in contracts}
     failed_results = [r for r in done.values() if r.error and r.contract_id in chosen]
     failed = [f"{r.contract_id}: {r.error}" for r in failed_results]
+    asked = [r for r in done.values() if r.contract_id in chosen and not r.error and r.output.model_answered is not None]
+    model_failed = [f"{r.contract_id}: {r.output.model_error}" for r in asked if r.output.model_answered is False]
     report = score_run(contracts, {k: r for k, r in done.items() if not r.error}, settings,
                        solver.operating_thresholds(settings.taxonomy))  # type: ignore[arg-type]
     skipped = dataset.skipped() if hasattr(dataset, "skipped") else []
     return report.model_copy(update={"dataset_path": str(getattr(dataset, "root", getattr(dataset, "folder", ""))),
                                      "skipped": skipped, "failed": failed, "run_name": run_dir.name,
+                                     "model_asked": len(asked), "model_failed": model_failed,
                                      "failed_tokens": sum(r.output.prompt_tokens + r.output.completion_tokens for r in failed_results),
                                      "model_version": getattr(solver, "version", "")})
 

@@ -36,6 +36,8 @@ class SolverOutput(BaseModel):
     completion_tokens: int = 0
     cost_usd: float | None = None  # None: no price known for the model (the local engine costs nothing: 0)
     seconds: float = 0.0
+    model_answered: bool | None = None  # hybrid: whether the model gave a usable answer (None: no model asked)
+    model_error: str | None = None  # hybrid: why it did not, one line
 
 
 class Solver(Protocol):

@@ -307,3 +307,35 @@ def test_an_eval_records_a_contract_the_model_fails_on_goes_on_and_a_rerun_tries
     report = json.loads((tmp_path / "llm" / "report.json").read_text())
     assert report["contracts"] == 3 and report["failed"] == []
     assert len(contracts_asked) == 1  # only the failed contract was asked again
+
+
+def test_a_hybrid_eval_on_a_dead_model_says_so_exits_non_zero_and_a_rerun_asks_the_model_again(tmp_path, monkeypatch):
+    """An HTML page on every call used to give local's scores, no failure and a rerun that asked nothing."""
+    from scripted_openai import ORION_PROFILE, ScriptedOpenAI, agent_of, numbered_sentences
+
+    def healthy(request):
+        if agent_of(request) == "classifier":
+            return {"json": {**ORION_PROFILE, "contract_type": "services"}}
+        numbered = numbered_sentences(request)
+        return {"json": {"clauses": [{"category": "Governing Law", "sentence": n} for n, s in numbered.items() if "governed" in s]}}
+
+    _tiny_cuad(tmp_path / "cuad")
+    run = ("eval", "--dataset-path", str(tmp_path / "cuad"), "--split", "all", "--backend", "hybrid", "--out",
+           str(tmp_path / "hybrid"))
+    config = tmp_path / "llm.yaml"
+    config.write_text("max_attempts: 2\nretry_initial_s: 0.01\nretry_max_s: 0.02\n")
+    for name, value in {"OPENAI_API_KEY": "k", "CLAUSEFLOW_LLM_MODEL": "scripted-model",
+                        "CLAUSEFLOW_LLM_CONFIG": str(config)}.items():
+        monkeypatch.setenv(name, value)
+    with ScriptedOpenAI(lambda request: {"text": "<html><body>Bad Gateway</body></html>"}) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        dead = cli(*run, data_dir=tmp_path / "data", check=False)
+    report = json.loads((tmp_path / "hybrid" / "report.json").read_text())
+    assert dead.returncode == 1 and "the model answered 0 of 3 contracts" in dead.stdout
+    assert report["model_asked"] == 3 and len(report["model_failed"]) == 3
+    with ScriptedOpenAI(healthy) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        alive = cli(*run, data_dir=tmp_path / "data")
+        asked = len(server.requests)
+    report = json.loads((tmp_path / "hybrid" / "report.json").read_text())
+    assert asked > 0 and report["model_failed"] == [] and "the model answered 3 of 3 contracts" in alive.stdout
