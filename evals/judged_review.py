@@ -58,6 +58,7 @@ def load_judgments(path: Path = JUDGMENTS) -> list[Judgment]:
 
 def run_judged(contracts: list[LabelledContract], engine: LocalEngine, judgments: list[Judgment] | None = None) -> JudgedReport:
     judgments = judgments if judgments is not None else load_judgments()
+    read: dict[str, tuple] = {}  # contract -> (document, extraction): the same for both sides, so read once
     by_side: dict[str, JudgedSide] = {}
     unjudged_examples: list[str] = []
     for side in ("customer", "supplier"):
@@ -72,7 +73,7 @@ def run_judged(contracts: list[LabelledContract], engine: LocalEngine, judgments
                 continue
             judged = {(j.category, _key(j.quote)): j for j in mine if j.contract == prefix}
             tally.reviews += 1
-            for suggestion in _suggestions(contract, engine, side):
+            for suggestion in _suggestions(contract, engine, side, read):
                 tally.suggestions += 1
                 judgment = judged.get((suggestion.category, _key(suggestion.citation.quote)))
                 if judgment is None:
@@ -96,10 +97,16 @@ def run_judged(contracts: list[LabelledContract], engine: LocalEngine, judgments
     return JudgedReport(judgments=len(judgments), by_side=by_side, unjudged_examples=unjudged_examples[:40])
 
 
-def _suggestions(contract: LabelledContract, engine: LocalEngine, side: str):
+def _suggestions(contract: LabelledContract, engine: LocalEngine, side: str, read: dict[str, tuple]):
     from evals.review_eval import as_word_document, review_document
 
-    return review_document(as_word_document(contract), engine, side)[3].suggestions
+    if contract.id not in read:
+        document = as_word_document(contract)
+        _, extraction, _, redlines = review_document(document, engine, side)
+        read[contract.id] = (document, extraction)
+        return redlines.suggestions
+    document, extraction = read[contract.id]
+    return review_document(document, engine, side, extraction)[3].suggestions
 
 
 def _key(quote: str) -> str:

@@ -144,16 +144,17 @@ def review_contract(contract: LabelledContract, engine: LocalEngine, *, side: st
     )
 
 
-def review_document(document, engine: LocalEngine, side: str):
+def review_document(document, engine: LocalEngine, side: str, extraction=None):
     """The local review up to the suggestions, with `side` given and no names (CUAD says nothing about who "we" are):
-    (profile, extraction, compliance, redlines)."""
+    (profile, extraction, compliance, redlines). `extraction`: the document's clauses when already extracted (they do
+    not depend on the side)."""
     from agents.classifier import ClassifierInput, classify
     from agents.clause_extraction import ExtractionInput, extract_clauses
     from agents.compliance import ComplianceInput, check_compliance
     from agents.redlining import RedliningInput, propose_redlines
 
     profile = classify(ClassifierInput(document=document, our_names=[], side=side))
-    extraction = extract_clauses(ExtractionInput(document=document), engine)
+    extraction = extraction or extract_clauses(ExtractionInput(document=document), engine)
     compliance = check_compliance(ComplianceInput(document=document, profile=profile, extraction=extraction), engine.library)
     redlines = propose_redlines(RedliningInput(document=document, compliance=compliance, profile=profile), engine)
     return profile, extraction, compliance, redlines
