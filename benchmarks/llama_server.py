@@ -110,9 +110,34 @@ def run_app(*args: str, environment: dict, timeout: int) -> dict:
     result = subprocess.run([sys.executable, str(ROOT / "app.py"), *args], cwd=ROOT, env=environment,
                             capture_output=True, text=True, timeout=timeout)
     lines = result.stdout.splitlines()
-    keep = [line for line in lines if re.search(r"LLM |model |unusable|no usable|contract type|AUPR|failed", line)]
+    keep = [line for line in lines if re.search(r"LLM |model |unusable|no usable|contract type|AUPR|failed|answered", line)]
+    thread = re.search(r"thread (\S+) ·", result.stdout)
     return {"exit": result.returncode, "seconds": round(time.perf_counter() - started, 1), "lines": keep[-14:],
-            "stderr": result.stderr.strip().splitlines()[-3:]}
+            "stderr": result.stderr.strip().splitlines()[-3:], "thread": thread.group(1) if thread else None}
+
+
+def compare_with_local(llm_data: Path, local_data: Path, review: dict, local: dict) -> dict:
+    """Is the local review the floor of the model's? Every local finding kept, every local suggestion kept or only
+    reworded by the model where the re-checks passed; what the model added, counted."""
+    from graphs.configuration import ReviewConfig
+    from graphs.review_service import ReviewService
+
+    if not (review.get("thread") and local.get("thread")):
+        return {"compared": False, "why": "a review did not finish"}
+    with_model = ReviewService(ReviewConfig.from_env(llm_data, "local")).status(review["thread"])
+    alone = ReviewService(ReviewConfig.from_env(local_data, "local")).status(local["thread"])
+    findings = lambda status: {(f.rule_id, f.severity, f.citation.start) for f in status.compliance.findings}  # noqa: E731
+    suggestions = lambda status: {(s.category, s.citation.start) for s in status.redlines.suggestions}  # noqa: E731
+    return {
+        "compared": True,
+        "local_findings": len(findings(alone)), "local_findings_kept": findings(alone) <= findings(with_model),
+        "local_suggestions_kept": suggestions(alone) <= suggestions(with_model),
+        "missing_clause_findings_kept": {f.rule_id for f in alone.compliance.findings if f.position == "missing"}
+        <= {f.rule_id for f in with_model.compliance.findings if f.position == "missing"},
+        "suggestions_reworded_by_model": sum(s.wording_by == "model" for s in with_model.redlines.suggestions),
+        "clauses_added_by_model": sum(c.source == "model" for c in with_model.extraction.clauses),
+        "risk": {"local": alone.overall_risk, "with_model": with_model.overall_risk},
+    }
 
 
 def main() -> int:
@@ -136,6 +161,11 @@ def main() -> int:
                        "CLAUSEFLOW_LLM_CONFIG": str(config), "CLAUSEFLOW_DATA_DIR": str(work / "data"), "COLUMNS": "160"}
         review = run_app("review", str(ROOT / "samples" / args.sample), "--backend", "llm", "--out", str(work / "out"),
                          environment=environment, timeout=1800)
+        local_environment = {k: v for k, v in environment.items() if not k.startswith(("OPENAI_", "CLAUSEFLOW_LLM"))}
+        local = run_app("review", str(ROOT / "samples" / args.sample), "--backend", "local", "--out",
+                        str(work / "out-local"), environment={**local_environment, "CLAUSEFLOW_DATA_DIR": str(work / "data-local")},
+                        timeout=600)
+        floor = compare_with_local(work / "data", work / "data-local", review, local)
         evaluation = run_app("eval", "--dataset", "samples", "--backend", "hybrid", "--out", str(work / "eval"),
                              environment=environment, timeout=3600)
         eval_report = work / "eval" / "report.json"
@@ -147,10 +177,12 @@ def main() -> int:
         "machine": machine(), "server": f"llama-cpp-python {SERVER_PACKAGE.split('==')[1]} (python -m llama_cpp.server)",
         "model": f"Gemma 3 270M Q4_K_M ({MODEL_PACKAGE})", "modes_probed": modes,
         "mode_remembered": json.loads(remembered.read_text()) if remembered.is_file() else {},
-        "review": {"sample": args.sample, **review},
+        "review": {"sample": args.sample, **{k: v for k, v in review.items() if k != "thread"}},
+        "local_floor": floor,
         "samples_eval_hybrid": {**evaluation, "pooled_aupr": summary.get("overall", {}).get("aupr"),
                                 "contracts": summary.get("contracts"), "failed": summary.get("failed"),
                                 "tokens_per_contract": summary.get("tokens_per_contract"),
+                                "model_asked": summary.get("model_asked"), "model_failed": summary.get("model_failed"),
                                 "model_version": summary.get("model_version")},
     }
     write_report("llama_server", report)

@@ -509,10 +509,22 @@ def _response_format(schema: dict, mode: str) -> dict:
         return {"response_format": {"type": "json_schema", "json_schema": {
             "name": str(schema.get("title") or "answer"), "schema": schema, "strict": False}}}
     if mode == "json_object_schema":
-        return {"response_format": {"type": "json_object", "schema": schema}}
+        return {"response_format": {"type": "json_object", "schema": grammar_safe(schema)}}
     if mode == "json_object":
         return {"response_format": {"type": "json_object"}}
     return {}
+
+
+def grammar_safe(schema):
+    """The schema without string length bounds, for servers that compile it into a grammar: llama.cpp expands a
+    maxLength of 6000 into nested repetitions, and llama-cpp-python 0.3.36's server process died on the redlining
+    schema ("number of rules that are going to be repeated ... exceeds sane defaults"). Lengths are still checked
+    here, when the answer is validated."""
+    if isinstance(schema, dict):
+        return {k: grammar_safe(v) for k, v in schema.items() if k not in ("maxLength", "minLength")}
+    if isinstance(schema, list):
+        return [grammar_safe(v) for v in schema]
+    return schema
 
 
 def _prompt_tokens(messages: list[dict]) -> int:

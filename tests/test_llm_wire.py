@@ -106,3 +106,22 @@ def test_llama_cpp_style_servers_get_one_request_at_a_time(owned_by, configured,
         client = _client(server, max_parallel=configured)
     assert client.settings.max_parallel == expected
     assert (client.server_kind == "llama.cpp") is (owned_by in ("me", "llamacpp"))
+
+
+def test_a_schema_compiled_into_a_grammar_carries_no_length_bounds_yet_lengths_are_still_checked():
+    """llama-cpp-python's server process died compiling the redlining schema's maxLength 6000 into a grammar."""
+    from agents.redlining import RedlineAnswer
+    from model_backends.prompt_templates import load_prompt
+
+    values = {name: "x" for name in load_prompt("redlining").placeholders()}
+    answer = {"revised_clause": "Customer shall pay within thirty (30) days.", "position": "preferred",
+              "rationale": "Net 30.", "escalate": False}
+    with ScriptedOpenAI(lambda request: {"json": answer}, json_schema=False) as server:
+        client = _client(server)
+        assert client.structured("redlining", load_prompt("redlining"), values, RedlineAnswer).position == "preferred"
+        sent = server.requests[-1]["response_format"]
+    assert sent["type"] == "json_object" and "maxLength" not in json.dumps(sent["schema"])
+    assert "maxLength" in json.dumps(RedlineAnswer.model_json_schema())  # the bound is real, and checked on our side
+    with ScriptedOpenAI(lambda request: {"json": {**answer, "rationale": "y" * 700}}, json_schema=False) as server:
+        with pytest.raises(LLMError):
+            _client(server, max_attempts=1).structured("redlining", load_prompt("redlining"), values, RedlineAnswer)
