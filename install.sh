@@ -14,6 +14,8 @@ debian=()
 command -v chromium >/dev/null && command -v chromedriver >/dev/null || debian+=(chromium chromium-driver)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || debian+=(postgresql)
 command -v soffice >/dev/null || debian+=(libreoffice-writer-nogui)
+# scripts/ray_cluster.sh finds its own cluster's processes with ps and pgrep
+command -v pgrep >/dev/null && command -v ps >/dev/null || debian+=(procps)
 if [ ${#debian[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive; SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo -E"
   $SUDO apt-get install -y -q "${debian[@]}" >/dev/null || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q "${debian[@]}" >/dev/null; }

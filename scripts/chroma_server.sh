@@ -24,9 +24,18 @@ case "$action" in
       --upstream "http://127.0.0.1:$inner" --token-file "$dir/token") >"$dir/gate.log" 2>&1 &
     echo $! > "$dir/gate.pid"
     for _ in $(seq 150); do  # up when the gate answers and Chroma behind it does too
-      code="$(curl -s -o /dev/null -w '%{http_code}' -H "X-Chroma-Token: $(cat "$dir/token")" \
-              "http://127.0.0.1:$port/api/v2/heartbeat" || true)"
+      code="$("$python" - "$port" "$dir/token" <<'PY' 2>/dev/null || true
+import sys, urllib.request
+request = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/api/v2/heartbeat",
+                                 headers={"X-Chroma-Token": open(sys.argv[2]).read().strip()})
+try:
+    print(urllib.request.urlopen(request, timeout=2).status)
+except Exception as error:
+    print(getattr(error, "code", 0))
+PY
+)"
       [ "$code" = 200 ] && break
+      kill -0 "$(cat "$dir/gate.pid")" 2>/dev/null && kill -0 "$(cat "$dir/chroma.pid")" 2>/dev/null || break
       sleep 0.2
     done
     [ "$code" = 200 ] || { echo "Chroma did not start: $(tail -1 "$dir/chroma.log") $(tail -1 "$dir/gate.log")" >&2; "$0" stop "$dir"; exit 1; }
