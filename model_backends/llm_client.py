@@ -462,8 +462,10 @@ class LLMClient:
             _close(stream)  # on a give-up this closes the connection, and the server stops generating for it
         if timed_out.is_set():
             raise CallAbandoned("".join(parts))
-        if finish is None:  # the stream ended without finishing: interrupted (llama.cpp serving another request)
-            raise StreamBroken("".join(parts), "the stream ended before the answer was finished")
+        if finish is None and not "".join(parts).strip():
+            # ended with nothing said and no finish: interrupted (llama-cpp-python serving another request). A server
+            # that sends the answer but never a finish_reason is left to the answer's validation
+            raise StreamBroken("", "the stream ended before any answer came")
         return Completion("".join(parts), finish, usage.prompt_tokens if usage else None, usage.completion_tokens if usage else None)
 
 

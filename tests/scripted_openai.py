@@ -11,7 +11,8 @@ Tests give it a queue of steps (answered in order) and/or a responder for everyt
   {"reset": True}                close the connection without an answer (a reset before the response)
   {"error_event": message}       streamed: the first piece, then llama.cpp's `data: {"error": …}` and the end
   {"keepalive": seconds}         streamed: only ": keep-alive" comments every 0.2 s for that long, then the answer
-  {"no_finish": True}            streamed: the stream ends ([DONE]) without a finish_reason (an interrupted stream)
+  {"no_finish": True}            streamed: the stream ends ([DONE]) without a finish_reason; with "text": "" it says
+                                 nothing either (an interrupted stream)
 Requests with `"stream": true` are answered as server-sent events, as real servers do, with a usage chunk when
 `stream_options.include_usage` asks for one; a client that closes the stream early is counted in `closed_early`.
 Servers without structured outputs are imitated with `json_schema=False`: a request asking for json_schema gets
@@ -140,8 +141,9 @@ class ScriptedOpenAI:
                         self.wfile.write(b": keep-alive\n\n")
                         self.wfile.flush()
                         time.sleep(0.2)
-                    self.wfile.write(event({"role": "assistant", "content": pieces[0]}))
-                    self.wfile.flush()
+                    if not (step.get("no_finish") and not content):
+                        self.wfile.write(event({"role": "assistant", "content": pieces[0]}))
+                        self.wfile.flush()
                     if "error_event" in step:
                         self.wfile.write(b"data: " + json.dumps({"error": {"code": 500, "message": step["error_event"],
                                                                           "type": "server_error"}}).encode() + b"\n\n")

@@ -63,7 +63,7 @@ def test_retry_after_is_honoured(orion):  # noqa: F811
 
 
 def test_an_interrupted_stream_is_counted_and_asked_again(orion):  # noqa: F811
-    with ScriptedOpenAI().script({"json": ORION_PROFILE, "no_finish": True}, {"json": ORION_PROFILE}) as server:
+    with ScriptedOpenAI().script({"text": "", "no_finish": True}, {"json": ORION_PROFILE}) as server:
         client = _client(server)
         assert _classify(orion, client).contract_type == "msa"
     assert client.usage.by_agent["classifier"].broken == 1
