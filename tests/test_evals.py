@@ -275,19 +275,23 @@ def test_eval_on_the_llm_backend_counts_tokens_and_grounding_and_compares_with_l
     assert hybrid["contract_type_accuracy"] == local["contract_type_accuracy"] and hybrid["grounding_rate"] < 1.0
 
 
-def test_an_eval_records_a_contract_the_model_fails_on_goes_on_and_a_rerun_tries_it_again(tmp_path, monkeypatch):
-    from scripted_openai import ORION_PROFILE, ScriptedOpenAI, agent_of, contract_block, numbered_sentences
+def _healthy_model(request):
+    """A stand-in model for the tiny CUAD set: a services contract, governing law where a sentence says "governed"."""
+    from scripted_openai import ORION_PROFILE, agent_of, numbered_sentences
 
-    def healthy(request):
-        if agent_of(request) == "classifier":
-            return {"json": {**ORION_PROFILE, "contract_type": "services"}}
-        numbered = numbered_sentences(request)
-        return {"json": {"clauses": [{"category": "Governing Law", "sentence": n} for n, s in numbered.items() if "governed" in s]}}
+    if agent_of(request) == "classifier":
+        return {"json": {**ORION_PROFILE, "contract_type": "services"}}
+    numbered = numbered_sentences(request)
+    return {"json": {"clauses": [{"category": "Governing Law", "sentence": n} for n, s in numbered.items() if "governed" in s]}}
+
+
+def test_an_eval_records_a_contract_the_model_fails_on_goes_on_and_a_rerun_tries_it_again(tmp_path, monkeypatch):
+    from scripted_openai import ScriptedOpenAI, agent_of, contract_block
 
     def failing_on_gamma(request):
         if "Gamma Soft" in contract_block(request):
             return {"status": 403, "message": "this key may not use the model"}  # not retried, not a missing feature
-        return healthy(request)
+        return _healthy_model(request)
 
     _tiny_cuad(tmp_path / "cuad")
     run = ("eval", "--dataset-path", str(tmp_path / "cuad"), "--split", "all", "--backend", "llm", "--out", str(tmp_path / "llm"))
@@ -300,7 +304,7 @@ def test_an_eval_records_a_contract_the_model_fails_on_goes_on_and_a_rerun_tries
     assert report["contracts"] == 2 and len(report["failed"]) == 1
     assert report["failed"][0].startswith("GAMMA") and "refused the request (HTTP 403)" in report["failed"][0]
     assert "failed:" in first.stdout and report["failed_tokens"] == 0 and "scripted-model at http" in report["model_version"]
-    with ScriptedOpenAI(healthy) as server:
+    with ScriptedOpenAI(_healthy_model) as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
         cli(*run, data_dir=tmp_path / "data")
         contracts_asked = {contract_block(r)[:40] for r in server.requests if agent_of(r) == "classifier"}
@@ -311,13 +315,7 @@ def test_an_eval_records_a_contract_the_model_fails_on_goes_on_and_a_rerun_tries
 
 def test_a_hybrid_eval_on_a_dead_model_says_so_exits_non_zero_and_a_rerun_asks_the_model_again(tmp_path, monkeypatch):
     """An HTML page on every call used to give local's scores, no failure and a rerun that asked nothing."""
-    from scripted_openai import ORION_PROFILE, ScriptedOpenAI, agent_of, numbered_sentences
-
-    def healthy(request):
-        if agent_of(request) == "classifier":
-            return {"json": {**ORION_PROFILE, "contract_type": "services"}}
-        numbered = numbered_sentences(request)
-        return {"json": {"clauses": [{"category": "Governing Law", "sentence": n} for n, s in numbered.items() if "governed" in s]}}
+    from scripted_openai import ScriptedOpenAI
 
     _tiny_cuad(tmp_path / "cuad")
     run = ("eval", "--dataset-path", str(tmp_path / "cuad"), "--split", "all", "--backend", "hybrid", "--out",
@@ -333,7 +331,7 @@ def test_a_hybrid_eval_on_a_dead_model_says_so_exits_non_zero_and_a_rerun_asks_t
     report = json.loads((tmp_path / "hybrid" / "report.json").read_text())
     assert dead.returncode == 1 and "the model answered 0 of 3 contracts" in dead.stdout
     assert report["model_asked"] == 3 and len(report["model_failed"]) == 3
-    with ScriptedOpenAI(healthy) as server:
+    with ScriptedOpenAI(_healthy_model) as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
         alive = cli(*run, data_dir=tmp_path / "data")
         asked = len(server.requests)
