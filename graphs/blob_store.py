@@ -79,7 +79,16 @@ class BlobStore:
         """A finalised output (redline, report) kept in the database too, so every web worker on every machine can
         offer it for download, not only the machine that wrote it."""
         if self._shared is not None:
-            self._store_file(f"outputs/{thread_id}/{path.name}", path, replace=True)
+            self._store_file(_output_name(thread_id, path), path, replace=True)
+
+    def has_output(self, thread_id: str, path: Path) -> bool:
+        """Whether `output_file` would find it, without fetching it (listing a review's downloads)."""
+        if path.is_file() or self._output_cache(thread_id, path).is_file():
+            return True
+        if self._shared is None:
+            return False
+        with self._shared.read() as db:
+            return db.execute("SELECT 1 FROM originals WHERE name = ?", (_output_name(thread_id, path),)).fetchone() is not None
 
     def output_file(self, thread_id: str, path: Path) -> Path | None:
         """A finalised output on this machine: `path` where it exists, else fetched from the database into this
@@ -88,13 +97,16 @@ class BlobStore:
             return path
         if self._shared is None:
             return None
-        local = self.folder.parent / "outputs" / thread_id / path.name
+        local = self._output_cache(thread_id, path)
         if not local.is_file():
             try:
-                self._load_file(f"outputs/{thread_id}/{path.name}", local)
+                self._load_file(_output_name(thread_id, path), local)
             except FileNotFoundError:
                 return None
         return local
+
+    def _output_cache(self, thread_id: str, path: Path) -> Path:
+        return self.folder.parent / "outputs" / thread_id / path.name
 
     def _store_file(self, name: str, path: Path, *, replace: bool) -> None:
         """The file in FILE_CHUNK pieces, read and sent one at a time, in one transaction (a reader never sees half)."""
@@ -137,6 +149,11 @@ class BlobStore:
         return self.folder / digest[:2] / f"{digest}.json"
 
 
+def _output_name(thread_id: str, path: Path) -> str:
+    """A finalised output's key in the database (beside the originals, which are named by their content)."""
+    return f"outputs/{thread_id}/{path.name}"
+
+
 def write_atomically(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -161,6 +178,9 @@ class InlineValues:
 
     def share_output(self, thread_id: str, path: Path) -> None:
         pass
+
+    def has_output(self, thread_id: str, path: Path) -> bool:
+        return path.is_file()
 
     def output_file(self, thread_id: str, path: Path) -> Path | None:
         return path if path.is_file() else None

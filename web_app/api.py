@@ -136,7 +136,7 @@ def api_app(service: ReviewService, accounts: Accounts, portfolio: SyncedReposit
                          finalised=status.finalised, contract_type=status.profile.contract_type,
                          counterparty=status.profile.counterparty, our_side=status.profile.our_side,
                          risk=status.overall_risk, pending=status.pending, next_sign_off=status.next_sign_off_step,
-                         outputs=[k for k in _MEDIA if _output_path(status, k, service.blobs) is not None], suggestions=suggestions)
+                         outputs=[k for k in _MEDIA if _has_output(status, k, service.blobs)], suggestions=suggestions)
 
     def paged(page: int, per_page: int, items: list):
         start = (page - 1) * per_page
@@ -361,6 +361,15 @@ def api_app(service: ReviewService, accounts: Accounts, portfolio: SyncedReposit
         return opened["vectors"]
 
     return api
+
+
+def _has_output(status: ReviewStatus, kind: str, blobs) -> bool:
+    """Whether the review has that download, here or in the shared database (listing it fetches nothing)."""
+    if not status.outputs:
+        return False
+    if kind == "execution_pdf":
+        return execution_pdf_path(status).is_file()
+    return bool(status.outputs.get(kind)) and blobs.has_output(status.thread_id, Path(status.outputs[kind]))
 
 
 def _output_path(status: ReviewStatus, kind: str, blobs) -> Path | None:
