@@ -34,14 +34,14 @@ def http_client():
     import chromadb
     from chromadb.config import Settings
 
-    where = chroma_url()
-    url = urlparse(where)
+    url = urlparse(chroma_url())
     if url.scheme not in ("http", "https") or not url.hostname:
         raise ValueError("CLAUSEFLOW_CHROMA_URL: give the Chroma server as http://host:port")
     token = os.environ.get("CLAUSEFLOW_CHROMA_TOKEN", "")
-    shown = f"{url.scheme}://{url.hostname}:{url.port or (443 if url.scheme == 'https' else 8000)}"
+    port = url.port or (443 if url.scheme == "https" else 8000)
+    shown = f"{url.scheme}://{url.hostname}:{port}"  # without any credentials the URL carried
     try:
-        client = chromadb.HttpClient(host=url.hostname, port=url.port or (443 if url.scheme == "https" else 8000),
+        client = chromadb.HttpClient(host=url.hostname, port=port,
                                      ssl=url.scheme == "https", headers={"X-Chroma-Token": token} if token else None,
                                      settings=Settings(anonymized_telemetry=False))
         client.heartbeat()

@@ -48,6 +48,9 @@ class SchemaNotReady(DatabaseUnreachable):
     migrations run as the owner, `app.py db migrate`)."""
 
 
+OWNER_MUST_MIGRATE = "run `app.py db migrate` with CLAUSEFLOW_DATABASE_OWNER_URL set to the owner's URL"
+
+
 def is_database_url(location: str | Path) -> bool:
     return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
 
@@ -224,11 +227,11 @@ def connection_pool(url: str):
     import psycopg
 
     key = (os.getpid(), url)
-    # the pool's own reconnect warnings would print a line per attempt during an outage; outages are reported once,
-    # by whoever waited them out or gave up (graphs/transient.py)
-    logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
     with _pools_lock:
         if key not in _pools:
+            # the pool's own reconnect warnings would print a line per attempt during an outage; outages are reported
+            # once, by whoever waited them out or gave up (graphs/transient.py)
+            logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
             try:  # one direct connection first: an unreachable server is a clear one-line reason, at once
                 with psycopg.connect(url, autocommit=True, connect_timeout=10) as connection:
                     bring_schema_up_to_date(connection, url)
@@ -284,8 +287,7 @@ def bring_schema_up_to_date(connection, url: str) -> None:
     except psycopg.errors.InsufficientPrivilege:
         role = connection.info.user
         raise SchemaNotReady(f"{describe(url)} needs migrations {pending[0]}-{pending[-1]} and the role {role} may not "
-                             "change its schema: run `app.py db migrate` with CLAUSEFLOW_DATABASE_OWNER_URL set to "
-                             "the owner's URL") from None
+                             f"change its schema: {OWNER_MUST_MIGRATE}") from None
 
 
 def apply_migrations(connection) -> list[int]:

@@ -65,10 +65,10 @@ def grant_application_role(connection, role: str) -> dict[str, list[str]]:
             "JOIN pg_proc p ON p.oid = t.tgfoid WHERE p.proname = 'clauseflow_refuse_change' AND NOT t.tgisinternal"):
         refused[table] = refused.get(table, 0) | kinds
     who = sql.Identifier(role)
+    schema = sql.Identifier(connection.execute("SELECT current_schema()").fetchone()[0])
     read_only, insert_only = [], []
     with connection.transaction():
-        connection.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(
-            sql.Identifier(connection.execute("SELECT current_schema()").fetchone()[0]), who))
+        connection.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, who))
         for table in tables:
             name = sql.Identifier(table)
             connection.execute(sql.SQL("REVOKE ALL ON {} FROM {}").format(name, who))
@@ -85,6 +85,5 @@ def grant_application_role(connection, role: str) -> dict[str, list[str]]:
                     insert_only.append(table)
             connection.execute(sql.SQL("GRANT {} ON {} TO {}").format(
                 sql.SQL(", ").join(sql.SQL(p) for p in privileges), name, who))
-        connection.execute(sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(
-            sql.Identifier(connection.execute("SELECT current_schema()").fetchone()[0]), who))
+        connection.execute(sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(schema, who))
     return {"read_only_tables": read_only, "insert_only_tables": insert_only}

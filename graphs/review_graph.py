@@ -40,7 +40,7 @@ from document_io.models import SourceDocument
 from graphs.review_report import ReviewReport
 from graphs.finalization import write_outputs
 from graphs.blob_store import BlobStore, InlineValues
-from graphs.database import SchemaNotReady, advisory_lock, describe, is_database_url
+from graphs.database import OWNER_MUST_MIGRATE, SchemaNotReady, advisory_lock, describe, is_database_url
 from graphs.state import ReviewState
 from model_backends.llm_client import AgentUsage, LLMClient, UsageLedger
 from model_backends.local_engine import LocalEngine
@@ -276,8 +276,7 @@ def postgres_checkpointer(url: str):
                 except InsufficientPrivilege:  # the application's role, least privilege: the owner migrates
                     pool.close()
                     raise SchemaNotReady(f"{describe(url)} has no up-to-date checkpoint tables and this role may not "
-                                         "create them: run `app.py db migrate` with CLAUSEFLOW_DATABASE_OWNER_URL set "
-                                         "to the owner's URL") from None
+                                         f"create them: {OWNER_MUST_MIGRATE}") from None
         _postgres_savers[key] = (saver, pool)
     return _postgres_savers[key][0]
 
