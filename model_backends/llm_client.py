@@ -376,11 +376,12 @@ class LLMClient:
                                       f"then {budget} tokens); ask for less")
             budget *= 2
             self.usage.book(agent, retries=1)
+        part = _json_part(completion.content)
         try:
-            answer = schema.model_validate_json(_json_part(completion.content))
+            answer = schema.model_validate_json(part)
         except ValidationError as invalid:
             raise InvalidModelOutput(f"answer does not match {schema.__name__}: {invalid.errors()[0]['msg']}") from invalid
-        copied = copied_example(json.loads(_json_part(completion.content)), example, sent_text)
+        copied = copied_example(json.loads(part), example, sent_text)
         if copied:
             raise InvalidModelOutput(copied)
         self._confirm(self.settings.model_for(agent), completion.mode)  # a mode is proven by a valid answer only
